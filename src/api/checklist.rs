@@ -1,0 +1,97 @@
+//! `ReadinessChecklist`: the items a release must satisfy, and the gate it drives.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Check, Duration, Principals, ReadinessChecklistStatus, Severity};
+
+#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "readygate.io",
+    version = "v1alpha1",
+    kind = "ReadinessChecklist",
+    namespaced,
+    status = "ReadinessChecklistStatus",
+    shortname = "rcl",
+    category = "readygate",
+    printcolumn = r#"{"name":"Decision","type":"string","jsonPath":".status.decision"}"#,
+    printcolumn = r#"{"name":"Passed","type":"string","jsonPath":".status.progress"}"#,
+    printcolumn = r#"{"name":"Blocking","type":"integer","jsonPath":".status.blockingCount"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
+    doc = "A production-readiness checklist whose items readygate evaluates continuously"
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadinessChecklistSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Free text naming the release; sign-offs are bound to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// Periodic re-evaluation on top of watch-driven evaluation (default 5m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reevaluate_every: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<Gate>,
+    #[schemars(length(min = 1, max = 256))]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"]))]
+    pub items: Vec<ChecklistItem>,
+}
+
+/// Which workloads the checklist gates, and how.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Gate {
+    /// Deployments whose labels match are gated by this checklist.
+    pub selector: LabelSelector,
+    #[serde(default)]
+    pub enforcement: Enforcement,
+    /// An evaluation older than this counts as Unknown (default 10m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_staleness: Option<Duration>,
+    /// Members of these groups may override with the `readygate.io/override` annotation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub override_groups: Vec<String>,
+    /// Admitted workloads must carry `app.kubernetes.io/version` equal to `spec.release`.
+    #[serde(default)]
+    pub bind_release: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Enforcement {
+    /// Deny admission.
+    #[default]
+    Enforce,
+    /// Allow with a warning.
+    Warn,
+    /// Allow and record.
+    Audit,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChecklistItem {
+    /// DNS-1123 label, unique in the list.
+    #[schemars(length(min = 1, max = 63), regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Grouping for reports, e.g. `Infrastructure / Compute`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    #[serde(default)]
+    pub severity: Severity,
+    /// Who may waive this item when it fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waivable_by: Option<Principals>,
+    /// Exactly one check key.
+    pub check: Check,
+}
+
+impl ChecklistItem {
+    /// The title, or the name when no title was given.
+    pub fn display_title(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.name)
+    }
+}

@@ -1,0 +1,53 @@
+//! `ReadinessSignoff`: a person's approval (or waiver) of one checklist item.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "readygate.io",
+    version = "v1alpha1",
+    kind = "ReadinessSignoff",
+    namespaced,
+    shortname = "rso",
+    category = "readygate",
+    printcolumn = r#"{"name":"Checklist","type":"string","jsonPath":".spec.checklist"}"#,
+    printcolumn = r#"{"name":"Item","type":"string","jsonPath":".spec.item"}"#,
+    printcolumn = r#"{"name":"Action","type":"string","jsonPath":".spec.action"}"#,
+    printcolumn = r#"{"name":"Signer","type":"string","jsonPath":".spec.signer.username"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
+    doc = "A sign-off of one ReadinessChecklist item by the person who created it"
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadinessSignoffSpec {
+    pub checklist: String,
+    pub item: String,
+    pub action: SignoffAction,
+    /// Must equal the checklist's `spec.release`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    #[schemars(length(min = 1, max = 1024))]
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Time>,
+    /// Must equal the identity of the user who creates the object.
+    pub signer: Signer,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum SignoffAction {
+    /// Approve a manual item.
+    Approve,
+    /// Waive a failing item.
+    Waive,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Signer {
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+}

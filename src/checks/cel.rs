@@ -1,0 +1,1 @@
+//! CEL programs for `resource` checks (being implemented).

@@ -1,0 +1,50 @@
+//! `kubernetesVersion`: the server is at least a given version.
+
+use super::{KubeVersion, Outcome, Scope};
+use crate::api::KubernetesVersionCheck;
+
+pub fn evaluate(spec: &KubernetesVersionCheck, scope: &Scope<'_>) -> Outcome {
+    let wanted: KubeVersion = match spec.at_least.parse() {
+        Ok(v) => v,
+        Err(e) => return Outcome::error(format!("atLeast: {e}")),
+    };
+    match scope.facts.server_version {
+        None => Outcome::skipped("server version unknown offline (pass --kube-version)"),
+        Some(actual) if actual >= wanted => Outcome::passed(format!("server {actual} >= {}", spec.at_least)),
+        Some(actual) => Outcome::failed(format!("server {actual} is older than {}", spec.at_least)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ItemState;
+    use crate::checks::Facts;
+    use crate::inventory::Inventory;
+
+    fn run(at_least: &str, server: Option<&str>) -> Outcome {
+        let inventory = Inventory::new();
+        let facts = Facts { server_version: server.map(|s| s.parse().expect("version")), ..Facts::offline() };
+        let scope = Scope { namespace: "ns", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
+        evaluate(&KubernetesVersionCheck { at_least: at_least.to_owned() }, &scope)
+    }
+
+    #[test]
+    fn passes_when_server_is_new_enough() {
+        assert_eq!(run("1.28", Some("v1.31.2")).state, ItemState::Passed);
+        assert_eq!(run("1.28", Some("1.28.0")).state, ItemState::Passed);
+    }
+
+    #[test]
+    fn fails_when_server_is_older() {
+        let outcome = run("1.28", Some("v1.27.9"));
+        assert_eq!(outcome.state, ItemState::Failed);
+        assert!(outcome.message.contains("1.27.9"));
+    }
+
+    #[test]
+    fn skips_offline_without_a_version_and_errors_on_bad_spec() {
+        assert_eq!(run("1.28", None).state, ItemState::Skipped);
+        assert_eq!(run("latest", Some("1.30")).state, ItemState::Error);
+    }
+}

@@ -1,0 +1,42 @@
+//! Choosing the objects an item judges: a kind in the checklist's namespace, by name or selector.
+
+use std::sync::Arc;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+use super::Scope;
+use crate::inventory::{Object, kinds, selector};
+
+/// Objects of `kind_key` in the scope's namespace (or cluster-wide for cluster-scoped kinds)
+/// named `name`, or matching `selector`, or all of them when neither is given. Giving both is
+/// a spec error, as is an invalid selector.
+pub fn select<'a>(
+    scope: &Scope<'a>,
+    kind_key: &str,
+    name: Option<&str>,
+    label_selector: Option<&LabelSelector>,
+) -> Result<Vec<&'a Arc<Object>>, String> {
+    let namespace = (!kinds::is_cluster_scoped(kind_key)).then_some(scope.namespace);
+    match (name, label_selector) {
+        (Some(_), Some(_)) => Err("give either name or selector, not both".to_owned()),
+        (Some(name), None) => Ok(scope.inventory.get(kind_key, namespace, name).into_iter().collect()),
+        (None, Some(s)) => {
+            selector::validate(s).map_err(|e| format!("invalid selector: {e}"))?;
+            Ok(scope
+                .inventory
+                .in_namespace(kind_key, namespace)
+                .filter(|o| selector::matches_lenient(s, &o.labels))
+                .collect())
+        }
+        (None, None) => Ok(scope.inventory.in_namespace(kind_key, namespace).collect()),
+    }
+}
+
+/// `Deployment api` / `Deployment matching app=api` / `any Deployment`: for "no ... matches".
+pub fn describe_target(kind: &str, name: Option<&str>, label_selector: Option<&LabelSelector>) -> String {
+    match (name, label_selector) {
+        (Some(name), _) => format!("{kind} {name}"),
+        (None, Some(s)) => format!("{kind} matching {}", selector::describe(s)),
+        (None, None) => format!("any {kind}"),
+    }
+}

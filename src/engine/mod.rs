@@ -1,0 +1,181 @@
+//! Evaluating a checklist: run each item's check, apply sign-offs and waivers, decide Go/NoGo.
+
+mod decision;
+mod signoffs;
+mod status;
+
+use std::collections::{HashMap, HashSet};
+
+use jiff::Timestamp;
+
+pub use decision::{DEFAULT_MAX_STALENESS, current_decision, decide, summarize};
+pub use status::{
+    CONDITION_EVALUATED, CONDITION_READY, HISTORY_LIMIT, REASON_CURRENT, next_status, status_needs_write,
+};
+
+use crate::api::{Check, Decision, ItemState, ReadinessChecklist, Severity, Summary};
+use crate::checks::{self, Facts, Scope};
+use crate::inventory::Inventory;
+
+/// Longest message kept per item, in bytes; status must stay far below etcd's object limit.
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// The result of one item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemResult {
+    pub name: String,
+    pub title: String,
+    pub section: Option<String>,
+    pub severity: Severity,
+    /// The `check` key (`workload`, `manual`, ...).
+    pub check: &'static str,
+    pub state: ItemState,
+    pub message: String,
+}
+
+/// The result of one checklist.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    pub namespace: String,
+    pub name: String,
+    pub decision: Decision,
+    pub summary: Summary,
+    /// Critical items neither Passed nor Waived, sorted by name.
+    pub blocking: Vec<String>,
+    /// One per spec item, in spec order.
+    pub items: Vec<ItemResult>,
+}
+
+/// Evaluates one checklist against an inventory. Pure: same inputs, same result.
+pub fn evaluate(checklist: &ReadinessChecklist, inventory: &Inventory, facts: &Facts, now: Timestamp) -> Evaluation {
+    let namespace = checklist.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned());
+    let name = checklist.metadata.name.clone().unwrap_or_default();
+    let scope = Scope { namespace: &namespace, inventory, facts, now };
+    let signoffs = signoffs::SignoffSet::collect(inventory, &namespace, &name, checklist.spec.release.as_deref(), now);
+
+    let items: Vec<ItemResult> = checklist
+        .spec
+        .items
+        .iter()
+        .map(|item| {
+            let outcome = match &item.check {
+                Check::Manual(manual) => signoffs.approval(&item.name, manual),
+                check => checks::evaluate(check, &scope),
+            };
+            let outcome = if outcome.state.is_satisfied() {
+                outcome
+            } else {
+                signoffs.waiver(&item.name, item.waivable_by.as_ref()).unwrap_or(outcome)
+            };
+            ItemResult {
+                name: item.name.clone(),
+                title: item.display_title().to_owned(),
+                section: item.section.clone(),
+                severity: item.severity,
+                check: item.check.key(),
+                state: outcome.state,
+                message: bound_message(outcome.message),
+            }
+        })
+        .collect();
+
+    let summary = summarize(&items);
+    let mut blocking: Vec<String> = items
+        .iter()
+        .filter(|i| i.severity == Severity::Critical && !i.state.is_satisfied())
+        .map(|i| i.name.clone())
+        .collect();
+    blocking.sort();
+    Evaluation { namespace, name, decision: decide(&items), summary, blocking, items }
+}
+
+/// Evaluates several checklists, those referenced by `checklist` items first, so a reference to
+/// a checklist in the same set sees its fresh decision. Reference cycles make the items involved
+/// `Error` instead of recursing. Results come back in input order.
+pub fn evaluate_all(
+    checklists: &[ReadinessChecklist],
+    inventory: &Inventory,
+    facts: &Facts,
+    now: Timestamp,
+) -> Vec<Evaluation> {
+    let key = |c: &ReadinessChecklist| {
+        (
+            c.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned()),
+            c.metadata.name.clone().unwrap_or_default(),
+        )
+    };
+    let index: HashMap<(String, String), usize> = checklists.iter().enumerate().map(|(i, c)| (key(c), i)).collect();
+    let mut facts = facts.clone();
+    let mut results: Vec<Option<Evaluation>> = vec![None; checklists.len()];
+    let mut visiting = HashSet::new();
+    for i in 0..checklists.len() {
+        evaluate_in_order(i, checklists, &index, inventory, &mut facts, now, &mut visiting, &mut results);
+    }
+    results.into_iter().flatten().collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn evaluate_in_order(
+    i: usize,
+    checklists: &[ReadinessChecklist],
+    index: &HashMap<(String, String), usize>,
+    inventory: &Inventory,
+    facts: &mut Facts,
+    now: Timestamp,
+    visiting: &mut HashSet<usize>,
+    results: &mut Vec<Option<Evaluation>>,
+) {
+    if results[i].is_some() || !visiting.insert(i) {
+        return;
+    }
+    let checklist = &checklists[i];
+    let namespace = checklist.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned());
+    for item in &checklist.spec.items {
+        if let Check::Checklist(reference) = &item.check
+            && let Some(&dep) = index.get(&(namespace.clone(), reference.name.clone()))
+        {
+            evaluate_in_order(dep, checklists, index, inventory, facts, now, visiting, results);
+        }
+    }
+    let mut evaluation = evaluate(checklist, inventory, facts, now);
+    // A dependency still being visited is a cycle: say so instead of reporting "not found".
+    for (item, result) in checklist.spec.items.iter().zip(evaluation.items.iter_mut()) {
+        if let Check::Checklist(reference) = &item.check
+            && let Some(&dep) = index.get(&(namespace.clone(), reference.name.clone()))
+            && visiting.contains(&dep)
+            && results[dep].is_none()
+        {
+            result.state = ItemState::Error;
+            result.message = format!("checklist reference cycle through readinesschecklist/{}", reference.name);
+        }
+    }
+    evaluation.summary = summarize(&evaluation.items);
+    evaluation.decision = decide(&evaluation.items);
+    evaluation.blocking = evaluation
+        .items
+        .iter()
+        .filter(|i| i.severity == Severity::Critical && !i.state.is_satisfied())
+        .map(|i| i.name.clone())
+        .collect();
+    evaluation.blocking.sort();
+    facts.checklists.insert((evaluation.namespace.clone(), evaluation.name.clone()), evaluation.decision);
+    visiting.remove(&i);
+    results[i] = Some(evaluation);
+}
+
+/// Cuts a message to [`MAX_MESSAGE_BYTES`] on a character boundary, marking the cut.
+pub fn bound_message(message: String) -> String {
+    if message.len() <= MAX_MESSAGE_BYTES {
+        return message;
+    }
+    let mut end = MAX_MESSAGE_BYTES - '…'.len_utf8();
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut bounded = message[..end].to_owned();
+    bounded.push('…');
+    bounded
+}
+
+#[cfg(test)]
+mod tests;

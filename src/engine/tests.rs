@@ -1,0 +1,248 @@
+//! Engine scenarios: decision rule, sign-offs, waivers, status bookkeeping.
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::*;
+use crate::api::{ItemState, ReadinessChecklistStatus};
+use crate::inventory::Object;
+
+fn now() -> Timestamp {
+    "2026-11-25T10:00:00Z".parse().expect("timestamp")
+}
+
+fn checklist(items: serde_json::Value) -> ReadinessChecklist {
+    serde_json::from_value(json!({
+        "apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessChecklist",
+        "metadata": {"name": "release", "namespace": "shop", "generation": 2},
+        "spec": {"release": "v1.0.0", "items": items}
+    }))
+    .expect("valid checklist")
+}
+
+fn manual_item(name: &str, severity: &str) -> serde_json::Value {
+    json!({"name": name, "severity": severity,
+           "check": {"manual": {"approvers": {"users": ["alice"], "groups": ["cto"]}, "validFor": "7d"}}})
+}
+
+fn signoff(name: &str, item: &str, action: &str, user: &str, groups: &[&str], extra: serde_json::Value) -> Object {
+    let mut value = json!({
+        "apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessSignoff",
+        "metadata": {"name": name, "namespace": "shop", "creationTimestamp": "2026-11-24T10:00:00Z"},
+        "spec": {"checklist": "release", "item": item, "action": action, "release": "v1.0.0",
+                 "reason": "reviewed", "signer": {"username": user, "groups": groups}}
+    });
+    if let Some(map) = extra.as_object() {
+        for (k, v) in map {
+            value["spec"][k] = v.clone();
+        }
+    }
+    Object::from_value(value, None).expect("valid signoff")
+}
+
+fn run(checklist: &ReadinessChecklist, objects: Vec<Object>) -> Evaluation {
+    evaluate(checklist, &Inventory::from_objects(objects), &Facts::offline(), now())
+}
+
+fn state_of(evaluation: &Evaluation, item: &str) -> ItemState {
+    evaluation.items.iter().find(|i| i.name == item).expect("item").state
+}
+
+#[test]
+fn manual_item_without_signoff_is_pending_and_blocks() {
+    let e = run(&checklist(json!([manual_item("cto-signoff", "Critical")])), vec![]);
+    assert_eq!(state_of(&e, "cto-signoff"), ItemState::Pending);
+    assert_eq!(e.decision, Decision::NoGo);
+    assert_eq!(e.blocking, ["cto-signoff"]);
+    assert!(e.items[0].message.contains("user alice or group cto"));
+}
+
+#[test]
+fn approval_by_an_allowed_group_member_passes() {
+    let e = run(
+        &checklist(json!([manual_item("cto-signoff", "Critical")])),
+        vec![signoff("s1", "cto-signoff", "Approve", "bob", &["cto"], json!({}))],
+    );
+    assert_eq!(state_of(&e, "cto-signoff"), ItemState::Passed);
+    assert_eq!(e.decision, Decision::Go);
+    assert!(e.items[0].message.contains("readinesssignoff/s1"));
+}
+
+#[test]
+fn approval_by_someone_else_is_not_counted() {
+    let e = run(
+        &checklist(json!([manual_item("cto-signoff", "Critical")])),
+        vec![signoff("s1", "cto-signoff", "Approve", "mallory", &["dev"], json!({}))],
+    );
+    assert_eq!(state_of(&e, "cto-signoff"), ItemState::Pending);
+    assert!(e.items[0].message.contains("not an approver"));
+}
+
+#[test]
+fn approval_for_another_release_or_expired_is_ignored() {
+    let c = checklist(json!([manual_item("cto-signoff", "Critical")]));
+    let other_release = signoff("s1", "cto-signoff", "Approve", "alice", &[], json!({"release": "v0.9.0"}));
+    let expired = signoff("s2", "cto-signoff", "Approve", "alice", &[], json!({"expiresAt": "2026-11-25T09:00:00Z"}));
+    assert_eq!(state_of(&run(&c, vec![other_release, expired]), "cto-signoff"), ItemState::Pending);
+}
+
+#[test]
+fn approval_older_than_valid_for_is_ignored() {
+    let c = checklist(json!([manual_item("cto-signoff", "Critical")]));
+    let mut old = signoff("s1", "cto-signoff", "Approve", "alice", &[], json!({}));
+    old.data["metadata"]["creationTimestamp"] = json!("2026-11-01T00:00:00Z");
+    let e = run(&c, vec![old]);
+    assert_eq!(state_of(&e, "cto-signoff"), ItemState::Pending);
+    assert!(e.items[0].message.contains("older than 7d"));
+}
+
+#[test]
+fn waiver_by_waivable_by_member_turns_failure_into_waived() {
+    let c = checklist(json!([{
+        "name": "k8s", "severity": "Critical", "waivableBy": {"groups": ["platform-leads"]},
+        "check": {"checklist": {"name": "missing"}}
+    }]));
+    assert_eq!(run(&c, vec![]).decision, Decision::NoGo);
+    let waived = run(&c, vec![signoff("w", "k8s", "Waive", "carol", &["platform-leads"], json!({}))]);
+    assert_eq!(state_of(&waived, "k8s"), ItemState::Waived);
+    assert_eq!(waived.decision, Decision::Go);
+    let not_allowed = run(&c, vec![signoff("w", "k8s", "Waive", "dave", &["dev"], json!({}))]);
+    assert_eq!(state_of(&not_allowed, "k8s"), ItemState::Failed);
+}
+
+#[test]
+fn waiver_without_waivable_by_is_never_honoured() {
+    let c = checklist(json!([{"name": "k8s", "severity": "Critical", "check": {"checklist": {"name": "missing"}}}]));
+    let e = run(&c, vec![signoff("w", "k8s", "Waive", "root", &["system:masters"], json!({}))]);
+    assert_eq!(state_of(&e, "k8s"), ItemState::Failed);
+}
+
+#[test]
+fn only_critical_items_decide() {
+    let c = checklist(json!([
+        {"name": "version", "severity": "Critical", "check": {"kubernetesVersion": {"atLeast": "1.28"}}},
+        manual_item("docs", "Low"),
+    ]));
+    let facts = Facts { server_version: Some("1.30.0".parse().expect("version")), ..Facts::offline() };
+    let e = evaluate(&c, &Inventory::new(), &facts, now());
+    assert_eq!(e.decision, Decision::Go);
+    assert_eq!(e.summary.pending, 1);
+    assert!(e.blocking.is_empty());
+}
+
+#[test]
+fn skipped_critical_item_makes_the_decision_unknown() {
+    let c = checklist(
+        json!([{"name": "version", "severity": "Critical", "check": {"kubernetesVersion": {"atLeast": "1.28"}}}]),
+    );
+    let e = run(&c, vec![]);
+    assert_eq!(e.decision, Decision::Unknown);
+    assert_eq!(e.blocking, ["version"]);
+}
+
+#[test]
+fn failed_beats_unknown_in_the_decision() {
+    let c = checklist(json!([
+        {"name": "version", "severity": "Critical", "check": {"kubernetesVersion": {"atLeast": "1.28"}}},
+        manual_item("cto", "Critical"),
+    ]));
+    assert_eq!(run(&c, vec![]).decision, Decision::NoGo);
+}
+
+#[test]
+fn messages_are_bounded_on_a_char_boundary() {
+    let long = "é".repeat(2000);
+    let bounded = bound_message(long);
+    assert!(bounded.len() <= MAX_MESSAGE_BYTES);
+    assert!(bounded.ends_with('…'));
+    assert_eq!(bound_message("short".to_owned()), "short");
+}
+
+#[test]
+fn checklist_references_see_fresh_decisions_and_cycles_are_errors() {
+    let mut base =
+        checklist(json!([{"name": "ok", "severity": "Critical", "check": {"kubernetesVersion": {"atLeast": "1.0"}}}]));
+    base.metadata.name = Some("base".to_owned());
+    let top = checklist(json!([{"name": "base-go", "severity": "Critical", "check": {"checklist": {"name": "base"}}}]));
+    let facts = Facts { server_version: Some("1.30.0".parse().expect("version")), ..Facts::offline() };
+    let results = evaluate_all(&[top.clone(), base], &Inventory::new(), &facts, now());
+    assert_eq!(results[0].name, "release");
+    assert_eq!(results[0].decision, Decision::Go);
+
+    let mut a = checklist(json!([{"name": "b", "severity": "Critical", "check": {"checklist": {"name": "b"}}}]));
+    a.metadata.name = Some("a".to_owned());
+    let mut b = checklist(json!([{"name": "a", "severity": "Critical", "check": {"checklist": {"name": "a"}}}]));
+    b.metadata.name = Some("b".to_owned());
+    let results = evaluate_all(&[a, b], &Inventory::new(), &facts, now());
+    assert!(results.iter().any(|r| r.items[0].state == ItemState::Error && r.items[0].message.contains("cycle")));
+}
+
+fn evaluated(
+    c: &ReadinessChecklist,
+    objects: Vec<Object>,
+    at: Timestamp,
+    previous: Option<&ReadinessChecklistStatus>,
+) -> ReadinessChecklistStatus {
+    let e = evaluate(c, &Inventory::from_objects(objects), &Facts::offline(), at);
+    next_status(previous, &e, c.metadata.generation, at)
+}
+
+#[test]
+fn transition_times_move_only_on_a_flip() {
+    let c = checklist(json!([manual_item("cto", "Critical")]));
+    let t0 = now();
+    let first = evaluated(&c, vec![], t0, None);
+    assert_eq!(first.decision, Decision::NoGo);
+    assert_eq!(first.observed_generation, Some(2));
+    assert_eq!(first.history.len(), 1);
+
+    let t1 = t0 + jiff::SignedDuration::from_secs(60);
+    let same = evaluated(&c, vec![], t1, Some(&first));
+    assert_eq!(same.items[0].last_transition_time, first.items[0].last_transition_time);
+    assert_eq!(same.conditions[0].last_transition_time, first.conditions[0].last_transition_time);
+    assert_eq!(same.history.len(), 1);
+    assert!(!status_needs_write(Some(&first), &same, std::time::Duration::from_secs(300), t1));
+    assert!(status_needs_write(Some(&first), &same, std::time::Duration::from_secs(30), t1));
+
+    let t2 = t1 + jiff::SignedDuration::from_secs(60);
+    let flipped = evaluated(&c, vec![signoff("s", "cto", "Approve", "alice", &[], json!({}))], t2, Some(&same));
+    assert_eq!(flipped.decision, Decision::Go);
+    assert_eq!(flipped.items[0].last_transition_time, Some(Time(t2)));
+    assert_eq!(flipped.conditions[0].status, "True");
+    assert_eq!(flipped.conditions[0].last_transition_time, Time(t2));
+    assert_eq!(flipped.history.len(), 2);
+    assert_eq!(flipped.history[0].decision, Decision::Go);
+    assert!(status_needs_write(Some(&same), &flipped, std::time::Duration::from_secs(300), t2));
+}
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+#[test]
+fn history_keeps_the_last_ten_changes() {
+    let c = checklist(json!([manual_item("cto", "Critical")]));
+    let approve = || vec![signoff("s", "cto", "Approve", "alice", &[], json!({}))];
+    let mut status = evaluated(&c, vec![], now(), None);
+    for i in 1..30 {
+        let at = now() + jiff::SignedDuration::from_secs(i * 60);
+        let objects = if i % 2 == 1 { approve() } else { vec![] };
+        status = evaluated(&c, objects, at, Some(&status));
+    }
+    assert_eq!(status.history.len(), HISTORY_LIMIT);
+    assert!(status.history.windows(2).all(|w| w[0].time.0 > w[1].time.0));
+}
+
+#[test]
+fn readers_treat_old_or_outdated_evaluations_as_unknown() {
+    let mut c = checklist(json!([manual_item("cto", "Critical")]));
+    assert_eq!(current_decision(&c, now()).0, Decision::Unknown);
+    let mut status = evaluated(&c, vec![signoff("s", "cto", "Approve", "alice", &[], json!({}))], now(), None);
+    status.decision = Decision::Go;
+    c.status = Some(status);
+    assert_eq!(current_decision(&c, now()), (Decision::Go, None));
+    let later = now() + jiff::SignedDuration::from_secs(11 * 60);
+    assert_eq!(current_decision(&c, later).0, Decision::Unknown);
+    c.metadata.generation = Some(3);
+    let (decision, reason) = current_decision(&c, now());
+    assert_eq!(decision, Decision::Unknown);
+    assert!(reason.expect("reason").contains("generation 2"));
+}

@@ -1,0 +1,1 @@
+//! Loading objects from manifest files, folders and stdin.
