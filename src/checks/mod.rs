@@ -11,6 +11,7 @@ mod ingress;
 mod kubernetes_version;
 mod network_policy;
 mod outcome;
+pub(crate) mod podspec;
 mod prometheus;
 pub mod rbac;
 mod resource;
