@@ -171,11 +171,9 @@ mod tests {
 
     #[test]
     fn tolerates_workloads_without_a_template_or_with_malformed_ports() {
-        let bare = Object::from_value(
-            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}}),
-            None,
-        )
-        .expect("valid");
+        let bare =
+            Object::from_value(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}}), None)
+                .expect("valid");
         assert!(containers(&bare).is_empty());
         assert!(container_ports(&bare).is_empty());
         let odd = deployment(json!({"containers": [{"name": "a", "ports": [{"containerPort": "80"}, {}]}]}));
