@@ -5,4 +5,5 @@ pub mod checks;
 pub mod engine;
 pub mod error;
 pub mod inventory;
+pub mod webhook;
 pub use error::{Error, Result};

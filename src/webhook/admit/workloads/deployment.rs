@@ -1,0 +1,179 @@
+//! A partial read of a Deployment: labels, the override annotation, and `spec.template` as raw JSON.
+//!
+//! A typed parse of a 9 KB Deployment costs about 100 µs; reading only these fields, and skipping
+//! the rest (managedFields, last-applied-configuration, status) unparsed, costs a fraction of it.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+
+use crate::webhook::admit::request::nullable;
+
+/// `metadata.annotations["readygate.io/override"]`: the reason a user gives for overriding.
+pub const OVERRIDE_ANNOTATION: &str = "readygate.io/override";
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DeploymentView<'a> {
+    #[serde(default, deserialize_with = "nullable")]
+    pub metadata: Metadata,
+    #[serde(default, borrow)]
+    pub spec: Option<SpecView<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    #[serde(default, deserialize_with = "nullable")]
+    pub name: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub generate_name: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub namespace: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub annotations: OverrideAnnotation,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SpecView<'a> {
+    #[serde(default, borrow)]
+    pub template: Option<&'a RawValue>,
+}
+
+/// Only the override annotation, out of an annotation map that may hold kilobytes of
+/// `kubectl.kubernetes.io/last-applied-configuration`.
+#[derive(Debug, Default)]
+pub struct OverrideAnnotation(pub Option<String>);
+
+impl<'de> Deserialize<'de> for OverrideAnnotation {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Find;
+        impl<'de> Visitor<'de> for Find {
+            type Value = OverrideAnnotation;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of annotations")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut found = None;
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if key == OVERRIDE_ANNOTATION {
+                        found = Some(map.next_value::<String>()?);
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(OverrideAnnotation(found))
+            }
+        }
+        deserializer.deserialize_map(Find)
+    }
+}
+
+/// Only `spec.template`, for the old object of an UPDATE.
+#[derive(Debug, Default, Deserialize)]
+pub struct TemplateOnly<'a> {
+    #[serde(default, borrow)]
+    pub spec: Option<SpecView<'a>>,
+}
+
+impl<'a> DeploymentView<'a> {
+    pub fn parse(raw: &'a RawValue) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(raw.get())
+    }
+
+    pub fn template(&self) -> Option<&'a RawValue> {
+        self.spec.as_ref().and_then(|s| s.template)
+    }
+
+    /// The override reason, when the annotation carries a non-blank one.
+    pub fn override_reason(&self) -> Option<&str> {
+        self.metadata.annotations.0.as_deref().map(str::trim).filter(|r| !r.is_empty())
+    }
+}
+
+/// The old object's `spec.template`; `Err` when the old object cannot be read.
+pub fn old_template(raw: &RawValue) -> Result<Option<&RawValue>, serde_json::Error> {
+    let old: TemplateOnly<'_> = serde_json::from_str(raw.get())?;
+    Ok(old.spec.and_then(|s| s.template))
+}
+
+/// Whether an UPDATE changes the pod template. The API server encodes old and new objects the
+/// same way, so equal text is the common, cheap answer; different text is compared as JSON
+/// values so key order or spacing never counts as a change.
+pub fn template_changed(old: Option<&RawValue>, new: Option<&RawValue>) -> bool {
+    match (old, new) {
+        (None, None) => false,
+        (Some(old), Some(new)) if old.get() == new.get() => false,
+        (Some(old), Some(new)) => {
+            match (
+                serde_json::from_str::<serde_json::Value>(old.get()),
+                serde_json::from_str::<serde_json::Value>(new.get()),
+            ) {
+                (Ok(old), Ok(new)) => old != new,
+                _ => true,
+            }
+        }
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_owned()).expect("valid JSON")
+    }
+
+    #[test]
+    fn reads_labels_override_and_raw_template() {
+        let object = raw(r#"{"metadata":{"name":"api","labels":{"app":"api"},
+            "annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"big\":1}",
+                           "readygate.io/override":"  hotfix INC-42 "}},
+            "spec":{"replicas":3,"template":{"spec":{"containers":[]}}},"status":{"replicas":3}}"#);
+        let d = DeploymentView::parse(&object).expect("parses");
+        assert_eq!(d.metadata.name, "api");
+        assert_eq!(d.metadata.labels.get("app").map(String::as_str), Some("api"));
+        assert_eq!(d.override_reason(), Some("hotfix INC-42"));
+        assert_eq!(d.template().map(RawValue::get), Some(r#"{"spec":{"containers":[]}}"#));
+    }
+
+    #[test]
+    fn null_metadata_maps_read_as_empty() {
+        let object = raw(r#"{"metadata":{"labels":null,"annotations":null},"spec":null}"#);
+        let d = DeploymentView::parse(&object).expect("parses");
+        assert!(d.metadata.labels.is_empty());
+        assert_eq!(d.override_reason(), None);
+        assert!(d.template().is_none());
+    }
+
+    #[test]
+    fn a_blank_override_reason_is_no_override() {
+        let object = raw(r#"{"metadata":{"annotations":{"readygate.io/override":"   "}}}"#);
+        assert_eq!(DeploymentView::parse(&object).expect("parses").override_reason(), None);
+    }
+
+    #[test]
+    fn labels_of_the_wrong_type_are_an_error() {
+        assert!(DeploymentView::parse(&raw(r#"{"metadata":{"labels":["app"]}}"#)).is_err());
+    }
+
+    #[test]
+    fn template_comparison_ignores_key_order_and_spacing() {
+        let a = raw(r#"{"metadata":{"labels":{"app":"api"}},"spec":{"containers":[{"image":"a:1"}]}}"#);
+        let b = raw(r#"{ "spec": {"containers":[{"image":"a:1"}]}, "metadata":{"labels":{"app":"api"}} }"#);
+        let c = raw(r#"{"metadata":{"labels":{"app":"api"}},"spec":{"containers":[{"image":"a:2"}]}}"#);
+        assert!(!template_changed(Some(&a), Some(&a)));
+        assert!(!template_changed(Some(&a), Some(&b)));
+        assert!(template_changed(Some(&a), Some(&c)));
+        assert!(template_changed(None, Some(&a)));
+        assert!(!template_changed(None, None));
+    }
+}
