@@ -84,8 +84,8 @@ struct ReviewOut<'a> {
 struct ResponseOut<'a> {
     uid: &'a str,
     allowed: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<StatusOut<'a>>,
+    /// Always present (empty when allowed), as kube-rs and client-go emit it.
+    status: StatusOut<'a>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     audit_annotations: &'a BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
@@ -93,23 +93,30 @@ struct ResponseOut<'a> {
 }
 
 /// `metav1.Status` as admission responses carry it.
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 struct StatusOut<'a> {
-    status: &'static str,
-    message: &'a str,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    reason: &'static str,
-    code: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<u16>,
 }
 
 /// The response body for `verdict`, echoing the request's uid.
 pub fn render(uid: &str, verdict: &Verdict) -> Vec<u8> {
-    let status = (!verdict.allowed).then(|| StatusOut {
-        status: "Failure",
-        message: &verdict.message,
-        reason: verdict.status_reason(),
-        code: verdict.code,
-    });
+    let status = if verdict.allowed {
+        StatusOut::default()
+    } else {
+        StatusOut {
+            status: Some("Failure"),
+            message: Some(&verdict.message),
+            reason: Some(verdict.status_reason()).filter(|r| !r.is_empty()),
+            code: Some(verdict.code),
+        }
+    };
     let review = ReviewOut {
         api_version: API_VERSION,
         kind: KIND,
