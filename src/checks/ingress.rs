@@ -293,4 +293,36 @@ mod tests {
         assert!(outcome.message.starts_with("requireAnnotations team: invalid regex"), "{}", outcome.message);
         assert_eq!(run(&check(&[], false, &[]), vec![]).state, ItemState::Error);
     }
+
+    /// Objects of one corpus path (file or folder), or `None` with a notice when it is absent.
+    fn corpus(path: &str, namespace: &str) -> Option<Vec<Object>> {
+        let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/manifests").join(path);
+        if !full.exists() {
+            println!("NOTICE: corpus path {} is absent; skipping this corpus test", full.display());
+            return None;
+        }
+        Some(crate::inventory::manifests::load(&[full], namespace).expect("corpus manifests load"))
+    }
+
+    #[test]
+    fn kubernetes_docs_tls_example_serves_its_host_over_tls() {
+        let Some(objects) = corpus("kubernetes-docs-examples/service__networking__tls-example-ingress.yaml", "shop")
+        else {
+            return;
+        };
+        let outcome = run(&check(&["https-example.foo.com"], true, &[]), objects.clone());
+        assert_eq!(outcome.state, ItemState::Passed, "{}", outcome.message);
+        assert_eq!(outcome.message, "https-example.foo.com via ingress/tls-example-ingress, TLS");
+        assert_eq!(run(&check(&["www.foo.com"], false, &[]), objects).state, ItemState::Failed);
+    }
+
+    #[test]
+    fn kubernetes_docs_minimal_ingress_is_a_catch_all_without_tls() {
+        let Some(objects) = corpus("kubernetes-docs-examples/service__networking__minimal-ingress.yaml", "shop") else {
+            return;
+        };
+        assert_eq!(run(&check(&["api.novacron.io"], false, &[]), objects.clone()).state, ItemState::Passed);
+        let outcome = run(&check(&["api.novacron.io"], true, &[]), objects);
+        assert_eq!(outcome.message, "api.novacron.io: ingress/minimal-ingress has no TLS entry for this host");
+    }
 }

@@ -271,4 +271,49 @@ mod tests {
         );
         assert_eq!(run(&spec, vec![]).state, ItemState::Error);
     }
+
+    /// Objects of one corpus path (file or folder), or `None` with a notice when it is absent.
+    fn corpus(path: &str, namespace: &str) -> Option<Vec<Object>> {
+        let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/manifests").join(path);
+        if !full.exists() {
+            println!("NOTICE: corpus path {} is absent; skipping this corpus test", full.display());
+            return None;
+        }
+        Some(crate::inventory::manifests::load(&[full], namespace).expect("corpus manifests load"))
+    }
+
+    #[test]
+    fn boutique_frontend_load_balancer_exposes_its_target_port_only() {
+        let Some(objects) = corpus("microservices-demo/release/kubernetes-manifests.yaml", "shop") else { return };
+        let outcome = run(&forbid(&[8080, 6379]), objects.clone());
+        assert_eq!(outcome.state, ItemState::Failed);
+        assert_eq!(outcome.message, "service/frontend-external targetPort 8080 (type LoadBalancer)");
+        let outcome = run(&forbid(&[6379, 5432]), objects);
+        assert_eq!(outcome.state, ItemState::Passed, "redis-cart is ClusterIP: {}", outcome.message);
+    }
+
+    #[test]
+    fn ingress_nginx_cloud_controller_exposes_http_and_https() {
+        let Some(objects) = corpus("ingress-nginx/provider-cloud-deploy.yaml", "ingress-nginx") else { return };
+        let inventory = Inventory::from_objects(objects);
+        let facts = Facts::offline();
+        let scope = Scope {
+            namespace: "ingress-nginx",
+            inventory: &inventory,
+            facts: &facts,
+            now: jiff::Timestamp::UNIX_EPOCH,
+        };
+        let outcome = evaluate(&forbid(&[80, 443, 8443]), &scope);
+        assert_eq!(outcome.state, ItemState::Failed);
+        assert!(
+            outcome.message.contains("service/ingress-nginx-controller port 80 (type LoadBalancer)"),
+            "{}",
+            outcome.message
+        );
+        assert!(
+            !outcome.message.contains("admission"),
+            "the admission webhook Service is ClusterIP: {}",
+            outcome.message
+        );
+    }
 }
