@@ -51,7 +51,10 @@ pub fn evaluate(spec: &IngressCheck, scope: &Scope<'_>) -> Outcome {
                     .iter()
                     .map(|(ingress, _, lacks)| format!("{} {}", ingress.reference(), lacks.join(", ")))
                     .collect();
-                problems.push(format!("{host}: {}", why.join("; ")));
+                problems.push(match why.as_slice() {
+                    [one] => format!("{host}: {one}"),
+                    many => format!("{host}: no Ingress routing it meets every requirement ({})", many.join("; ")),
+                });
             }
         }
     }
@@ -276,6 +279,18 @@ mod tests {
         assert_eq!(
             outcome.message,
             "api.novacron.io: ingress/old has no TLS entry for this host, lacks annotation kubernetes.io/ingress.class"
+        );
+    }
+
+    #[test]
+    fn names_what_each_routing_ingress_lacks() {
+        let plain = ingress("plain", &["api.novacron.io"], &[], json!({}));
+        let catch_all = ingress("default", &[""], &[], json!({}));
+        let outcome = run(&check(&["api.novacron.io"], true, &[]), vec![plain, catch_all]);
+        assert_eq!(
+            outcome.message,
+            "api.novacron.io: no Ingress routing it meets every requirement \
+             (ingress/default has no TLS entry for this host; ingress/plain has no TLS entry for this host)"
         );
     }
 
