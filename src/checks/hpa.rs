@@ -104,6 +104,7 @@ mod tests {
     use super::*;
     use crate::api::{ItemState, Target};
     use crate::checks::Facts;
+    use crate::checks::corpus;
     use crate::inventory::Inventory;
 
     fn hpa(name: &str, api_version: &str, target_kind: &str, target: &str, min: Option<i64>, max: i64) -> Object {
@@ -268,20 +269,10 @@ mod tests {
         assert_eq!(run(&with_selector, vec![]).state, ItemState::Error);
     }
 
-    /// Objects of one corpus path (file or folder), or `None` with a notice when it is absent.
-    fn corpus(path: &str, namespace: &str) -> Option<Vec<Object>> {
-        let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/manifests").join(path);
-        if !full.exists() {
-            println!("NOTICE: corpus path {} is absent; skipping this corpus test", full.display());
-            return None;
-        }
-        Some(crate::inventory::manifests::load(&[full], namespace).expect("corpus manifests load"))
-    }
-
     #[test]
     fn podinfo_hpa_scales_its_deployment_from_two_to_four() {
-        let Some(hpa) = corpus("podinfo/kustomize/hpa.yaml", "shop") else { return };
-        let Some(deployment) = corpus("podinfo/kustomize/deployment.yaml", "shop") else { return };
+        let Some(hpa) = corpus::objects("podinfo/kustomize/hpa.yaml", "shop") else { return };
+        let Some(deployment) = corpus::objects("podinfo/kustomize/deployment.yaml", "shop") else { return };
         let objects: Vec<Object> = hpa.into_iter().chain(deployment).collect();
         let check = spec("Deployment", "podinfo", json!({"atLeast": 2}), json!({"atMost": 4}));
         let outcome = run(&check, objects.clone());
@@ -293,10 +284,14 @@ mod tests {
 
     #[test]
     fn kubernetes_docs_php_apache_hpa_without_its_deployment_names_the_missing_target() {
-        let Some(hpa) = corpus("kubernetes-docs-examples/application__hpa__php-apache.yaml", "shop") else { return };
+        let Some(hpa) = corpus::objects("kubernetes-docs-examples/application__hpa__php-apache.yaml", "shop") else {
+            return;
+        };
         let check = spec("Deployment", "php-apache", json!({"atLeast": 1}), json!({"atLeast": 10}));
         assert_eq!(run(&check, hpa.clone()).message, "target deployment/php-apache not found");
-        let Some(app) = corpus("kubernetes-docs-examples/application__php-apache.yaml", "shop") else { return };
+        let Some(app) = corpus::objects("kubernetes-docs-examples/application__php-apache.yaml", "shop") else {
+            return;
+        };
         assert_eq!(run(&check, hpa.into_iter().chain(app).collect()).state, ItemState::Passed);
     }
 }

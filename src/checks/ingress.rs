@@ -132,6 +132,7 @@ mod tests {
     use super::*;
     use crate::api::ItemState;
     use crate::checks::Facts;
+    use crate::checks::corpus;
     use crate::inventory::Inventory;
 
     fn ingress(name: &str, rule_hosts: &[&str], tls_hosts: &[&str], annotations: Value) -> Object {
@@ -309,19 +310,10 @@ mod tests {
         assert_eq!(run(&check(&[], false, &[]), vec![]).state, ItemState::Error);
     }
 
-    /// Objects of one corpus path (file or folder), or `None` with a notice when it is absent.
-    fn corpus(path: &str, namespace: &str) -> Option<Vec<Object>> {
-        let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/manifests").join(path);
-        if !full.exists() {
-            println!("NOTICE: corpus path {} is absent; skipping this corpus test", full.display());
-            return None;
-        }
-        Some(crate::inventory::manifests::load(&[full], namespace).expect("corpus manifests load"))
-    }
-
     #[test]
     fn kubernetes_docs_tls_example_serves_its_host_over_tls() {
-        let Some(objects) = corpus("kubernetes-docs-examples/service__networking__tls-example-ingress.yaml", "shop")
+        let Some(objects) =
+            corpus::objects("kubernetes-docs-examples/service__networking__tls-example-ingress.yaml", "shop")
         else {
             return;
         };
@@ -333,7 +325,9 @@ mod tests {
 
     #[test]
     fn kubernetes_docs_minimal_ingress_is_a_catch_all_without_tls() {
-        let Some(objects) = corpus("kubernetes-docs-examples/service__networking__minimal-ingress.yaml", "shop") else {
+        let Some(objects) =
+            corpus::objects("kubernetes-docs-examples/service__networking__minimal-ingress.yaml", "shop")
+        else {
             return;
         };
         assert_eq!(run(&check(&["api.novacron.io"], false, &[]), objects.clone()).state, ItemState::Passed);

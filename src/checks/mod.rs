@@ -3,6 +3,8 @@
 pub mod cel;
 mod certificate;
 mod checklist_ref;
+#[cfg(test)]
+mod corpus;
 mod cron_job;
 mod facts;
 mod findings;

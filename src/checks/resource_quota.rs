@@ -126,6 +126,7 @@ mod tests {
     use super::*;
     use crate::api::ItemState;
     use crate::checks::Facts;
+    use crate::checks::corpus;
     use crate::inventory::Inventory;
 
     fn quota(name: &str, hard: Value, status: Option<Value>) -> Object {
@@ -280,22 +281,14 @@ mod tests {
         assert!(outcome.message.contains("limitrange/defaults present"));
     }
 
-    /// Objects of one corpus path (file or folder), or `None` with a notice when it is absent.
-    fn corpus(path: &str, namespace: &str) -> Option<Vec<Object>> {
-        let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/manifests").join(path);
-        if !full.exists() {
-            println!("NOTICE: corpus path {} is absent; skipping this corpus test", full.display());
-            return None;
-        }
-        Some(crate::inventory::manifests::load(&[full], namespace).expect("corpus manifests load"))
-    }
-
     #[test]
     fn kubernetes_docs_quotas_and_limit_range_meet_the_rules() {
-        let Some(quota) = corpus("kubernetes-docs-examples/admin__resource__quota-mem-cpu.yaml", "shop") else {
+        let Some(quota) = corpus::objects("kubernetes-docs-examples/admin__resource__quota-mem-cpu.yaml", "shop")
+        else {
             return;
         };
-        let Some(limits) = corpus("kubernetes-docs-examples/admin__resource__cpu-constraints.yaml", "shop") else {
+        let Some(limits) = corpus::objects("kubernetes-docs-examples/admin__resource__cpu-constraints.yaml", "shop")
+        else {
             return;
         };
         let spec = ResourceQuotaCheck {
@@ -311,7 +304,7 @@ mod tests {
 
     #[test]
     fn kubernetes_docs_scoped_quotas_set_short_form_cpu() {
-        let Some(objects) = corpus("kubernetes-docs-examples/policy__quota.yaml", "shop") else { return };
+        let Some(objects) = corpus::objects("kubernetes-docs-examples/policy__quota.yaml", "shop") else { return };
         let outcome = run(require(&["requests.cpu", "requests.memory", "pods"]), objects.clone());
         assert_eq!(outcome.state, ItemState::Passed, "{}", outcome.message);
         assert_eq!(run(require(&["limits.cpu"]), objects).message, "no ResourceQuota sets hard limits.cpu");

@@ -117,6 +117,7 @@ mod tests {
     use super::*;
     use crate::api::ItemState;
     use crate::checks::Facts;
+    use crate::checks::corpus;
     use crate::inventory::Inventory;
 
     fn service(name: &str, spec: Value) -> Object {
@@ -272,19 +273,11 @@ mod tests {
         assert_eq!(run(&spec, vec![]).state, ItemState::Error);
     }
 
-    /// Objects of one corpus path (file or folder), or `None` with a notice when it is absent.
-    fn corpus(path: &str, namespace: &str) -> Option<Vec<Object>> {
-        let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/manifests").join(path);
-        if !full.exists() {
-            println!("NOTICE: corpus path {} is absent; skipping this corpus test", full.display());
-            return None;
-        }
-        Some(crate::inventory::manifests::load(&[full], namespace).expect("corpus manifests load"))
-    }
-
     #[test]
     fn boutique_frontend_load_balancer_exposes_its_target_port_only() {
-        let Some(objects) = corpus("microservices-demo/release/kubernetes-manifests.yaml", "shop") else { return };
+        let Some(objects) = corpus::objects("microservices-demo/release/kubernetes-manifests.yaml", "shop") else {
+            return;
+        };
         let outcome = run(&forbid(&[8080, 6379]), objects.clone());
         assert_eq!(outcome.state, ItemState::Failed);
         assert_eq!(outcome.message, "service/frontend-external targetPort 8080 (type LoadBalancer)");
@@ -294,7 +287,9 @@ mod tests {
 
     #[test]
     fn ingress_nginx_cloud_controller_exposes_http_and_https() {
-        let Some(objects) = corpus("ingress-nginx/provider-cloud-deploy.yaml", "ingress-nginx") else { return };
+        let Some(objects) = corpus::objects("ingress-nginx/provider-cloud-deploy.yaml", "ingress-nginx") else {
+            return;
+        };
         let inventory = Inventory::from_objects(objects);
         let facts = Facts::offline();
         let scope = Scope {

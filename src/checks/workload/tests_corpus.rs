@@ -1,23 +1,16 @@
 //! `workload` against real manifests (Online Boutique, kube-prometheus) read from
 //! `../shared/corpus`; each test says so and stops when the corpus is absent.
 
-use std::path::Path;
-
 use serde_json::{Value, json};
 
 use super::fixtures::check;
 use crate::api::ItemState;
 use crate::checks::{Facts, Outcome, Scope};
-use crate::inventory::{Inventory, manifests};
+use crate::inventory::Inventory;
 
-/// Objects of one corpus path (file or folder) with `namespace` for those without one.
+/// The objects of one corpus path, as an inventory.
 fn corpus(path: &str, namespace: &str) -> Option<Inventory> {
-    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/manifests").join(path);
-    if !full.exists() {
-        println!("NOTICE: corpus path {} is absent; skipping this corpus test", full.display());
-        return None;
-    }
-    Some(Inventory::from_objects(manifests::load(&[full], namespace).expect("corpus manifests load")))
+    crate::checks::corpus::objects(path, namespace).map(Inventory::from_objects)
 }
 
 fn run(inventory: &Inventory, namespace: &str, spec: Value) -> Outcome {
