@@ -3,8 +3,11 @@
 pub mod cel;
 mod certificate;
 mod checklist_ref;
+#[cfg(test)]
+mod corpus;
 mod cron_job;
 mod facts;
+mod findings;
 mod hpa;
 mod http;
 mod ingress;
@@ -13,9 +16,11 @@ mod network_policy;
 mod outcome;
 pub(crate) mod podspec;
 mod prometheus;
+pub(crate) mod quantity;
 pub mod rbac;
 mod resource;
 mod resource_quota;
+mod schedule;
 mod secret;
 mod select;
 mod service;
@@ -68,11 +73,13 @@ pub fn evaluate(check: &Check, scope: &Scope<'_>) -> Outcome {
 pub fn reads(check: &Check) -> Vec<String> {
     let keys: &[&str] = match check {
         Check::Workload(_) => &[kinds::DEPLOYMENT, kinds::STATEFUL_SET, kinds::DAEMON_SET, kinds::PDB],
-        Check::Service(_) => &[kinds::SERVICE],
+        // Workloads resolve a Service's named targetPort.
+        Check::Service(_) => &[kinds::SERVICE, kinds::DEPLOYMENT, kinds::STATEFUL_SET, kinds::DAEMON_SET],
         Check::Ingress(_) => &[kinds::INGRESS],
         Check::NetworkPolicy(_) => &[kinds::NETWORK_POLICY, kinds::DEPLOYMENT, kinds::STATEFUL_SET, kinds::DAEMON_SET],
         Check::ResourceQuota(_) => &[kinds::RESOURCE_QUOTA, kinds::LIMIT_RANGE],
-        Check::HorizontalPodAutoscaler(_) => &[kinds::HPA],
+        // Scale targets, to tell an HPA whose target is missing.
+        Check::HorizontalPodAutoscaler(_) => &[kinds::HPA, kinds::DEPLOYMENT, kinds::STATEFUL_SET],
         Check::Rbac(_) => &[kinds::ROLE, kinds::CLUSTER_ROLE, kinds::ROLE_BINDING, kinds::CLUSTER_ROLE_BINDING],
         Check::Certificate(_) => &[kinds::CERTIFICATE, kinds::ISSUER, kinds::CLUSTER_ISSUER],
         Check::CronJob(_) => &[kinds::CRON_JOB],
