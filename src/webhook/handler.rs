@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
+use super::admit::workloads::{DeploymentView, TemplateOnly};
 use super::admit::{self, AdmissionInput, Effect, Reason, Verdict};
 use super::metrics::WebhookMetrics;
 use super::review::{self, ReviewError};
@@ -109,6 +110,12 @@ impl App {
     }
 
     fn answer(&self, path: Path, body: &[u8]) -> (Response, bool, Reason) {
+        if path == Path::Workloads
+            && let Some(request) = review::parse_as::<DeploymentView<'_>, TemplateOnly<'_>>(body)
+        {
+            let verdict = admit::workloads::decide_parsed(&request, self.state.checklists(), self.state.now());
+            return self.finish(path, &request, verdict);
+        }
         let request = match review::parse(body) {
             Ok(request) => request,
             Err(ReviewError::BadRequest(message)) => {
@@ -128,14 +135,23 @@ impl App {
             Path::Signoffs => admit::signoffs::decide(&request, checklists, now),
             Path::Checklists => admit::checklists::decide(&request),
         };
-        self.apply_effects(&request, &verdict);
-        log(path, &request, &verdict);
+        self.finish(path, &request, verdict)
+    }
+
+    fn finish<O, P>(
+        &self,
+        path: Path,
+        request: &AdmissionInput<'_, O, P>,
+        verdict: Verdict,
+    ) -> (Response, bool, Reason) {
+        self.apply_effects(request, &verdict);
+        log(path, request, &verdict);
         (json(review::render(&request.uid, &verdict)), verdict.allowed, verdict.reason)
     }
 
     /// The IO side of a verdict. A dry-run request leaves no trace but the log line and the
     /// request metric: no Event, no override count.
-    fn apply_effects(&self, request: &AdmissionInput<'_>, verdict: &Verdict) {
+    fn apply_effects<O, P>(&self, request: &AdmissionInput<'_, O, P>, verdict: &Verdict) {
         for effect in &verdict.effects {
             match effect {
                 Effect::Override(event) => {
@@ -165,7 +181,7 @@ impl App {
 }
 
 /// One line per admission: who, what, and the verdict; never the object's content.
-fn log(path: Path, request: &AdmissionInput<'_>, verdict: &Verdict) {
+fn log<O, P>(path: Path, request: &AdmissionInput<'_, O, P>, verdict: &Verdict) {
     let kind = request.kind.describe();
     if verdict.allowed {
         tracing::info!(

@@ -1,5 +1,6 @@
 //! The `AdmissionReview` envelope on the wire: reading the request out of it, writing the response into it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,33 @@ pub enum ReviewError {
     BadRequest(String),
     /// The request is broken but names its uid: reply with a denial the API server can read.
     Malformed { uid: String, message: String },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", bound(deserialize = "O: Deserialize<'de>, P: Deserialize<'de>"))]
+struct TypedEnvelope<'a, O, P> {
+    #[serde(default, borrow)]
+    api_version: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default = "absent", borrow)]
+    request: Option<AdmissionInput<'a, O, P>>,
+}
+
+fn absent<T>() -> Option<T> {
+    None
+}
+
+/// The fast path: envelope, request and objects (as `O` and `P`) read in one pass. `None` when
+/// anything is off; [`parse`] then says what.
+pub fn parse_as<'a, O, P>(body: &'a [u8]) -> Option<AdmissionInput<'a, O, P>>
+where
+    O: Deserialize<'a>,
+    P: Deserialize<'a>,
+{
+    let envelope: TypedEnvelope<'a, O, P> = serde_json::from_slice(body).ok()?;
+    let current = envelope.api_version.as_deref() == Some(API_VERSION) && envelope.kind.as_deref() == Some(KIND);
+    if current { envelope.request } else { None }
 }
 
 /// Reads `AdmissionReview.request` out of a body.

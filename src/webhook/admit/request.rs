@@ -1,17 +1,19 @@
 //! The parts of an `AdmissionRequest` the decisions read, borrowed from the request body.
 //!
-//! Objects stay raw JSON (`&RawValue`) until a decision parses the few fields it needs; an
-//! unchanged `spec.template` is then recognised by comparing text, without building a tree.
+//! Objects are generic: raw JSON (`&RawValue`) by default, parsed later by the decision, or a
+//! partial view read in the same pass as the envelope (the hot `/validate/workloads` path), so a
+//! request body is scanned once.
 
 use std::borrow::Cow;
 
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-/// `AdmissionRequest` (admission.k8s.io/v1), partially: unknown fields are skipped.
+/// `AdmissionRequest` (admission.k8s.io/v1), partially: unknown fields are skipped. `O` and `P`
+/// are how `object` and `oldObject` are read.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AdmissionInput<'a> {
+pub struct AdmissionInput<'a, O = &'a RawValue, P = O> {
     #[serde(borrow)]
     pub uid: Cow<'a, str>,
     #[serde(borrow)]
@@ -25,10 +27,10 @@ pub struct AdmissionInput<'a> {
     pub operation: Operation,
     #[serde(default, deserialize_with = "nullable")]
     pub user_info: UserInfo,
-    #[serde(default, borrow)]
-    pub object: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    pub old_object: Option<&'a RawValue>,
+    #[serde(default = "absent")]
+    pub object: Option<O>,
+    #[serde(default = "absent")]
+    pub old_object: Option<P>,
     #[serde(default, deserialize_with = "nullable")]
     pub dry_run: bool,
 }
@@ -92,7 +94,7 @@ pub struct UserInfo {
     pub groups: Vec<String>,
 }
 
-impl<'a> AdmissionInput<'a> {
+impl<O, P> AdmissionInput<'_, O, P> {
     /// The request's namespace ("" for cluster-scoped objects).
     pub fn namespace(&self) -> &str {
         self.namespace.as_deref().unwrap_or_default()
@@ -102,11 +104,19 @@ impl<'a> AdmissionInput<'a> {
     pub fn name(&self) -> &str {
         self.name.as_deref().unwrap_or_default()
     }
+}
 
+impl<'a> AdmissionInput<'a> {
     /// Parses a request from JSON (the value of `AdmissionReview.request`).
     pub fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
         serde_json::from_str(raw)
     }
+}
+
+/// A missing object (DELETE has no `object`, CREATE no `oldObject`), without requiring `Default`
+/// of the object type.
+fn absent<T>() -> Option<T> {
+    None
 }
 
 /// Kubernetes serializes empty lists and strings as `null` or omits them; both mean "default".

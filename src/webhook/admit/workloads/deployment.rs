@@ -83,6 +83,16 @@ pub struct TemplateOnly<'a> {
     pub spec: Option<SpecView<'a>>,
 }
 
+impl<'a> TemplateOnly<'a> {
+    pub fn parse(raw: &'a RawValue) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(raw.get())
+    }
+
+    pub fn template(&self) -> Option<&'a RawValue> {
+        self.spec.as_ref().and_then(|s| s.template)
+    }
+}
+
 impl<'a> DeploymentView<'a> {
     pub fn parse(raw: &'a RawValue) -> Result<Self, serde_json::Error> {
         serde_json::from_str(raw.get())
@@ -98,29 +108,57 @@ impl<'a> DeploymentView<'a> {
     }
 }
 
-/// The old object's `spec.template`; `Err` when the old object cannot be read.
-pub fn old_template(raw: &RawValue) -> Result<Option<&RawValue>, serde_json::Error> {
-    let old: TemplateOnly<'_> = serde_json::from_str(raw.get())?;
-    Ok(old.spec.and_then(|s| s.template))
-}
-
-/// Whether an UPDATE changes the pod template. The API server encodes old and new objects the
-/// same way, so equal text is the common, cheap answer; different text is compared as JSON
-/// values so key order or spacing never counts as a change.
+/// Whether an UPDATE changes the pod template, comparing the JSON text of old and new
+/// `spec.template` while ignoring insignificant whitespace. The API server encodes both objects
+/// with one deterministic encoder (struct fields in declaration order, map keys sorted), so the
+/// same template always has the same text; a template whose keys were merely reordered can only
+/// come from a hand-made request and counts as changed, which gates rather than lets through.
 pub fn template_changed(old: Option<&RawValue>, new: Option<&RawValue>) -> bool {
     match (old, new) {
         (None, None) => false,
-        (Some(old), Some(new)) if old.get() == new.get() => false,
-        (Some(old), Some(new)) => {
-            match (
-                serde_json::from_str::<serde_json::Value>(old.get()),
-                serde_json::from_str::<serde_json::Value>(new.get()),
-            ) {
-                (Ok(old), Ok(new)) => old != new,
-                _ => true,
+        (Some(old), Some(new)) => !same_json_text(old.get(), new.get()),
+        _ => true,
+    }
+}
+
+/// Byte equality outside insignificant whitespace; whitespace inside strings counts.
+fn same_json_text(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    let (mut in_string, mut escaped) = (false, false);
+    let blank = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+    loop {
+        if !in_string {
+            while i < a.len() && blank(a[i]) {
+                i += 1;
+            }
+            while j < b.len() && blank(b[j]) {
+                j += 1;
             }
         }
-        _ => true,
+        match (a.get(i), b.get(j)) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x == y => {
+                let c = *x;
+                if in_string {
+                    if escaped {
+                        escaped = false;
+                    } else if c == b'\\' {
+                        escaped = true;
+                    } else if c == b'"' {
+                        in_string = false;
+                    }
+                } else if c == b'"' {
+                    in_string = true;
+                }
+                i += 1;
+                j += 1;
+            }
+            _ => return false,
+        }
     }
 }
 
@@ -166,14 +204,33 @@ mod tests {
     }
 
     #[test]
-    fn template_comparison_ignores_key_order_and_spacing() {
+    fn template_comparison_ignores_spacing_but_not_content() {
         let a = raw(r#"{"metadata":{"labels":{"app":"api"}},"spec":{"containers":[{"image":"a:1"}]}}"#);
-        let b = raw(r#"{ "spec": {"containers":[{"image":"a:1"}]}, "metadata":{"labels":{"app":"api"}} }"#);
-        let c = raw(r#"{"metadata":{"labels":{"app":"api"}},"spec":{"containers":[{"image":"a:2"}]}}"#);
+        let spaced = raw(
+            "{ \"metadata\": {\"labels\":{\"app\":\"api\"}},\n \"spec\":{\"containers\":[ {\"image\":\"a:1\"} ]} }",
+        );
+        let other_image = raw(r#"{"metadata":{"labels":{"app":"api"}},"spec":{"containers":[{"image":"a:2"}]}}"#);
         assert!(!template_changed(Some(&a), Some(&a)));
-        assert!(!template_changed(Some(&a), Some(&b)));
-        assert!(template_changed(Some(&a), Some(&c)));
+        assert!(!template_changed(Some(&a), Some(&spaced)));
+        assert!(template_changed(Some(&a), Some(&other_image)));
         assert!(template_changed(None, Some(&a)));
         assert!(!template_changed(None, None));
+    }
+
+    #[test]
+    fn spaces_inside_strings_are_content() {
+        let a = raw(r#"{"args":["a b"]}"#);
+        let b = raw(r#"{"args":["ab"]}"#);
+        let escaped_quote = raw(r#"{"args":["x\" y"]}"#);
+        let escaped_quote_spaced = raw(r#"{"args":["x\"  y"]}"#);
+        assert!(template_changed(Some(&a), Some(&b)));
+        assert!(template_changed(Some(&escaped_quote), Some(&escaped_quote_spaced)));
+    }
+
+    #[test]
+    fn reordered_keys_count_as_a_change_on_the_safe_side() {
+        let a = raw(r#"{"metadata":{},"spec":{}}"#);
+        let b = raw(r#"{"spec":{},"metadata":{}}"#);
+        assert!(template_changed(Some(&a), Some(&b)));
     }
 }

@@ -13,8 +13,9 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use kube::Resource;
+use serde_json::value::RawValue;
 
-pub use deployment::{DeploymentView, OVERRIDE_ANNOTATION, template_changed};
+pub use deployment::{DeploymentView, OVERRIDE_ANNOTATION, TemplateOnly, template_changed};
 
 use super::bounds::bound_text;
 use super::{AdmissionInput, Effect, Operation, OverrideEvent, Reason, Verdict};
@@ -77,29 +78,74 @@ impl Shortfall {
     }
 }
 
-/// Decides a Deployment admission against the checklists cached for its namespace.
+/// A Deployment request read in one pass over the body: the object's few fields and the old
+/// object's template (see [`crate::webhook::review::parse_as`]).
+pub type DeploymentRequest<'a> = AdmissionInput<'a, DeploymentView<'a>, TemplateOnly<'a>>;
+
+/// Decides a Deployment admission against the checklists cached for its namespace, reading the
+/// objects out of the raw request.
 pub fn decide(request: &AdmissionInput<'_>, checklists: &dyn ChecklistView, now: Timestamp) -> Verdict {
-    if !request.kind.is("apps", "Deployment") {
-        return Verdict::allow(Reason::UnsupportedKind);
-    }
-    let gated_operation = matches!(request.operation, Operation::Create | Operation::Update);
-    if !gated_operation || request.sub_resource.as_deref().is_some_and(|s| !s.is_empty()) {
-        return Verdict::allow(Reason::NotGated);
+    if let Some(verdict) = not_gated(request) {
+        return verdict;
     }
     let Some(object) = request.object else {
-        return Verdict::deny(Reason::Malformed, 400, "the admission request carries no object to judge");
+        return no_object();
     };
     let deployment = match DeploymentView::parse(object) {
         Ok(deployment) => deployment,
         Err(error) => return Verdict::deny(Reason::Malformed, 400, format!("cannot read the Deployment: {error}")),
     };
+    // An unreadable old object counts as a template change: gate rather than guess.
+    let old =
+        request.old_object.map(|old| TemplateOnly::parse(old).map_or(Old::Unreadable, |o| Old::Read(o.template())));
+    judge(request, &deployment, old, checklists, now)
+}
+
+/// [`decide`] for a request whose objects were read with the envelope.
+pub fn decide_parsed(request: &DeploymentRequest<'_>, checklists: &dyn ChecklistView, now: Timestamp) -> Verdict {
+    if let Some(verdict) = not_gated(request) {
+        return verdict;
+    }
+    let Some(deployment) = &request.object else {
+        return no_object();
+    };
+    let old = request.old_object.as_ref().map(|old| Old::Read(old.template()));
+    judge(request, deployment, old, checklists, now)
+}
+
+/// The old object's `spec.template`, as far as it could be read.
+enum Old<'a> {
+    Read(Option<&'a RawValue>),
+    Unreadable,
+}
+
+fn no_object() -> Verdict {
+    Verdict::deny(Reason::Malformed, 400, "the admission request carries no object to judge")
+}
+
+/// What passes without looking at checklists: other kinds, DELETE/CONNECT, subresources.
+fn not_gated<O, P>(request: &AdmissionInput<'_, O, P>) -> Option<Verdict> {
+    if !request.kind.is("apps", "Deployment") {
+        return Some(Verdict::allow(Reason::UnsupportedKind));
+    }
+    let gated_operation = matches!(request.operation, Operation::Create | Operation::Update);
+    if !gated_operation || request.sub_resource.as_deref().is_some_and(|s| !s.is_empty()) {
+        return Some(Verdict::allow(Reason::NotGated));
+    }
+    None
+}
+
+fn judge<O, P>(
+    request: &AdmissionInput<'_, O, P>,
+    deployment: &DeploymentView<'_>,
+    old: Option<Old<'_>>,
+    checklists: &dyn ChecklistView,
+    now: Timestamp,
+) -> Verdict {
     if request.operation == Operation::Update {
-        // An unreadable old object counts as a template change: gate rather than guess.
-        let old = request.old_object.map(deployment::old_template);
         let changed = match old {
-            Some(Ok(old)) => template_changed(old, deployment.template()),
-            Some(Err(_)) => true,
-            None => true,
+            Some(Old::Read(old)) => template_changed(old, deployment.template()),
+            Some(Old::Unreadable) | None => true,
         };
         if !changed {
             return Verdict::allow(Reason::NotGated);
@@ -107,7 +153,7 @@ pub fn decide(request: &AdmissionInput<'_>, checklists: &dyn ChecklistView, now:
     }
 
     let namespace = if request.namespace().is_empty() { &deployment.metadata.namespace } else { request.namespace() };
-    let workload = workload_reference(request, &deployment);
+    let workload = workload_reference(request, deployment);
     let labels = &deployment.metadata.labels;
     let mut gating: Vec<Arc<ReadinessChecklist>> = checklists
         .in_namespace(namespace)
@@ -121,7 +167,7 @@ pub fn decide(request: &AdmissionInput<'_>, checklists: &dyn ChecklistView, now:
 
     let shortfalls: Vec<Shortfall> =
         gating.iter().filter_map(|c| shortfall(c, namespace, &workload, labels, now)).collect();
-    let mut verdict = combine(request, &deployment, &workload, shortfalls);
+    let mut verdict = combine(request, deployment, &workload, shortfalls);
     verdict.audit_annotations.insert(
         AUDIT_CHECKLIST,
         bound_text(
@@ -138,7 +184,7 @@ pub fn decide(request: &AdmissionInput<'_>, checklists: &dyn ChecklistView, now:
 }
 
 /// `deployment/api` (or `deployment/api-*` for a generated name).
-fn workload_reference(request: &AdmissionInput<'_>, deployment: &DeploymentView<'_>) -> String {
+fn workload_reference<O, P>(request: &AdmissionInput<'_, O, P>, deployment: &DeploymentView<'_>) -> String {
     let name = if !request.name().is_empty() {
         request.name().to_owned()
     } else if !deployment.metadata.name.is_empty() {
@@ -204,8 +250,8 @@ fn shortfall(
 }
 
 /// Applies each shortfall's enforcement and the override annotation.
-fn combine(
-    request: &AdmissionInput<'_>,
+fn combine<O, P>(
+    request: &AdmissionInput<'_, O, P>,
     deployment: &DeploymentView<'_>,
     workload: &str,
     shortfalls: Vec<Shortfall>,
