@@ -2,7 +2,9 @@
 
 pub mod api;
 pub mod checks;
+pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod inventory;
+pub mod report;
 pub use error::{Error, Result};

@@ -3,6 +3,7 @@
 mod decision;
 mod signoffs;
 mod status;
+pub mod validate;
 
 use std::collections::{HashMap, HashSet};
 
