@@ -242,12 +242,10 @@ impl Problems {
     }
 
     fn cel(&mut self, path: &str, expression: Option<&str>) {
-        let Some(expression) = expression else { return };
-        if expression.trim().is_empty() {
-            self.push(path, "empty CEL expression");
+        if let Some(Err(e)) = expression.map(crate::checks::cel::check_expression) {
+            // CEL's message continues with a snippet on further lines; the first says it all.
+            self.push(path, format!("CEL does not compile: {}", e.lines().next().unwrap_or_default()));
         }
-        // CEL-COMPILE: call `crate::checks::cel::check_expression(expression)` here once
-        // checks/cel.rs is committed, pushing the first line of its error under `path`.
     }
 }
 

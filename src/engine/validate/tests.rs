@@ -182,3 +182,12 @@ fn refuses_resource_checks_without_kind_or_with_both_name_and_selector() {
         ]
     );
 }
+
+#[test]
+fn refuses_cel_that_does_not_compile() {
+    let problems = problems_of(json!({"resource": {"apiVersion": "v1", "kind": "Service",
+        "all": "object.spec.type ==", "any": "has(object.spec.ports)"}}));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("items[0] (probe).check.resource.all: CEL does not compile: "), "{problems:?}");
+    assert!(!problems[0].contains('\n'), "one line: {problems:?}");
+}
