@@ -9,12 +9,14 @@ use crate::api::{EmptyIs, Expectation, PrometheusCheck};
 
 /// Offending series listed in a message before "and N more".
 const MAX_LISTED: usize = 5;
+/// Queries are echoed in messages up to this many characters.
+const MAX_ECHOED_QUERY: usize = 80;
 
 pub fn evaluate(spec: &PrometheusCheck, scope: &Scope<'_>) -> Outcome {
     if let Err(e) = validate(&spec.expect) {
         return Outcome::error(e);
     }
-    let target = format!("query {:?} at {}", spec.query, spec.url);
+    let target = format!("query {:?} at {}", clip(&spec.query), spec.url);
     let key = (spec.url.clone(), spec.query.clone());
     let observation = match scope.facts.prometheus.get(&key) {
         None if scope.facts.mode == Mode::Offline => return Outcome::skipped(format!("{target}: live only")),
@@ -79,6 +81,15 @@ fn describe(expect: &Expectation) -> String {
         parts.push(format!("== {v}"));
     }
     parts.join(" and ")
+}
+
+/// The query as messages show it: one line, cut at [`MAX_ECHOED_QUERY`] characters.
+fn clip(query: &str) -> String {
+    let one_line = query.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(MAX_ECHOED_QUERY) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
+    }
 }
 
 /// The series as Prometheus prints it; a scalar or a series without labels shows as `{}`.
@@ -200,6 +211,19 @@ mod tests {
         let outcome = judge(&check, Some(Err("bad_data: parse error at char 5")), Mode::Live);
         assert_eq!(outcome.state, ItemState::Error);
         assert!(outcome.message.ends_with(": bad_data: parse error at char 5"));
+    }
+
+    #[test]
+    fn long_queries_are_echoed_on_one_clipped_line() {
+        let check = spec(json!({"lessThan": 1.0}), json!({}));
+        let outcome = judge(&check, None, Mode::Offline);
+        assert!(
+            outcome.message.starts_with(
+                "query \"sum by (job) (rate(http_requests_total{code=~\\\"5..\\\"}[5m])) / sum by (job) (rate(h…\" at"
+            ),
+            "{}",
+            outcome.message
+        );
     }
 
     #[test]

@@ -19,6 +19,8 @@ use crate::inventory::{Object, group_of, kind_key, selector};
 
 /// Objects named in one message before "and N more".
 const MAX_LISTED: usize = 5;
+/// Expressions are echoed in messages up to this many characters.
+const MAX_ECHOED_EXPRESSION: usize = 80;
 
 pub fn evaluate(spec: &ResourceCheck, scope: &Scope<'_>) -> Outcome {
     if spec.api_version.trim().is_empty() || spec.kind.trim().is_empty() {
@@ -65,7 +67,7 @@ fn program(field: &str, expr: Option<&str>) -> Result<Option<(Arc<Program>, Stri
     let Some(expr) = expr else { return Ok(None) };
     // CEL's first line carries the position; the snippet lines after it don't fit a status message.
     let program = compile(expr).map_err(|e| format!("{field}: {}", e.lines().next().unwrap_or_default()))?;
-    Ok(Some((program, expr.to_owned())))
+    Ok(Some((program, clip(expr))))
 }
 
 fn count_problem(spec: &ResourceCheck, scope: &Scope<'_>, found: i64, count: &IntRange) -> String {
@@ -161,6 +163,15 @@ impl<'a> Rules<'a> {
             parts.push(format!("; any `{expr}` holds for {holder}"));
         }
         parts
+    }
+}
+
+/// The expression as messages show it: one line, cut at [`MAX_ECHOED_EXPRESSION`] characters.
+fn clip(expr: &str) -> String {
+    let one_line = expr.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(MAX_ECHOED_EXPRESSION) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
     }
 }
 

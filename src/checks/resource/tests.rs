@@ -167,6 +167,16 @@ fn missing_api_version_or_kind_and_bad_selection_are_spec_errors() {
 }
 
 #[test]
+fn long_expressions_are_echoed_on_one_clipped_line() {
+    let expr = format!("object.metadata.name != ''\n  && {}", "object.kind != '' && ".repeat(6) + "false");
+    let outcome = run(json!({"all": expr}), vec![service_monitor("api", None)]);
+    assert_eq!(
+        outcome.message,
+        "all `object.metadata.name != '' && object.kind != '' && object.kind != '' && object.k…` is false for servicemonitor/api"
+    );
+}
+
+#[test]
 fn long_lists_of_offenders_are_cut() {
     let monitors: Vec<Value> = (0..8).map(|i| service_monitor(&format!("m{i}"), None)).collect();
     let outcome = run(json!({"all": "false"}), monitors);
