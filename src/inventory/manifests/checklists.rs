@@ -36,10 +36,58 @@ pub fn to_checklist(loaded: &Loaded) -> Result<ReadinessChecklist> {
     }
     let mut checklist: ReadinessChecklist = serde_path_to_error::deserialize(&object.data)
         .map_err(|e| loaded.source.error(format!("{reference}: {}", describe(&e, &object.data))))?;
+    let unknown = unknown_spec_fields(&object.data);
+    if !unknown.is_empty() {
+        return Err(loaded.source.error(format!(
+            "{reference}: unknown field{} {} (the API server's strict field validation would reject {})",
+            if unknown.len() == 1 { "" } else { "s" },
+            unknown.join(", "),
+            if unknown.len() == 1 { "it" } else { "them" },
+        )));
+    }
     if checklist.metadata.namespace.is_none() {
         checklist.metadata.namespace.clone_from(&object.namespace);
     }
     Ok(checklist)
+}
+
+/// Fields under `spec` that the API types don't know, as `spec.items[0] (name).check...` paths.
+/// A typo such as `minReplica` would otherwise be ignored offline and pruned by the API server,
+/// silently dropping a requirement; `kubectl apply` (strict field validation) refuses it, so
+/// `readygate check` does too.
+fn unknown_spec_fields(data: &Value) -> Vec<String> {
+    let mut unknown = Vec::new();
+    let _: std::result::Result<ReadinessChecklist, _> = serde_ignored::deserialize(data, |path| {
+        let dotted = path.to_string();
+        if dotted == "spec" || dotted.starts_with("spec.") {
+            unknown.push(with_item_name(&readable_path(&dotted, data), data));
+        }
+    });
+    unknown
+}
+
+/// `spec.items.3.check.?.x` (serde_ignored's spelling, `?` for an enum variant) ->
+/// `spec.items[3].check.horizontalPodAutoscaler.x`, walking the data to name the variant.
+fn readable_path(dotted: &str, data: &Value) -> String {
+    let mut out = String::with_capacity(dotted.len() + 16);
+    let mut at = Some(data);
+    for (i, segment) in dotted.split('.').enumerate() {
+        if let (Ok(index), true) = (segment.parse::<usize>(), i > 0) {
+            out.push_str(&format!("[{index}]"));
+            at = at.and_then(|v| v.get(index));
+            continue;
+        }
+        let key = match (segment, at.and_then(Value::as_object)) {
+            ("?", Some(map)) if map.len() == 1 => map.keys().next().map_or(segment, String::as_str),
+            _ => segment,
+        };
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(key);
+        at = at.and_then(|v| v.get(key));
+    }
+    out
 }
 
 fn describe(error: &serde_path_to_error::Error<serde_json::Error>, data: &Value) -> String {

@@ -310,6 +310,20 @@ mod checklists {
     }
 
     #[test]
+    fn a_misspelled_field_is_refused_like_strict_field_validation() {
+        let text = format!(
+            "{CHECKLIST}spec:\n  items:\n  - name: autoscaling\n    check:\n      horizontalPodAutoscaler:\n        \
+             target: {{kind: Deployment, name: api}}\n        minReplica: {{atLeast: 3}}\n"
+        );
+        let (checklists, _) = split_checklists(loaded(&text));
+        let error = to_checklist(&checklists[0]).expect_err("typo").to_string();
+        assert!(
+            error.contains("unknown field spec.items[0] (autoscaling).check.horizontalPodAutoscaler.minReplica"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn a_check_with_two_keys_lists_them() {
         let text = format!("{CHECKLIST}spec:\n  items:\n  - name: a\n    check: {{manual: {{}}, http: {{}}}}\n");
         let (checklists, _) = split_checklists(loaded(&text));
