@@ -47,6 +47,35 @@ pub struct Evaluation {
     pub items: Vec<ItemResult>,
 }
 
+impl Evaluation {
+    /// An evaluation of `items`, with decision, summary and blocking list derived from them.
+    pub fn from_items(namespace: String, name: String, items: Vec<ItemResult>) -> Self {
+        let mut evaluation = Evaluation {
+            namespace,
+            name,
+            decision: Decision::Unknown,
+            summary: Summary::default(),
+            blocking: Vec::new(),
+            items,
+        };
+        evaluation.refresh();
+        evaluation
+    }
+
+    /// Re-derives decision, summary and blocking after item states changed.
+    fn refresh(&mut self) {
+        self.summary = summarize(&self.items);
+        self.decision = decide(&self.items);
+        self.blocking = self
+            .items
+            .iter()
+            .filter(|i| i.severity == Severity::Critical && !i.state.is_satisfied())
+            .map(|i| i.name.clone())
+            .collect();
+        self.blocking.sort();
+    }
+}
+
 /// Evaluates one checklist against an inventory. Pure: same inputs, same result.
 pub fn evaluate(checklist: &ReadinessChecklist, inventory: &Inventory, facts: &Facts, now: Timestamp) -> Evaluation {
     let namespace = checklist.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned());
@@ -80,14 +109,7 @@ pub fn evaluate(checklist: &ReadinessChecklist, inventory: &Inventory, facts: &F
         })
         .collect();
 
-    let summary = summarize(&items);
-    let mut blocking: Vec<String> = items
-        .iter()
-        .filter(|i| i.severity == Severity::Critical && !i.state.is_satisfied())
-        .map(|i| i.name.clone())
-        .collect();
-    blocking.sort();
-    Evaluation { namespace, name, decision: decide(&items), summary, blocking, items }
+    Evaluation::from_items(namespace, name, items)
 }
 
 /// Evaluates several checklists, those referenced by `checklist` items first, so a reference to
@@ -150,15 +172,7 @@ fn evaluate_in_order(
             result.message = format!("checklist reference cycle through readinesschecklist/{}", reference.name);
         }
     }
-    evaluation.summary = summarize(&evaluation.items);
-    evaluation.decision = decide(&evaluation.items);
-    evaluation.blocking = evaluation
-        .items
-        .iter()
-        .filter(|i| i.severity == Severity::Critical && !i.state.is_satisfied())
-        .map(|i| i.name.clone())
-        .collect();
-    evaluation.blocking.sort();
+    evaluation.refresh();
     facts.checklists.insert((evaluation.namespace.clone(), evaluation.name.clone()), evaluation.decision);
     visiting.remove(&i);
     results[i] = Some(evaluation);

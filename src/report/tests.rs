@@ -4,7 +4,6 @@ use serde_json::json;
 
 use super::*;
 use crate::api::{Decision, ItemState, Severity};
-use crate::engine::summarize;
 
 fn item(name: &str, section: Option<&str>, severity: Severity, state: ItemState, message: &str) -> ItemResult {
     ItemResult {
@@ -19,21 +18,7 @@ fn item(name: &str, section: Option<&str>, severity: Severity, state: ItemState,
 }
 
 fn evaluation(items: Vec<ItemResult>) -> Evaluation {
-    let decision = crate::engine::decide(&items);
-    let mut blocking: Vec<String> = items
-        .iter()
-        .filter(|i| i.severity == Severity::Critical && !i.state.is_satisfied())
-        .map(|i| i.name.clone())
-        .collect();
-    blocking.sort();
-    Evaluation {
-        namespace: "shop".to_owned(),
-        name: "release".to_owned(),
-        decision,
-        summary: summarize(&items),
-        blocking,
-        items,
-    }
+    Evaluation::from_items("shop".to_owned(), "release".to_owned(), items)
 }
 
 fn sample() -> Evaluation {
