@@ -9,6 +9,8 @@ mod alerts;
 mod chart;
 #[path = "packaging/crd_copies.rs"]
 mod crd_copies;
+#[path = "packaging/health.rs"]
+mod health;
 #[path = "packaging/kustomize.rs"]
 mod kustomize;
 #[path = "packaging/render.rs"]

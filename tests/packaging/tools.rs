@@ -92,3 +92,8 @@ where
     );
     String::from_utf8(result.stdout).expect("utf-8 output")
 }
+
+/// Lua 5.1 (Debian's lua5.1), the language level of Argo CD's health checks (gopher-lua).
+pub fn lua() -> PathBuf {
+    require("lua5.1", "LUA", "runs the Argo CD health check from docs/gitops.md")
+}
