@@ -11,6 +11,8 @@ fn main() -> ExitCode {
     let cli = cli::parse();
     let code = match &cli.command {
         Command::Check(args) => cli::check::run(args),
+        Command::Status(args) => cli::kube::block_on(cli::status::run(args)),
+        Command::Signoff(args) => cli::kube::block_on(cli::signoff::run(args)),
         Command::Crd(args) => cli::crd::run(args),
     };
     ExitCode::from(code)

@@ -3,6 +3,9 @@
 
 pub mod check;
 pub mod crd;
+pub mod kube;
+pub mod signoff;
+pub mod status;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -37,6 +40,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Check(check::CheckArgs),
+    Status(status::StatusArgs),
+    Signoff(signoff::SignoffArgs),
     Crd(crd::CrdArgs),
 }
 
