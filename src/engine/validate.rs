@@ -29,6 +29,9 @@ pub fn validate_checklist(checklist: &ReadinessChecklist) -> Vec<String> {
     }
     if let Some(gate) = &spec.gate {
         problems.selector("gate.selector", Some(&gate.selector));
+        if gate.bind_release && spec.release.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            problems.push("gate.bindRelease", "needs spec.release: admitted workloads are bound to that release");
+        }
     }
     let own_name = checklist.metadata.name.as_deref().unwrap_or_default();
     let mut first_index: HashMap<&str, usize> = HashMap::new();

@@ -110,6 +110,19 @@ fn refuses_a_gate_selector_the_api_server_would_reject() {
 }
 
 #[test]
+fn refuses_binding_admissions_to_a_release_the_checklist_does_not_name() {
+    let spec = |release: Value| {
+        json!({"release": release, "gate": {"selector": {}, "bindRelease": true},
+               "items": [item("v", json!({"kubernetesVersion": {"atLeast": "1.28"}}))]})
+    };
+    assert_eq!(
+        validate_checklist(&checklist_with(spec(Value::Null))),
+        ["gate.bindRelease: needs spec.release: admitted workloads are bound to that release"]
+    );
+    assert!(validate_checklist(&checklist_with(spec(json!("v1.0.0")))).is_empty());
+}
+
+#[test]
 fn refuses_invalid_regular_expressions() {
     let problems =
         problems_of(json!({"ingress": {"hosts": ["a"], "requireAnnotations": {"cert-manager.io/issuer": "(prod"}}}));
