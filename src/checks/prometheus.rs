@@ -16,7 +16,7 @@ pub fn evaluate(spec: &PrometheusCheck, scope: &Scope<'_>) -> Outcome {
     if let Err(e) = validate(&spec.expect) {
         return Outcome::error(e);
     }
-    let target = format!("query {:?} at {}", clip(&spec.query), spec.url);
+    let target = format!("query {:?} at {}", clip(&spec.query), super::http::without_credentials(&spec.url));
     let key = (spec.url.clone(), spec.query.clone());
     let observation = match scope.facts.prometheus.get(&key) {
         None if scope.facts.mode == Mode::Offline => return Outcome::skipped(format!("{target}: live only")),

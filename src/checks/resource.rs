@@ -13,6 +13,7 @@ use std::sync::Arc;
 use cel::Program;
 
 use super::cel::{Bound, EvalError, compile};
+use super::listing::list;
 use super::{Outcome, Scope, describe_target, select};
 use crate::api::{IntRange, ResourceCheck};
 use crate::inventory::{Object, group_of, kind_key, selector};
@@ -43,7 +44,7 @@ pub fn evaluate(spec: &ResourceCheck, scope: &Scope<'_>) -> Outcome {
     let found = objects.len() as i64;
     let mut problems = Vec::new();
     if !count.contains(found) {
-        problems.push(count_problem(spec, scope, found, &count));
+        problems.push(count_problem(spec, scope, &objects, &count));
     }
     let mut rules = Rules::new(
         all.as_ref().map(|(p, e)| (p.as_ref(), e.as_str())),
@@ -59,6 +60,9 @@ pub fn evaluate(spec: &ResourceCheck, scope: &Scope<'_>) -> Outcome {
     }
     problems.extend(rules.problems());
     let mut ok = format!("found {found} {} ({})", spec.kind, count.describe());
+    if found > 0 {
+        ok.push_str(&format!(": {}", references(&objects)));
+    }
     ok.extend(rules.verified());
     Outcome::from_problems(problems, ok)
 }
@@ -70,7 +74,13 @@ fn program(field: &str, expr: Option<&str>) -> Result<Option<(Arc<Program>, Stri
     Ok(Some((program, clip(expr))))
 }
 
-fn count_problem(spec: &ResourceCheck, scope: &Scope<'_>, found: i64, count: &IntRange) -> String {
+fn references(objects: &[&Arc<Object>]) -> String {
+    let names: Vec<String> = objects.iter().map(|o| o.reference()).collect();
+    list(&names, MAX_LISTED)
+}
+
+fn count_problem(spec: &ResourceCheck, scope: &Scope<'_>, objects: &[&Arc<Object>], count: &IntRange) -> String {
+    let found = objects.len();
     let scope_text = if crate::inventory::kinds::is_cluster_scoped(&kind_key(group_of(&spec.api_version), &spec.kind)) {
         "in the cluster".to_owned()
     } else {
@@ -84,7 +94,7 @@ fn count_problem(spec: &ResourceCheck, scope: &Scope<'_>, found: i64, count: &In
         };
     }
     let target = describe_target(&spec.kind, spec.name.as_deref(), spec.selector.as_ref());
-    format!("found {found} ({target} {scope_text}), expected {}", count.describe())
+    format!("found {found} ({target} {scope_text}), expected {}: {}", count.describe(), references(objects))
 }
 
 /// The state of the `all` and `any` rules while objects are judged one by one.
@@ -176,11 +186,7 @@ fn clip(expr: &str) -> String {
 }
 
 fn listed(items: &[String]) -> String {
-    let mut text = items[..items.len().min(MAX_LISTED)].join(", ");
-    if items.len() > MAX_LISTED {
-        text.push_str(&format!(" and {} more", items.len() - MAX_LISTED));
-    }
-    text
+    list(items, MAX_LISTED)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ mod signoffs;
 mod status;
 pub mod validate;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use jiff::Timestamp;
 
@@ -16,7 +16,7 @@ pub use status::{
 
 use crate::api::{Check, Decision, ItemState, ReadinessChecklist, Severity, Summary};
 use crate::checks::{self, Facts, Scope};
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, kinds};
 
 /// Longest message kept per item, in bytes; status must stay far below etcd's object limit.
 pub const MAX_MESSAGE_BYTES: usize = 1024;
@@ -81,7 +81,11 @@ pub fn evaluate(checklist: &ReadinessChecklist, inventory: &Inventory, facts: &F
     let namespace = checklist.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned());
     let name = checklist.metadata.name.clone().unwrap_or_default();
     let scope = Scope { namespace: &namespace, inventory, facts, now };
-    let signoffs = signoffs::SignoffSet::collect(inventory, &namespace, &name, checklist.spec.release.as_deref(), now);
+    let signoffs = if needs_signoffs(checklist) {
+        signoffs::SignoffSet::collect(inventory, &namespace, &name, checklist.spec.release.as_deref(), now)
+    } else {
+        signoffs::SignoffSet::empty(now)
+    };
 
     let items: Vec<ItemResult> = checklist
         .spec
@@ -110,6 +114,22 @@ pub fn evaluate(checklist: &ReadinessChecklist, inventory: &Inventory, facts: &F
         .collect();
 
     Evaluation::from_items(namespace, name, items)
+}
+
+/// The kind keys evaluating `checklist` reads: those of every item's check, plus ReadinessSignoffs
+/// when an item is manual or may be waived. The controller re-evaluates the checklist when an
+/// object of one of these kinds changes.
+pub fn reads(checklist: &ReadinessChecklist) -> BTreeSet<String> {
+    let mut keys: BTreeSet<String> = checklist.spec.items.iter().flat_map(|item| checks::reads(&item.check)).collect();
+    if needs_signoffs(checklist) {
+        keys.insert(kinds::SIGNOFF.to_owned());
+    }
+    keys
+}
+
+/// Sign-offs matter only to manual items and to items someone may waive.
+fn needs_signoffs(checklist: &ReadinessChecklist) -> bool {
+    checklist.spec.items.iter().any(|item| matches!(item.check, Check::Manual(_)) || item.waivable_by.is_some())
 }
 
 /// Evaluates several checklists, those referenced by `checklist` items first, so a reference to

@@ -44,7 +44,10 @@ fn run(spec: Value, objects: Vec<Value>) -> Outcome {
 
 #[test]
 fn at_least_one_object_by_default() {
-    assert_eq!(run(json!({}), vec![service_monitor("api", None)]), Outcome::passed("found 1 ServiceMonitor (>= 1)"));
+    assert_eq!(
+        run(json!({}), vec![service_monitor("api", None)]),
+        Outcome::passed("found 1 ServiceMonitor (>= 1): servicemonitor/api")
+    );
     assert_eq!(run(json!({}), vec![]), Outcome::failed("no ServiceMonitor in namespace shop"));
 }
 
@@ -52,7 +55,12 @@ fn at_least_one_object_by_default() {
 fn count_range_is_enforced_both_ways() {
     let monitors = vec![service_monitor("api", None), service_monitor("web", None)];
     let outcome = run(json!({"count": {"atMost": 1}}), monitors.clone());
-    assert_eq!(outcome, Outcome::failed("found 2 (any ServiceMonitor in namespace shop), expected <= 1"));
+    assert_eq!(
+        outcome,
+        Outcome::failed(
+            "found 2 (any ServiceMonitor in namespace shop), expected <= 1: servicemonitor/api, servicemonitor/web"
+        )
+    );
     assert_eq!(run(json!({"count": {"atLeast": 0, "atMost": 0}}), vec![]).state, ItemState::Passed);
     assert_eq!(run(json!({"count": {"atLeast": 2, "atMost": 2}}), monitors).state, ItemState::Passed);
 }
@@ -104,7 +112,9 @@ fn all_must_hold_for_every_object_and_names_the_others() {
     let outcome = run(spec, vec![service_monitor("api", Some("30s"))]);
     assert_eq!(
         outcome,
-        Outcome::passed("found 1 ServiceMonitor (>= 1); all `object.spec.endpoints.all(e, has(e.interval))` holds")
+        Outcome::passed(
+            "found 1 ServiceMonitor (>= 1): servicemonitor/api; all `object.spec.endpoints.all(e, has(e.interval))` holds"
+        )
     );
 }
 
@@ -126,7 +136,7 @@ fn any_needs_one_object_and_stops_at_it() {
     assert_eq!(
         outcome,
         Outcome::passed(
-            "found 2 ServiceMonitor (>= 1); any `object.spec.endpoints.exists(e, has(e.interval))` holds for servicemonitor/web"
+            "found 2 ServiceMonitor (>= 1): servicemonitor/api, servicemonitor/web; any `object.spec.endpoints.exists(e, has(e.interval))` holds for servicemonitor/web"
         )
     );
     let outcome = run(json!({"any": "object.metadata.name == 'db'"}), monitors.clone());
