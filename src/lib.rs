@@ -2,8 +2,10 @@
 
 pub mod api;
 pub mod checks;
+pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod inventory;
+pub mod report;
 pub mod webhook;
 pub use error::{Error, Result};

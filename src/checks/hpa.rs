@@ -69,21 +69,29 @@ fn check_range(problems: &mut Vec<String>, hpa: &Object, field: &str, value: Opt
     }
 }
 
+/// The inventory key of a built-in scale target kind; custom kinds are known only from an HPA.
+pub(super) fn scale_target_key(kind: &str) -> Option<String> {
+    match kind {
+        "Deployment" => Some(kinds::DEPLOYMENT.to_owned()),
+        "StatefulSet" => Some(kinds::STATEFUL_SET.to_owned()),
+        "ReplicaSet" => Some(kind_key("apps", "ReplicaSet")),
+        _ => None,
+    }
+}
+
 /// Whether we can tell the scale target is absent. Offline, the manifests are the whole world.
 /// Live, the inventory holds only watched kinds: absence means something only for kinds the
-/// inventory evidently holds.
+/// inventory evidently holds, and only for the built-in kinds `checks::reads` lists (a custom
+/// kind watched for another item would otherwise decide this one without re-evaluating it).
 fn target_missing(scope: &Scope<'_>, kind: &str, name: &str, hpas: &[&Object]) -> bool {
-    let mut keys: Vec<String> = match kind {
-        "Deployment" => vec![kinds::DEPLOYMENT.to_owned()],
-        "StatefulSet" => vec![kinds::STATEFUL_SET.to_owned()],
-        "ReplicaSet" => vec![kind_key("apps", "ReplicaSet")],
-        _ => Vec::new(),
-    };
+    let mut keys: Vec<String> = scale_target_key(kind).into_iter().collect();
     // Custom scale targets (Argo Rollouts, KEDA-less CRDs): the group comes from the HPA's ref.
-    keys.extend(hpas.iter().filter_map(|h| h.str_at("/spec/scaleTargetRef/apiVersion")).map(|v| {
-        let group = crate::inventory::group_of(v);
-        kind_key(group, kind)
-    }));
+    if scope.facts.mode == Mode::Offline {
+        keys.extend(hpas.iter().filter_map(|h| h.str_at("/spec/scaleTargetRef/apiVersion")).map(|v| {
+            let group = crate::inventory::group_of(v);
+            kind_key(group, kind)
+        }));
+    }
     if keys.is_empty() {
         return false;
     }

@@ -5,6 +5,7 @@ use http::Response;
 use serde_json::{Value, json};
 
 use super::errors::ApiError;
+use super::identity;
 use super::resources::{Registry, ResourceInfo};
 use super::route::Target;
 use super::server::{Body, Shared, error_response, json_response, lock, typed_json_response};
@@ -20,6 +21,8 @@ const VERBS: [&str; 8] = [
     "watch",
 ];
 const SUB_VERBS: [&str; 3] = ["get", "patch", "update"];
+/// Reviews are answered, never stored: `create` is all they serve.
+const REVIEW_VERBS: [&str; 1] = ["create"];
 pub const AGGREGATED_CONTENT_TYPE: &str =
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
@@ -103,7 +106,7 @@ fn group_json(group: &str, versions: &[String]) -> Value {
 fn legacy_entries(r: &ResourceInfo) -> Vec<Value> {
     let mut main = json!({
         "name": r.plural, "singularName": r.singular, "namespaced": r.namespaced,
-        "kind": r.kind, "verbs": VERBS,
+        "kind": r.kind, "verbs": verbs(r),
     });
     if !r.short_names.is_empty() {
         main["shortNames"] = json!(r.short_names);
@@ -124,6 +127,10 @@ fn legacy_entries(r: &ResourceInfo) -> Vec<Value> {
     out
 }
 
+fn verbs(r: &ResourceInfo) -> &'static [&'static str] {
+    if identity::is_review_resource(r) { &REVIEW_VERBS } else { &VERBS }
+}
+
 fn aggregated_resource(r: &ResourceInfo) -> Value {
     let mut subresources = Vec::new();
     if r.has_status {
@@ -142,7 +149,7 @@ fn aggregated_resource(r: &ResourceInfo) -> Value {
         "resource": r.plural,
         "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
         "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
-        "singularResource": r.singular, "verbs": VERBS,
+        "singularResource": r.singular, "verbs": verbs(r),
         "shortNames": r.short_names, "categories": r.categories,
         "subresources": subresources,
     })

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::crud::present;
 use super::delete::remove_cascading;
 use super::faults::Faults;
+use super::identity::User;
 use super::log::RequestRecord;
 use super::meta::{generation, meta_mut, meta_str, now_rfc3339, same_content, spec_changed};
 use super::resources::{ResourceInfo, split_api_version};
@@ -65,6 +66,7 @@ impl ApiServerDouble {
             git_version: config.git_version,
             bookmark_interval: config.bookmark_interval,
             aggregated_discovery: config.aggregated_discovery,
+            user: User::default(),
         };
         let shared = Shared::new(addr, Store::new(config.history_limit), settings);
         shared.serve(listener);
@@ -265,6 +267,13 @@ impl ApiServerDouble {
     /// Takes effect for watches started afterwards.
     pub fn set_bookmark_interval(&self, every: Duration) {
         lock(&self.shared.settings).bookmark_interval = every;
+    }
+
+    /// Who every caller is from now on, as SelfSubjectReviews report it (default:
+    /// `kubernetes-admin` in `system:masters` and `system:authenticated`).
+    pub fn set_user(&self, username: &str, groups: &[&str]) {
+        let groups = groups.iter().map(|g| g.to_string()).collect();
+        lock(&self.shared.settings).user = User { username: username.to_string(), groups };
     }
 
     pub fn set_aggregated_discovery(&self, enabled: bool) {

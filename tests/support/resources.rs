@@ -109,6 +109,7 @@ const BUILTINS: &[Builtin] = &[
     ("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, &[], false, false),
     ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false, &[], false, false),
     ("coordination.k8s.io", "v1", "Lease", "leases", true, &[], false, false),
+    ("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", false, &[], false, false),
     ("events.k8s.io", "v1", "Event", "events", true, &["ev"], false, false),
     ("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, &["crd", "crds"], true, false),
     ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false, &[], false, false),

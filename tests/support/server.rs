@@ -26,7 +26,7 @@ use super::log::RequestRecord;
 use super::patch::PatchType;
 use super::route::{self, Query, Target};
 use super::store::Store;
-use super::{crud, discovery};
+use super::{crud, discovery, identity};
 
 pub type Body = UnsyncBoxBody<Bytes, Infallible>;
 
@@ -35,6 +35,8 @@ pub struct Settings {
     pub git_version: String,
     pub bookmark_interval: Duration,
     pub aggregated_discovery: bool,
+    /// Who every request is, as SelfSubjectReviews report it.
+    pub user: identity::User,
 }
 
 struct Listening {
@@ -245,6 +247,7 @@ async fn dispatch(
             json_response(200, &discovery::version_info(&version))
         }
         Target::Health => text_response(200, "ok"),
+        Target::Resource(path) if identity::is_review(path) => identity::serve(shared, method, path, body),
         Target::Resource(path) => {
             crud::serve(shared, method, path, query, headers, body, record).await
         }

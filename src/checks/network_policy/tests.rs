@@ -140,6 +140,17 @@ fn coverage_counts_a_policy_of_any_direction() {
 }
 
 #[test]
+fn coverage_names_the_workloads_it_found_covered() {
+    let objects = vec![workload("Deployment", "api", json!([])), postgres(), policy("all", json!({"podSelector": {}}))];
+    let outcome = run(json!({"coverWorkloads": {}}), objects);
+    assert_state(
+        &outcome,
+        ItemState::Passed,
+        "all 2 selected workloads are selected by a NetworkPolicy: deployment/api, statefulset/postgres",
+    );
+}
+
+#[test]
 fn coverage_lists_uncovered_workloads_of_every_kind() {
     let objects = vec![
         workload("Deployment", "api", json!([])),
@@ -389,14 +400,14 @@ fn a_port_out_of_range_is_an_error() {
 }
 
 #[test]
-fn a_policy_with_an_invalid_pod_selector_is_an_error() {
+fn a_policy_with_an_invalid_pod_selector_fails_naming_it() {
     let bad = policy(
         "bad",
         json!({"podSelector": {"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]}}),
     );
     assert_state(
         &run(json!({"defaultDenyIngress": true}), vec![bad]),
-        ItemState::Error,
+        ItemState::Failed,
         "networkpolicy/bad: podSelector",
     );
 }

@@ -110,6 +110,17 @@ fn cluster_admin_exists_in_every_cluster() {
     assert_state(&run(spec, vec![]), ItemState::Passed, "clusterrole/cluster-admin (Kubernetes default) exists");
 }
 
+#[test]
+fn the_default_user_roles_exist_offline_even_when_the_manifests_lack_them() {
+    let spec = json!({"roles": [{"kind": "ClusterRole", "name": "view"}, {"kind": "ClusterRole", "name": "edit"}]});
+    assert_state(
+        &run(spec.clone(), vec![]),
+        ItemState::Passed,
+        "clusterrole/view (Kubernetes default), clusterrole/edit (Kubernetes default) exist",
+    );
+    assert_state(&run_with(spec, vec![], &Facts::live()), ItemState::Failed, "clusterrole/view not found");
+}
+
 // --- access
 
 #[test]
