@@ -1,11 +1,13 @@
 //! `/validate/checklists`: refuses what the CRD schema cannot: misspelt or doubled check keys,
-//! values of the wrong shape, each message naming the item and field.
+//! values of the wrong shape, and every rule of [`validate_checklist`], each message naming the
+//! item and field.
 
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::{AdmissionInput, Operation, Reason, Verdict};
 use crate::api::{Check, GROUP, ReadinessChecklist};
+use crate::engine::validate::validate_checklist;
 
 /// Decides a ReadinessChecklist admission.
 pub fn decide(request: &AdmissionInput<'_>) -> Verdict {
@@ -53,12 +55,13 @@ fn problems(object: &Value) -> Vec<String> {
         return shape;
     }
     match serde_path_to_error::deserialize::<_, ReadinessChecklist>(object) {
-        Ok(_) => Vec::new(),
+        Ok(checklist) => validate_checklist(&checklist),
         Err(error) => vec![format!("{}: {}", field_path(&error.path().to_string()), error.inner())],
     }
 }
 
-/// `spec.items[2].check` -> `items[2].check`: messages speak of fields under `spec`, as the engine's checklist rules do.
+/// `spec.items[2].check` -> `items[2].check`: messages speak of fields under `spec`, as
+/// [`validate_checklist`] does.
 fn field_path(path: &str) -> String {
     path.strip_prefix("spec.").unwrap_or(path).to_owned()
 }

@@ -36,6 +36,13 @@ fn admits_a_valid_checklist() {
 }
 
 #[test]
+fn refuses_duplicate_item_names() {
+    let message = denial(json!([hpa_item("autoscaling"), hpa_item("autoscaling")]));
+    assert!(message.starts_with("readinesschecklist shop/release is invalid: "), "{message}");
+    assert!(message.contains("items[1] (autoscaling).name: duplicate of items[0]"), "{message}");
+}
+
+#[test]
 fn names_an_unknown_check_kind() {
     let message = denial(json!([hpa_item("a"), hpa_item("b"), {"name": "c", "check": {"foo": {}}}]));
     assert!(
@@ -88,9 +95,33 @@ fn refuses_a_checklist_without_items() {
 }
 
 #[test]
+fn metadata_only_updates_pass_even_for_a_checklist_that_breaks_a_rule() {
+    let request = checklist_request("UPDATE", spec_with(json!([hpa_item("a"), hpa_item("a")])))
+        .set("/object/metadata/finalizers", json!([]));
+    let v = decide_on(&request);
+    assert!(v.allowed);
+    assert_eq!(v.reason, Reason::NotGated);
+}
+
+#[test]
+fn spec_updates_are_validated() {
+    let request = checklist_request("UPDATE", spec_with(json!([hpa_item("a")])))
+        .set("/object/spec/items", json!([hpa_item("a"), hpa_item("a")]));
+    assert!(!decide_on(&request).allowed);
+}
+
+#[test]
 fn status_updates_deletes_and_other_kinds_pass() {
     let broken = || checklist_request("UPDATE", json!({"items": []})).set("/object/spec/items", json!("x"));
     assert_eq!(decide_on(&broken().sub_resource("status")).reason, Reason::NotGated);
     assert_eq!(decide_on(&checklist_request("DELETE", json!({}))).reason, Reason::NotGated);
     assert_eq!(decide_on(&broken().kind("", "v1", "ConfigMap")).reason, Reason::UnsupportedKind);
+}
+
+#[test]
+fn refuses_cel_that_does_not_compile_naming_item_and_field() {
+    let message = denial(json!([{"name": "monitors", "severity": "Critical",
+        "check": {"resource": {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+                               "all": "object.spec.endpoints.size() >"}}}]));
+    assert!(message.contains("items[0] (monitors).check.resource.all: CEL does not compile: "), "{message}");
 }
