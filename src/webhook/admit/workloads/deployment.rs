@@ -42,7 +42,17 @@ pub struct Metadata {
 #[derive(Debug, Default, Deserialize)]
 pub struct SpecView<'a> {
     #[serde(default, borrow)]
-    pub template: Option<&'a RawValue>,
+    pub template: Option<RawJson<'a>>,
+}
+
+/// A JSON value kept as its text (borrowed from the request body).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawJson<'a>(pub &'a str);
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawJson<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <&'a RawValue>::deserialize(deserializer).map(|raw| RawJson(raw.get()))
+    }
 }
 
 /// Only the override annotation, out of an annotation map that may hold kilobytes of
@@ -88,8 +98,8 @@ impl<'a> TemplateOnly<'a> {
         serde_json::from_str(raw.get())
     }
 
-    pub fn template(&self) -> Option<&'a RawValue> {
-        self.spec.as_ref().and_then(|s| s.template)
+    pub fn template(&self) -> Option<&'a str> {
+        self.spec.as_ref().and_then(|s| s.template).map(|t| t.0)
     }
 }
 
@@ -98,8 +108,8 @@ impl<'a> DeploymentView<'a> {
         serde_json::from_str(raw.get())
     }
 
-    pub fn template(&self) -> Option<&'a RawValue> {
-        self.spec.as_ref().and_then(|s| s.template)
+    pub fn template(&self) -> Option<&'a str> {
+        self.spec.as_ref().and_then(|s| s.template).map(|t| t.0)
     }
 
     /// The override reason, when the annotation carries a non-blank one.
@@ -113,10 +123,10 @@ impl<'a> DeploymentView<'a> {
 /// with one deterministic encoder (struct fields in declaration order, map keys sorted), so the
 /// same template always has the same text; a template whose keys were merely reordered can only
 /// come from a hand-made request and counts as changed, which gates rather than lets through.
-pub fn template_changed(old: Option<&RawValue>, new: Option<&RawValue>) -> bool {
+pub fn template_changed(old: Option<&str>, new: Option<&str>) -> bool {
     match (old, new) {
         (None, None) => false,
-        (Some(old), Some(new)) => !same_json_text(old.get(), new.get()),
+        (Some(old), Some(new)) => !same_json_text(old, new),
         _ => true,
     }
 }
@@ -180,7 +190,7 @@ mod tests {
         assert_eq!(d.metadata.name, "api");
         assert_eq!(d.metadata.labels.get("app").map(String::as_str), Some("api"));
         assert_eq!(d.override_reason(), Some("hotfix INC-42"));
-        assert_eq!(d.template().map(RawValue::get), Some(r#"{"spec":{"containers":[]}}"#));
+        assert_eq!(d.template(), Some(r#"{"spec":{"containers":[]}}"#));
     }
 
     #[test]
@@ -210,10 +220,10 @@ mod tests {
             "{ \"metadata\": {\"labels\":{\"app\":\"api\"}},\n \"spec\":{\"containers\":[ {\"image\":\"a:1\"} ]} }",
         );
         let other_image = raw(r#"{"metadata":{"labels":{"app":"api"}},"spec":{"containers":[{"image":"a:2"}]}}"#);
-        assert!(!template_changed(Some(&a), Some(&a)));
-        assert!(!template_changed(Some(&a), Some(&spaced)));
-        assert!(template_changed(Some(&a), Some(&other_image)));
-        assert!(template_changed(None, Some(&a)));
+        assert!(!template_changed(Some(a.get()), Some(a.get())));
+        assert!(!template_changed(Some(a.get()), Some(spaced.get())));
+        assert!(template_changed(Some(a.get()), Some(other_image.get())));
+        assert!(template_changed(None, Some(a.get())));
         assert!(!template_changed(None, None));
     }
 
@@ -223,14 +233,14 @@ mod tests {
         let b = raw(r#"{"args":["ab"]}"#);
         let escaped_quote = raw(r#"{"args":["x\" y"]}"#);
         let escaped_quote_spaced = raw(r#"{"args":["x\"  y"]}"#);
-        assert!(template_changed(Some(&a), Some(&b)));
-        assert!(template_changed(Some(&escaped_quote), Some(&escaped_quote_spaced)));
+        assert!(template_changed(Some(a.get()), Some(b.get())));
+        assert!(template_changed(Some(escaped_quote.get()), Some(escaped_quote_spaced.get())));
     }
 
     #[test]
     fn reordered_keys_count_as_a_change_on_the_safe_side() {
         let a = raw(r#"{"metadata":{},"spec":{}}"#);
         let b = raw(r#"{"spec":{},"metadata":{}}"#);
-        assert!(template_changed(Some(&a), Some(&b)));
+        assert!(template_changed(Some(a.get()), Some(b.get())));
     }
 }

@@ -13,9 +13,8 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use kube::Resource;
-use serde_json::value::RawValue;
 
-pub use deployment::{DeploymentView, OVERRIDE_ANNOTATION, TemplateOnly, template_changed};
+pub use deployment::{DeploymentView, Metadata, OVERRIDE_ANNOTATION, OverrideAnnotation, RawJson, SpecView, TemplateOnly, template_changed};
 
 use super::bounds::bound_text;
 use super::{AdmissionInput, Effect, Operation, OverrideEvent, Reason, Verdict};
@@ -115,7 +114,7 @@ pub fn decide_parsed(request: &DeploymentRequest<'_>, checklists: &dyn Checklist
 
 /// The old object's `spec.template`, as far as it could be read.
 enum Old<'a> {
-    Read(Option<&'a RawValue>),
+    Read(Option<&'a str>),
     Unreadable,
 }
 
