@@ -93,18 +93,21 @@ ensure_lua() {
   have lua5.1 || apt_install lua5.1
 }
 
+# Unit, integration and doc tests. Every suite runs even when an earlier one fails; the script
+# fails if any did. Tests print notices and return when shared test data (../shared) is absent.
 run_tests() {
-  # Tests print notices and return when shared test data (../shared/corpus) is absent.
+  local failed=0
   if have cargo-nextest; then
     log "cargo nextest run --all-targets"
-    cargo nextest run --all-targets --no-fail-fast
+    cargo nextest run --all-targets --no-fail-fast || failed=1
   else
     log "cargo test --all-targets (cargo-nextest not found)"
-    cargo test --all-targets --no-fail-fast
+    cargo test --all-targets --no-fail-fast || failed=1
   fi
   # nextest does not run doc tests.
   log "cargo test --doc"
-  cargo test --doc
+  cargo test --doc || failed=1
+  return "$failed"
 }
 
 main() {
