@@ -126,7 +126,7 @@ mod tests {
     use super::*;
     use crate::api::ItemState;
     use crate::checks::Facts;
-    use crate::inventory::Inventory;
+    use crate::checks::fixtures::{World, merged};
 
     const URL: &str = "https://api.novacron.io/healthz";
 
@@ -140,13 +140,7 @@ mod tests {
     }
 
     fn spec(extra: serde_json::Value) -> HttpCheck {
-        let mut value = json!({"url": URL});
-        if let Some(map) = extra.as_object() {
-            for (k, v) in map {
-                value[k] = v.clone();
-            }
-        }
-        serde_json::from_value(value).expect("valid http check")
+        serde_json::from_value(merged(json!({"url": URL}), extra)).expect("valid http check")
     }
 
     fn judge(check: HttpCheck, result: Option<Result<HttpObservation, String>>, mode: Mode) -> Outcome {
@@ -154,9 +148,7 @@ mod tests {
         if let Some(result) = result {
             facts.http.insert(check.url.clone(), result);
         }
-        let inventory = Inventory::new();
-        let scope = Scope { namespace: "shop", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-        evaluate(&check, &scope)
+        evaluate(&check, &World::new([]).facts(facts).scope())
     }
 
     fn live(check: HttpCheck, observation: HttpObservation) -> Outcome {

@@ -148,9 +148,8 @@ mod tests {
 
     use super::*;
     use crate::api::ItemState;
-    use crate::checks::Facts;
     use crate::checks::corpus;
-    use crate::inventory::Inventory;
+    use crate::checks::fixtures::{World, object};
 
     fn ingress(name: &str, rule_hosts: &[&str], tls_hosts: &[&str], annotations: Value) -> Object {
         let rules: Vec<Value> = rule_hosts
@@ -168,12 +167,8 @@ mod tests {
         if !tls_hosts.is_empty() {
             spec["tls"] = json!([{"hosts": tls_hosts, "secretName": format!("{name}-tls")}]);
         }
-        Object::from_value(
-            json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-                   "metadata": {"name": name, "namespace": "shop", "annotations": annotations}, "spec": spec}),
-            None,
-        )
-        .expect("valid ingress")
+        object(json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                      "metadata": {"name": name, "annotations": annotations}, "spec": spec}))
     }
 
     fn check(hosts: &[&str], require_tls: bool, annotations: &[(&str, &str)]) -> IngressCheck {
@@ -188,10 +183,7 @@ mod tests {
     }
 
     fn run(spec: &IngressCheck, objects: Vec<Object>) -> Outcome {
-        let inventory = Inventory::from_objects(objects);
-        let facts = Facts::offline();
-        let scope = Scope { namespace: "shop", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-        evaluate(spec, &scope)
+        evaluate(spec, &World::new(objects).scope())
     }
 
     #[test]

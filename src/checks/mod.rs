@@ -8,6 +8,8 @@ mod corpus;
 mod cron_job;
 mod facts;
 mod findings;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod hpa;
 mod http;
 mod ingress;
