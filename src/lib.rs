@@ -7,4 +7,5 @@ pub mod engine;
 pub mod error;
 pub mod inventory;
 pub mod report;
+pub mod webhook;
 pub use error::{Error, Result};
