@@ -2,7 +2,11 @@
 
 pub mod api;
 pub mod checks;
+pub mod controller;
 pub mod engine;
 pub mod error;
 pub mod inventory;
+pub mod metrics;
+pub mod probes;
+pub mod telemetry;
 pub use error::{Error, Result};
