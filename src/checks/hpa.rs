@@ -1,8 +1,270 @@
-//! `hpa` check (being implemented).
+//! `horizontalPodAutoscaler`: exactly one HPA scales the target, within the replica bounds asked.
 
-use super::{Outcome, Scope};
-use crate::api::HpaCheck;
+use super::{Mode, Outcome, Scope};
+use crate::api::{HpaCheck, IntRange};
+use crate::inventory::{Object, kind_key, kinds};
 
-pub fn evaluate(_spec: &HpaCheck, _scope: &Scope<'_>) -> Outcome {
-    Outcome::error("not implemented yet")
+pub fn evaluate(spec: &HpaCheck, scope: &Scope<'_>) -> Outcome {
+    let Some(kind) = spec.target.kind.as_deref().filter(|k| !k.is_empty()) else {
+        return Outcome::error("target.kind is required (the kind in the HPA's scaleTargetRef, e.g. Deployment)");
+    };
+    if spec.target.selector.is_some() {
+        return Outcome::error("target.selector is not supported here: name the scale target with target.name");
+    }
+    let Some(name) = spec.target.name.as_deref().filter(|n| !n.is_empty()) else {
+        return Outcome::error("target.name is required (the name in the HPA's scaleTargetRef)");
+    };
+    let target = format!("{}/{name}", kind.to_ascii_lowercase());
+
+    // The API version of scaleTargetRef is not significant: the HPA controller resolves the kind
+    // through discovery, so apps/v1 and extensions/v1beta1 refs reach the same Deployment.
+    let hpas: Vec<&Object> = scope
+        .inventory
+        .in_namespace(kinds::HPA, Some(scope.namespace))
+        .filter(|h| {
+            h.str_at("/spec/scaleTargetRef/kind") == Some(kind) && h.str_at("/spec/scaleTargetRef/name") == Some(name)
+        })
+        .map(|h| &**h)
+        .collect();
+
+    let mut problems = Vec::new();
+    if target_missing(scope, kind, name, &hpas) {
+        problems.push(format!("target {target} not found"));
+    }
+    let hpa = match hpas.as_slice() {
+        [] => {
+            problems.insert(0, format!("no HorizontalPodAutoscaler targets {target}"));
+            return Outcome::failed(problems.join("; "));
+        }
+        [hpa] => *hpa,
+        several => {
+            let names: Vec<String> = several.iter().map(|h| short(h)).collect();
+            problems.insert(
+                0,
+                format!(
+                    "{} HorizontalPodAutoscalers target {target} ({}): the HPA controller refuses to scale a \
+                     target claimed by several (AmbiguousSelector)",
+                    several.len(),
+                    names.join(", ")
+                ),
+            );
+            return Outcome::failed(problems.join("; "));
+        }
+    };
+
+    let min = hpa.i64_at("/spec/minReplicas").unwrap_or(1);
+    let max = hpa.i64_at("/spec/maxReplicas");
+    check_range(&mut problems, hpa, "minReplicas", Some(min), spec.min_replicas.as_ref());
+    check_range(&mut problems, hpa, "maxReplicas", max, spec.max_replicas.as_ref());
+    let max_text = max.map_or_else(|| "unset".to_owned(), |m| m.to_string());
+    Outcome::from_problems(problems, format!("{} targets {target} min={min} max={max_text}", short(hpa)))
+}
+
+fn check_range(problems: &mut Vec<String>, hpa: &Object, field: &str, value: Option<i64>, range: Option<&IntRange>) {
+    let Some(range) = range else { return };
+    match value {
+        Some(v) if range.contains(v) => {}
+        Some(v) => problems.push(format!("{} {field} is {v}, expected {}", short(hpa), range.describe())),
+        None => problems.push(format!("{} has no {field}, expected {}", short(hpa), range.describe())),
+    }
+}
+
+/// Whether we can tell the scale target is absent. Offline, the manifests are the whole world.
+/// Live, the inventory holds only watched kinds: absence means something only for kinds the
+/// inventory evidently holds.
+fn target_missing(scope: &Scope<'_>, kind: &str, name: &str, hpas: &[&Object]) -> bool {
+    let mut keys: Vec<String> = match kind {
+        "Deployment" => vec![kinds::DEPLOYMENT.to_owned()],
+        "StatefulSet" => vec![kinds::STATEFUL_SET.to_owned()],
+        "ReplicaSet" => vec![kind_key("apps", "ReplicaSet")],
+        _ => Vec::new(),
+    };
+    // Custom scale targets (Argo Rollouts, KEDA-less CRDs): the group comes from the HPA's ref.
+    keys.extend(hpas.iter().filter_map(|h| h.str_at("/spec/scaleTargetRef/apiVersion")).map(|v| {
+        let group = crate::inventory::group_of(v);
+        kind_key(group, kind)
+    }));
+    if keys.is_empty() {
+        return false;
+    }
+    let present = keys.iter().any(|key| scope.inventory.get(key, Some(scope.namespace), name).is_some());
+    let observable = scope.facts.mode == Mode::Offline || keys.iter().any(|key| scope.inventory.has_kind(key));
+    !present && observable
+}
+
+/// `hpa/api`, the short name kubectl users know.
+fn short(hpa: &Object) -> String {
+    format!("hpa/{}", hpa.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::api::{ItemState, Target};
+    use crate::checks::Facts;
+    use crate::inventory::Inventory;
+
+    fn hpa(name: &str, api_version: &str, target_kind: &str, target: &str, min: Option<i64>, max: i64) -> Object {
+        let mut value = json!({"apiVersion": api_version, "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": target_kind, "name": target},
+                     "maxReplicas": max}});
+        if let Some(min) = min {
+            value["spec"]["minReplicas"] = json!(min);
+        }
+        Object::from_value(value, None).expect("valid hpa")
+    }
+
+    fn deployment(name: &str) -> Object {
+        workload("Deployment", name)
+    }
+
+    fn workload(kind: &str, name: &str) -> Object {
+        Object::from_value(
+            json!({"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": "shop"}}),
+            None,
+        )
+        .expect("valid workload")
+    }
+
+    fn spec(kind: &str, name: &str, min: Value, max: Value) -> HpaCheck {
+        serde_json::from_value(json!({"target": {"kind": kind, "name": name}, "minReplicas": min, "maxReplicas": max}))
+            .expect("valid spec")
+    }
+
+    fn at_least_3_and_10() -> HpaCheck {
+        spec("Deployment", "api", json!({"atLeast": 3}), json!({"atLeast": 10, "atMost": 10}))
+    }
+
+    fn run_with(spec: &HpaCheck, objects: Vec<Object>, facts: &Facts) -> Outcome {
+        let inventory = Inventory::from_objects(objects);
+        let scope = Scope { namespace: "shop", inventory: &inventory, facts, now: jiff::Timestamp::UNIX_EPOCH };
+        evaluate(spec, &scope)
+    }
+
+    fn run(spec: &HpaCheck, objects: Vec<Object>) -> Outcome {
+        run_with(spec, objects, &Facts::offline())
+    }
+
+    #[test]
+    fn passes_when_an_hpa_scales_the_target_within_bounds() {
+        let objects = vec![deployment("api"), hpa("api", "autoscaling/v2", "Deployment", "api", Some(3), 10)];
+        let outcome = run(&at_least_3_and_10(), objects);
+        assert_eq!(outcome.state, ItemState::Passed);
+        assert_eq!(outcome.message, "hpa/api targets deployment/api min=3 max=10");
+    }
+
+    #[test]
+    fn autoscaling_v1_hpas_count_the_same() {
+        let objects = vec![deployment("api"), hpa("web-scaler", "autoscaling/v1", "Deployment", "api", Some(3), 10)];
+        assert_eq!(run(&at_least_3_and_10(), objects).state, ItemState::Passed);
+    }
+
+    #[test]
+    fn fails_when_hpa_min_is_below_three() {
+        let objects = vec![deployment("api"), hpa("api", "autoscaling/v2", "Deployment", "api", Some(2), 10)];
+        let outcome = run(&at_least_3_and_10(), objects);
+        assert_eq!(outcome.state, ItemState::Failed);
+        assert_eq!(outcome.message, "hpa/api minReplicas is 2, expected >= 3");
+    }
+
+    #[test]
+    fn min_replicas_defaults_to_one_when_absent() {
+        let objects = vec![deployment("api"), hpa("api", "autoscaling/v2", "Deployment", "api", None, 10)];
+        let outcome = run(&at_least_3_and_10(), objects);
+        assert_eq!(outcome.state, ItemState::Failed);
+        assert_eq!(outcome.message, "hpa/api minReplicas is 1, expected >= 3");
+    }
+
+    #[test]
+    fn fails_when_max_is_outside_the_range() {
+        let objects = vec![deployment("api"), hpa("api", "autoscaling/v2", "Deployment", "api", Some(3), 20)];
+        let outcome = run(&at_least_3_and_10(), objects);
+        assert_eq!(outcome.message, "hpa/api maxReplicas is 20, expected = 10");
+    }
+
+    #[test]
+    fn fails_when_no_hpa_targets_the_workload() {
+        let objects =
+            vec![deployment("api"), deployment("web"), hpa("web", "autoscaling/v2", "Deployment", "web", Some(3), 10)];
+        let outcome = run(&at_least_3_and_10(), objects);
+        assert_eq!(outcome.state, ItemState::Failed);
+        assert_eq!(outcome.message, "no HorizontalPodAutoscaler targets deployment/api");
+    }
+
+    #[test]
+    fn the_target_kind_must_match_not_just_the_name() {
+        let objects = vec![deployment("api"), hpa("api", "autoscaling/v2", "StatefulSet", "api", Some(3), 10)];
+        assert_eq!(run(&at_least_3_and_10(), objects).state, ItemState::Failed);
+    }
+
+    #[test]
+    fn fails_when_several_hpas_claim_the_same_workload() {
+        let objects = vec![
+            deployment("api"),
+            hpa("api", "autoscaling/v2", "Deployment", "api", Some(3), 10),
+            hpa("api-legacy", "autoscaling/v1", "Deployment", "api", Some(3), 10),
+        ];
+        let outcome = run(&at_least_3_and_10(), objects);
+        assert_eq!(outcome.state, ItemState::Failed);
+        assert!(
+            outcome.message.starts_with("2 HorizontalPodAutoscalers target deployment/api (hpa/api, hpa/api-legacy)")
+        );
+    }
+
+    #[test]
+    fn reports_a_target_missing_from_the_manifests() {
+        let objects = vec![hpa("api", "autoscaling/v2", "Deployment", "api", Some(3), 10)];
+        let outcome = run(&at_least_3_and_10(), objects);
+        assert_eq!(outcome.state, ItemState::Failed);
+        assert_eq!(outcome.message, "target deployment/api not found");
+    }
+
+    #[test]
+    fn live_does_not_call_a_target_missing_when_its_kind_is_not_in_the_inventory() {
+        let objects = vec![hpa("api", "autoscaling/v2", "Deployment", "api", Some(3), 10)];
+        assert_eq!(run_with(&at_least_3_and_10(), objects, &Facts::live()).state, ItemState::Passed);
+        let objects = vec![deployment("web"), hpa("api", "autoscaling/v2", "Deployment", "api", Some(3), 10)];
+        assert_eq!(run_with(&at_least_3_and_10(), objects, &Facts::live()).state, ItemState::Failed);
+    }
+
+    #[test]
+    fn finds_custom_scale_targets_through_the_ref_group() {
+        let mut rollout = hpa("api", "autoscaling/v2", "Rollout", "api", Some(3), 10);
+        rollout.data["spec"]["scaleTargetRef"]["apiVersion"] = json!("argoproj.io/v1alpha1");
+        let target = Object::from_value(
+            json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "api", "namespace": "shop"}}),
+            None,
+        )
+        .expect("valid rollout");
+        let check = spec("Rollout", "api", json!({"atLeast": 3}), json!({}));
+        assert_eq!(run(&check, vec![rollout.clone(), target]).state, ItemState::Passed);
+        assert_eq!(run(&check, vec![rollout]).message, "target rollout/api not found");
+    }
+
+    #[test]
+    fn statefulsets_are_scale_targets_too() {
+        let objects = vec![workload("StatefulSet", "db"), hpa("db", "autoscaling/v2", "StatefulSet", "db", Some(3), 5)];
+        let check = spec("StatefulSet", "db", json!({"atLeast": 3}), json!({"atMost": 5}));
+        assert_eq!(run(&check, objects).state, ItemState::Passed);
+    }
+
+    #[test]
+    fn an_incomplete_target_is_a_spec_error() {
+        let no_kind =
+            HpaCheck { target: Target { name: Some("api".to_owned()), ..Target::default() }, ..HpaCheck::default() };
+        assert_eq!(run(&no_kind, vec![]).state, ItemState::Error);
+        let no_name = HpaCheck {
+            target: Target { kind: Some("Deployment".to_owned()), ..Target::default() },
+            ..HpaCheck::default()
+        };
+        assert_eq!(run(&no_name, vec![]).state, ItemState::Error);
+        let with_selector: HpaCheck = serde_json::from_value(
+            json!({"target": {"kind": "Deployment", "selector": {"matchLabels": {"app": "api"}}}}),
+        )
+        .expect("valid spec");
+        assert_eq!(run(&with_selector, vec![]).state, ItemState::Error);
+    }
 }

@@ -13,6 +13,7 @@ mod network_policy;
 mod outcome;
 pub(crate) mod podspec;
 mod prometheus;
+pub(crate) mod quantity;
 pub mod rbac;
 mod resource;
 mod resource_quota;
@@ -68,11 +69,13 @@ pub fn evaluate(check: &Check, scope: &Scope<'_>) -> Outcome {
 pub fn reads(check: &Check) -> Vec<String> {
     let keys: &[&str] = match check {
         Check::Workload(_) => &[kinds::DEPLOYMENT, kinds::STATEFUL_SET, kinds::DAEMON_SET, kinds::PDB],
-        Check::Service(_) => &[kinds::SERVICE],
+        // Workloads resolve a Service's named targetPort.
+        Check::Service(_) => &[kinds::SERVICE, kinds::DEPLOYMENT, kinds::STATEFUL_SET, kinds::DAEMON_SET],
         Check::Ingress(_) => &[kinds::INGRESS],
         Check::NetworkPolicy(_) => &[kinds::NETWORK_POLICY, kinds::DEPLOYMENT, kinds::STATEFUL_SET, kinds::DAEMON_SET],
         Check::ResourceQuota(_) => &[kinds::RESOURCE_QUOTA, kinds::LIMIT_RANGE],
-        Check::HorizontalPodAutoscaler(_) => &[kinds::HPA],
+        // Scale targets, to tell an HPA whose target is missing.
+        Check::HorizontalPodAutoscaler(_) => &[kinds::HPA, kinds::DEPLOYMENT, kinds::STATEFUL_SET],
         Check::Rbac(_) => &[kinds::ROLE, kinds::CLUSTER_ROLE, kinds::ROLE_BINDING, kinds::CLUSTER_ROLE_BINDING],
         Check::Certificate(_) => &[kinds::CERTIFICATE, kinds::ISSUER, kinds::CLUSTER_ISSUER],
         Check::CronJob(_) => &[kinds::CRON_JOB],

@@ -1,8 +1,274 @@
-//! `service` check (being implemented).
+//! `service`: no Service reachable from outside the cluster exposes a port that must stay private.
 
-use super::{Outcome, Scope};
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{Outcome, Scope, podspec, select};
 use crate::api::ServiceCheck;
+use crate::inventory::{Object, kinds};
 
-pub fn evaluate(_spec: &ServiceCheck, _scope: &Scope<'_>) -> Outcome {
-    Outcome::error("not implemented yet")
+pub fn evaluate(spec: &ServiceCheck, scope: &Scope<'_>) -> Outcome {
+    if spec.forbid_exposed_ports.is_empty() {
+        return Outcome::error("forbidExposedPorts lists no ports");
+    }
+    if let Some(bad) = spec.forbid_exposed_ports.iter().find(|p| !(1..=65535).contains(*p)) {
+        return Outcome::error(format!("forbidExposedPorts: {bad} is not a port number (1-65535)"));
+    }
+    let services = match select(scope, kinds::SERVICE, None, spec.selector.as_ref()) {
+        Ok(services) => services,
+        Err(e) => return Outcome::error(e),
+    };
+    let exposed: Vec<(&Object, String)> = services.iter().filter_map(|s| exposure(s).map(|how| (&***s, how))).collect();
+    let mut problems = Vec::new();
+    for (service, how) in &exposed {
+        for port in service.get("/spec/ports").and_then(Value::as_array).into_iter().flatten() {
+            for finding in forbidden(service, port, &spec.forbid_exposed_ports, scope) {
+                problems.push(format!("{} {finding} ({how})", service.reference()));
+            }
+        }
+    }
+    let ports: Vec<String> = spec.forbid_exposed_ports.iter().map(i32::to_string).collect();
+    // A prohibition holds vacuously: no exposed Service means nothing is exposed.
+    let ok = format!(
+        "no exposed Service serves {} ({} Services judged, {} exposed)",
+        ports.join(", "),
+        services.len(),
+        exposed.len()
+    );
+    Outcome::from_problems(problems, ok)
+}
+
+/// How a Service is reachable from outside the cluster, if it is: through every node
+/// (NodePort, and LoadBalancer, which allocates node ports too), a cloud load balancer, or
+/// `externalIPs` routed to the nodes (any type but ExternalName).
+fn exposure(service: &Object) -> Option<String> {
+    let kind = service.str_at("/spec/type").unwrap_or("ClusterIP");
+    let external_ips = service.get("/spec/externalIPs").and_then(Value::as_array).is_some_and(|ips| !ips.is_empty());
+    match kind {
+        "NodePort" | "LoadBalancer" => Some(format!("type {kind}")),
+        "ExternalName" => None,
+        _ if external_ips => Some("externalIPs".to_owned()),
+        _ => None,
+    }
+}
+
+/// Which forbidden ports one Service port exposes: `port` itself, and `targetPort` (defaulting
+/// to `port`, as the API server does), resolved through the selected pods when it is a name.
+fn forbidden(service: &Object, port: &Value, forbid: &[i32], scope: &Scope<'_>) -> Vec<String> {
+    let mut found = Vec::new();
+    let number = port.get("port").and_then(Value::as_i64).and_then(|p| i32::try_from(p).ok());
+    if let Some(number) = number
+        && forbid.contains(&number)
+    {
+        found.push(format!("port {number}"));
+    }
+    match port.get("targetPort") {
+        Some(Value::Number(n)) => {
+            if let Some(target) = n.as_i64().and_then(|p| i32::try_from(p).ok())
+                && forbid.contains(&target)
+                && Some(target) != number
+            {
+                found.push(format!("targetPort {target}"));
+            }
+        }
+        Some(Value::String(name)) => {
+            let protocol = port.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+            for (workload, target) in resolve_named(service, name, protocol, scope) {
+                if forbid.contains(&target) && Some(target) != number {
+                    found.push(format!("targetPort {name}={target} on {}", workload.reference()));
+                }
+            }
+        }
+        // No targetPort means targetPort = port, already judged above.
+        _ => {}
+    }
+    found
+}
+
+/// The numbers a named targetPort resolves to in the workloads whose pods the Service selects.
+/// Unresolvable names count as nothing: no endpoint would get traffic on them.
+fn resolve_named<'a>(service: &Object, name: &str, protocol: &str, scope: &Scope<'a>) -> Vec<(&'a Object, i32)> {
+    let Some(selector) = service_selector(service) else { return Vec::new() };
+    kinds::WORKLOADS
+        .iter()
+        .flat_map(|kind| scope.inventory.in_namespace(kind, Some(scope.namespace)))
+        .filter(|w| {
+            let labels = podspec::template_labels(w);
+            selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+        })
+        .filter_map(|w| podspec::named_port(w, name, protocol).map(|p| (&**w, p)))
+        .collect()
+}
+
+/// A Service's `spec.selector` (a plain equality map). Absent or empty selects no pods: the
+/// endpoints of such a Service are managed by hand.
+fn service_selector(service: &Object) -> Option<BTreeMap<String, String>> {
+    let map = service.get("/spec/selector")?.as_object()?;
+    let selector: BTreeMap<String, String> =
+        map.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect();
+    (!selector.is_empty()).then_some(selector)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::ItemState;
+    use crate::checks::Facts;
+    use crate::inventory::Inventory;
+
+    fn service(name: &str, spec: Value) -> Object {
+        Object::from_value(
+            json!({"apiVersion": "v1", "kind": "Service",
+                   "metadata": {"name": name, "namespace": "shop", "labels": {"tier": name}}, "spec": spec}),
+            None,
+        )
+        .expect("valid service")
+    }
+
+    fn postgres(labels: Value) -> Object {
+        Object::from_value(
+            json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "shop"},
+            "spec": {"template": {"metadata": {"labels": labels}, "spec": {"containers": [
+                {"name": "postgres", "image": "postgres:16", "ports": [{"name": "pg", "containerPort": 5432}]}
+            ]}}}}),
+            None,
+        )
+        .expect("valid statefulset")
+    }
+
+    fn forbid(ports: &[i32]) -> ServiceCheck {
+        ServiceCheck { forbid_exposed_ports: ports.to_vec(), selector: None }
+    }
+
+    fn run(spec: &ServiceCheck, objects: Vec<Object>) -> Outcome {
+        let inventory = Inventory::from_objects(objects);
+        let facts = Facts::offline();
+        let scope = Scope { namespace: "shop", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
+        evaluate(spec, &scope)
+    }
+
+    #[test]
+    fn fails_when_a_load_balancer_exposes_a_forbidden_port() {
+        let db = service("db", json!({"type": "LoadBalancer", "ports": [{"port": 5432}]}));
+        let outcome = run(&forbid(&[5432, 6379]), vec![db]);
+        assert_eq!(outcome.state, ItemState::Failed);
+        assert_eq!(outcome.message, "service/db port 5432 (type LoadBalancer)");
+    }
+
+    #[test]
+    fn fails_when_a_node_port_service_targets_a_forbidden_port() {
+        let db = service("db", json!({"type": "NodePort", "ports": [{"port": 80, "targetPort": 6379}]}));
+        let outcome = run(&forbid(&[6379]), vec![db]);
+        assert_eq!(outcome.message, "service/db targetPort 6379 (type NodePort)");
+    }
+
+    #[test]
+    fn external_ips_expose_a_cluster_ip_service() {
+        let db = service("db", json!({"type": "ClusterIP", "externalIPs": ["203.0.113.7"], "ports": [{"port": 5432}]}));
+        let outcome = run(&forbid(&[5432]), vec![db]);
+        assert_eq!(outcome.message, "service/db port 5432 (externalIPs)");
+    }
+
+    #[test]
+    fn cluster_ip_and_headless_services_are_not_exposed() {
+        let internal = service("db", json!({"ports": [{"port": 5432}]}));
+        let headless =
+            service("db-headless", json!({"clusterIP": "None", "externalIPs": [], "ports": [{"port": 5432}]}));
+        let outcome = run(&forbid(&[5432]), vec![internal, headless]);
+        assert_eq!(outcome.state, ItemState::Passed);
+        assert_eq!(outcome.message, "no exposed Service serves 5432 (2 Services judged, 0 exposed)");
+    }
+
+    #[test]
+    fn holds_vacuously_without_any_service() {
+        assert_eq!(run(&forbid(&[5432]), vec![]).state, ItemState::Passed);
+    }
+
+    #[test]
+    fn an_exposed_service_on_allowed_ports_passes() {
+        let web = service("web", json!({"type": "LoadBalancer", "ports": [{"port": 443, "targetPort": 8443}]}));
+        assert_eq!(run(&forbid(&[5432]), vec![web]).state, ItemState::Passed);
+    }
+
+    #[test]
+    fn resolves_named_target_ports_through_the_selected_pods() {
+        let db = service(
+            "db",
+            json!({"type": "LoadBalancer", "selector": {"app": "db"},
+                                      "ports": [{"port": 80, "targetPort": "pg"}]}),
+        );
+        let outcome = run(&forbid(&[5432]), vec![db, postgres(json!({"app": "db", "tier": "data"}))]);
+        assert_eq!(outcome.state, ItemState::Failed);
+        assert_eq!(outcome.message, "service/db targetPort pg=5432 on statefulset/db (type LoadBalancer)");
+    }
+
+    #[test]
+    fn an_unresolvable_named_target_port_does_not_count() {
+        let other_pods = service(
+            "db",
+            json!({"type": "LoadBalancer", "selector": {"app": "cache"},
+                                              "ports": [{"port": 80, "targetPort": "pg"}]}),
+        );
+        assert_eq!(run(&forbid(&[5432]), vec![other_pods, postgres(json!({"app": "db"}))]).state, ItemState::Passed);
+        let no_selector = service("db", json!({"type": "LoadBalancer", "ports": [{"port": 80, "targetPort": "pg"}]}));
+        assert_eq!(run(&forbid(&[5432]), vec![no_selector, postgres(json!({"app": "db"}))]).state, ItemState::Passed);
+    }
+
+    #[test]
+    fn a_named_target_port_resolves_only_for_the_same_protocol() {
+        let udp = service(
+            "db",
+            json!({"type": "NodePort", "selector": {"app": "db"},
+                                       "ports": [{"port": 80, "targetPort": "pg", "protocol": "UDP"}]}),
+        );
+        assert_eq!(run(&forbid(&[5432]), vec![udp, postgres(json!({"app": "db"}))]).state, ItemState::Passed);
+    }
+
+    #[test]
+    fn external_name_services_are_never_exposed() {
+        let alias = service(
+            "db",
+            json!({"type": "ExternalName", "externalName": "db.example.com",
+                                         "externalIPs": ["203.0.113.7"], "ports": [{"port": 5432}]}),
+        );
+        assert_eq!(run(&forbid(&[5432]), vec![alias]).state, ItemState::Passed);
+    }
+
+    #[test]
+    fn the_selector_limits_which_services_are_judged() {
+        let db = service("db", json!({"type": "LoadBalancer", "ports": [{"port": 5432}]}));
+        let mut spec = forbid(&[5432]);
+        spec.selector = Some(serde_json::from_value(json!({"matchLabels": {"tier": "web"}})).expect("selector"));
+        assert_eq!(run(&spec, vec![db.clone()]).state, ItemState::Passed);
+        spec.selector = Some(serde_json::from_value(json!({"matchLabels": {"tier": "db"}})).expect("selector"));
+        assert_eq!(run(&spec, vec![db]).state, ItemState::Failed);
+    }
+
+    #[test]
+    fn lists_every_offending_port() {
+        let db =
+            service("db", json!({"type": "LoadBalancer", "ports": [{"port": 5432}, {"port": 6379}, {"port": 80}]}));
+        let outcome = run(&forbid(&[5432, 6379]), vec![db]);
+        assert_eq!(
+            outcome.message,
+            "service/db port 5432 (type LoadBalancer); service/db port 6379 (type LoadBalancer)"
+        );
+    }
+
+    #[test]
+    fn a_bad_spec_is_an_error() {
+        assert_eq!(run(&forbid(&[]), vec![]).state, ItemState::Error);
+        assert_eq!(run(&forbid(&[70000]), vec![]).state, ItemState::Error);
+        let mut spec = forbid(&[5432]);
+        spec.selector = Some(
+            serde_json::from_value(
+                json!({"matchExpressions": [{"key": "tier", "operator": "Equals", "values": ["x"]}]}),
+            )
+            .expect("selector"),
+        );
+        assert_eq!(run(&spec, vec![]).state, ItemState::Error);
+    }
 }

@@ -1,0 +1,169 @@
+//! `workload`: selected Deployments, StatefulSets and DaemonSets meet every rule the item gives.
+
+mod containers;
+mod image;
+mod pdb;
+mod rollout;
+mod secret_env;
+
+#[cfg(test)]
+mod fixtures;
+
+use std::sync::Arc;
+
+use super::{Outcome, Scope, podspec, select};
+use crate::api::{IntRange, WorkloadCheck};
+use crate::inventory::{Object, kinds, selector};
+
+pub fn evaluate(spec: &WorkloadCheck, scope: &Scope<'_>) -> Outcome {
+    let kind_keys = match target_kinds(spec.target.kind.as_deref()) {
+        Ok(keys) => keys,
+        Err(e) => return Outcome::error(e),
+    };
+    if let Err(e) = validate(spec) {
+        return Outcome::error(e);
+    }
+    let mut selected: Vec<&Arc<Object>> = Vec::new();
+    for key in &kind_keys {
+        match select(scope, key, spec.target.name.as_deref(), spec.target.selector.as_ref()) {
+            Ok(objects) => selected.extend(objects),
+            Err(e) => return Outcome::error(format!("target: {e}")),
+        }
+    }
+    if selected.is_empty() {
+        return Outcome::failed(nothing_selected(spec, &kind_keys, scope.namespace));
+    }
+
+    let pdbs: Vec<&Object> = if spec.pod_disruption_budget.is_some() {
+        scope.inventory.in_namespace(kinds::PDB, Some(scope.namespace)).map(|o| &**o).collect()
+    } else {
+        Vec::new()
+    };
+    let mut problems = Vec::new();
+    for workload in &selected {
+        for problem in judge(spec, workload, &pdbs) {
+            problems.push(format!("{}: {problem}", workload.reference()));
+        }
+    }
+    let names: Vec<String> = selected.iter().map(|w| w.reference()).collect();
+    let rules = rule_names(spec);
+    let ok = match (names.as_slice(), rules.is_empty()) {
+        ([one], true) => format!("{one} found (no rules given)"),
+        ([one], false) => format!("{one} meets {}", rules.join(", ")),
+        (many, true) => format!("{} workloads found (no rules given): {}", many.len(), many.join(", ")),
+        (many, false) => format!("{} workloads meet {} ({})", many.len(), rules.join(", "), many.join(", ")),
+    };
+    Outcome::from_problems(problems, ok)
+}
+
+/// Every problem of one workload, rule by rule, in the order the contract lists the rules.
+fn judge(spec: &WorkloadCheck, workload: &Object, pdbs: &[&Object]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let wants_containers = !spec.probes.is_empty()
+        || spec.resources.is_some()
+        || spec.pre_stop_hook == Some(true)
+        || spec.image.is_some()
+        || spec.forbid_literal_secret_env == Some(true)
+        || spec.run_as_non_root == Some(true);
+    let containers = podspec::containers(workload);
+    if wants_containers && !containers.iter().any(|c| c.role == podspec::Role::Regular) {
+        problems.push("pod template has no containers".to_owned());
+    }
+    if let Some(range) = &spec.replicas {
+        problems.extend(rollout::replicas(workload, range));
+    }
+    problems.extend(containers::probes(&containers, &spec.probes));
+    if let Some(rule) = &spec.resources {
+        problems.extend(containers::resources(workload, &containers, rule));
+    }
+    if spec.zero_downtime_rollout == Some(true) {
+        problems.extend(rollout::zero_downtime(workload, &containers));
+    }
+    if let Some(range) = &spec.termination_grace_period_seconds {
+        problems.extend(rollout::grace_period(workload, range));
+    }
+    if spec.pre_stop_hook == Some(true) {
+        problems.extend(containers::pre_stop(&containers));
+    }
+    if let Some(rule) = &spec.image {
+        problems.extend(image::check(&containers, rule));
+    }
+    if spec.forbid_literal_secret_env == Some(true) {
+        problems.extend(secret_env::check(&containers));
+    }
+    if spec.run_as_non_root == Some(true) {
+        problems.extend(containers::run_as_non_root(workload, &containers));
+    }
+    if let Some(rule) = &spec.pod_disruption_budget {
+        problems.extend(pdb::check(workload, pdbs, rule));
+    }
+    problems
+}
+
+/// The kind keys the item targets: one named kind, or all three when `kind` is empty.
+fn target_kinds(kind: Option<&str>) -> Result<Vec<&'static str>, String> {
+    match kind.unwrap_or_default() {
+        "" => Ok(kinds::WORKLOADS.to_vec()),
+        "Deployment" => Ok(vec![kinds::DEPLOYMENT]),
+        "StatefulSet" => Ok(vec![kinds::STATEFUL_SET]),
+        "DaemonSet" => Ok(vec![kinds::DAEMON_SET]),
+        other => {
+            Err(format!("target.kind {other:?} is not a workload kind (expected Deployment, StatefulSet or DaemonSet)"))
+        }
+    }
+}
+
+/// Spec errors the schema cannot catch: inverted ranges, an empty tag, a malformed minAvailable.
+fn validate(spec: &WorkloadCheck) -> Result<(), String> {
+    let ranges =
+        [("replicas", &spec.replicas), ("terminationGracePeriodSeconds", &spec.termination_grace_period_seconds)];
+    for (field, range) in ranges {
+        if let Some(IntRange { at_least: Some(min), at_most: Some(max) }) = range
+            && min > max
+        {
+            return Err(format!("{field}: atLeast {min} is above atMost {max}"));
+        }
+    }
+    if let Some(tag) = spec.image.as_ref().and_then(|i| i.tag.as_deref())
+        && tag.is_empty()
+    {
+        return Err("image.tag is empty".to_owned());
+    }
+    if let Some(rule) = &spec.pod_disruption_budget {
+        pdb::validate(rule)?;
+    }
+    Ok(())
+}
+
+fn nothing_selected(spec: &WorkloadCheck, kind_keys: &[&str], namespace: &str) -> String {
+    let names: Vec<&str> = kind_keys.iter().map(|k| kinds::split_key(k).1).collect();
+    let kinds = match names.as_slice() {
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+        [] => "workload".to_owned(),
+    };
+    match (spec.target.name.as_deref(), spec.target.selector.as_ref()) {
+        (Some(name), _) => format!("no {kinds} named {name}"),
+        (None, Some(s)) => format!("no {kinds} matches {}", selector::describe(s)),
+        (None, None) => format!("no {kinds} in namespace {namespace}"),
+    }
+}
+
+fn rule_names(spec: &WorkloadCheck) -> Vec<&'static str> {
+    let rules = [
+        ("replicas", spec.replicas.is_some()),
+        ("probes", !spec.probes.is_empty()),
+        ("resources", spec.resources.is_some()),
+        ("zeroDowntimeRollout", spec.zero_downtime_rollout == Some(true)),
+        ("terminationGracePeriodSeconds", spec.termination_grace_period_seconds.is_some()),
+        ("preStopHook", spec.pre_stop_hook == Some(true)),
+        ("image", spec.image.is_some()),
+        ("forbidLiteralSecretEnv", spec.forbid_literal_secret_env == Some(true)),
+        ("runAsNonRoot", spec.run_as_non_root == Some(true)),
+        ("podDisruptionBudget", spec.pod_disruption_budget.is_some()),
+    ];
+    rules.into_iter().filter(|(_, on)| *on).map(|(name, _)| name).collect()
+}
+
+#[cfg(test)]
+mod tests;
