@@ -139,7 +139,9 @@ fn workload_spec(value: Value) -> Value {
 fn pod_spec(value: Value) -> Value {
     let Value::Object(mut pod) = value else { return Value::Object(Map::new()) };
     let mut out = Map::new();
-    insert_some(&mut out, "terminationGracePeriodSeconds", pod.remove("terminationGracePeriodSeconds"));
+    for key in ["terminationGracePeriodSeconds", "hostNetwork", "resources"] {
+        insert_some(&mut out, key, pod.remove(key));
+    }
     if let Some(sc) = pod.remove("securityContext") {
         out.insert("securityContext".to_owned(), security_context(sc));
     }
@@ -166,15 +168,16 @@ fn container(value: Value) -> Value {
     for key in ["name", "image", "ports", "resources", "restartPolicy", "envFrom"] {
         insert_some(&mut out, key, c.remove(key));
     }
+    // Probes and hooks count when they are objects; their content is never judged.
     for key in ["readinessProbe", "livenessProbe", "startupProbe"] {
-        if c.remove(key).is_some_and(|v| !v.is_null()) {
-            out.insert(key.to_owned(), Value::Object(Map::new()));
+        if let Some(probe) = c.remove(key) {
+            out.insert(key.to_owned(), presence(probe));
         }
     }
     if let Some(Value::Object(mut lifecycle)) = c.remove("lifecycle") {
         let mut l = Map::new();
-        if lifecycle.remove("preStop").is_some_and(|v| !v.is_null()) {
-            l.insert("preStop".to_owned(), Value::Object(Map::new()));
+        if let Some(hook) = lifecycle.remove("preStop") {
+            l.insert("preStop".to_owned(), presence(hook));
         }
         out.insert("lifecycle".to_owned(), Value::Object(l));
     }
@@ -185,6 +188,11 @@ fn container(value: Value) -> Value {
         out.insert("env".to_owned(), Value::Array(env.into_iter().map(env_var).collect()));
     }
     Value::Object(out)
+}
+
+/// `{}` for an object, the value itself otherwise (null, or a malformed scalar the checks reject).
+fn presence(value: Value) -> Value {
+    if value.is_object() { Value::Object(Map::new()) } else { value }
 }
 
 /// `{name, value, valueFrom}` with the literal value replaced by a marker (empty stays empty, so
