@@ -87,11 +87,11 @@ fn scoped(req: &ApplyRequest, config: &Value) -> Value {
                     out.insert(key.clone(), Value::Object(kept));
                 }
             }
-            "status" if req.info.has_status => {
-                if req.subresource == "status" {
-                    out.insert(key.clone(), value.clone());
-                }
+            // With a status subresource, status belongs to `/status` alone.
+            "status" if req.info.has_status && req.subresource == "status" => {
+                out.insert(key.clone(), value.clone());
             }
+            "status" if req.info.has_status => {}
             _ if req.subresource != "status" => {
                 out.insert(key.clone(), value.clone());
             }

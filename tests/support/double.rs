@@ -248,6 +248,13 @@ impl ApiServerDouble {
         lock(&self.shared.store).current_rv()
     }
 
+    /// Watch streams open right now on a resource (plural name, e.g. `configmaps`). A
+    /// kube-runtime watcher reports `InitDone` before its watch request, so wait on this before
+    /// injecting watch faults.
+    pub fn active_watches(&self, plural: &str) -> usize {
+        lock(&self.shared.store).active_watches(plural)
+    }
+
     pub fn set_version(&self, git_version: &str) {
         lock(&self.shared.settings).git_version = git_version.to_string();
     }

@@ -225,6 +225,14 @@ impl Store {
         rx
     }
 
+    /// Watch streams currently open on resources with this plural name (any group).
+    pub fn active_watches(&self, plural: &str) -> usize {
+        self.watchers
+            .iter()
+            .filter(|w| w.res.plural == plural && !w.tx.is_closed())
+            .count()
+    }
+
     /// Closes every watcher's feed, which ends its stream once queued changes are sent.
     pub fn drop_watchers(&mut self) {
         self.watchers.clear();
