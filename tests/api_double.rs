@@ -783,6 +783,71 @@ async fn serves_a_crd_posted_at_runtime_with_its_status_subresource() {
 }
 
 #[tokio::test]
+async fn prunes_unknown_fields_and_applies_schema_defaults_to_custom_objects() {
+    let double = ApiServerDouble::start().await;
+    let mut crd = widget_crd();
+    crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"] = json!({
+        "type": "object",
+        "properties": {
+            "spec": {"type": "object", "properties": {
+                "size": {"type": "integer", "default": 1},
+                "color": {"type": "string"},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            }},
+            "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}},
+        },
+    });
+    double.install_crd(crd);
+    let api = widgets(double.client());
+    let mut obj = widget("pruned", 0);
+    obj.data["spec"] = json!({"color": "red", "extra": "dropped", "labels": {"any": "kept"}});
+    obj.data["unknownTopLevel"] = json!(true);
+    let created = api.create(&PostParams::default(), &obj).await.unwrap();
+    assert_eq!(
+        created.data["spec"],
+        json!({"color": "red", "size": 1, "labels": {"any": "kept"}})
+    );
+    assert!(created.data.get("unknownTopLevel").is_none());
+
+    let status = Patch::Apply(
+        json!({"apiVersion": "example.com/v1", "kind": "Widget", "status": {"ready": true, "bogus": 1}}),
+    );
+    let applied = api
+        .patch_status("pruned", &PatchParams::apply("readygate").force(), &status)
+        .await
+        .unwrap();
+    assert_eq!(
+        applied.data["status"],
+        json!({"ready": true}),
+        "status fields outside the schema vanish"
+    );
+}
+
+#[tokio::test]
+async fn a_client_from_the_written_kubeconfig_reaches_the_double() {
+    let double = ApiServerDouble::start().await;
+    let file = double.write_kubeconfig();
+    let kubeconfig = kube::config::Kubeconfig::read_from(file.path()).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(config.default_namespace, "default");
+    let client = Client::try_from(config).unwrap();
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client);
+    let names: Vec<String> = namespaces
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .iter()
+        .map(|n| n.name_any())
+        .collect();
+    assert_eq!(
+        names,
+        ["default", "kube-node-lease", "kube-public", "kube-system"]
+    );
+}
+
+#[tokio::test]
 async fn discovery_finds_built_ins_and_installed_crds() {
     let double = ApiServerDouble::start().await;
     double.install_crd(widget_crd());

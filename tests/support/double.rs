@@ -13,7 +13,7 @@ use super::crud::present;
 use super::delete::remove_cascading;
 use super::faults::Faults;
 use super::log::RequestRecord;
-use super::meta::{generation, meta_mut, meta_str, now_rfc3339, spec_changed};
+use super::meta::{generation, meta_mut, meta_str, now_rfc3339, same_content, spec_changed};
 use super::resources::{ResourceInfo, split_api_version};
 use super::server::{Settings, Shared, bind, lock};
 use super::store::Store;
@@ -138,8 +138,8 @@ impl ApiServerDouble {
             })
     }
 
-    /// Inserts or replaces an object directly (no admission, no status/spec separation), with
-    /// the usual watch event. Fills in uid, creationTimestamp and generation; a namespaced
+    /// Inserts or replaces an object directly (no admission, no status/spec separation, no
+    /// schema pruning), with the usual watch event; seeding identical content is a no-op. Fills in uid, creationTimestamp and generation; a namespaced
     /// object without a namespace goes to `default`. Returns the stored object.
     pub fn seed(&self, obj: impl Serialize) -> Value {
         let mut obj = serde_json::to_value(obj).expect("a seeded object serializes to JSON");
@@ -192,6 +192,9 @@ impl ApiServerDouble {
                 .registry
                 .install_crd(&obj)
                 .unwrap_or_else(|e| panic!("invalid CRD {name}: {e}"));
+        }
+        if let Some(old) = old.filter(|old| same_content(old, &obj)) {
+            return present(&info, &old);
         }
         present(&info, &store.put(&info.key(), obj))
     }

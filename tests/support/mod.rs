@@ -20,6 +20,7 @@ mod patch;
 mod resources;
 mod route;
 mod scale;
+mod schema;
 mod select;
 mod server;
 mod store;

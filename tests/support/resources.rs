@@ -27,6 +27,8 @@ pub struct ResourceInfo {
     pub scale: Option<ScalePaths>,
     /// The CRD that declared this resource; `None` for built-ins.
     pub crd: Option<String>,
+    /// The version's `openAPIV3Schema`, for pruning and defaulting (CRDs only).
+    pub schema: Option<Value>,
 }
 
 /// Storage identity. Versions of one resource share storage, as they do in etcd.
@@ -138,6 +140,7 @@ impl Registry {
                         label_selector: None,
                     }),
                     crd: None,
+                    schema: None,
                 },
             )
             .collect();
@@ -317,6 +320,10 @@ pub fn crd_resources(crd: &Value) -> Result<Vec<ResourceInfo>, String> {
             has_status: sub.get("status").is_some_and(|s| s.is_object()),
             scale,
             crd: Some(expected_name.clone()),
+            schema: v["schema"]
+                .get("openAPIV3Schema")
+                .filter(|s| s.is_object())
+                .cloned(),
         });
     }
     Ok(out)

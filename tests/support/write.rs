@@ -14,6 +14,7 @@ use super::meta::{
 };
 use super::patch::{json_patch, merge_patch, strategic_merge_patch};
 use super::resources::crd_resources;
+use super::schema;
 use super::server::lock;
 use super::store::Store;
 
@@ -148,6 +149,7 @@ fn prepare_create(ctx: &Ctx, store: &Store, mut obj: Value, now: &str) -> Result
         map.remove("status");
     }
     server_defaults(ctx, &mut obj);
+    schema::normalize(info, &mut obj);
     Ok(obj)
 }
 
@@ -232,6 +234,7 @@ pub fn finish_update(
     record: bool,
 ) -> Reply {
     let now = now_rfc3339();
+    schema::normalize(&ctx.info, &mut new);
     let bump = i64::from(spec_changed(&ctx.info, old, &new));
     meta_mut(&mut new).insert("generation".into(), json!(generation(old) + bump));
     if record {
