@@ -1266,3 +1266,31 @@ async fn event_recorder_creates_then_patches_events() {
         1
     );
 }
+
+#[test]
+fn a_blocking_double_serves_synchronous_tests() {
+    let double = support::BlockingDouble::start();
+    double.seed(config_map("sync", json!({})));
+    let cms: Api<ConfigMap> = Api::namespaced(double.client(), "default");
+    // The test thread may block (as on a child process) while the double keeps serving.
+    let url = format!("{}/api/v1/namespaces/default/configmaps/sync", double.url());
+    let served = std::thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(
+            url.trim_start_matches("http://").split('/').next().unwrap(),
+        )
+        .unwrap();
+        let path = url.splitn(4, '/').nth(3).unwrap();
+        std::io::Write::write_all(
+            &mut stream,
+            format!("GET /{path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
+        let mut response = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+        response
+    })
+    .join()
+    .unwrap();
+    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+    assert_eq!(double.block_on(cms.get("sync")).unwrap().name_any(), "sync");
+}

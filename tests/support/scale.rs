@@ -6,10 +6,11 @@ use serde_json::{Value, json};
 use super::crud::{Ctx, parse_json};
 use super::errors::ApiError;
 use super::meta::meta_str;
+use super::patch::{PatchType, apply_patch_document};
 use super::select::label_selector_string;
 use super::server::lock;
 use super::store::Store;
-use super::write::{PatchType, Reply, apply_patch_document, finish_update};
+use super::write::{Reply, finish_update};
 
 fn segments(path: &str) -> Vec<&str> {
     path.split('.').filter(|s| !s.is_empty()).collect()

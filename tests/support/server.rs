@@ -23,9 +23,9 @@ use tokio_util::sync::CancellationToken;
 use super::errors::ApiError;
 use super::faults::FaultState;
 use super::log::RequestRecord;
+use super::patch::PatchType;
 use super::route::{self, Query, Target};
 use super::store::Store;
-use super::write::PatchType;
 use super::{crud, discovery};
 
 pub type Body = UnsyncBoxBody<Bytes, Infallible>;

@@ -12,7 +12,7 @@ use super::meta::{
     generation, meta_mut, meta_str, now_rfc3339, preserve_on_update, same_content, spec_changed,
     status_only, validate_name,
 };
-use super::patch::{json_patch, merge_patch, strategic_merge_patch};
+use super::patch::{PatchType, apply_patch_document};
 use super::resources::crd_resources;
 use super::schema;
 use super::server::lock;
@@ -268,60 +268,6 @@ pub fn finish_update(
     }
     let stored = store.put(&ctx.info.key(), new);
     Ok((200, present(&ctx.info, &stored)))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PatchType {
-    Merge,
-    Json,
-    Strategic,
-    Apply,
-}
-
-impl PatchType {
-    pub fn from_content_type(content_type: &str) -> Option<PatchType> {
-        match content_type.split(';').next().unwrap_or_default().trim() {
-            "application/merge-patch+json" => Some(PatchType::Merge),
-            "application/json-patch+json" => Some(PatchType::Json),
-            "application/strategic-merge-patch+json" => Some(PatchType::Strategic),
-            "application/apply-patch+yaml" => Some(PatchType::Apply),
-            _ => None,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            PatchType::Merge => "merge",
-            PatchType::Json => "json",
-            PatchType::Strategic => "strategic",
-            PatchType::Apply => "apply",
-        }
-    }
-}
-
-/// Applies a non-apply patch document to `old`.
-pub fn apply_patch_document(kind: PatchType, old: &Value, doc: &Value) -> Result<Value, ApiError> {
-    let mut out = old.clone();
-    match kind {
-        PatchType::Merge => merge_patch(&mut out, doc),
-        PatchType::Strategic => strategic_merge_patch(&mut out, doc),
-        PatchType::Json => {
-            out = json_patch(old, doc).map_err(|e| {
-                if e.malformed {
-                    ApiError::bad_request(e.message)
-                } else {
-                    ApiError::new(422, "Invalid", e.message)
-                }
-            })?;
-        }
-        PatchType::Apply => {}
-    }
-    if !out.is_object() {
-        return Err(ApiError::bad_request(
-            "the patch turned the object into a non-object",
-        ));
-    }
-    Ok(out)
 }
 
 pub fn patch(ctx: &Ctx, content_type: &str, body: &Bytes) -> Reply {
