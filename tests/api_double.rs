@@ -974,6 +974,88 @@ async fn bookmarks_arrive_on_watches_that_allow_them() {
 }
 
 #[tokio::test]
+async fn watching_from_before_the_history_window_gets_410_expired() {
+    let config = DoubleConfig {
+        history_limit: 3,
+        ..Default::default()
+    };
+    let double = ApiServerDouble::start_with(config).await;
+    let cms: Api<ConfigMap> = Api::namespaced(double.client(), "default");
+    let old = double.resource_version().to_string();
+    for i in 0..5 {
+        double.seed(config_map(&format!("churn-{i}"), json!({})));
+    }
+    let mut events = cms
+        .watch(&WatchParams::default(), &old)
+        .await
+        .unwrap()
+        .boxed();
+    match events.next().await.unwrap().unwrap() {
+        WatchEvent::Error(status) => {
+            assert_eq!((status.code, status.reason.as_str()), (410, "Expired"))
+        }
+        other => panic!("expected 410 Expired, got {other:?}"),
+    }
+    assert!(
+        events.next().await.is_none(),
+        "the stream ends after the error"
+    );
+}
+
+#[tokio::test]
+async fn a_watch_ends_after_its_timeout() {
+    let double = ApiServerDouble::start().await;
+    let cms: Api<ConfigMap> = Api::namespaced(double.client(), "default");
+    let started = Instant::now();
+    let params = WatchParams::default().timeout(1).disable_bookmarks();
+    let mut events = cms
+        .watch(&params, &double.resource_version().to_string())
+        .await
+        .unwrap()
+        .boxed();
+    assert!(
+        tokio::time::timeout(Duration::from_secs(3), events.next())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(started.elapsed() >= Duration::from_millis(900));
+}
+
+#[tokio::test]
+async fn deleting_a_namespace_deletes_what_it_contains() {
+    let double = ApiServerDouble::start().await;
+    let client = double.client();
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    let ns = serde_json::from_value(json!({"metadata": {"name": "team"}})).unwrap();
+    let created = namespaces
+        .create(&PostParams::default(), &ns)
+        .await
+        .unwrap();
+    assert_eq!(created.status.unwrap().phase.as_deref(), Some("Active"));
+    let cms: Api<ConfigMap> = Api::namespaced(client, "team");
+    cms.create(&PostParams::default(), &config_map("inside", json!({})))
+        .await
+        .unwrap();
+    namespaces
+        .delete("team", &DeleteParams::default())
+        .await
+        .unwrap();
+    assert!(
+        cms.list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        double
+            .get_object("v1", "ConfigMap", Some("team"), "inside")
+            .is_none()
+    );
+}
+
+#[tokio::test]
 async fn label_selectors_filter_lists_and_watches() {
     let double = ApiServerDouble::start().await;
     let cms: Api<ConfigMap> = Api::namespaced(double.client(), "default");
