@@ -196,28 +196,22 @@ pub fn find_or_add<'a>(
     e
 }
 
+/// FieldsV1: nested `f:<name>` maps, `{}` for an owned leaf, and a `"."` key on an owned field
+/// that also has owned children.
 fn encode(fields: &FieldSet) -> Value {
     let mut root = Map::new();
     for path in fields {
         let mut node = &mut root;
         for (i, seg) in path.iter().enumerate() {
-            let child = node.entry(format!("f:{seg}")).or_insert_with(|| json!({}));
-            let Value::Object(child) = child else { break };
-            let is_last = i + 1 == path.len();
-            // A leaf that also has owned children is marked with "." (FieldsV1 convention).
-            if is_last && !child.is_empty()
-                || !is_last && child.is_empty() && has_terminal_marker(fields, &path[..=i])
-            {
+            let entry = node.entry(format!("f:{seg}")).or_insert_with(|| json!({}));
+            let Value::Object(child) = entry else { break };
+            if i + 1 < path.len() && fields.contains(&path[..=i]) {
                 child.insert(".".into(), json!({}));
             }
             node = child;
         }
     }
     Value::Object(root)
-}
-
-fn has_terminal_marker(fields: &FieldSet, prefix: &[String]) -> bool {
-    fields.contains(prefix)
 }
 
 fn decode(node: &Value, path: FieldPath, out: &mut FieldSet) {

@@ -102,8 +102,7 @@ pub fn classify(method: &str, target: &Target, query: &Query) -> Verb {
     }
 }
 
-/// Parsed query parameters; the last occurrence of a key wins, as in Go's `url.Values.Get`
-/// (which actually takes the first, but clients never repeat keys).
+/// Parsed query parameters; the first occurrence of a key wins, as in Go's `url.Values.Get`.
 #[derive(Debug, Clone, Default)]
 pub struct Query(Vec<(String, String)>);
 
@@ -115,7 +114,6 @@ impl Query {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
-            .rev()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
