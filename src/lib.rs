@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod checks;
+pub mod cli;
 pub mod controller;
 pub mod engine;
 pub mod error;

@@ -106,8 +106,14 @@ pub async fn start(
         let store = store.clone();
         let readiness = readiness.clone();
         tokio::spawn(async move {
-            if store.wait_until_ready().await.is_ok() {
-                readiness.mark_synced(kinds::CHECKLIST);
+            // The store's readiness future keeps one waker: the Controller's own wait would
+            // replace ours, so poll it again until it is ready.
+            loop {
+                match tokio::time::timeout(Duration::from_millis(100), store.wait_until_ready()).await {
+                    Ok(Ok(())) => break readiness.mark_synced(kinds::CHECKLIST),
+                    Ok(Err(_)) => break,
+                    Err(_) => {}
+                }
             }
         });
     }
