@@ -1281,7 +1281,8 @@ async fn lease_manager_grants_the_lease_to_one_holder_at_a_time() {
         manager("replica-a").await.unwrap(),
         manager("replica-b").await.unwrap(),
     );
-    let race = Duration::from_millis(1500);
+    // Shorter than the 3 s lease, so the loser cannot win by expiry; long enough for a slow machine.
+    let race = Duration::from_millis(2500);
     let (ra, rb) = tokio::join!(
         tokio::time::timeout(race, a.changed()),
         tokio::time::timeout(race, b.changed())

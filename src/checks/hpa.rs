@@ -104,6 +104,7 @@ mod tests {
     use super::*;
     use crate::api::{ItemState, Target};
     use crate::checks::Facts;
+    use crate::checks::corpus;
     use crate::inventory::Inventory;
 
     fn hpa(name: &str, api_version: &str, target_kind: &str, target: &str, min: Option<i64>, max: i64) -> Object {
@@ -266,5 +267,31 @@ mod tests {
         )
         .expect("valid spec");
         assert_eq!(run(&with_selector, vec![]).state, ItemState::Error);
+    }
+
+    #[test]
+    fn podinfo_hpa_scales_its_deployment_from_two_to_four() {
+        let Some(hpa) = corpus::objects("podinfo/kustomize/hpa.yaml", "shop") else { return };
+        let Some(deployment) = corpus::objects("podinfo/kustomize/deployment.yaml", "shop") else { return };
+        let objects: Vec<Object> = hpa.into_iter().chain(deployment).collect();
+        let check = spec("Deployment", "podinfo", json!({"atLeast": 2}), json!({"atMost": 4}));
+        let outcome = run(&check, objects.clone());
+        assert_eq!(outcome.state, ItemState::Passed, "{}", outcome.message);
+        assert_eq!(outcome.message, "hpa/podinfo targets deployment/podinfo min=2 max=4");
+        let stricter = spec("Deployment", "podinfo", json!({"atLeast": 3}), json!({}));
+        assert_eq!(run(&stricter, objects).message, "hpa/podinfo minReplicas is 2, expected >= 3");
+    }
+
+    #[test]
+    fn kubernetes_docs_php_apache_hpa_without_its_deployment_names_the_missing_target() {
+        let Some(hpa) = corpus::objects("kubernetes-docs-examples/application__hpa__php-apache.yaml", "shop") else {
+            return;
+        };
+        let check = spec("Deployment", "php-apache", json!({"atLeast": 1}), json!({"atLeast": 10}));
+        assert_eq!(run(&check, hpa.clone()).message, "target deployment/php-apache not found");
+        let Some(app) = corpus::objects("kubernetes-docs-examples/application__php-apache.yaml", "shop") else {
+            return;
+        };
+        assert_eq!(run(&check, hpa.into_iter().chain(app).collect()).state, ItemState::Passed);
     }
 }

@@ -51,7 +51,10 @@ pub fn evaluate(spec: &IngressCheck, scope: &Scope<'_>) -> Outcome {
                     .iter()
                     .map(|(ingress, _, lacks)| format!("{} {}", ingress.reference(), lacks.join(", ")))
                     .collect();
-                problems.push(format!("{host}: {}", why.join("; ")));
+                problems.push(match why.as_slice() {
+                    [one] => format!("{host}: {one}"),
+                    many => format!("{host}: no Ingress routing it meets every requirement ({})", many.join("; ")),
+                });
             }
         }
     }
@@ -129,6 +132,7 @@ mod tests {
     use super::*;
     use crate::api::ItemState;
     use crate::checks::Facts;
+    use crate::checks::corpus;
     use crate::inventory::Inventory;
 
     fn ingress(name: &str, rule_hosts: &[&str], tls_hosts: &[&str], annotations: Value) -> Object {
@@ -280,6 +284,18 @@ mod tests {
     }
 
     #[test]
+    fn names_what_each_routing_ingress_lacks() {
+        let plain = ingress("plain", &["api.novacron.io"], &[], json!({}));
+        let catch_all = ingress("default", &[""], &[], json!({}));
+        let outcome = run(&check(&["api.novacron.io"], true, &[]), vec![plain, catch_all]);
+        assert_eq!(
+            outcome.message,
+            "api.novacron.io: no Ingress routing it meets every requirement \
+             (ingress/default has no TLS entry for this host; ingress/plain has no TLS entry for this host)"
+        );
+    }
+
+    #[test]
     fn ignores_ingresses_of_other_namespaces() {
         let mut web = ingress("web", &["api.novacron.io"], &[], json!({}));
         web.namespace = Some("other".to_owned());
@@ -292,5 +308,30 @@ mod tests {
         assert_eq!(outcome.state, ItemState::Error);
         assert!(outcome.message.starts_with("requireAnnotations team: invalid regex"), "{}", outcome.message);
         assert_eq!(run(&check(&[], false, &[]), vec![]).state, ItemState::Error);
+    }
+
+    #[test]
+    fn kubernetes_docs_tls_example_serves_its_host_over_tls() {
+        let Some(objects) =
+            corpus::objects("kubernetes-docs-examples/service__networking__tls-example-ingress.yaml", "shop")
+        else {
+            return;
+        };
+        let outcome = run(&check(&["https-example.foo.com"], true, &[]), objects.clone());
+        assert_eq!(outcome.state, ItemState::Passed, "{}", outcome.message);
+        assert_eq!(outcome.message, "https-example.foo.com via ingress/tls-example-ingress, TLS");
+        assert_eq!(run(&check(&["www.foo.com"], false, &[]), objects).state, ItemState::Failed);
+    }
+
+    #[test]
+    fn kubernetes_docs_minimal_ingress_is_a_catch_all_without_tls() {
+        let Some(objects) =
+            corpus::objects("kubernetes-docs-examples/service__networking__minimal-ingress.yaml", "shop")
+        else {
+            return;
+        };
+        assert_eq!(run(&check(&["api.novacron.io"], false, &[]), objects.clone()).state, ItemState::Passed);
+        let outcome = run(&check(&["api.novacron.io"], true, &[]), objects);
+        assert_eq!(outcome.message, "api.novacron.io: ingress/minimal-ingress has no TLS entry for this host");
     }
 }

@@ -3,8 +3,11 @@
 pub mod cel;
 mod certificate;
 mod checklist_ref;
+#[cfg(test)]
+mod corpus;
 mod cron_job;
 mod facts;
+mod findings;
 mod hpa;
 mod http;
 mod ingress;
@@ -17,6 +20,7 @@ pub(crate) mod quantity;
 pub mod rbac;
 mod resource;
 mod resource_quota;
+mod schedule;
 mod secret;
 mod select;
 mod service;

@@ -126,6 +126,7 @@ mod tests {
     use super::*;
     use crate::api::ItemState;
     use crate::checks::Facts;
+    use crate::checks::corpus;
     use crate::inventory::Inventory;
 
     fn quota(name: &str, hard: Value, status: Option<Value>) -> Object {
@@ -278,5 +279,34 @@ mod tests {
         let outcome = run(spec, vec![quota("compute", json!({"cpu": "4"}), None), limit_range("shop")]);
         assert_eq!(outcome.state, ItemState::Passed);
         assert!(outcome.message.contains("limitrange/defaults present"));
+    }
+
+    #[test]
+    fn kubernetes_docs_quotas_and_limit_range_meet_the_rules() {
+        let Some(quota) = corpus::objects("kubernetes-docs-examples/admin__resource__quota-mem-cpu.yaml", "shop")
+        else {
+            return;
+        };
+        let Some(limits) = corpus::objects("kubernetes-docs-examples/admin__resource__cpu-constraints.yaml", "shop")
+        else {
+            return;
+        };
+        let spec = ResourceQuotaCheck {
+            require_hard: vec!["cpu".to_owned(), "limits.memory".to_owned()],
+            max_used_ratio: Some(0.9),
+            require_limit_range: true,
+        };
+        let outcome = run(spec.clone(), quota.iter().cloned().chain(limits).collect());
+        assert_eq!(outcome.state, ItemState::Passed, "{}", outcome.message);
+        assert!(outcome.message.contains("maxUsedRatio not judged"), "{}", outcome.message);
+        assert_eq!(run(spec, quota).message, "no LimitRange in namespace shop");
+    }
+
+    #[test]
+    fn kubernetes_docs_scoped_quotas_set_short_form_cpu() {
+        let Some(objects) = corpus::objects("kubernetes-docs-examples/policy__quota.yaml", "shop") else { return };
+        let outcome = run(require(&["requests.cpu", "requests.memory", "pods"]), objects.clone());
+        assert_eq!(outcome.state, ItemState::Passed, "{}", outcome.message);
+        assert_eq!(run(require(&["limits.cpu"]), objects).message, "no ResourceQuota sets hard limits.cpu");
     }
 }

@@ -117,6 +117,7 @@ mod tests {
     use super::*;
     use crate::api::ItemState;
     use crate::checks::Facts;
+    use crate::checks::corpus;
     use crate::inventory::Inventory;
 
     fn service(name: &str, spec: Value) -> Object {
@@ -270,5 +271,44 @@ mod tests {
             .expect("selector"),
         );
         assert_eq!(run(&spec, vec![]).state, ItemState::Error);
+    }
+
+    #[test]
+    fn boutique_frontend_load_balancer_exposes_its_target_port_only() {
+        let Some(objects) = corpus::objects("microservices-demo/release/kubernetes-manifests.yaml", "shop") else {
+            return;
+        };
+        let outcome = run(&forbid(&[8080, 6379]), objects.clone());
+        assert_eq!(outcome.state, ItemState::Failed);
+        assert_eq!(outcome.message, "service/frontend-external targetPort 8080 (type LoadBalancer)");
+        let outcome = run(&forbid(&[6379, 5432]), objects);
+        assert_eq!(outcome.state, ItemState::Passed, "redis-cart is ClusterIP: {}", outcome.message);
+    }
+
+    #[test]
+    fn ingress_nginx_cloud_controller_exposes_http_and_https() {
+        let Some(objects) = corpus::objects("ingress-nginx/provider-cloud-deploy.yaml", "ingress-nginx") else {
+            return;
+        };
+        let inventory = Inventory::from_objects(objects);
+        let facts = Facts::offline();
+        let scope = Scope {
+            namespace: "ingress-nginx",
+            inventory: &inventory,
+            facts: &facts,
+            now: jiff::Timestamp::UNIX_EPOCH,
+        };
+        let outcome = evaluate(&forbid(&[80, 443, 8443]), &scope);
+        assert_eq!(outcome.state, ItemState::Failed);
+        assert!(
+            outcome.message.contains("service/ingress-nginx-controller port 80 (type LoadBalancer)"),
+            "{}",
+            outcome.message
+        );
+        assert!(
+            !outcome.message.contains("admission"),
+            "the admission webhook Service is ClusterIP: {}",
+            outcome.message
+        );
     }
 }

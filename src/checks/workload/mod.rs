@@ -39,12 +39,18 @@ pub fn evaluate(spec: &WorkloadCheck, scope: &Scope<'_>) -> Outcome {
     } else {
         Vec::new()
     };
-    let mut problems = Vec::new();
+    // Workloads sharing a problem are named together, so the message stays short (and within
+    // the status size bound) when many workloads miss the same rule the same way.
+    let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
     for workload in &selected {
         for problem in judge(spec, workload, &pdbs) {
-            problems.push(format!("{}: {problem}", workload.reference()));
+            match grouped.iter_mut().find(|(p, _)| *p == problem) {
+                Some((_, references)) => references.push(workload.reference()),
+                None => grouped.push((problem, vec![workload.reference()])),
+            }
         }
     }
+    let problems = grouped.into_iter().map(|(problem, refs)| format!("{}: {problem}", refs.join(", "))).collect();
     let names: Vec<String> = selected.iter().map(|w| w.reference()).collect();
     let rules = rule_names(spec);
     let ok = match (names.as_slice(), rules.is_empty()) {
@@ -167,3 +173,6 @@ fn rule_names(spec: &WorkloadCheck) -> Vec<&'static str> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tests_corpus;

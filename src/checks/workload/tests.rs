@@ -180,3 +180,18 @@ fn no_rules_only_requires_the_workload_to_exist() {
     let spec = check(json!({"target": {"kind": "Deployment", "name": "api"}}));
     assert_eq!(run(&spec, vec![deployment("api")]).message, "deployment/api found (no rules given)");
 }
+
+#[test]
+fn workloads_with_the_same_problem_are_named_together() {
+    let mut api = deployment("api");
+    set(&mut api, "/spec/strategy", Value::Null);
+    let mut worker = deployment("worker");
+    set(&mut worker, "/spec/strategy", Value::Null);
+    let spec = check(json!({"target": {"kind": "Deployment"}, "zeroDowntimeRollout": true}));
+    let outcome = run(&spec, vec![api, worker]);
+    assert!(
+        outcome.message.starts_with("deployment/api, deployment/worker: maxUnavailable 25% (the default)"),
+        "{}",
+        outcome.message
+    );
+}

@@ -1,0 +1,112 @@
+//! `networkPolicy`: default-deny policies, workload coverage, and ports kept in-cluster, under
+//! the Kubernetes NetworkPolicy (networking.k8s.io/v1) semantics.
+
+mod coverage;
+mod default_deny;
+mod policy;
+mod restricted_ports;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_corpus;
+
+use std::sync::Arc;
+
+use policy::{Direction, Policy};
+
+use super::{Outcome, Scope};
+use crate::api::NetworkPolicyCheck;
+use crate::inventory::{Object, kinds};
+
+/// How many objects a message lists before it only counts the rest (messages stay short).
+const LISTED: usize = 8;
+
+pub fn evaluate(spec: &NetworkPolicyCheck, scope: &Scope<'_>) -> Outcome {
+    if let Err(message) = validate(spec) {
+        return Outcome::error(message);
+    }
+    if let Some(outcome) = unreadable_workloads(spec, scope) {
+        return outcome;
+    }
+    let policies = match policies(scope) {
+        Ok(policies) => policies,
+        Err(message) => return Outcome::error(message),
+    };
+    let mut findings = Findings::default();
+    for (wanted, direction) in
+        [(spec.default_deny_ingress, Direction::Ingress), (spec.default_deny_egress, Direction::Egress)]
+    {
+        if wanted {
+            default_deny::judge(direction, &policies, scope.namespace, &mut findings);
+        }
+    }
+    if let Some(selector) = &spec.cover_workloads
+        && let Err(message) = coverage::judge(selector, scope, &policies, &mut findings)
+    {
+        return Outcome::error(message);
+    }
+    let workloads = workloads(scope);
+    for port in &spec.restricted_ports {
+        restricted_ports::judge(port.port, &workloads, &policies, scope.namespace, &mut findings);
+    }
+    findings.into_outcome()
+}
+
+/// What the sub-checks concluded: problems fail the item, notes explain a pass.
+#[derive(Default)]
+struct Findings {
+    problems: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Findings {
+    fn into_outcome(self) -> Outcome {
+        Outcome::from_problems(self.problems, self.notes.join("; "))
+    }
+}
+
+fn validate(spec: &NetworkPolicyCheck) -> Result<(), String> {
+    if !spec.default_deny_ingress
+        && !spec.default_deny_egress
+        && spec.cover_workloads.is_none()
+        && spec.restricted_ports.is_empty()
+    {
+        return Err("networkPolicy: nothing to check (set defaultDenyIngress, defaultDenyEgress, coverWorkloads or \
+             restrictedPorts)"
+            .to_owned());
+    }
+    match spec.restricted_ports.iter().find(|p| !(1..=65535).contains(&p.port)) {
+        Some(bad) => Err(format!("restrictedPorts: port {} is not in 1..65535", bad.port)),
+        None => Ok(()),
+    }
+}
+
+/// Coverage and port rules judge every workload kind: a StatefulSet the cluster would not let us
+/// list (often the database) must not pass unseen.
+fn unreadable_workloads(spec: &NetworkPolicyCheck, scope: &Scope<'_>) -> Option<Outcome> {
+    if spec.cover_workloads.is_none() && spec.restricted_ports.is_empty() {
+        return None;
+    }
+    kinds::WORKLOADS.iter().find_map(|kind| {
+        let reason = scope.facts.unavailable_kinds.get(*kind)?;
+        Some(Outcome::error(format!("cannot read {kind}: {reason}")))
+    })
+}
+
+fn policies(scope: &Scope<'_>) -> Result<Vec<Policy>, String> {
+    scope.inventory.in_namespace(kinds::NETWORK_POLICY, Some(scope.namespace)).map(|o| Policy::parse(o)).collect()
+}
+
+/// Every Deployment, StatefulSet and DaemonSet of the namespace, kind by kind, by name.
+fn workloads<'a>(scope: &Scope<'a>) -> Vec<&'a Arc<Object>> {
+    kinds::WORKLOADS.iter().flat_map(|kind| scope.inventory.in_namespace(kind, Some(scope.namespace))).collect()
+}
+
+/// `a, b, c and 4 more`.
+fn list(names: &[String]) -> String {
+    let mut text = names.iter().take(LISTED).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > LISTED {
+        text.push_str(&format!(" and {} more", names.len() - LISTED));
+    }
+    text
+}

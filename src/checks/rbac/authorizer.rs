@@ -1,0 +1,388 @@
+//! A pure RBAC authorizer over the inventory, matching Kubernetes'
+//! (`plugin/pkg/auth/authorizer/rbac` with `pkg/registry/rbac/validation/rule.go`): every
+//! ClusterRoleBinding, then the RoleBindings of the request's namespace; the first rule that
+//! allows the request decides, and the verdict says which binding and role granted it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::aggregation::{self, ClusterRole};
+use super::rules::{PolicyRule, ResourceRequest};
+use super::subjects::{BindingSubject, Requester, subject_applies};
+use crate::inventory::{Inventory, Object, kinds};
+
+/// Which binding and role allowed a request: `rolebinding/ops` -> `clusterrole/admin`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub binding: String,
+    pub role: String,
+}
+
+/// The authorizer's answer, with the bindings that applied to the requester but name a role
+/// the inventory lacks (Kubernetes ignores them; a report should say they were not judged).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Verdict {
+    pub grant: Option<Grant>,
+    pub missing_roles: Vec<String>,
+}
+
+impl Verdict {
+    pub fn allowed(&self) -> bool {
+        self.grant.is_some()
+    }
+}
+
+/// A RoleBinding or ClusterRoleBinding: its role reference and subjects.
+#[derive(Clone, Debug)]
+pub struct Binding<'a> {
+    pub object: &'a Object,
+    pub role_kind: String,
+    pub role_name: String,
+    pub subjects: Vec<BindingSubject>,
+}
+
+impl<'a> Binding<'a> {
+    fn parse(object: &'a Object) -> Binding<'a> {
+        let role_ref = |key: &str| object.str_at(&format!("/roleRef/{key}")).unwrap_or_default().to_owned();
+        let subjects = object
+            .get("/subjects")
+            .and_then(Value::as_array)
+            .map(|list| list.iter().map(BindingSubject::from_value).collect())
+            .unwrap_or_default();
+        Binding { object, role_kind: role_ref("kind"), role_name: role_ref("name"), subjects }
+    }
+
+    /// `rolebinding/ops`.
+    pub fn reference(&self) -> String {
+        self.object.reference()
+    }
+
+    /// `clusterrole/admin` / `role/reader`.
+    pub fn role_reference(&self) -> String {
+        format!("{}/{}", self.role_kind.to_ascii_lowercase(), self.role_name)
+    }
+
+    /// The namespace subjects default to: the binding's own, or none for a ClusterRoleBinding.
+    pub fn namespace(&self) -> &str {
+        self.object.namespace.as_deref().unwrap_or_default()
+    }
+
+    /// Kubernetes' `appliesTo`: does any subject name this requester?
+    pub fn applies_to(&self, who: &Requester) -> bool {
+        self.subjects.iter().any(|s| subject_applies(s, who, self.namespace()))
+    }
+}
+
+/// RBAC state of one namespace plus the cluster-wide objects, resolved once per evaluation.
+pub struct Authorizer<'a> {
+    namespace: &'a str,
+    cluster_roles: BTreeMap<String, ClusterRole>,
+    roles: BTreeMap<String, Vec<PolicyRule>>,
+    cluster_role_bindings: Vec<Binding<'a>>,
+    role_bindings: Vec<Binding<'a>>,
+}
+
+impl<'a> Authorizer<'a> {
+    pub fn new(inventory: &'a Inventory, namespace: &'a str) -> Authorizer<'a> {
+        let bindings = |kind: &str, ns: Option<&str>| -> Vec<Binding<'a>> {
+            inventory.in_namespace(kind, ns).map(|o: &'a Arc<Object>| Binding::parse(o)).collect()
+        };
+        Authorizer {
+            namespace,
+            cluster_roles: aggregation::resolve(inventory.in_namespace(kinds::CLUSTER_ROLE, None).map(|o| &**o)),
+            roles: inventory
+                .in_namespace(kinds::ROLE, Some(namespace))
+                .map(|o| (o.name.clone(), PolicyRule::list_from(&o.data)))
+                .collect(),
+            cluster_role_bindings: bindings(kinds::CLUSTER_ROLE_BINDING, None),
+            role_bindings: bindings(kinds::ROLE_BINDING, Some(namespace)),
+        }
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.namespace
+    }
+
+    pub fn cluster_role(&self, name: &str) -> Option<&ClusterRole> {
+        self.cluster_roles.get(name)
+    }
+
+    pub fn has_role(&self, name: &str) -> bool {
+        self.roles.contains_key(name)
+    }
+
+    pub fn cluster_role_bindings(&self) -> &[Binding<'a>] {
+        &self.cluster_role_bindings
+    }
+
+    pub fn role_bindings(&self) -> &[Binding<'a>] {
+        &self.role_bindings
+    }
+
+    /// The rules a binding's `roleRef` resolves to (`GetRoleReferenceRules`): a Role in the
+    /// binding's namespace or a ClusterRole. `None` when the role is missing, or a
+    /// ClusterRoleBinding names a Role (which Kubernetes cannot resolve either).
+    pub fn rules_of(&self, binding: &Binding<'_>) -> Option<&[PolicyRule]> {
+        match binding.role_kind.as_str() {
+            "ClusterRole" => self.cluster_roles.get(&binding.role_name).map(|r| r.rules.as_slice()),
+            "Role" if binding.namespace() == self.namespace => self.roles.get(&binding.role_name).map(Vec::as_slice),
+            _ => None,
+        }
+    }
+
+    /// May `who` perform `request` in this authorizer's namespace?
+    pub fn authorize(&self, who: &Requester, request: &ResourceRequest) -> Verdict {
+        let mut verdict = Verdict::default();
+        for binding in self.cluster_role_bindings.iter().chain(&self.role_bindings) {
+            if !binding.applies_to(who) {
+                continue;
+            }
+            match self.rules_of(binding) {
+                None => verdict.missing_roles.push(format!("{} -> {}", binding.reference(), binding.role_reference())),
+                Some(rules) if rules.iter().any(|rule| rule.allows(request)) => {
+                    verdict.grant = Some(Grant { binding: binding.reference(), role: binding.role_reference() });
+                    verdict.missing_roles.clear();
+                    return verdict;
+                }
+                Some(_) => {}
+            }
+        }
+        verdict
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const NS: &str = "shop";
+
+    fn object(kind: &str, namespace: Option<&str>, name: &str, rest: Value) -> Object {
+        let mut value = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": {"name": name}});
+        if let Some(ns) = namespace {
+            value["metadata"]["namespace"] = json!(ns);
+        }
+        if let (Some(map), Some(extra)) = (value.as_object_mut(), rest.as_object()) {
+            map.extend(extra.clone());
+        }
+        Object::from_value(value, None).expect("valid rbac object")
+    }
+
+    fn pods_reader(kind: &str, namespace: Option<&str>, name: &str) -> Object {
+        object(kind, namespace, name, json!({"rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}))
+    }
+
+    fn binding(kind: &str, namespace: Option<&str>, name: &str, role: (&str, &str), subjects: Value) -> Object {
+        object(
+            kind,
+            namespace,
+            name,
+            json!({"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role.0,
+                                                          "name": role.1}, "subjects": subjects}),
+        )
+    }
+
+    fn get_pods() -> ResourceRequest {
+        ResourceRequest { verb: "get".to_owned(), resource: "pods".to_owned(), ..ResourceRequest::default() }
+    }
+
+    fn verdict(objects: Vec<Object>, who: &Requester) -> Verdict {
+        let inventory = Inventory::from_objects(objects);
+        Authorizer::new(&inventory, NS).authorize(who, &get_pods())
+    }
+
+    #[test]
+    fn a_role_binding_grants_its_role_in_its_namespace_and_says_so() {
+        let objects = vec![
+            pods_reader("Role", Some(NS), "reader"),
+            binding("RoleBinding", Some(NS), "read", ("Role", "reader"), json!([{"kind": "User", "name": "bob"}])),
+        ];
+        let v = verdict(objects, &Requester::user("bob"));
+        assert_eq!(v.grant, Some(Grant { binding: "rolebinding/read".to_owned(), role: "role/reader".to_owned() }));
+        assert!(!verdict(vec![], &Requester::user("bob")).allowed());
+    }
+
+    #[test]
+    fn role_bindings_of_other_namespaces_grant_nothing_here() {
+        let objects = vec![
+            pods_reader("Role", Some("other"), "reader"),
+            binding("RoleBinding", Some("other"), "read", ("Role", "reader"), json!([{"kind": "User", "name": "bob"}])),
+        ];
+        assert!(!verdict(objects, &Requester::user("bob")).allowed());
+    }
+
+    #[test]
+    fn a_role_binding_may_grant_a_cluster_role_within_its_namespace() {
+        let objects = vec![
+            pods_reader("ClusterRole", None, "pod-reader"),
+            binding(
+                "RoleBinding",
+                Some(NS),
+                "read",
+                ("ClusterRole", "pod-reader"),
+                json!([{"kind": "Group", "name": "devs"}]),
+            ),
+        ];
+        assert_eq!(
+            verdict(objects, &Requester::group("devs")).grant.map(|g| g.role),
+            Some("clusterrole/pod-reader".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_cluster_role_binding_to_a_role_resolves_to_nothing() {
+        let objects = vec![
+            pods_reader("Role", Some(NS), "reader"),
+            binding("ClusterRoleBinding", None, "odd", ("Role", "reader"), json!([{"kind": "User", "name": "bob"}])),
+        ];
+        let v = verdict(objects, &Requester::user("bob"));
+        assert!(!v.allowed());
+        assert_eq!(v.missing_roles, ["clusterrolebinding/odd -> role/reader"]);
+    }
+
+    #[test]
+    fn service_account_subjects_default_to_the_role_binding_namespace() {
+        let objects = vec![
+            pods_reader("Role", Some(NS), "reader"),
+            binding(
+                "RoleBinding",
+                Some(NS),
+                "read",
+                ("Role", "reader"),
+                json!([{"kind": "ServiceAccount", "name": "app"}]),
+            ),
+        ];
+        assert!(verdict(objects.clone(), &Requester::service_account(NS, "app")).allowed());
+        assert!(!verdict(objects, &Requester::service_account("other", "app")).allowed());
+    }
+
+    #[test]
+    fn service_account_subjects_without_namespace_name_nobody_in_cluster_role_bindings() {
+        let objects = vec![
+            pods_reader("ClusterRole", None, "pod-reader"),
+            binding(
+                "ClusterRoleBinding",
+                None,
+                "crb",
+                ("ClusterRole", "pod-reader"),
+                json!([{"kind": "ServiceAccount", "name": "app"}]),
+            ),
+        ];
+        assert!(!verdict(objects, &Requester::service_account(NS, "app")).allowed());
+    }
+
+    #[test]
+    fn service_accounts_belong_to_their_groups_and_to_system_authenticated() {
+        for group in ["system:serviceaccounts", "system:serviceaccounts:shop", "system:authenticated"] {
+            let objects = vec![
+                pods_reader("ClusterRole", None, "pod-reader"),
+                binding(
+                    "ClusterRoleBinding",
+                    None,
+                    "crb",
+                    ("ClusterRole", "pod-reader"),
+                    json!([{"kind": "Group", "name": group}]),
+                ),
+            ];
+            assert!(verdict(objects.clone(), &Requester::service_account(NS, "app")).allowed(), "{group}");
+            assert!(!verdict(objects, &Requester::group("devs")).allowed(), "{group}");
+        }
+        let other_ns_group = vec![
+            pods_reader("ClusterRole", None, "pod-reader"),
+            binding(
+                "ClusterRoleBinding",
+                None,
+                "crb",
+                ("ClusterRole", "pod-reader"),
+                json!([{"kind": "Group", "name": "system:serviceaccounts:other"}]),
+            ),
+        ];
+        assert!(!verdict(other_ns_group, &Requester::service_account(NS, "app")).allowed());
+    }
+
+    #[test]
+    fn every_user_is_authenticated_but_a_group_is_only_itself() {
+        let objects = vec![
+            pods_reader("ClusterRole", None, "pod-reader"),
+            binding(
+                "ClusterRoleBinding",
+                None,
+                "everyone",
+                ("ClusterRole", "pod-reader"),
+                json!([{"kind": "Group", "name": "system:authenticated"}]),
+            ),
+        ];
+        assert!(verdict(objects.clone(), &Requester::user("alice")).allowed());
+        assert!(!verdict(objects.clone(), &Requester::group("devs")).allowed());
+        assert!(!verdict(objects, &Requester::user("system:anonymous")).allowed());
+    }
+
+    #[test]
+    fn bindings_to_missing_roles_are_ignored_but_reported() {
+        let objects = vec![binding(
+            "RoleBinding",
+            Some(NS),
+            "edit",
+            ("ClusterRole", "edit"),
+            json!([{"kind": "User", "name": "bob"}]),
+        )];
+        let v = verdict(objects, &Requester::user("bob"));
+        assert!(!v.allowed());
+        assert_eq!(v.missing_roles, ["rolebinding/edit -> clusterrole/edit"]);
+    }
+
+    #[test]
+    fn a_binding_to_cluster_admin_grants_everything_even_when_the_role_is_not_shipped() {
+        let objects = vec![binding(
+            "RoleBinding",
+            Some(NS),
+            "admins",
+            ("ClusterRole", "cluster-admin"),
+            json!([{"kind": "User", "name": "bob"}]),
+        )];
+        let v = verdict(objects, &Requester::user("bob"));
+        assert_eq!(v.grant.map(|g| g.role), Some("clusterrole/cluster-admin".to_owned()));
+    }
+
+    #[test]
+    fn unknown_subject_kinds_and_bindings_without_subjects_name_nobody() {
+        let objects = vec![
+            pods_reader("Role", Some(NS), "reader"),
+            binding("RoleBinding", Some(NS), "a", ("Role", "reader"), json!([{"kind": "Robot", "name": "bob"}])),
+            binding("RoleBinding", Some(NS), "b", ("Role", "reader"), Value::Null),
+        ];
+        assert!(!verdict(objects, &Requester::user("bob")).allowed());
+    }
+
+    #[test]
+    fn aggregated_cluster_roles_grant_what_they_aggregate() {
+        let objects = vec![
+            object(
+                "ClusterRole",
+                None,
+                "monitoring",
+                json!({"aggregationRule": {"clusterRoleSelectors": [
+                {"matchLabels": {"aggregate-to-monitoring": "true"}}]}}),
+            ),
+            object(
+                "ClusterRole",
+                None,
+                "pods",
+                json!({"metadata": {"name": "pods", "labels": {"aggregate-to-monitoring": "true"}},
+                   "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}),
+            ),
+            binding(
+                "RoleBinding",
+                Some(NS),
+                "mon",
+                ("ClusterRole", "monitoring"),
+                json!([{"kind": "User", "name": "bob"}]),
+            ),
+        ];
+        assert!(verdict(objects, &Requester::user("bob")).allowed());
+    }
+}

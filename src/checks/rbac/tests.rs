@@ -1,0 +1,407 @@
+//! `rbac` scenarios: role existence, access assertions with their "why", and cluster-admin
+//! bindings, over small RBAC fixtures.
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::api::ItemState;
+use crate::checks::Facts;
+use crate::inventory::{Inventory, Object};
+
+const NS: &str = "novacron";
+
+fn rbac_object(kind: &str, namespace: Option<&str>, name: &str, labels: Value, rest: Value) -> Object {
+    let mut value = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind,
+                           "metadata": {"name": name, "labels": labels}});
+    if let Some(ns) = namespace {
+        value["metadata"]["namespace"] = json!(ns);
+    }
+    if let (Some(map), Some(extra)) = (value.as_object_mut(), rest.as_object()) {
+        map.extend(extra.clone());
+    }
+    Object::from_value(value, None).expect("valid rbac object")
+}
+
+fn role(name: &str, rules: Value) -> Object {
+    rbac_object("Role", Some(NS), name, json!({}), json!({"rules": rules}))
+}
+
+fn cluster_role(name: &str, rules: Value) -> Object {
+    rbac_object("ClusterRole", None, name, json!({}), json!({"rules": rules}))
+}
+
+fn role_binding(name: &str, role_ref: (&str, &str), subjects: Value) -> Object {
+    rbac_object("RoleBinding", Some(NS), name, json!({}), binding_body(role_ref, subjects))
+}
+
+fn cluster_role_binding(name: &str, role_ref: (&str, &str), subjects: Value) -> Object {
+    rbac_object("ClusterRoleBinding", None, name, json!({}), binding_body(role_ref, subjects))
+}
+
+fn binding_body(role_ref: (&str, &str), subjects: Value) -> Value {
+    json!({"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_ref.0, "name": role_ref.1},
+           "subjects": subjects})
+}
+
+fn user(name: &str) -> Value {
+    json!([{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": name}])
+}
+
+fn service_account(namespace: &str, name: &str) -> Value {
+    json!([{"kind": "ServiceAccount", "name": name, "namespace": namespace}])
+}
+
+fn group(name: &str) -> Value {
+    json!([{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": name}])
+}
+
+/// The parts of the upstream `admin` role these tests need.
+fn admin_role() -> Object {
+    cluster_role(
+        "admin",
+        json!([{"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale"],
+                "verbs": ["get", "list", "watch", "create", "delete", "patch", "update"]}]),
+    )
+}
+
+fn run_with(spec: Value, objects: Vec<Object>, facts: &Facts) -> Outcome {
+    let inventory = Inventory::from_objects(objects);
+    let scope = Scope { namespace: NS, inventory: &inventory, facts, now: jiff::Timestamp::UNIX_EPOCH };
+    evaluate(&serde_json::from_value(spec).expect("valid rbac spec"), &scope)
+}
+
+fn run(spec: Value, objects: Vec<Object>) -> Outcome {
+    run_with(spec, objects, &Facts::offline())
+}
+
+fn access(subject: Value, verb: &str, resource: &str, api_group: &str, allowed: bool) -> Value {
+    json!({"subject": subject, "verb": verb, "resource": resource, "apiGroup": api_group, "allowed": allowed})
+}
+
+fn assert_state(outcome: &Outcome, state: ItemState, needle: &str) {
+    assert_eq!(outcome.state, state, "{}", outcome.message);
+    assert!(outcome.message.contains(needle), "expected {needle:?} in {:?}", outcome.message);
+}
+
+// --- roles
+
+#[test]
+fn passes_when_the_listed_roles_exist() {
+    let objects = vec![role("reader", json!([])), cluster_role("auditor", json!([]))];
+    let spec = json!({"roles": [{"kind": "Role", "name": "reader"}, {"kind": "ClusterRole", "name": "auditor"}]});
+    assert_state(&run(spec, objects), ItemState::Passed, "role/reader, clusterrole/auditor exist");
+}
+
+#[test]
+fn fails_naming_each_missing_role() {
+    let mut elsewhere = role("reader", json!([]));
+    elsewhere.namespace = Some("other".to_owned());
+    let spec = json!({"roles": [{"kind": "Role", "name": "reader"}, {"kind": "ClusterRole", "name": "auditor"}]});
+    assert_state(
+        &run(spec, vec![elsewhere]),
+        ItemState::Failed,
+        "role/reader not found in namespace novacron; clusterrole/auditor not found",
+    );
+}
+
+#[test]
+fn cluster_admin_exists_in_every_cluster() {
+    let spec = json!({"roles": [{"kind": "ClusterRole", "name": "cluster-admin"}]});
+    assert_state(&run(spec, vec![]), ItemState::Passed, "clusterrole/cluster-admin (Kubernetes default) exists");
+}
+
+// --- access
+
+#[test]
+fn fails_when_a_user_may_do_what_is_forbidden_and_names_the_binding_and_role() {
+    let objects = vec![admin_role(), role_binding("ops", ("ClusterRole", "admin"), user("viewer-bob"))];
+    let spec = json!({"access": [access(json!({"kind": "User", "name": "viewer-bob"}), "delete", "deployments", "apps", false)]});
+    let outcome = run(spec, objects);
+    assert_eq!(outcome.state, ItemState::Failed);
+    assert_eq!(
+        outcome.message,
+        "User viewer-bob can delete deployments (via rolebinding/ops -> clusterrole/admin) but allowed: false"
+    );
+}
+
+#[test]
+fn fails_when_a_service_account_lacks_a_subresource_permission() {
+    let objects = vec![
+        role("deployer", json!([{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["patch"]}])),
+        role_binding("operator", ("Role", "deployer"), json!([{"kind": "ServiceAccount", "name": "operator"}])),
+    ];
+    let spec = json!({"access": [{"subject": {"kind": "ServiceAccount", "name": "operator"}, "verb": "patch",
+                                  "resource": "deployments", "subresource": "scale", "apiGroup": "apps",
+                                  "allowed": true}]});
+    let outcome = run(spec, objects);
+    assert_eq!(outcome.state, ItemState::Failed);
+    assert_eq!(outcome.message, "ServiceAccount novacron/operator cannot patch deployments/scale");
+}
+
+#[test]
+fn passes_when_every_assertion_holds_and_says_why() {
+    let objects = vec![admin_role(), role_binding("ops", ("ClusterRole", "admin"), user("alice"))];
+    let spec = json!({"access": [
+        access(json!({"kind": "User", "name": "alice"}), "patch", "deployments/scale", "apps", true),
+        access(json!({"kind": "User", "name": "mallory"}), "get", "deployments", "apps", false),
+    ]});
+    assert_state(
+        &run(spec, objects),
+        ItemState::Passed,
+        "User alice can patch deployments/scale (via rolebinding/ops -> clusterrole/admin); User mallory cannot get deployments",
+    );
+}
+
+#[test]
+fn many_holding_assertions_are_counted_not_listed() {
+    let objects = vec![admin_role(), role_binding("ops", ("ClusterRole", "admin"), user("alice"))];
+    let checks: Vec<Value> = ["get", "list", "watch", "create"]
+        .iter()
+        .map(|verb| access(json!({"kind": "User", "name": "alice"}), verb, "deployments", "apps", true))
+        .collect();
+    let outcome = run(json!({"access": checks}), objects);
+    assert_eq!(outcome.message, "all 4 access assertions hold");
+}
+
+#[test]
+fn a_service_account_of_another_namespace_can_be_bound_here() {
+    let objects = vec![admin_role(), role_binding("ci", ("ClusterRole", "admin"), service_account("ci", "deployer"))];
+    let ok = access(
+        json!({"kind": "ServiceAccount", "name": "deployer", "namespace": "ci"}),
+        "create",
+        "deployments",
+        "apps",
+        true,
+    );
+    let local = access(json!({"kind": "ServiceAccount", "name": "deployer"}), "create", "deployments", "apps", false);
+    assert_eq!(run(json!({"access": [ok, local]}), objects).state, ItemState::Passed);
+}
+
+#[test]
+fn the_api_group_must_match() {
+    let objects = vec![admin_role(), role_binding("ops", ("ClusterRole", "admin"), user("alice"))];
+    let core = access(json!({"kind": "User", "name": "alice"}), "get", "deployments", "", true);
+    assert_state(&run(json!({"access": [core]}), objects), ItemState::Failed, "User alice cannot get deployments");
+}
+
+#[test]
+fn resource_names_limit_what_is_granted() {
+    let objects = vec![
+        role(
+            "config",
+            json!([{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["app"], "verbs": ["get", "list"]}]),
+        ),
+        role_binding("config", ("Role", "config"), user("alice")),
+    ];
+    let named = |name: Option<&str>, verb: &str, allowed: bool| {
+        json!({"subject": {"kind": "User", "name": "alice"}, "verb": verb, "resource": "configmaps",
+               "resourceName": name, "allowed": allowed})
+    };
+    let spec = json!({"access": [named(Some("app"), "get", true), named(Some("db"), "get", false), named(None, "list", false)]});
+    assert_eq!(run(spec, objects).state, ItemState::Passed);
+}
+
+#[test]
+fn bindings_to_system_authenticated_apply_to_users_and_service_accounts_but_not_to_a_group_alone() {
+    let objects = vec![
+        cluster_role("pod-reader", json!([{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}])),
+        cluster_role_binding("everyone", ("ClusterRole", "pod-reader"), group("system:authenticated")),
+    ];
+    let spec = json!({"access": [
+        access(json!({"kind": "User", "name": "anyone"}), "get", "pods", "", true),
+        access(json!({"kind": "ServiceAccount", "name": "app"}), "get", "pods", "", true),
+        access(json!({"kind": "Group", "name": "contractors"}), "get", "pods", "", false),
+        access(json!({"kind": "Group", "name": "system:authenticated"}), "get", "pods", "", true),
+    ]});
+    assert_eq!(run(spec, objects).state, ItemState::Passed);
+}
+
+#[test]
+fn bindings_to_the_service_account_groups_apply_to_service_accounts_of_that_namespace() {
+    let objects = vec![
+        cluster_role("pod-reader", json!([{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}])),
+        role_binding("sas", ("ClusterRole", "pod-reader"), group("system:serviceaccounts:novacron")),
+    ];
+    let spec = json!({"access": [
+        access(json!({"kind": "ServiceAccount", "name": "app"}), "get", "pods", "", true),
+        access(json!({"kind": "ServiceAccount", "name": "app", "namespace": "other"}), "get", "pods", "", false),
+        access(json!({"kind": "User", "name": "alice"}), "get", "pods", "", false),
+    ]});
+    assert_eq!(run(spec, objects).state, ItemState::Passed);
+}
+
+#[test]
+fn cluster_role_bindings_grant_in_every_namespace() {
+    let objects = vec![admin_role(), cluster_role_binding("global", ("ClusterRole", "admin"), user("alice"))];
+    let spec =
+        json!({"access": [access(json!({"kind": "User", "name": "alice"}), "delete", "deployments", "apps", true)]});
+    assert_state(&run(spec, objects), ItemState::Passed, "via clusterrolebinding/global -> clusterrole/admin");
+}
+
+#[test]
+fn aggregated_cluster_roles_are_computed_from_offline_manifests() {
+    let objects = vec![
+        rbac_object(
+            "ClusterRole",
+            None,
+            "monitoring-edit",
+            json!({}),
+            json!({"aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"example.com/aggregate-to-monitoring": "true"}}]},
+                   "rules": []}),
+        ),
+        rbac_object(
+            "ClusterRole",
+            None,
+            "servicemonitors-edit",
+            json!({"example.com/aggregate-to-monitoring": "true"}),
+            json!({"rules": [{"apiGroups": ["monitoring.coreos.com"], "resources": ["servicemonitors"], "verbs": ["*"]}]}),
+        ),
+        role_binding("mon", ("ClusterRole", "monitoring-edit"), user("alice")),
+    ];
+    let spec = json!({"access": [access(json!({"kind": "User", "name": "alice"}), "create", "servicemonitors", "monitoring.coreos.com", true)]});
+    assert_state(&run(spec, objects), ItemState::Passed, "via rolebinding/mon -> clusterrole/monitoring-edit");
+}
+
+#[test]
+fn a_binding_to_a_missing_role_grants_nothing_and_the_message_says_it_was_not_judged() {
+    let objects = vec![role_binding("ops", ("ClusterRole", "edit"), user("bob"))];
+    let spec =
+        json!({"access": [access(json!({"kind": "User", "name": "bob"}), "update", "deployments", "apps", true)]});
+    assert_state(
+        &run(spec, objects),
+        ItemState::Failed,
+        "User bob cannot update deployments (not judged, role missing: rolebinding/ops -> clusterrole/edit)",
+    );
+}
+
+#[test]
+fn a_subresource_given_twice_is_an_error() {
+    let spec = json!({"access": [{"subject": {"kind": "User", "name": "a"}, "verb": "get", "resource": "pods/log",
+                                  "subresource": "log", "allowed": true}]});
+    assert_state(&run(spec, vec![]), ItemState::Error, "access[0]: give the subresource either");
+}
+
+#[test]
+fn an_assertion_without_a_subject_name_is_an_error() {
+    let spec = json!({"access": [access(json!({"kind": "User", "name": " "}), "get", "pods", "", true)]});
+    assert_state(&run(spec, vec![]), ItemState::Error, "access[0]: subject.name is empty");
+}
+
+// --- forbidClusterAdminBindings
+
+fn forbid() -> Value {
+    json!({"forbidClusterAdminBindings": true})
+}
+
+#[test]
+fn forbids_a_role_binding_to_cluster_admin_even_when_the_role_is_not_shipped() {
+    let objects = vec![role_binding("admins", ("ClusterRole", "cluster-admin"), user("bob"))];
+    assert_state(
+        &run(forbid(), objects),
+        ItemState::Failed,
+        "rolebinding/admins grants clusterrole/cluster-admin to User bob",
+    );
+}
+
+#[test]
+fn forbids_a_cluster_role_binding_of_cluster_admin_to_a_service_account_of_the_namespace() {
+    let objects = vec![cluster_role_binding("ci-admin", ("ClusterRole", "cluster-admin"), service_account(NS, "ci"))];
+    assert_state(
+        &run(forbid(), objects),
+        ItemState::Failed,
+        "clusterrolebinding/ci-admin grants clusterrole/cluster-admin to ServiceAccount novacron/ci",
+    );
+}
+
+#[test]
+fn ignores_cluster_admin_bindings_of_other_namespaces_subjects() {
+    let objects = vec![
+        cluster_role_binding("theirs", ("ClusterRole", "cluster-admin"), service_account("kube-system", "ci")),
+        cluster_role_binding("people", ("ClusterRole", "cluster-admin"), group("platform-admins")),
+    ];
+    assert_state(
+        &run(forbid(), objects),
+        ItemState::Passed,
+        "no binding grants cluster-admin to subjects of namespace novacron",
+    );
+}
+
+#[test]
+fn forbids_cluster_admin_for_groups_that_hold_the_namespace_service_accounts() {
+    for holder in ["system:serviceaccounts:novacron", "system:serviceaccounts", "system:authenticated"] {
+        let objects = vec![cluster_role_binding("wide", ("ClusterRole", "cluster-admin"), group(holder))];
+        assert_state(&run(forbid(), objects), ItemState::Failed, &format!("to Group {holder}"));
+    }
+}
+
+#[test]
+fn forbids_a_service_account_named_as_a_user() {
+    let objects = vec![cluster_role_binding(
+        "sneaky",
+        ("ClusterRole", "cluster-admin"),
+        user("system:serviceaccount:novacron:ci"),
+    )];
+    assert_state(&run(forbid(), objects), ItemState::Failed, "clusterrolebinding/sneaky");
+}
+
+#[test]
+fn forbids_roles_with_every_verb_on_every_resource() {
+    let god = json!([{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]);
+    let objects = vec![role("god", god), role_binding("god", ("Role", "god"), user("bob"))];
+    assert_state(
+        &run(forbid(), objects),
+        ItemState::Failed,
+        "rolebinding/god grants role/god (a rule with * verbs on * resources) to User bob",
+    );
+}
+
+#[test]
+fn forbids_aggregated_roles_that_end_up_with_every_verb_on_every_resource() {
+    let objects = vec![
+        rbac_object(
+            "ClusterRole",
+            None,
+            "sum",
+            json!({}),
+            json!({"aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"to-sum": "true"}}]}}),
+        ),
+        rbac_object(
+            "ClusterRole",
+            None,
+            "part",
+            json!({"to-sum": "true"}),
+            json!({"rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}),
+        ),
+        cluster_role_binding("sum", ("ClusterRole", "sum"), service_account(NS, "ci")),
+    ];
+    assert_state(&run(forbid(), objects), ItemState::Failed, "clusterrolebinding/sum grants clusterrole/sum");
+}
+
+#[test]
+fn allows_wildcards_narrower_than_everything() {
+    let objects = vec![
+        role("pods-admin", json!([{"apiGroups": [""], "resources": ["*"], "verbs": ["*"]}])),
+        role_binding("pods", ("Role", "pods-admin"), user("bob")),
+    ];
+    assert_eq!(run(forbid(), objects).state, ItemState::Passed);
+}
+
+// --- spec and inventory problems
+
+#[test]
+fn an_empty_spec_is_an_error() {
+    assert_state(&run(json!({}), vec![]), ItemState::Error, "nothing to check");
+}
+
+#[test]
+fn an_unreadable_rbac_kind_is_an_error() {
+    let mut facts = Facts::live();
+    facts.unavailable_kinds.insert(kinds::CLUSTER_ROLE_BINDING.to_owned(), "forbidden".to_owned());
+    assert_state(
+        &run_with(forbid(), vec![], &facts),
+        ItemState::Error,
+        "cannot read ClusterRoleBinding.rbac.authorization.k8s.io: forbidden",
+    );
+    let roles_only = json!({"roles": [{"kind": "ClusterRole", "name": "cluster-admin"}]});
+    assert_eq!(run_with(roles_only, vec![], &facts).state, ItemState::Passed);
+}
