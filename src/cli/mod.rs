@@ -4,6 +4,7 @@
 pub mod check;
 pub mod crd;
 pub mod kube;
+pub mod run;
 pub mod signoff;
 pub mod status;
 
@@ -43,6 +44,7 @@ pub enum Command {
     Status(status::StatusArgs),
     Signoff(signoff::SignoffArgs),
     Crd(crd::CrdArgs),
+    Run(run::RunArgs),
 }
 
 /// `--output`.
