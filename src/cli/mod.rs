@@ -44,7 +44,8 @@ pub enum Command {
     Status(status::StatusArgs),
     Signoff(signoff::SignoffArgs),
     Crd(crd::CrdArgs),
-    Run(run::RunArgs),
+    /// Boxed: its flags (controller + webhook) dwarf the other subcommands'.
+    Run(Box<run::RunArgs>),
 }
 
 /// `--output`.
