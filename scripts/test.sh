@@ -88,6 +88,12 @@ ensure_promtool() {
   have promtool || apt_install prometheus
 }
 
+# The Prometheus server for tests/probes.rs, which fails rather than skips without it: the
+# `prometheus` check is tested against a real server (Debian's package: /usr/bin/prometheus).
+ensure_prometheus() {
+  [[ -x /usr/bin/prometheus ]] || have prometheus || apt_install prometheus
+}
+
 # Lua 5.1 runs the Argo CD health check that docs/gitops.md documents (Argo CD's gopher-lua is 5.1).
 ensure_lua() {
   have lua5.1 || apt_install lua5.1
@@ -117,6 +123,7 @@ main() {
   ensure_kubectl
   ensure_helm
   ensure_promtool
+  ensure_prometheus
   ensure_lua
   run_tests
 }
