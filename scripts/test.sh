@@ -4,7 +4,7 @@
 # Meant for a fresh Debian machine (run as root) that has only the Rust toolchain and
 # python3/pip; on a developer machine it installs nothing that is already there. Each tool the
 # tests use has one small `ensure_*` function: add yours next to the others and call it from
-# `main`. Tests that need a tool which is still missing say so and return, they do not fail.
+# `main`. A test that needs a tool fails (pointing here) when the tool is missing; it never skips.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
