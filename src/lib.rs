@@ -9,5 +9,7 @@ pub mod error;
 pub mod inventory;
 pub mod metrics;
 pub mod probes;
+pub mod report;
 pub mod telemetry;
+pub mod webhook;
 pub use error::{Error, Result};

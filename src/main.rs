@@ -1,28 +1,20 @@
-//! The `readygate` binary: parses the command line and dispatches.
+//! The `readygate` binary (also a kubectl plugin as `kubectl-readygate`): clap dispatch only.
 
-use clap::Parser;
-use readygate::cli::{Cli, Command};
+use std::process::ExitCode;
 
-fn main() -> std::process::ExitCode {
-    // One process-wide TLS provider (ring), chosen before any client or server exists.
+use readygate::cli::{self, Command};
+
+fn main() -> ExitCode {
+    // Several dependencies bring TLS stacks; name the one process-wide provider explicitly.
+    // It fails only when one is installed already, which is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Run(args) => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("readygate: starting the async runtime: {e}");
-                    return std::process::ExitCode::from(1);
-                }
-            };
-            match runtime.block_on(readygate::cli::run::run(args)) {
-                Ok(()) => std::process::ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("readygate run: {e:#}");
-                    std::process::ExitCode::from(1)
-                }
-            }
-        }
-    }
+    let cli = cli::parse();
+    let code = match &cli.command {
+        Command::Check(args) => cli::check::run(args),
+        Command::Status(args) => cli::kube::block_on(cli::status::run(args)),
+        Command::Signoff(args) => cli::kube::block_on(cli::signoff::run(args)),
+        Command::Crd(args) => cli::crd::run(args),
+        Command::Run(args) => cli::run::main(args),
+    };
+    ExitCode::from(code)
 }

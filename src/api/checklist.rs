@@ -1,13 +1,13 @@
 //! `ReadinessChecklist`: the items a release must satisfy, and the gate it drives.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use kube::CustomResource;
+use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Check, Duration, Principals, ReadinessChecklistStatus, Severity};
 
-#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[kube(
     group = "readygate.io",
     version = "v1alpha1",
@@ -20,14 +20,22 @@ use super::{Check, Duration, Principals, ReadinessChecklistStatus, Severity};
     printcolumn = r#"{"name":"Passed","type":"string","jsonPath":".status.progress"}"#,
     printcolumn = r#"{"name":"Blocking","type":"integer","jsonPath":".status.blockingCount"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
-    doc = "A production-readiness checklist whose items readygate evaluates continuously"
+    doc = "A production-readiness checklist whose items readygate evaluates continuously",
+    // The root is the only place a rule sees the object's own name.
+    validation = Rule::new("!self.spec.items.exists(i, has(i.check.checklist) && i.check.checklist.name == self.metadata.name)")
+        .message("a checklist cannot require itself (items[].check.checklist.name)")
 )]
+#[cfg_attr(test, kube(cel))]
+#[x_kube(validation = Rule::new("!has(self.gate) || !has(self.gate.bindRelease) || !self.gate.bindRelease || has(self.release)")
+    .message("gate.bindRelease needs spec.release: admitted workloads are bound to that release"))]
+#[cfg_attr(test, x_kube(cel))]
 #[serde(rename_all = "camelCase")]
 pub struct ReadinessChecklistSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Free text naming the release; sign-offs are bound to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 256))]
     pub release: Option<String>,
     /// Periodic re-evaluation on top of watch-driven evaluation (default 5m).
     #[serde(default, skip_serializing_if = "Option::is_none")]

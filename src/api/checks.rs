@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kube::KubeSchema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -205,7 +206,10 @@ pub enum AllowedFrom {
     InCluster,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[x_kube(validation = Rule::new("!has(self.maxUsedRatio) || (self.maxUsedRatio > 0.0 && self.maxUsedRatio <= 1.0)")
+    .message("maxUsedRatio must be above 0 and at most 1"))]
+#[cfg_attr(test, x_kube(cel))]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceQuotaCheck {
     /// Resources every judged quota set must set in `spec.hard` (e.g. `requests.cpu`).
@@ -291,7 +295,10 @@ pub enum SubjectKind {
     ServiceAccount,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[x_kube(validation = Rule::new("!has(self.names) || size(self.names) == 0 || !has(self.selector)")
+    .message("give either names or selector, not both"))]
+#[cfg_attr(test, x_kube(cel))]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateCheck {
     /// cert-manager Certificates by name; or use `selector`.
@@ -320,7 +327,9 @@ pub struct IssuerRef {
     pub name: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[x_kube(validation = Rule::new("!has(self.name) || !has(self.selector)").message("give either name or selector, not both"))]
+#[cfg_attr(test, x_kube(cel))]
 #[serde(rename_all = "camelCase")]
 pub struct CronJobCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -357,7 +366,9 @@ pub struct KubernetesVersionCheck {
     pub at_least: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[x_kube(validation = Rule::new("!has(self.name) || !has(self.selector)").message("give either name or selector, not both"))]
+#[cfg_attr(test, x_kube(cel))]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceCheck {
     /// e.g. `monitoring.coreos.com/v1`; the version is not significant for matching.
@@ -417,7 +428,10 @@ pub struct PrometheusCheck {
     pub timeout: Option<Duration>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[x_kube(validation = Rule::new("has(self.lessThan) || has(self.greaterThan) || has(self.equals)")
+    .message("give lessThan, greaterThan or equals"))]
+#[cfg_attr(test, x_kube(cel))]
 #[serde(rename_all = "camelCase")]
 pub struct Expectation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -439,10 +453,16 @@ pub enum EmptyIs {
 #[serde(rename_all = "camelCase")]
 pub struct ChecklistRefCheck {
     /// Another ReadinessChecklist in the same namespace that must be Go.
+    #[schemars(length(min = 1, max = 253))]
     pub name: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[x_kube(validation = Rule::new(
+    "(has(self.approvers.users) && size(self.approvers.users) > 0) || \
+     (has(self.approvers.groups) && size(self.approvers.groups) > 0)"
+).message("approvers names nobody: give users or groups"))]
+#[cfg_attr(test, x_kube(cel))]
 #[serde(rename_all = "camelCase")]
 pub struct ManualCheck {
     /// Who may approve this item.

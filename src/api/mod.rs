@@ -20,3 +20,6 @@ pub const GROUP: &str = "readygate.io";
 pub const VERSION: &str = "v1alpha1";
 /// `apiVersion` of both kinds.
 pub const API_VERSION: &str = "readygate.io/v1alpha1";
+
+#[cfg(test)]
+mod rules;

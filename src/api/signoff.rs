@@ -1,11 +1,11 @@
 //! `ReadinessSignoff`: a person's approval (or waiver) of one checklist item.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::CustomResource;
+use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[kube(
     group = "readygate.io",
     version = "v1alpha1",
@@ -20,13 +20,20 @@ use serde::{Deserialize, Serialize};
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
     doc = "A sign-off of one ReadinessChecklist item by the person who created it"
 )]
+// Every string and list below is bounded so the API server's cost estimate of this rule stays
+// small: equality walks the whole spec.
+#[x_kube(validation = Rule::new("self == oldSelf").message("spec is immutable; delete and create anew"))]
+#[cfg_attr(test, x_kube(cel))]
 #[serde(rename_all = "camelCase")]
 pub struct ReadinessSignoffSpec {
+    #[schemars(length(min = 1, max = 253))]
     pub checklist: String,
+    #[schemars(length(min = 1, max = 63))]
     pub item: String,
     pub action: SignoffAction,
     /// Must equal the checklist's `spec.release`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 256))]
     pub release: Option<String>,
     #[schemars(length(min = 1, max = 1024))]
     pub reason: String,
@@ -47,7 +54,9 @@ pub enum SignoffAction {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Signer {
+    #[schemars(length(min = 1, max = 512))]
     pub username: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 1024), inner(length(max = 512)))]
     pub groups: Vec<String>,
 }

@@ -23,7 +23,7 @@ pub fn evaluate(spec: &HttpCheck, scope: &Scope<'_>) -> Outcome {
         Ok(rules) => rules,
         Err(e) => return Outcome::error(e),
     };
-    let target = format!("GET {}", spec.url);
+    let target = format!("GET {}", without_credentials(&spec.url));
     let observation = match scope.facts.http.get(&spec.url) {
         None if scope.facts.mode == Mode::Offline => return Outcome::skipped(format!("{target}: live only")),
         None => return Outcome::error(format!("{target}: not probed yet")),
@@ -61,6 +61,17 @@ pub fn evaluate(spec: &HttpCheck, scope: &Scope<'_>) -> Outcome {
     }
     let tls = observation.tls_version.map_or_else(|| "plain HTTP".to_owned(), |v| format!("TLS {}", tls_text(v)));
     Outcome::passed(format!("{target}: {}, {tls}, {}", observation.status, elapsed_text(observation.elapsed)))
+}
+
+/// The URL as messages show it: a password or token in its userinfo (`https://user:pw@host`)
+/// is replaced by `***`.
+pub(super) fn without_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
 }
 
 fn header_rules(spec: &HttpCheck) -> Result<Vec<(String, Regex)>, String> {
@@ -115,7 +126,7 @@ mod tests {
     use super::*;
     use crate::api::ItemState;
     use crate::checks::Facts;
-    use crate::inventory::Inventory;
+    use crate::checks::fixtures::{World, merged};
 
     const URL: &str = "https://api.novacron.io/healthz";
 
@@ -129,13 +140,7 @@ mod tests {
     }
 
     fn spec(extra: serde_json::Value) -> HttpCheck {
-        let mut value = json!({"url": URL});
-        if let Some(map) = extra.as_object() {
-            for (k, v) in map {
-                value[k] = v.clone();
-            }
-        }
-        serde_json::from_value(value).expect("valid http check")
+        serde_json::from_value(merged(json!({"url": URL}), extra)).expect("valid http check")
     }
 
     fn judge(check: HttpCheck, result: Option<Result<HttpObservation, String>>, mode: Mode) -> Outcome {
@@ -143,9 +148,7 @@ mod tests {
         if let Some(result) = result {
             facts.http.insert(check.url.clone(), result);
         }
-        let inventory = Inventory::new();
-        let scope = Scope { namespace: "shop", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-        evaluate(&check, &scope)
+        evaluate(&check, &World::new([]).facts(facts).scope())
     }
 
     fn live(check: HttpCheck, observation: HttpObservation) -> Outcome {
@@ -188,6 +191,15 @@ mod tests {
         let check = spec(json!({"requireHeaders": {"X-Frame-Options": "^DENY$"}}));
         let almost = [("x-frame-options", "DENY, SAMEORIGIN")];
         assert_eq!(live(check, observed(200, None, &almost, 5)).state, ItemState::Failed);
+    }
+
+    #[test]
+    fn credentials_in_the_url_are_never_echoed() {
+        let check = HttpCheck { url: "https://probe:hunter2@api.novacron.io/healthz".to_owned(), ..spec(json!({})) };
+        let outcome = live(check, observed(503, None, &[], 5));
+        assert_eq!(outcome.message, "GET https://***@api.novacron.io/healthz: status 503, expected 200");
+        assert_eq!(without_credentials("http://prometheus:9090/a@b"), "http://prometheus:9090/a@b");
+        assert_eq!(without_credentials("not a url"), "not a url");
     }
 
     #[test]

@@ -26,23 +26,25 @@ pub fn evaluate(spec: &IngressCheck, scope: &Scope<'_>) -> Outcome {
     let mut served = Vec::new();
     for host in &spec.hosts {
         let host = host.to_ascii_lowercase();
-        let candidates: Vec<(&Object, bool)> =
-            ingresses.iter().filter_map(|i| routes(i, &host).map(|catch_all| (*i, catch_all))).collect();
+        let candidates: Vec<(&Object, Route)> =
+            ingresses.iter().filter_map(|i| routes(i, &host).map(|route| (*i, route))).collect();
         if candidates.is_empty() {
             problems.push(format!("{host}: no Ingress rule for this host"));
             continue;
         }
         // The host passes when one Ingress routing it meets every requirement; otherwise report
         // what each candidate lacks.
-        let verdicts: Vec<(&Object, bool, Vec<String>)> = candidates
+        let verdicts: Vec<(&Object, Route, Vec<String>)> = candidates
             .iter()
-            .map(|(ingress, catch_all)| {
-                (*ingress, *catch_all, shortfalls(ingress, &host, spec.require_tls, &annotations))
-            })
+            .map(|(ingress, route)| (*ingress, *route, shortfalls(ingress, &host, spec.require_tls, &annotations)))
             .collect();
         match verdicts.iter().find(|(_, _, lacks)| lacks.is_empty()) {
-            Some((ingress, catch_all, _)) => {
-                let via = if *catch_all { " (rule without host)" } else { "" };
+            Some((ingress, route, _)) => {
+                let via = match route {
+                    Route::Host => "",
+                    Route::RuleWithoutHost => " (rule without host)",
+                    Route::DefaultBackend => " (default backend)",
+                };
                 let tls = if spec.require_tls { ", TLS" } else { "" };
                 served.push(format!("{host} via {}{via}{tls}", ingress.reference()));
             }
@@ -61,20 +63,35 @@ pub fn evaluate(spec: &IngressCheck, scope: &Scope<'_>) -> Outcome {
     Outcome::from_problems(problems, served.join("; "))
 }
 
-/// Whether the Ingress routes `host`: `Some(false)` through a rule naming it (or a wildcard
-/// covering it), `Some(true)` only through a rule without host, which Kubernetes applies to all
-/// traffic; `None` otherwise.
-fn routes(ingress: &Object, host: &str) -> Option<bool> {
-    let rules = ingress.get("/spec/rules").and_then(Value::as_array)?;
-    let mut catch_all = false;
+/// How an Ingress routes a host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Route {
+    /// A rule naming the host, or a wildcard covering it.
+    Host,
+    /// Only a rule without host, which Kubernetes applies to all traffic.
+    RuleWithoutHost,
+    /// Only `spec.defaultBackend`, which takes every request no rule matches.
+    DefaultBackend,
+}
+
+/// Whether (and how) the Ingress routes `host`; `None` when it does not.
+fn routes(ingress: &Object, host: &str) -> Option<Route> {
+    let rules = ingress.get("/spec/rules").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let mut catch_all = None;
     for rule in rules {
         match rule.get("host").and_then(Value::as_str).filter(|h| !h.is_empty()) {
-            Some(pattern) if host_matches(pattern, host) => return Some(false),
+            Some(pattern) if host_matches(pattern, host) => return Some(Route::Host),
             Some(_) => {}
-            None => catch_all = true,
+            None => catch_all = Some(Route::RuleWithoutHost),
         }
     }
-    catch_all.then_some(true)
+    // `backend` is the pre-networking.k8s.io/v1 spelling of `defaultBackend`.
+    let default_backend = ["/spec/defaultBackend", "/spec/backend"].iter().any(|p| is_object(ingress.get(p)));
+    catch_all.or(default_backend.then_some(Route::DefaultBackend))
+}
+
+fn is_object(value: Option<&Value>) -> bool {
+    value.is_some_and(Value::is_object)
 }
 
 /// What this Ingress lacks for `host`: a TLS entry listing it, and the required annotations.
@@ -131,9 +148,8 @@ mod tests {
 
     use super::*;
     use crate::api::ItemState;
-    use crate::checks::Facts;
     use crate::checks::corpus;
-    use crate::inventory::Inventory;
+    use crate::checks::fixtures::{World, object};
 
     fn ingress(name: &str, rule_hosts: &[&str], tls_hosts: &[&str], annotations: Value) -> Object {
         let rules: Vec<Value> = rule_hosts
@@ -151,12 +167,8 @@ mod tests {
         if !tls_hosts.is_empty() {
             spec["tls"] = json!([{"hosts": tls_hosts, "secretName": format!("{name}-tls")}]);
         }
-        Object::from_value(
-            json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-                   "metadata": {"name": name, "namespace": "shop", "annotations": annotations}, "spec": spec}),
-            None,
-        )
-        .expect("valid ingress")
+        object(json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                      "metadata": {"name": name, "annotations": annotations}, "spec": spec}))
     }
 
     fn check(hosts: &[&str], require_tls: bool, annotations: &[(&str, &str)]) -> IngressCheck {
@@ -171,10 +183,7 @@ mod tests {
     }
 
     fn run(spec: &IngressCheck, objects: Vec<Object>) -> Outcome {
-        let inventory = Inventory::from_objects(objects);
-        let facts = Facts::offline();
-        let scope = Scope { namespace: "shop", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-        evaluate(spec, &scope)
+        evaluate(spec, &World::new(objects).scope())
     }
 
     #[test]
@@ -236,6 +245,15 @@ mod tests {
         assert_eq!(outcome.state, ItemState::Passed);
         assert_eq!(outcome.message, "api.novacron.io via ingress/default (rule without host)");
         assert_eq!(run(&check(&["api.novacron.io"], true, &[]), vec![catch_all]).state, ItemState::Failed);
+    }
+
+    #[test]
+    fn a_default_backend_serves_every_host_no_rule_matches() {
+        let mut fallback = ingress("fallback", &[], &["api.novacron.io"], json!({}));
+        fallback.data["spec"]["defaultBackend"] = json!({"service": {"name": "web", "port": {"number": 80}}});
+        let outcome = run(&check(&["api.novacron.io"], true, &[]), vec![fallback]);
+        assert_eq!(outcome.state, ItemState::Passed, "{}", outcome.message);
+        assert_eq!(outcome.message, "api.novacron.io via ingress/fallback (default backend), TLS");
     }
 
     #[test]

@@ -8,16 +8,20 @@ mod corpus;
 mod cron_job;
 mod facts;
 mod findings;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod hpa;
 mod http;
 mod ingress;
 mod kubernetes_version;
+mod listing;
 mod network_policy;
 mod outcome;
 pub(crate) mod podspec;
 mod prometheus;
 pub(crate) mod quantity;
 pub mod rbac;
+mod reads;
 mod resource;
 mod resource_quota;
 mod schedule;
@@ -28,10 +32,11 @@ mod workload;
 
 pub use facts::{Facts, HttpObservation, KubeVersion, Mode, PrometheusObservation};
 pub use outcome::Outcome;
+pub use reads::reads;
 pub use select::{describe_target, select};
 
 use crate::api::Check;
-use crate::inventory::{Inventory, kinds};
+use crate::inventory::Inventory;
 
 /// Everything a check may read: the checklist's namespace, the inventory, live facts, and "now"
 /// (injected, so evaluation is deterministic and testable).
@@ -66,33 +71,6 @@ pub fn evaluate(check: &Check, scope: &Scope<'_>) -> Outcome {
         Check::Checklist(spec) => checklist_ref::evaluate(spec, scope),
         Check::Manual(_) => Outcome::error("manual items are decided from sign-offs by the engine"),
     }
-}
-
-/// The kind keys a check reads from the inventory. The controller watches exactly these and
-/// re-evaluates a checklist only when one of them changes in its namespace (or cluster-wide).
-pub fn reads(check: &Check) -> Vec<String> {
-    let keys: &[&str] = match check {
-        Check::Workload(_) => &[kinds::DEPLOYMENT, kinds::STATEFUL_SET, kinds::DAEMON_SET, kinds::PDB],
-        // Workloads resolve a Service's named targetPort.
-        Check::Service(_) => &[kinds::SERVICE, kinds::DEPLOYMENT, kinds::STATEFUL_SET, kinds::DAEMON_SET],
-        Check::Ingress(_) => &[kinds::INGRESS],
-        Check::NetworkPolicy(_) => &[kinds::NETWORK_POLICY, kinds::DEPLOYMENT, kinds::STATEFUL_SET, kinds::DAEMON_SET],
-        Check::ResourceQuota(_) => &[kinds::RESOURCE_QUOTA, kinds::LIMIT_RANGE],
-        // Scale targets, to tell an HPA whose target is missing.
-        Check::HorizontalPodAutoscaler(_) => &[kinds::HPA, kinds::DEPLOYMENT, kinds::STATEFUL_SET],
-        Check::Rbac(_) => &[kinds::ROLE, kinds::CLUSTER_ROLE, kinds::ROLE_BINDING, kinds::CLUSTER_ROLE_BINDING],
-        Check::Certificate(_) => &[kinds::CERTIFICATE, kinds::ISSUER, kinds::CLUSTER_ISSUER],
-        Check::CronJob(_) => &[kinds::CRON_JOB],
-        Check::Secret(_) => &[kinds::SECRET],
-        Check::Resource(spec) => {
-            let group = crate::inventory::group_of(&spec.api_version);
-            return vec![crate::inventory::kind_key(group, &spec.kind)];
-        }
-        Check::Checklist(_) => &[kinds::CHECKLIST],
-        Check::Manual(_) => &[kinds::SIGNOFF],
-        Check::KubernetesVersion(_) | Check::Http(_) | Check::Prometheus(_) => &[],
-    };
-    keys.iter().map(|k| (*k).to_owned()).collect()
 }
 
 /// An item that reads a kind the cluster cannot serve is an Error naming the kind and why,

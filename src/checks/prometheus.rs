@@ -9,12 +9,14 @@ use crate::api::{EmptyIs, Expectation, PrometheusCheck};
 
 /// Offending series listed in a message before "and N more".
 const MAX_LISTED: usize = 5;
+/// Queries are echoed in messages up to this many characters.
+const MAX_ECHOED_QUERY: usize = 80;
 
 pub fn evaluate(spec: &PrometheusCheck, scope: &Scope<'_>) -> Outcome {
     if let Err(e) = validate(&spec.expect) {
         return Outcome::error(e);
     }
-    let target = format!("query {:?} at {}", spec.query, spec.url);
+    let target = format!("query {:?} at {}", clip(&spec.query), super::http::without_credentials(&spec.url));
     let key = (spec.url.clone(), spec.query.clone());
     let observation = match scope.facts.prometheus.get(&key) {
         None if scope.facts.mode == Mode::Offline => return Outcome::skipped(format!("{target}: live only")),
@@ -42,10 +44,7 @@ pub fn evaluate(spec: &PrometheusCheck, scope: &Scope<'_>) -> Outcome {
             _ => format!("{target}: all {} series {wanted}", values.len()),
         });
     }
-    let mut listed = offending[..offending.len().min(MAX_LISTED)].join(", ");
-    if offending.len() > MAX_LISTED {
-        listed.push_str(&format!(" and {} more", offending.len() - MAX_LISTED));
-    }
+    let listed = super::listing::list(&offending, MAX_LISTED);
     Outcome::failed(format!("{target}: {listed}, expected {wanted}"))
 }
 
@@ -81,6 +80,11 @@ fn describe(expect: &Expectation) -> String {
     parts.join(" and ")
 }
 
+/// The query as messages show it: one line, cut at [`MAX_ECHOED_QUERY`] characters.
+fn clip(query: &str) -> String {
+    super::listing::one_line(query, MAX_ECHOED_QUERY)
+}
+
 /// The series as Prometheus prints it; a scalar or a series without labels shows as `{}`.
 fn series(labels: &str) -> &str {
     if labels.is_empty() { "{}" } else { labels }
@@ -92,20 +96,15 @@ mod tests {
 
     use super::*;
     use crate::api::ItemState;
+    use crate::checks::fixtures::{World, merged};
     use crate::checks::{Facts, PrometheusObservation};
-    use crate::inventory::Inventory;
 
     const URL: &str = "http://prometheus.monitoring:9090";
     const QUERY: &str =
         "sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m])) / sum by (job) (rate(http_requests_total[5m]))";
 
     fn spec(expect: serde_json::Value, extra: serde_json::Value) -> PrometheusCheck {
-        let mut value = json!({"url": URL, "query": QUERY, "expect": expect});
-        if let Some(map) = extra.as_object() {
-            for (k, v) in map {
-                value[k] = v.clone();
-            }
-        }
+        let value = merged(json!({"url": URL, "query": QUERY, "expect": expect}), extra);
         serde_json::from_value(value).expect("valid prometheus check")
     }
 
@@ -119,9 +118,7 @@ mod tests {
                 .map_err(str::to_owned);
             facts.prometheus.insert((check.url.clone(), check.query.clone()), observation);
         }
-        let inventory = Inventory::new();
-        let scope = Scope { namespace: "shop", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-        evaluate(check, &scope)
+        evaluate(check, &World::new([]).facts(facts).scope())
     }
 
     fn live(check: &PrometheusCheck, values: Vec<(&str, f64)>) -> Outcome {
@@ -200,6 +197,19 @@ mod tests {
         let outcome = judge(&check, Some(Err("bad_data: parse error at char 5")), Mode::Live);
         assert_eq!(outcome.state, ItemState::Error);
         assert!(outcome.message.ends_with(": bad_data: parse error at char 5"));
+    }
+
+    #[test]
+    fn long_queries_are_echoed_on_one_clipped_line() {
+        let check = spec(json!({"lessThan": 1.0}), json!({}));
+        let outcome = judge(&check, None, Mode::Offline);
+        assert!(
+            outcome.message.starts_with(
+                "query \"sum by (job) (rate(http_requests_total{code=~\\\"5..\\\"}[5m])) / sum by (job) (rate(h…\" at"
+            ),
+            "{}",
+            outcome.message
+        );
     }
 
     #[test]

@@ -3,10 +3,14 @@
 
 use serde_json::Value;
 
+use super::listing::list;
 use super::quantity::{self, Quantity};
 use super::{Outcome, Scope};
 use crate::api::ResourceQuotaCheck;
 use crate::inventory::{Object, kinds};
+
+/// Quotas a message names before it only counts the rest.
+const LISTED: usize = 8;
 
 pub fn evaluate(spec: &ResourceQuotaCheck, scope: &Scope<'_>) -> Outcome {
     if let Some(ratio) = spec.max_used_ratio
@@ -19,15 +23,20 @@ pub fn evaluate(spec: &ResourceQuotaCheck, scope: &Scope<'_>) -> Outcome {
     if quotas.is_empty() {
         return Outcome::failed(format!("no ResourceQuota in namespace {}", scope.namespace));
     }
-    let names = quotas.iter().map(|q| q.reference()).collect::<Vec<_>>().join(", ");
+    let references: Vec<String> = quotas.iter().map(|q| q.reference()).collect();
+    let names = list(&references, LISTED);
     let mut problems = Vec::new();
-    let mut notes = vec![names];
 
-    for resource in &spec.require_hard {
-        if !quotas.iter().any(|q| sets_hard(q, resource)) {
-            problems.push(format!("no ResourceQuota sets hard {resource}"));
-        }
+    let unset: Vec<&str> =
+        spec.require_hard.iter().filter(|r| !quotas.iter().any(|q| sets_hard(q, r))).map(String::as_str).collect();
+    if !unset.is_empty() {
+        let unset = unset.join(", ");
+        problems.push(match references.as_slice() {
+            [one] => format!("{one} sets no hard {unset}"),
+            _ => format!("none of {names} sets hard {unset}"),
+        });
     }
+    let mut notes = vec![names];
     if !spec.require_hard.is_empty() && problems.is_empty() {
         notes.push(format!("hard {}", spec.require_hard.join(", ")));
     }
@@ -125,33 +134,32 @@ mod tests {
 
     use super::*;
     use crate::api::ItemState;
-    use crate::checks::Facts;
     use crate::checks::corpus;
-    use crate::inventory::Inventory;
+    use crate::checks::fixtures::{World, object, resource};
 
     fn quota(name: &str, hard: Value, status: Option<Value>) -> Object {
-        let mut value = json!({"apiVersion": "v1", "kind": "ResourceQuota",
-                               "metadata": {"name": name, "namespace": "shop"}, "spec": {"hard": hard}});
+        let mut value = json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": name},
+                               "spec": {"hard": hard}});
         if let Some(status) = status {
             value["status"] = status;
         }
-        Object::from_value(value, None).expect("valid quota")
+        object(value)
     }
 
     fn limit_range(namespace: &str) -> Object {
-        Object::from_value(
-            json!({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "defaults", "namespace": namespace},
-                   "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m"}}]}}),
-            None,
-        )
-        .expect("valid limit range")
+        let mut limits = resource(
+            "v1",
+            "LimitRange",
+            "defaults",
+            json!({"spec": {"limits": [{"type": "Container",
+                                                                          "default": {"cpu": "500m"}}]}}),
+        );
+        limits.namespace = Some(namespace.to_owned());
+        limits
     }
 
     fn run(spec: ResourceQuotaCheck, objects: Vec<Object>) -> Outcome {
-        let inventory = Inventory::from_objects(objects);
-        let facts = Facts::offline();
-        let scope = Scope { namespace: "shop", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-        evaluate(&spec, &scope)
+        evaluate(&spec, &World::new(objects).scope())
     }
 
     fn require(resources: &[&str]) -> ResourceQuotaCheck {
@@ -191,7 +199,12 @@ mod tests {
     fn fails_naming_each_resource_no_quota_sets() {
         let outcome = run(require(&["limits.memory", "pods"]), vec![quota("compute", json!({"cpu": "4"}), None)]);
         assert_eq!(outcome.state, ItemState::Failed);
-        assert_eq!(outcome.message, "no ResourceQuota sets hard limits.memory; no ResourceQuota sets hard pods");
+        assert_eq!(outcome.message, "resourcequota/compute sets no hard limits.memory, pods");
+        let two = vec![quota("compute", json!({"cpu": "4"}), None), quota("objects", json!({"secrets": "9"}), None)];
+        assert_eq!(
+            run(require(&["pods"]), two).message,
+            "none of resourcequota/compute, resourcequota/objects sets hard pods"
+        );
     }
 
     #[test]
@@ -307,6 +320,7 @@ mod tests {
         let Some(objects) = corpus::objects("kubernetes-docs-examples/policy__quota.yaml", "shop") else { return };
         let outcome = run(require(&["requests.cpu", "requests.memory", "pods"]), objects.clone());
         assert_eq!(outcome.state, ItemState::Passed, "{}", outcome.message);
-        assert_eq!(run(require(&["limits.cpu"]), objects).message, "no ResourceQuota sets hard limits.cpu");
+        let outcome = run(require(&["limits.cpu"]), objects);
+        assert!(outcome.message.ends_with("sets hard limits.cpu"), "{}", outcome.message);
     }
 }

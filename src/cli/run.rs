@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::controller::{self, LeaseConfig, leader};
 use crate::metrics::{self, Metrics};
 use crate::telemetry::{self, LogFormat};
+use crate::webhook::{self, KubeEvents, WebhookArgs, WebhookMetrics, WebhookState};
 
 /// How long in-flight reconciles may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
@@ -36,6 +37,9 @@ pub struct RunArgs {
     pub enable_secret_checks: bool,
     #[arg(long, value_enum, default_value_t = LogFormat::Plain)]
     pub log_format: LogFormat,
+    /// The admission webhook; it starts when both `--tls-cert` and `--tls-key` are given.
+    #[command(flatten)]
+    pub webhook: WebhookArgs,
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
@@ -46,6 +50,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let mut registry = metrics::registry();
     let metrics = Arc::new(Metrics::new(&mut registry));
+    let webhook_metrics = WebhookMetrics::register(&mut registry);
     let identity = leader::identity();
     let lease = args.leader_election.then(|| {
         let duration = args.lease_duration.as_std().max(Duration::from_secs(2));
@@ -57,23 +62,68 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             grace: (duration / 3).max(Duration::from_secs(1)),
         }
     });
-    let settings = controller::Settings { secret_checks: args.enable_secret_checks, lease, instance: identity };
-    let running = controller::start(client, settings, metrics, shutdown.clone()).await?;
+    let settings = controller::Settings { secret_checks: args.enable_secret_checks, lease, instance: identity.clone() };
+    let running = controller::start(client.clone(), settings, metrics, shutdown.clone()).await?;
+    // The health server outlives `shutdown`: `/readyz` must fail (not vanish) while the webhook
+    // drains, and `/healthz` must keep answering so the kubelet doesn't kill a draining pod.
+    let admin_stop = CancellationToken::new();
     let (addr, admin) =
-        controller::admin::serve(args.metrics_addr, Arc::new(registry), running.readiness.clone(), shutdown.clone())
+        controller::admin::serve(args.metrics_addr, Arc::new(registry), running.readiness.clone(), admin_stop.clone())
             .await
             .with_context(|| format!("binding --metrics-addr {}", args.metrics_addr))?;
     tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
-    // The admission webhook joins here, sharing `running.store` (its view of checklists) and
-    // `running.readiness`, once `webhook::serve` exists.
+
+    let webhook_task = if args.webhook.tls_cert.is_some() || args.webhook.tls_key.is_some() {
+        let reporter = kube::runtime::events::Reporter { controller: "readygate".into(), instance: Some(identity) };
+        let events = Arc::new(KubeEvents::spawn(client.clone(), reporter));
+        // Every replica answers admissions from its own cache of checklists, leader or not.
+        let state = WebhookState::from_store(running.store.clone(), events);
+        let server = webhook::Server::bind(args.webhook.clone(), state, webhook_metrics)
+            .await
+            .context("starting the admission webhook")?;
+        tracing::info!(addr = %args.webhook.webhook_addr, "serving admission webhooks");
+        Some(tokio::spawn(server.run(shutdown.clone())))
+    } else {
+        tracing::warn!("no --tls-cert/--tls-key: the admission webhook is not served");
+        None
+    };
 
     shutdown.cancelled().await;
-    tracing::info!("shutting down: draining reconciles");
+    // Fail readiness first so the Service stops routing here while connections drain.
+    running.readiness.register("shutting-down");
+    tracing::info!("shutting down: draining admissions and reconciles");
+    if let Some(task) = webhook_task {
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "admission webhook stopped with an error"),
+            Err(error) => tracing::error!(%error, "admission webhook task failed"),
+        }
+    }
     if tokio::time::timeout(DRAIN_TIMEOUT, running.task).await.is_err() {
         tracing::warn!("reconciles did not finish within {DRAIN_TIMEOUT:?}; exiting anyway");
     }
+    admin_stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(5), admin).await;
     Ok(())
+}
+
+/// `readygate run` from `main`: a multi-threaded runtime for the controller and webhook;
+/// exit 0 after a clean drain, 1 when startup failed.
+pub fn main(args: &RunArgs) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("readygate: starting the async runtime: {error}");
+            return 1;
+        }
+    };
+    match runtime.block_on(run(args.clone())) {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("readygate run: {error:#}");
+            1
+        }
+    }
 }
 
 /// Cancels `shutdown` on SIGTERM (what the kubelet sends) or SIGINT.

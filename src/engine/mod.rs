@@ -3,8 +3,9 @@
 mod decision;
 mod signoffs;
 mod status;
+pub mod validate;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use jiff::Timestamp;
 
@@ -15,7 +16,7 @@ pub use status::{
 
 use crate::api::{Check, Decision, ItemState, ReadinessChecklist, Severity, Summary};
 use crate::checks::{self, Facts, Scope};
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, kinds};
 
 /// Longest message kept per item, in bytes; status must stay far below etcd's object limit.
 pub const MAX_MESSAGE_BYTES: usize = 1024;
@@ -46,12 +47,45 @@ pub struct Evaluation {
     pub items: Vec<ItemResult>,
 }
 
+impl Evaluation {
+    /// An evaluation of `items`, with decision, summary and blocking list derived from them.
+    pub fn from_items(namespace: String, name: String, items: Vec<ItemResult>) -> Self {
+        let mut evaluation = Evaluation {
+            namespace,
+            name,
+            decision: Decision::Unknown,
+            summary: Summary::default(),
+            blocking: Vec::new(),
+            items,
+        };
+        evaluation.refresh();
+        evaluation
+    }
+
+    /// Re-derives decision, summary and blocking after item states changed.
+    fn refresh(&mut self) {
+        self.summary = summarize(&self.items);
+        self.decision = decide(&self.items);
+        self.blocking = self
+            .items
+            .iter()
+            .filter(|i| i.severity == Severity::Critical && !i.state.is_satisfied())
+            .map(|i| i.name.clone())
+            .collect();
+        self.blocking.sort();
+    }
+}
+
 /// Evaluates one checklist against an inventory. Pure: same inputs, same result.
 pub fn evaluate(checklist: &ReadinessChecklist, inventory: &Inventory, facts: &Facts, now: Timestamp) -> Evaluation {
     let namespace = checklist.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned());
     let name = checklist.metadata.name.clone().unwrap_or_default();
     let scope = Scope { namespace: &namespace, inventory, facts, now };
-    let signoffs = signoffs::SignoffSet::collect(inventory, &namespace, &name, checklist.spec.release.as_deref(), now);
+    let signoffs = if needs_signoffs(checklist) {
+        signoffs::SignoffSet::collect(inventory, &namespace, &name, checklist.spec.release.as_deref(), now)
+    } else {
+        signoffs::SignoffSet::empty(now)
+    };
 
     let items: Vec<ItemResult> = checklist
         .spec
@@ -79,14 +113,23 @@ pub fn evaluate(checklist: &ReadinessChecklist, inventory: &Inventory, facts: &F
         })
         .collect();
 
-    let summary = summarize(&items);
-    let mut blocking: Vec<String> = items
-        .iter()
-        .filter(|i| i.severity == Severity::Critical && !i.state.is_satisfied())
-        .map(|i| i.name.clone())
-        .collect();
-    blocking.sort();
-    Evaluation { namespace, name, decision: decide(&items), summary, blocking, items }
+    Evaluation::from_items(namespace, name, items)
+}
+
+/// The kind keys evaluating `checklist` reads: those of every item's check, plus ReadinessSignoffs
+/// when an item is manual or may be waived. The controller re-evaluates the checklist when an
+/// object of one of these kinds changes.
+pub fn reads(checklist: &ReadinessChecklist) -> BTreeSet<String> {
+    let mut keys: BTreeSet<String> = checklist.spec.items.iter().flat_map(|item| checks::reads(&item.check)).collect();
+    if needs_signoffs(checklist) {
+        keys.insert(kinds::SIGNOFF.to_owned());
+    }
+    keys
+}
+
+/// Sign-offs matter only to manual items and to items someone may waive.
+fn needs_signoffs(checklist: &ReadinessChecklist) -> bool {
+    checklist.spec.items.iter().any(|item| matches!(item.check, Check::Manual(_)) || item.waivable_by.is_some())
 }
 
 /// Evaluates several checklists, those referenced by `checklist` items first, so a reference to
@@ -149,15 +192,7 @@ fn evaluate_in_order(
             result.message = format!("checklist reference cycle through readinesschecklist/{}", reference.name);
         }
     }
-    evaluation.summary = summarize(&evaluation.items);
-    evaluation.decision = decide(&evaluation.items);
-    evaluation.blocking = evaluation
-        .items
-        .iter()
-        .filter(|i| i.severity == Severity::Critical && !i.state.is_satisfied())
-        .map(|i| i.name.clone())
-        .collect();
-    evaluation.blocking.sort();
+    evaluation.refresh();
     facts.checklists.insert((evaluation.namespace.clone(), evaluation.name.clone()), evaluation.decision);
     visiting.remove(&i);
     results[i] = Some(evaluation);

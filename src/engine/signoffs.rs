@@ -6,21 +6,29 @@ use crate::api::{ItemState, ManualCheck, Principals, ReadinessSignoffSpec, Signo
 use crate::checks::Outcome;
 use crate::inventory::{Inventory, kinds};
 
-/// A sign-off that could count: its spec and when it was made.
+/// A sign-off of the checklist: its spec, when it was made, and why it cannot count at all
+/// (another release, expired), which a pending item's message repeats.
 struct Candidate {
     name: String,
     spec: ReadinessSignoffSpec,
     created: Option<Timestamp>,
+    void: Option<String>,
 }
 
-/// The sign-offs of one checklist that are for its release and not expired. Identity binding
-/// (signer == requesting user) is the admission webhook's job; here `spec.signer` is trusted.
+/// The sign-offs of one checklist; only those for its release and not expired count. Identity
+/// binding (signer == requesting user) is the admission webhook's job; here `spec.signer` is
+/// trusted.
 pub(super) struct SignoffSet {
     candidates: Vec<Candidate>,
     now: Timestamp,
 }
 
 impl SignoffSet {
+    /// No sign-offs: for a checklist none of whose items can use one.
+    pub(super) fn empty(now: Timestamp) -> Self {
+        SignoffSet { candidates: Vec::new(), now }
+    }
+
     pub(super) fn collect(
         inventory: &Inventory,
         namespace: &str,
@@ -33,11 +41,14 @@ impl SignoffSet {
             .filter_map(|object| {
                 let spec: ReadinessSignoffSpec = serde_json::from_value(object.get("/spec")?.clone()).ok()?;
                 let created = object.str_at("/metadata/creationTimestamp").and_then(|t| t.parse::<Timestamp>().ok());
-                Some(Candidate { name: object.name.clone(), spec, created })
+                let void = if spec.release.as_deref() != release {
+                    Some(format!("for release {}", spec.release.as_deref().unwrap_or("<none>")))
+                } else {
+                    spec.expires_at.as_ref().filter(|t| t.0 <= now).map(|t| format!("expired at {}", t.0))
+                };
+                Some(Candidate { name: object.name.clone(), spec, created, void })
             })
             .filter(|c| c.spec.checklist == checklist)
-            .filter(|c| c.spec.release.as_deref() == release)
-            .filter(|c| c.spec.expires_at.as_ref().is_none_or(|t| t.0 > now))
             .collect();
         SignoffSet { candidates, now }
     }
@@ -46,14 +57,23 @@ impl SignoffSet {
     pub(super) fn approval(&self, item: &str, manual: &ManualCheck) -> Outcome {
         let mut rejected = Vec::new();
         for c in self.for_item(item, SignoffAction::Approve) {
+            if let Some(void) = &c.void {
+                rejected.push(format!("{} by {} ({void})", c.name, c.spec.signer.username));
+                continue;
+            }
             if !manual.approvers.admits(&c.spec.signer.username, &c.spec.signer.groups) {
                 rejected.push(format!("{} by {} (not an approver)", c.name, c.spec.signer.username));
                 continue;
             }
             if let Some(valid_for) = &manual.valid_for {
-                let fresh = c.created.is_some_and(|t| self.now.duration_since(t) <= valid_for.as_span());
-                if !fresh {
-                    rejected.push(format!("{} by {} (older than {valid_for})", c.name, c.spec.signer.username));
+                let stale = match c.created {
+                    Some(t) if self.now.duration_since(t) <= valid_for.as_span() => None,
+                    Some(_) => Some(format!("older than {valid_for}")),
+                    // Offline manifests carry no creationTimestamp: the API server sets it.
+                    None => Some(format!("no creationTimestamp to hold against validFor {valid_for}")),
+                };
+                if let Some(stale) = stale {
+                    rejected.push(format!("{} by {} ({stale})", c.name, c.spec.signer.username));
                     continue;
                 }
             }
@@ -74,6 +94,7 @@ impl SignoffSet {
     pub(super) fn waiver(&self, item: &str, waivable_by: Option<&Principals>) -> Option<Outcome> {
         let allowed = waivable_by?;
         self.for_item(item, SignoffAction::Waive)
+            .filter(|c| c.void.is_none())
             .find(|c| allowed.admits(&c.spec.signer.username, &c.spec.signer.groups))
             .map(|c| {
                 Outcome::new(

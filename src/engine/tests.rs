@@ -83,7 +83,38 @@ fn approval_for_another_release_or_expired_is_ignored() {
     let c = checklist(json!([manual_item("cto-signoff", "Critical")]));
     let other_release = signoff("s1", "cto-signoff", "Approve", "alice", &[], json!({"release": "v0.9.0"}));
     let expired = signoff("s2", "cto-signoff", "Approve", "alice", &[], json!({"expiresAt": "2026-11-25T09:00:00Z"}));
-    assert_eq!(state_of(&run(&c, vec![other_release, expired]), "cto-signoff"), ItemState::Pending);
+    let e = run(&c, vec![other_release, expired]);
+    assert_eq!(state_of(&e, "cto-signoff"), ItemState::Pending);
+    assert_eq!(
+        e.items[0].message,
+        "awaiting sign-off by user alice or group cto; not counted: s1 by alice (for release v0.9.0), \
+         s2 by alice (expired at 2026-11-25T09:00:00Z)"
+    );
+}
+
+#[test]
+fn waivers_for_another_release_or_expired_are_ignored() {
+    let c = checklist(json!([{
+        "name": "k8s", "severity": "Critical", "waivableBy": {"groups": ["platform-leads"]},
+        "check": {"checklist": {"name": "missing"}}
+    }]));
+    let expired =
+        signoff("w", "k8s", "Waive", "carol", &["platform-leads"], json!({"expiresAt": "2026-11-25T09:00:00Z"}));
+    assert_eq!(state_of(&run(&c, vec![expired]), "k8s"), ItemState::Failed);
+    let other = signoff("w", "k8s", "Waive", "carol", &["platform-leads"], json!({"release": "v2"}));
+    assert_eq!(state_of(&run(&c, vec![other]), "k8s"), ItemState::Failed);
+}
+
+#[test]
+fn an_approval_without_creation_time_cannot_prove_it_is_within_valid_for() {
+    let c = checklist(json!([manual_item("cto-signoff", "Critical")]));
+    let mut manifest = signoff("s1", "cto-signoff", "Approve", "alice", &[], json!({}));
+    if let Some(metadata) = manifest.data["metadata"].as_object_mut() {
+        metadata.remove("creationTimestamp");
+    }
+    let e = run(&c, vec![manifest]);
+    assert_eq!(state_of(&e, "cto-signoff"), ItemState::Pending);
+    assert!(e.items[0].message.ends_with("s1 by alice (no creationTimestamp to hold against validFor 7d)"));
 }
 
 #[test]
@@ -115,6 +146,25 @@ fn waiver_without_waivable_by_is_never_honoured() {
     let c = checklist(json!([{"name": "k8s", "severity": "Critical", "check": {"checklist": {"name": "missing"}}}]));
     let e = run(&c, vec![signoff("w", "k8s", "Waive", "root", &["system:masters"], json!({}))]);
     assert_eq!(state_of(&e, "k8s"), ItemState::Failed);
+}
+
+#[test]
+fn a_waivable_item_reads_sign_offs_and_says_so() {
+    let item = |waivable: bool| {
+        let mut item = json!({"name": "quota", "check": {"resourceQuota": {"requireLimitRange": true}}});
+        if waivable {
+            item["waivableBy"] = json!({"groups": ["platform-leads"]});
+        }
+        item
+    };
+    for waivable in [true, false] {
+        let c = checklist(json!([item(waivable)]));
+        let (_, read) = crate::inventory::recorder::record(|| run(&c, vec![]));
+        assert!(read.is_subset(&reads(&c)), "{read:?} not all in {:?}", reads(&c));
+        assert_eq!(reads(&c).contains(kinds::SIGNOFF), waivable);
+    }
+    let manual = checklist(json!([manual_item("cto", "Critical")]));
+    assert!(reads(&manual).contains(kinds::SIGNOFF));
 }
 
 #[test]

@@ -1,1 +1,207 @@
-//! Loading objects from manifest files, folders and stdin.
+//! Loading objects from manifest files, folders and stdin: multi-document YAML, JSON, `List`s.
+
+mod checklists;
+mod documents;
+mod files;
+mod yaml_value;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+pub use checklists::{split_checklists, to_checklist};
+
+use self::documents::Lines;
+use super::{Object, ObjectError};
+use crate::{Error, Result};
+
+/// How messages name standard input.
+pub const STDIN_ORIGIN: &str = "<stdin>";
+
+/// An object and the place it was read from.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub object: Object,
+    pub source: Source,
+}
+
+/// Where an object was read: file (or `<stdin>`), document number, and on demand the line the
+/// document starts on. The file's text is kept (shared) so the line costs nothing until asked.
+#[derive(Clone)]
+pub struct Source {
+    file: Arc<SourceFile>,
+    document: usize,
+}
+
+struct SourceFile {
+    origin: String,
+    text: String,
+    lines: Lines,
+}
+
+impl Source {
+    pub fn path(&self) -> &str {
+        &self.file.origin
+    }
+
+    /// 1-based.
+    pub fn document(&self) -> usize {
+        self.document
+    }
+
+    /// The 1-based line the document starts on.
+    pub fn line(&self) -> Option<usize> {
+        self.file.lines.document_line(&self.file.text, self.document)
+    }
+
+    /// An [`Error::Manifest`] about this object's document.
+    pub fn error(&self, message: impl Into<String>) -> Error {
+        Error::Manifest {
+            path: self.path().to_owned(),
+            document: Some(self.document),
+            line: self.line(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Source").field("path", &self.file.origin).field("document", &self.document).finish()
+    }
+}
+
+/// Reads every object from `paths`: `-` is stdin (read once, however often it is named), a file
+/// is read whatever its name, a folder is walked recursively in name order for `.yaml`, `.yml`
+/// and `.json` files, skipping hidden folders and kustomize's `kustomization.yaml` files. Namespaced objects without a namespace get
+/// `default_namespace`. The first unreadable or invalid document is the error.
+pub fn load(paths: &[PathBuf], default_namespace: &str) -> Result<Vec<Object>> {
+    let mut objects = Vec::new();
+    files::read_each(paths, &mut |origin, text| {
+        let json_only = files::is_json(&origin);
+        parse_into(&text, &origin, json_only, default_namespace, &mut |object, _| objects.push(object)).map(drop)
+    })?;
+    Ok(objects)
+}
+
+/// Like [`load`], keeping where each object came from.
+pub fn load_with_sources(paths: &[PathBuf], default_namespace: &str) -> Result<Vec<Loaded>> {
+    let mut loaded = Vec::new();
+    files::read_each(paths, &mut |origin, text| {
+        let json_only = files::is_json(&origin);
+        loaded.extend(parse_with_sources(text, origin, json_only, default_namespace)?);
+        Ok(())
+    })?;
+    Ok(loaded)
+}
+
+/// Parses one text (`origin` names it in errors): every non-empty document, `List`s expanded.
+pub fn parse_str(text: &str, origin: &str, default_namespace: &str) -> Result<Vec<Object>> {
+    let mut objects = Vec::new();
+    parse_into(text, origin, files::is_json(origin), default_namespace, &mut |object, _| objects.push(object))?;
+    Ok(objects)
+}
+
+/// Like [`parse_str`], keeping where each object came from.
+pub fn parse_str_with_sources(text: &str, origin: &str, default_namespace: &str) -> Result<Vec<Loaded>> {
+    parse_with_sources(text.to_owned(), origin.to_owned(), files::is_json(origin), default_namespace)
+}
+
+fn parse_with_sources(text: String, origin: String, json_only: bool, namespace: &str) -> Result<Vec<Loaded>> {
+    let mut found = Vec::new();
+    let lines = parse_into(&text, &origin, json_only, namespace, &mut |object, document| {
+        found.push((object, document));
+    })?;
+    let file = Arc::new(SourceFile { origin, text, lines });
+    Ok(found
+        .into_iter()
+        .map(|(object, document)| Loaded { object, source: Source { file: Arc::clone(&file), document } })
+        .collect())
+}
+
+/// Parses `text` and hands each object with its document number to `sink`.
+fn parse_into(
+    text: &str,
+    origin: &str,
+    json_only: bool,
+    default_namespace: &str,
+    sink: &mut dyn FnMut(Object, usize),
+) -> Result<Lines> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (documents, lines) = documents::parse(text, json_only);
+    let documents = documents.map_err(|e| Error::Manifest {
+        path: origin.to_owned(),
+        document: Some(e.document),
+        line: e.line.or_else(|| lines.document_line(text, e.document)),
+        message: e.message,
+    })?;
+    for (document, value) in documents {
+        expand(value, default_namespace, &mut |object| sink(object, document)).map_err(|message| Error::Manifest {
+            path: origin.to_owned(),
+            document: Some(document),
+            line: lines.document_line(text, document),
+            message,
+        })?;
+    }
+    Ok(lines)
+}
+
+/// Turns one document into objects: a `List` (or any `*List` kind with `items`) into its items,
+/// each of which must be a whole object, since items inherit nothing from their list.
+fn expand(value: Value, default_namespace: &str, sink: &mut dyn FnMut(Object)) -> Result<(), String> {
+    if !value.is_object() {
+        return Err(format!("document is {}, expected a Kubernetes object (a mapping)", describe(&value)));
+    }
+    if is_list(&value) {
+        let Value::Object(mut map) = value else { return Ok(()) };
+        let Some(Value::Array(items)) = map.remove("items") else { return Ok(()) };
+        for (index, item) in items.into_iter().enumerate() {
+            expand(item, default_namespace, sink).map_err(|message| format!("items[{index}]: {message}"))?;
+        }
+        return Ok(());
+    }
+    if is_build_config(&value) {
+        return Ok(());
+    }
+    let generate_name = value.pointer("/metadata/generateName").is_some();
+    match Object::from_value(value, Some(default_namespace)) {
+        Ok(object) => {
+            sink(object);
+            Ok(())
+        }
+        Err(ObjectError::MissingName { kind }) if generate_name => {
+            Err(format!("{kind} has only metadata.generateName; offline evaluation needs metadata.name"))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn is_list(value: &Value) -> bool {
+    value.get("kind").and_then(Value::as_str).is_some_and(|kind| kind.ends_with("List"))
+        && value.get("apiVersion").is_some_and(Value::is_string)
+        && value.get("items").is_some_and(|items| items.is_array() || items.is_null())
+}
+
+/// Kustomize's `Kustomization` and `Component` describe how to build manifests; they are never
+/// applied to a cluster, so a manifest folder may hold them without them being objects.
+fn is_build_config(value: &Value) -> bool {
+    value.get("apiVersion").and_then(Value::as_str).is_some_and(|v| super::group_of(v) == KUSTOMIZE_GROUP)
+}
+
+const KUSTOMIZE_GROUP: &str = "kustomize.config.k8s.io";
+
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "empty",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a sequence",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -52,36 +52,41 @@ impl HttpProber {
     }
 
     /// GETs `url` within `timeout` (connect, TLS handshake, headers and body together).
+    /// Errors do not repeat the URL: the checks name it (without credentials) in front of them.
     pub async fn get(&self, url: &str, timeout: Duration) -> Result<Response, String> {
         match tokio::time::timeout(timeout, self.get_unbounded(url)).await {
             Ok(result) => result,
-            Err(_) => Err(format!("GET {url}: no answer within {}", humanize(timeout))),
+            Err(_) => Err(format!("no answer within {}", humanize(timeout))),
         }
     }
 
     async fn get_unbounded(&self, url: &str) -> Result<Response, String> {
-        let uri: http::Uri = url.parse().map_err(|e| format!("invalid URL {url:?}: {e}"))?;
-        let host = uri.authority().map(|a| a.as_str().to_owned()).ok_or_else(|| format!("URL {url:?} has no host"))?;
+        let uri: http::Uri = url.parse().map_err(|e| format!("invalid URL: {e}"))?;
+        let authority = uri.authority().ok_or("URL has no host")?;
+        let (host, authorization) = credentials::split(authority.as_str());
+        let host = host.to_owned();
         let started = Instant::now();
-        let stream =
-            self.connector.clone().oneshot(uri.clone()).await.map_err(|e| format!("GET {url}: {}", chain(&*e)))?;
+        let stream = self.connector.clone().oneshot(uri.clone()).await.map_err(|e| chain(&*e))?;
         let tls_version = match &stream {
             MaybeHttpsStream::Https(tls) => tls.inner().get_ref().1.protocol_version().and_then(tls_version),
             MaybeHttpsStream::Http(_) => None,
         };
         let (mut sender, connection) =
-            hyper::client::conn::http1::handshake(stream).await.map_err(|e| format!("GET {url}: {e}"))?;
+            hyper::client::conn::http1::handshake(stream).await.map_err(|e| e.to_string())?;
         let driver = tokio::spawn(async move {
             let _ = connection.await;
         });
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        let request = http::Request::get(path)
+        let mut request = http::Request::get(path)
             .header(http::header::HOST, host)
             .header(http::header::USER_AGENT, concat!("readygate/", env!("CARGO_PKG_VERSION")))
             .header(http::header::ACCEPT, "*/*")
             .body(Empty::<Bytes>::new())
-            .map_err(|e| format!("GET {url}: {e}"))?;
-        let response = sender.send_request(request).await.map_err(|e| format!("GET {url}: {e}"))?;
+            .map_err(|e| e.to_string())?;
+        if let Some(value) = authorization {
+            request.headers_mut().insert(http::header::AUTHORIZATION, value);
+        }
+        let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
         let mut headers: BTreeMap<String, String> = BTreeMap::new();
         for (name, value) in response.headers() {
@@ -98,7 +103,7 @@ impl HttpProber {
         let body = Limited::new(response.into_body(), MAX_BODY_BYTES)
             .collect()
             .await
-            .map_err(|e| format!("GET {url}: reading body: {e}"))?
+            .map_err(|e| format!("reading body: {e}"))?
             .to_bytes();
         driver.abort();
         Ok(Response { observation: HttpObservation { status, headers, tls_version, elapsed }, body })
@@ -132,5 +137,6 @@ fn humanize(d: Duration) -> String {
     if d.subsec_millis() == 0 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
 }
 
+mod credentials;
 #[cfg(test)]
 mod tests;

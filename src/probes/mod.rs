@@ -6,7 +6,7 @@ pub mod http;
 pub mod prometheus;
 pub mod version;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -68,8 +68,11 @@ impl Probes {
                 _ => {}
             }
         }
-        http_jobs.dedup_by(|a, b| a.0 == b.0);
-        prom_jobs.dedup_by(|a, b| a.0 == b.0);
+        // Items probing the same endpoint need not be adjacent; the first item's timeout wins.
+        let mut seen = HashSet::new();
+        http_jobs.retain(|(url, _)| seen.insert(url.clone()));
+        let mut seen = HashSet::new();
+        prom_jobs.retain(|(key, _)| seen.insert(key.clone()));
         let http_results = futures::future::join_all(http_jobs.into_iter().map(|(url, timeout)| async move {
             let _permit = self.limit.acquire().await;
             let result = self.prober.get(&url, timeout).await.map(|r| r.observation);

@@ -24,6 +24,7 @@ mod discovery;
 mod double;
 mod errors;
 mod faults;
+mod identity;
 mod log;
 mod managed;
 mod meta;

@@ -39,7 +39,10 @@ pub(super) fn judge(
     if uncovered.is_empty() {
         findings.notes.push(match selected.as_slice() {
             [only] => format!("{} is selected by a NetworkPolicy", only.reference()),
-            all => format!("all {} selected workloads are selected by a NetworkPolicy", all.len()),
+            all => {
+                let names: Vec<String> = all.iter().map(|w| w.reference()).collect();
+                format!("all {} selected workloads are selected by a NetworkPolicy: {}", all.len(), list(&names))
+            }
         });
     } else if policies.is_empty() {
         findings.problems.push(format!(

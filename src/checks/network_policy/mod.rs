@@ -28,9 +28,10 @@ pub fn evaluate(spec: &NetworkPolicyCheck, scope: &Scope<'_>) -> Outcome {
     if let Some(outcome) = unreadable_workloads(spec, scope) {
         return outcome;
     }
+    // A policy the API server would reject is a broken object, not a broken checklist.
     let policies = match policies(scope) {
         Ok(policies) => policies,
-        Err(message) => return Outcome::error(message),
+        Err(message) => return Outcome::failed(format!("{message} (the API server would reject this policy)")),
     };
     let mut findings = Findings::default();
     for (wanted, direction) in
@@ -45,7 +46,8 @@ pub fn evaluate(spec: &NetworkPolicyCheck, scope: &Scope<'_>) -> Outcome {
     {
         return Outcome::error(message);
     }
-    let workloads = workloads(scope);
+    // Read only when asked for: `checks::reads` lists workloads only for these rules.
+    let workloads = if spec.restricted_ports.is_empty() { Vec::new() } else { workloads(scope) };
     for port in &spec.restricted_ports {
         restricted_ports::judge(port.port, &workloads, &policies, scope.namespace, &mut findings);
     }
@@ -104,9 +106,5 @@ fn workloads<'a>(scope: &Scope<'a>) -> Vec<&'a Arc<Object>> {
 
 /// `a, b, c and 4 more`.
 fn list(names: &[String]) -> String {
-    let mut text = names.iter().take(LISTED).cloned().collect::<Vec<_>>().join(", ");
-    if names.len() > LISTED {
-        text.push_str(&format!(" and {} more", names.len() - LISTED));
-    }
-    text
+    super::listing::list(names, LISTED)
 }

@@ -147,14 +147,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::checks::rbac::fixtures::rbac_object;
 
     fn cluster_role(name: &str, labels: Value, rest: Value) -> Object {
-        let mut value = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                               "metadata": {"name": name, "labels": labels}});
-        if let (Some(map), Some(extra)) = (value.as_object_mut(), rest.as_object()) {
-            map.extend(extra.clone());
-        }
-        Object::from_value(value, None).expect("valid cluster role")
+        rbac_object("ClusterRole", None, name, labels, rest)
     }
 
     fn rule(resource: &str) -> Value {

@@ -5,6 +5,8 @@ mod access;
 mod aggregation;
 mod authorizer;
 mod cluster_admin;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod rules;
 mod subjects;
 #[cfg(test)]
@@ -17,7 +19,7 @@ pub use authorizer::{Authorizer, Binding, Grant, Verdict};
 pub use rules::{PolicyRule, ResourceRequest};
 pub use subjects::{BindingSubject, Requester};
 
-use super::{Outcome, Scope};
+use super::{Mode, Outcome, Scope};
 use crate::api::{RbacCheck, RoleKind, RoleRef};
 use crate::inventory::kinds;
 
@@ -46,7 +48,7 @@ pub fn evaluate(spec: &RbacCheck, scope: &Scope<'_>) -> Outcome {
 
     let mut found = Vec::new();
     for role in &spec.roles {
-        match role_exists(&authorizer, role) {
+        match role_exists(&authorizer, role, scope.facts.mode) {
             Ok(text) => found.push(text),
             Err(problem) => problems.push(problem),
         }
@@ -80,14 +82,22 @@ pub fn evaluate(spec: &RbacCheck, scope: &Scope<'_>) -> Outcome {
     Outcome::from_problems(problems, notes.join("; "))
 }
 
+/// The user-facing ClusterRoles the API server creates (and restores) in every cluster; offline
+/// manifests rarely ship them.
+const DEFAULT_USER_ROLES: [&str; 3] = ["admin", "edit", "view"];
+
 /// `Ok("role/reader")` or `Err("role/reader not found in namespace shop")`.
-fn role_exists(authorizer: &Authorizer<'_>, role: &RoleRef) -> Result<String, String> {
+fn role_exists(authorizer: &Authorizer<'_>, role: &RoleRef, mode: Mode) -> Result<String, String> {
     match role.kind {
         RoleKind::Role if authorizer.has_role(&role.name) => Ok(format!("role/{}", role.name)),
         RoleKind::Role => Err(format!("role/{} not found in namespace {}", role.name, authorizer.namespace())),
         RoleKind::ClusterRole => match authorizer.cluster_role(&role.name) {
             Some(found) if found.builtin => Ok(format!("clusterrole/{} (Kubernetes default)", role.name)),
             Some(_) => Ok(format!("clusterrole/{}", role.name)),
+            // Live, the inventory holds every ClusterRole: a missing default was really removed.
+            None if mode == Mode::Offline && DEFAULT_USER_ROLES.contains(&role.name.as_str()) => {
+                Ok(format!("clusterrole/{} (Kubernetes default)", role.name))
+            }
             None => Err(format!("clusterrole/{} not found", role.name)),
         },
     }
@@ -115,9 +125,5 @@ fn unreadable(spec: &RbacCheck, scope: &Scope<'_>) -> Option<Outcome> {
 
 /// `a, b, c and 4 more`.
 fn list(items: &[String]) -> String {
-    let mut text = items.iter().take(LISTED).cloned().collect::<Vec<_>>().join(", ");
-    if items.len() > LISTED {
-        text.push_str(&format!(" and {} more", items.len() - LISTED));
-    }
-    text
+    super::listing::list(items, LISTED)
 }

@@ -161,23 +161,22 @@ fn load_zone(name: &str, invalid: &str) -> Result<TimeZone, ScheduleError> {
     })
 }
 
-/// `90s`, `15m`, `25h`, `2d`, `61d1h`: a span in seconds the way messages show it.
+/// `45s`, `1m30s`, `25h`, `6h59m`, `61d1h`: a span in seconds the way messages show it, to
+/// the two most significant units (a gap of days does not need its seconds).
 pub fn format_secs(secs: i64) -> String {
     let (days, rest) = (secs / 86_400, secs % 86_400);
     let (hours, rest) = (rest / 3600, rest % 3600);
     let (minutes, seconds) = (rest / 60, rest % 60);
-    let mut out = String::new();
     // Under two days, hours read better than days and hours (`25h`, not `1d1h`).
-    let hours = if days == 1 { hours + 24 } else { hours };
-    if days > 1 {
-        out.push_str(&format!("{days}d"));
-    }
-    for (value, unit) in [(hours, "h"), (minutes, "m"), (seconds, "s")] {
-        if value > 0 {
-            out.push_str(&format!("{value}{unit}"));
-        }
-    }
-    if out.is_empty() { "0s".to_owned() } else { out }
+    let (days, hours) = if days == 1 { (0, hours + 24) } else { (days, hours) };
+    let units = [(days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")];
+    let Some(first) = units.iter().position(|(value, _)| *value > 0) else { return "0s".to_owned() };
+    units[first..]
+        .iter()
+        .take(2)
+        .filter(|(value, _)| *value > 0)
+        .map(|(value, unit)| format!("{value}{unit}"))
+        .collect()
 }
 
 #[cfg(test)]

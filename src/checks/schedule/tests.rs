@@ -154,4 +154,7 @@ fn spans_are_formatted_briefly() {
     assert_eq!(format_secs(47 * HOUR), "47h");
     assert_eq!(format_secs(61 * DAY + HOUR), "61d1h");
     assert_eq!(format_secs(0), "0s");
+    assert_eq!(format_secs(84 * DAY + 9 * HOUR + 13 * 60 + 28), "84d9h");
+    assert_eq!(format_secs(6 * HOUR + 59 * 60 + 20), "6h59m");
+    assert_eq!(format_secs(2 * DAY + 5), "2d");
 }

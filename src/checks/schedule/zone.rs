@@ -44,12 +44,13 @@ pub(super) fn max_gap_near_transitions(
         .following(from)
         .take_while(|t| t.timestamp().as_second() < horizon_end)
         .take(512)
-        .map(|t| {
+        .filter_map(|t| {
             let at = t.timestamp();
-            let before = i64::from(tz.to_offset(at - jiff::SignedDuration::from_secs(1)).seconds());
+            let just_before = at.checked_sub(jiff::SignedDuration::from_secs(1)).ok()?;
+            let before = i64::from(tz.to_offset(just_before).seconds());
             let shift = (i64::from(t.offset().seconds()) - before).abs().div_euclid(60) + 1;
             let local = (at.as_second() + before).div_euclid(60);
-            Disturbance { day: local.div_euclid(MINUTES_PER_DAY), from: local - shift, to: local + shift }
+            Some(Disturbance { day: local.div_euclid(MINUTES_PER_DAY), from: local - shift, to: local + shift })
         })
         .collect();
     let margin = (civil_gap_secs.div_euclid(86_400) + 2).min(MAX_MARGIN_DAYS);

@@ -11,9 +11,13 @@ mod fixtures;
 
 use std::sync::Arc;
 
+use super::listing::list;
 use super::{Outcome, Scope, podspec, select};
 use crate::api::{IntRange, WorkloadCheck};
 use crate::inventory::{Object, kinds, selector};
+
+/// Workloads a message names before it only counts the rest.
+const LISTED: usize = 8;
 
 pub fn evaluate(spec: &WorkloadCheck, scope: &Scope<'_>) -> Outcome {
     let kind_keys = match target_kinds(spec.target.kind.as_deref()) {
@@ -50,14 +54,14 @@ pub fn evaluate(spec: &WorkloadCheck, scope: &Scope<'_>) -> Outcome {
             }
         }
     }
-    let problems = grouped.into_iter().map(|(problem, refs)| format!("{}: {problem}", refs.join(", "))).collect();
+    let problems = grouped.into_iter().map(|(problem, refs)| format!("{}: {problem}", list(&refs, LISTED))).collect();
     let names: Vec<String> = selected.iter().map(|w| w.reference()).collect();
     let rules = rule_names(spec);
     let ok = match (names.as_slice(), rules.is_empty()) {
         ([one], true) => format!("{one} found (no rules given)"),
         ([one], false) => format!("{one} meets {}", rules.join(", ")),
-        (many, true) => format!("{} workloads found (no rules given): {}", many.len(), many.join(", ")),
-        (many, false) => format!("{} workloads meet {} ({})", many.len(), rules.join(", "), many.join(", ")),
+        (many, true) => format!("{} workloads found (no rules given): {}", many.len(), list(many, LISTED)),
+        (many, false) => format!("{} workloads meet {} ({})", many.len(), rules.join(", "), list(many, LISTED)),
     };
     Outcome::from_problems(problems, ok)
 }
@@ -107,7 +111,7 @@ fn judge(spec: &WorkloadCheck, workload: &Object, pdbs: &[&Object]) -> Vec<Strin
 }
 
 /// The kind keys the item targets: one named kind, or all three when `kind` is empty.
-fn target_kinds(kind: Option<&str>) -> Result<Vec<&'static str>, String> {
+pub(super) fn target_kinds(kind: Option<&str>) -> Result<Vec<&'static str>, String> {
     match kind.unwrap_or_default() {
         "" => Ok(kinds::WORKLOADS.to_vec()),
         "Deployment" => Ok(vec![kinds::DEPLOYMENT]),

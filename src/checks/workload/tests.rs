@@ -195,3 +195,17 @@ fn workloads_with_the_same_problem_are_named_together() {
         outcome.message
     );
 }
+
+#[test]
+fn many_workloads_are_named_up_to_a_limit_and_counted_beyond() {
+    let many: Vec<_> = (1..=12).map(|i| deployment(&format!("app-{i:02}"))).collect();
+    let failing = check(json!({"target": {"kind": "Deployment"}, "replicas": {"atLeast": 5}}));
+    let outcome = run(&failing, many.clone());
+    assert_eq!(
+        outcome.message,
+        "deployment/app-01, deployment/app-02, deployment/app-03, deployment/app-04, deployment/app-05, \
+         deployment/app-06, deployment/app-07, deployment/app-08 and 4 more: replicas 3, expected >= 5"
+    );
+    let passing = check(json!({"target": {"kind": "Deployment"}, "replicas": {"atLeast": 3}}));
+    assert!(run(&passing, many).message.ends_with("deployment/app-08 and 4 more)"));
+}

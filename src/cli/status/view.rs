@@ -1,0 +1,128 @@
+//! A live checklist's stored status as the `Evaluation` the report renderers print, with the
+//! reason its decision is Unknown when the stored one may not be relied on, and the views that
+//! show that reason.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::api::{ItemState, ReadinessChecklist};
+use crate::cli::OutputFormat;
+use crate::engine::{Evaluation, ItemResult, current_decision};
+use crate::report::{self, ChecklistReport};
+use crate::{Error, Result};
+
+/// What `readygate status` shows for one checklist.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveView {
+    /// The stored evaluation, its decision as a reader may rely on it.
+    pub evaluation: Evaluation,
+    /// Why the decision is Unknown when the stored one does not count (not evaluated yet,
+    /// evaluated for an older spec, or stale).
+    pub reason: Option<String>,
+}
+
+/// Reads the controller's `status` without re-evaluating anything: items in spec order with
+/// their stored state and message (titles and sections from the spec), the stored summary and
+/// blocking items when the status is current. When it is not, the decision is Unknown, items
+/// the stored evaluation lacks show as Skipped, and summary and blocking are counted from what
+/// is shown.
+pub fn evaluation_from_status(checklist: &ReadinessChecklist, now: Timestamp) -> LiveView {
+    let (decision, why) = current_decision(checklist, now);
+    let stored = checklist.status.as_ref();
+    let items: Vec<ItemResult> = checklist
+        .spec
+        .items
+        .iter()
+        .map(|item| {
+            let evaluated = stored.and_then(|s| s.items.iter().find(|i| i.name == item.name));
+            ItemResult {
+                name: item.name.clone(),
+                title: item.display_title().to_owned(),
+                section: item.section.clone(),
+                severity: evaluated.map_or(item.severity, |e| e.severity),
+                check: item.check.key(),
+                state: evaluated.map_or(ItemState::Skipped, |e| e.state),
+                message: evaluated.map_or_else(|| "not evaluated yet".to_owned(), |e| e.message.clone()),
+            }
+        })
+        .collect();
+    let mut evaluation = Evaluation::from_items(
+        checklist.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned()),
+        checklist.metadata.name.clone().unwrap_or_default(),
+        items,
+    );
+    evaluation.decision = decision;
+    if let Some(status) = stored.filter(|_| why.is_none()) {
+        evaluation.summary = status.summary.clone();
+        evaluation.blocking = status.blocking.clone();
+    }
+    LiveView { evaluation, reason: why.map(|why| unknown_because(checklist, why)) }
+}
+
+/// Names the case, so a reader sees at once whether to wait, or look at the controller.
+fn unknown_because(checklist: &ReadinessChecklist, why: String) -> String {
+    let Some(status) = checklist.status.as_ref().filter(|s| s.last_evaluation_time.is_some()) else {
+        return format!("{why} (is the readygate controller running?)");
+    };
+    let case = if status.observed_generation != checklist.metadata.generation {
+        "status is outdated"
+    } else {
+        "status is stale"
+    };
+    format!("{case}: {why}; the stored decision is {}", status.decision.as_str())
+}
+
+/// One entry of the `json`/`yaml` list: the `check` shape plus `decisionReason` when the
+/// decision is Unknown for a reason the items don't show.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LiveReport<'a> {
+    #[serde(flatten)]
+    report: ChecklistReport<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decision_reason: Option<&'a str>,
+}
+
+/// Renders as `check` does, with each reason after its checklist: a `note:` line in the table,
+/// a quote in Markdown, `decisionReason` in JSON and YAML. JUnit has no place for it.
+pub(super) fn render(
+    format: OutputFormat,
+    evaluations: &[Evaluation],
+    reasons: &[Option<String>],
+    options: &report::Options,
+) -> Result<String> {
+    match format {
+        OutputFormat::Table | OutputFormat::Markdown if !evaluations.is_empty() => {
+            let mut parts = Vec::new();
+            for (evaluation, reason) in evaluations.iter().zip(reasons) {
+                let mut text = report::render(format.into(), std::slice::from_ref(evaluation), options)?;
+                match (reason, format) {
+                    (Some(reason), OutputFormat::Table) => text.push_str(&format!("  note: {reason}\n")),
+                    (Some(reason), _) => text.push_str(&format!("> **Note:** {reason}\n")),
+                    (None, _) => {}
+                }
+                parts.push(text);
+            }
+            Ok(parts.join("\n"))
+        }
+        OutputFormat::Json | OutputFormat::Yaml => {
+            let entries: Vec<LiveReport<'_>> = report::reports(evaluations)
+                .into_iter()
+                .zip(reasons)
+                .map(|(report, reason)| LiveReport { report, decision_reason: reason.as_deref() })
+                .collect();
+            if format == OutputFormat::Json {
+                let text = serde_json::to_string_pretty(&entries)
+                    .map_err(|e| Error::Serialize { what: "status as JSON", message: e.to_string() })?;
+                Ok(text + "\n")
+            } else {
+                serde_yaml::to_string(&entries)
+                    .map_err(|e| Error::Serialize { what: "status as YAML", message: e.to_string() })
+            }
+        }
+        _ => report::render(format.into(), evaluations, options),
+    }
+}
+
+#[cfg(test)]
+mod tests;

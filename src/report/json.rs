@@ -1,0 +1,70 @@
+//! The `json` and `yaml` outputs: a list with one entry per checklist, in the status's shape.
+
+use serde::Serialize;
+
+use crate::api::{Decision, ItemState, Severity, Summary};
+use crate::engine::Evaluation;
+use crate::{Error, Result};
+
+/// One checklist: `{name, namespace, decision, summary, blocking, items}`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChecklistReport<'a> {
+    pub name: &'a str,
+    pub namespace: &'a str,
+    pub decision: Decision,
+    pub summary: &'a Summary,
+    pub blocking: &'a [String],
+    pub items: Vec<ItemReport<'a>>,
+}
+
+/// One item: `{name, state, severity, message}`, plus its title and section for readers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemReport<'a> {
+    pub name: &'a str,
+    pub state: ItemState,
+    pub severity: Severity,
+    pub message: &'a str,
+    pub title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<&'a str>,
+}
+
+/// The serializable view of `evaluations`.
+pub fn reports(evaluations: &[Evaluation]) -> Vec<ChecklistReport<'_>> {
+    evaluations
+        .iter()
+        .map(|e| ChecklistReport {
+            name: &e.name,
+            namespace: &e.namespace,
+            decision: e.decision,
+            summary: &e.summary,
+            blocking: &e.blocking,
+            items: e
+                .items
+                .iter()
+                .map(|i| ItemReport {
+                    name: &i.name,
+                    state: i.state,
+                    severity: i.severity,
+                    message: &i.message,
+                    title: &i.title,
+                    section: i.section.as_deref(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+pub(super) fn render_json(evaluations: &[Evaluation]) -> Result<String> {
+    let mut text = serde_json::to_string_pretty(&reports(evaluations))
+        .map_err(|e| Error::Serialize { what: "report as JSON", message: e.to_string() })?;
+    text.push('\n');
+    Ok(text)
+}
+
+pub(super) fn render_yaml(evaluations: &[Evaluation]) -> Result<String> {
+    serde_yaml::to_string(&reports(evaluations))
+        .map_err(|e| Error::Serialize { what: "report as YAML", message: e.to_string() })
+}

@@ -1,0 +1,94 @@
+//! The `markdown` output, for pull-request comments: decision, summary, blocking items, then a
+//! table per section.
+
+use std::fmt::Write as _;
+
+use super::{describe_summary, distinct_title, sections};
+use crate::engine::Evaluation;
+
+pub(super) fn render(evaluations: &[Evaluation]) -> String {
+    if evaluations.is_empty() {
+        return "No readiness checklists were evaluated.\n".to_owned();
+    }
+    let mut out = String::new();
+    for (index, evaluation) in evaluations.iter().enumerate() {
+        if index > 0 {
+            out.push('\n');
+        }
+        render_one(&mut out, evaluation);
+    }
+    out
+}
+
+fn render_one(out: &mut String, evaluation: &Evaluation) {
+    let _ = writeln!(
+        out,
+        "### Readiness checklist `{}/{}`: **{}**\n",
+        evaluation.namespace,
+        evaluation.name,
+        evaluation.decision.as_str()
+    );
+    let _ = writeln!(out, "{}\n", describe_summary(&evaluation.summary));
+    if evaluation.blocking.is_empty() {
+        out.push_str("No blocking items.\n\n");
+    } else {
+        let blocking: Vec<String> = evaluation.blocking.iter().map(|b| format!("`{b}`")).collect();
+        let _ = writeln!(out, "**Blocking:** {}\n", blocking.join(", "));
+    }
+    let sections = sections(evaluation);
+    let headed = sections.iter().any(|s| s.title.is_some());
+    for section in sections {
+        if headed {
+            let _ = writeln!(out, "#### {}\n", escape(section.title.unwrap_or("General")));
+        }
+        out.push_str("| State | Severity | Item | Title | Message |\n| --- | --- | --- | --- | --- |\n");
+        for item in section.items {
+            let _ = writeln!(
+                out,
+                "| {} | {} | `{}` | {} | {} |",
+                item.state.as_str(),
+                item.severity.as_str(),
+                item.name,
+                escape(distinct_title(item).unwrap_or_default()),
+                escape(&item.message),
+            );
+        }
+        out.push('\n');
+    }
+}
+
+/// Makes user text inert inside a table cell: Markdown punctuation is backslash-escaped (so a
+/// `*` in an RBAC message stays a star and `<` opens no HTML), `&` cannot start an entity, and
+/// line breaks become `<br>` since a cell is one line.
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        for c in line.chars() {
+            match c {
+                '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '~' => {
+                    escaped.push('\\');
+                    escaped.push(c);
+                }
+                '&' => escaped.push_str("&amp;"),
+                c => escaped.push(c),
+            }
+        }
+        if lines.peek().is_some() {
+            escaped.push_str("<br>");
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escapes_pipes_markup_and_line_breaks_in_cells() {
+        assert_eq!(escape("a|b"), r"a\|b");
+        assert_eq!(escape("first\nsecond"), "first<br>second");
+        assert_eq!(escape("verbs * on <all> & more"), r"verbs \* on \<all\> &amp; more");
+    }
+}

@@ -1,0 +1,342 @@
+//! Thin axum handlers: read the body within limits, parse the review, call the pure decision,
+//! apply its effects, log, count, answer.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use super::admit::workloads::{DeploymentView, TemplateOnly};
+use super::admit::{self, AdmissionInput, Effect, Reason, Verdict};
+use super::metrics::WebhookMetrics;
+use super::review::{self, ReviewError};
+use super::scan;
+use super::state::WebhookState;
+
+pub const WORKLOADS_PATH: &str = "/validate/workloads";
+pub const SIGNOFFS_PATH: &str = "/validate/signoffs";
+pub const CHECKLISTS_PATH: &str = "/validate/checklists";
+
+/// Largest request body accepted: the API server's own request limit is 3 MiB.
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Path {
+    Workloads,
+    Signoffs,
+    Checklists,
+}
+
+impl Path {
+    fn as_str(self) -> &'static str {
+        match self {
+            Path::Workloads => WORKLOADS_PATH,
+            Path::Signoffs => SIGNOFFS_PATH,
+            Path::Checklists => CHECKLISTS_PATH,
+        }
+    }
+}
+
+struct App {
+    state: WebhookState,
+    metrics: WebhookMetrics,
+}
+
+/// The admission routes, with the per-request timeout applied to body read and decision alike.
+pub fn router(state: WebhookState, metrics: WebhookMetrics, request_timeout: Duration) -> Router {
+    let app = Arc::new(App { state, metrics });
+    Router::new()
+        .route(WORKLOADS_PATH, post(workloads))
+        .route(SIGNOFFS_PATH, post(signoffs))
+        .route(CHECKLISTS_PATH, post(checklists))
+        .fallback(not_found)
+        .with_state(app)
+        .layer(middleware::from_fn_with_state(request_timeout, limit_time))
+}
+
+async fn workloads(State(app): State<Arc<App>>, request: Request) -> Response {
+    app.admit(Path::Workloads, request).await
+}
+
+async fn signoffs(State(app): State<Arc<App>>, request: Request) -> Response {
+    app.admit(Path::Signoffs, request).await
+}
+
+async fn checklists(State(app): State<Arc<App>>, request: Request) -> Response {
+    app.admit(Path::Checklists, request).await
+}
+
+async fn not_found() -> Response {
+    text(
+        StatusCode::NOT_FOUND,
+        format!("no such path; readygate serves {WORKLOADS_PATH}, {SIGNOFFS_PATH} and {CHECKLISTS_PATH}"),
+    )
+}
+
+async fn limit_time(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(path, timeout_ms = limit.as_millis() as u64, "admission request timed out");
+            text(StatusCode::REQUEST_TIMEOUT, format!("request not completed within {}s", limit.as_secs_f64()))
+        }
+    }
+}
+
+fn text(status: StatusCode, message: String) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], message).into_response()
+}
+
+impl App {
+    async fn admit(&self, path: Path, request: Request) -> Response {
+        let started = Instant::now();
+        let (response, allowed, reason) = match read_body(request.into_body()).await {
+            Ok(body) => self.answer(path, &body),
+            Err((status, message)) => {
+                let reason = if status == StatusCode::PAYLOAD_TOO_LARGE { Reason::TooLarge } else { Reason::Malformed };
+                tracing::warn!(path = path.as_str(), %status, message, "admission request refused");
+                (text(status, message), false, reason)
+            }
+        };
+        self.metrics.record_request(path.as_str(), allowed, reason.as_str(), started.elapsed().as_secs_f64());
+        response
+    }
+
+    fn answer(&self, path: Path, body: &[u8]) -> (Response, bool, Reason) {
+        if path == Path::Workloads
+            && let Some(request) =
+                scan::deployment_review(body).or_else(|| review::parse_as::<DeploymentView<'_>, TemplateOnly<'_>>(body))
+        {
+            let verdict = admit::workloads::decide_parsed(&request, self.state.checklists(), self.state.now());
+            return self.finish(path, &request, verdict);
+        }
+        let request = match review::parse(body) {
+            Ok(request) => request,
+            Err(ReviewError::BadRequest(message)) => {
+                tracing::warn!(path = path.as_str(), message, "unreadable AdmissionReview");
+                return (text(StatusCode::BAD_REQUEST, message), false, Reason::Malformed);
+            }
+            Err(ReviewError::Malformed { uid, message }) => {
+                tracing::warn!(path = path.as_str(), uid, message, "malformed AdmissionRequest");
+                let verdict = Verdict::deny(Reason::Malformed, 400, message);
+                return (json(review::render(&uid, &verdict)), false, Reason::Malformed);
+            }
+        };
+        let now = self.state.now();
+        let checklists = self.state.checklists();
+        let verdict = match path {
+            Path::Workloads => admit::workloads::decide(&request, checklists, now),
+            Path::Signoffs => admit::signoffs::decide(&request, checklists, now),
+            Path::Checklists => admit::checklists::decide(&request),
+        };
+        self.finish(path, &request, verdict)
+    }
+
+    fn finish<O, P>(
+        &self,
+        path: Path,
+        request: &AdmissionInput<'_, O, P>,
+        verdict: Verdict,
+    ) -> (Response, bool, Reason) {
+        self.apply_effects(request, &verdict);
+        log(path, request, &verdict);
+        (json(review::render(&request.uid, &verdict)), verdict.allowed, verdict.reason)
+    }
+
+    /// The IO side of a verdict. A dry-run request leaves no trace but the log line and the
+    /// request metric: no Event, no override count.
+    fn apply_effects<O, P>(&self, request: &AdmissionInput<'_, O, P>, verdict: &Verdict) {
+        for effect in &verdict.effects {
+            match effect {
+                Effect::Override(event) => {
+                    tracing::info!(
+                        checklist = %event.checklist_key(),
+                        workload = event.workload,
+                        user = event.user,
+                        reason = event.reason,
+                        dry_run = request.dry_run,
+                        "admission override honoured"
+                    );
+                    if !request.dry_run {
+                        self.state.events().override_used(event);
+                        self.metrics.record_override(event.checklist.namespace.as_deref().unwrap_or_default());
+                    }
+                }
+                Effect::Audited { checklist, decision } => tracing::info!(
+                    checklist,
+                    decision = decision.as_str(),
+                    namespace = request.namespace(),
+                    name = request.name(),
+                    "admitted under Audit enforcement although the checklist is not Go"
+                ),
+            }
+        }
+    }
+}
+
+/// One line per admission: who, what, and the verdict; never the object's content.
+fn log<O, P>(path: Path, request: &AdmissionInput<'_, O, P>, verdict: &Verdict) {
+    let kind = request.kind.describe();
+    if verdict.allowed {
+        tracing::info!(
+            path = path.as_str(),
+            uid = %request.uid,
+            kind,
+            namespace = request.namespace(),
+            name = request.name(),
+            operation = request.operation.as_str(),
+            user = request.user_info.username,
+            dry_run = request.dry_run,
+            decision = "allowed",
+            reason = verdict.reason.as_str(),
+            "admission"
+        );
+    } else {
+        tracing::info!(
+            path = path.as_str(),
+            uid = %request.uid,
+            kind,
+            namespace = request.namespace(),
+            name = request.name(),
+            operation = request.operation.as_str(),
+            user = request.user_info.username,
+            dry_run = request.dry_run,
+            decision = "denied",
+            reason = verdict.reason.as_str(),
+            message = verdict.message,
+            "admission"
+        );
+    }
+    if verdict.reason == Reason::UnsupportedKind {
+        tracing::warn!(path = path.as_str(), kind, "kind not handled on this path; allowed (check the webhook rules)");
+    }
+}
+
+fn json(body: Vec<u8>) -> Response {
+    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+}
+
+/// The body, or the HTTP status and text to refuse it with.
+async fn read_body(body: Body) -> Result<Bytes, (StatusCode, String)> {
+    let too_large = || (StatusCode::PAYLOAD_TOO_LARGE, format!("request body exceeds {MAX_BODY_BYTES} bytes"));
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Err(error) => Err((StatusCode::BAD_REQUEST, format!("reading the request body failed: {error}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::webhook::admit::fixtures;
+    use crate::webhook::events::MemoryEvents;
+    use crate::webhook::state::ChecklistView;
+
+    fn app() -> Router {
+        let view: Arc<dyn ChecklistView> = Arc::new(Vec::new());
+        router(WebhookState::new(view), WebhookMetrics::unregistered(), Duration::from_secs(10))
+    }
+
+    async fn post_to(path: &str, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
+        let request = Request::post(path).body(Body::from(body)).expect("request");
+        let response = app().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+        (status, body)
+    }
+
+    #[tokio::test]
+    async fn oversized_bodies_get_413() {
+        let (status, body) = post_to(WORKLOADS_PATH, vec![b' '; MAX_BODY_BYTES + 1]).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(String::from_utf8_lossy(&body).contains("exceeds"));
+    }
+
+    #[tokio::test]
+    async fn unknown_paths_get_404_naming_the_real_ones() {
+        let (status, body) = post_to("/mutate", b"{}".to_vec()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(String::from_utf8_lossy(&body).contains(WORKLOADS_PATH));
+    }
+
+    #[tokio::test]
+    async fn a_slow_request_times_out_with_408() {
+        let router =
+            router(WebhookState::new(Arc::new(Vec::new())), WebhookMetrics::unregistered(), Duration::from_millis(50));
+        let (_tx, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
+        let stream = tokio_stream_from(rx);
+        let request = Request::post(WORKLOADS_PATH).body(Body::from_stream(stream)).expect("request");
+        let response = router.oneshot(request).await.expect("infallible");
+        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    }
+
+    fn override_setup(dry_run: bool) -> (Router, Arc<MemoryEvents>, WebhookMetrics, String) {
+        use crate::webhook::admit::fixtures::{checklist, deployment};
+        let nogo = checklist("release").override_groups(&["sre-oncall"]).decision("NoGo", &["x"]).build();
+        let view: Arc<dyn ChecklistView> = Arc::new(vec![nogo]);
+        let events = Arc::new(MemoryEvents::default());
+        let metrics = WebhookMetrics::unregistered();
+        let state = WebhookState::new(view).with_events(events.clone()).with_clock(fixtures::now);
+        let mut request =
+            deployment("CREATE").annotation("readygate.io/override", "hotfix").user("bob", &["sre-oncall"]);
+        if dry_run {
+            request = request.dry_run();
+        }
+        let body =
+            format!(r#"{{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{}}}"#, request.json());
+        (router(state, metrics.clone(), Duration::from_secs(10)), events, metrics, body)
+    }
+
+    async fn allowed(router: Router, body: String) -> bool {
+        let request = Request::post(WORKLOADS_PATH).body(Body::from(body)).expect("request");
+        let response = router.oneshot(request).await.expect("infallible");
+        let body = response.into_body().collect().await.expect("body").to_bytes();
+        let review: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        review["response"]["allowed"] == true
+    }
+
+    fn overrides_counted(metrics: &WebhookMetrics) -> u64 {
+        metrics.overrides.get_or_create(&crate::webhook::metrics::OverrideLabels { namespace: "shop".into() }).get()
+    }
+
+    #[tokio::test]
+    async fn an_honoured_override_emits_one_event_and_counts_it() {
+        let (router, events, metrics, body) = override_setup(false);
+        assert!(allowed(router, body).await);
+        let recorded = events.recorded();
+        assert_eq!(recorded.len(), 1);
+        assert_eq!(recorded[0].user, "bob");
+        assert_eq!(overrides_counted(&metrics), 1);
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_override_leaves_no_event_and_no_override_count() {
+        let (router, events, metrics, body) = override_setup(true);
+        assert!(allowed(router, body).await);
+        assert!(events.recorded().is_empty());
+        assert_eq!(overrides_counted(&metrics), 0);
+        let requests = metrics.requests.get_or_create(&crate::webhook::metrics::RequestLabels {
+            path: WORKLOADS_PATH,
+            verdict: "allowed",
+            reason: "override",
+        });
+        assert_eq!(requests.get(), 1, "admissions are still counted");
+    }
+
+    fn tokio_stream_from(
+        mut rx: tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, std::io::Error>>,
+    ) -> impl futures::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
+        futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+    }
+}

@@ -1,0 +1,20 @@
+//! The admission webhook: pure decisions (`admit`) behind thin handlers, served over HTTPS with
+//! reloadable certificates, reading checklists from an in-memory cache only.
+
+pub mod admit;
+mod config;
+pub mod events;
+pub mod handler;
+pub mod metrics;
+pub mod review;
+pub mod scan;
+mod server;
+pub mod state;
+pub mod tls;
+
+pub use config::{TlsMinVersion, WebhookArgs};
+pub use events::{EventSink, KubeEvents, LogOnlyEvents, MemoryEvents};
+pub use handler::{CHECKLISTS_PATH, MAX_BODY_BYTES, SIGNOFFS_PATH, WORKLOADS_PATH, router};
+pub use metrics::WebhookMetrics;
+pub use server::{Server, serve};
+pub use state::{ChecklistView, Ready, WebhookState};

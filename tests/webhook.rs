@@ -1,0 +1,16 @@
+//! Black-box tests of the admission webhook: in-process router scenarios, the real AdmissionReview
+//! corpus, the TLS server (rotation, versions, HTTP/2, limits, slow clients, shutdown), and
+//! property tests that no input can crash it.
+
+#[path = "webhook/corpus.rs"]
+mod corpus;
+#[path = "webhook/properties.rs"]
+mod properties;
+#[path = "webhook/router.rs"]
+mod router;
+#[path = "webhook/server.rs"]
+mod server;
+#[path = "webhook/support.rs"]
+mod support;
+#[path = "webhook/tls_support.rs"]
+mod tls_support;
