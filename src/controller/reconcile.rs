@@ -157,6 +157,16 @@ pub fn requeue_after(checklist: &ReadinessChecklist) -> Duration {
     every.min(refresh_after(checklist)).max(Duration::from_secs(1))
 }
 
+/// Every kind any item reads (per `checks::reads`), plus sign-offs, which the engine applies
+/// to every item as approvals and waivers.
+pub fn kinds_read(checklist: &ReadinessChecklist) -> Vec<String> {
+    let mut kinds: Vec<String> = checklist.spec.items.iter().flat_map(|item| crate::checks::reads(&item.check)).collect();
+    kinds.push(kinds::SIGNOFF.to_owned());
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
 fn key_of(checklist: &ReadinessChecklist) -> (String, String) {
     (checklist.metadata.namespace.clone().unwrap_or_default(), checklist.metadata.name.clone().unwrap_or_default())
 }
@@ -178,7 +188,9 @@ pub async fn reconcile(checklist: Arc<ReadinessChecklist>, ctx: Arc<Context>) ->
     let facts = Facts { http, prometheus, ..ctx.facts(&namespace, now) };
 
     let started = Instant::now();
-    let evaluation = ctx.cache.read(|inventory| engine::evaluate(&checklist, inventory, &facts, now));
+    let inventory = ctx.cache.snapshot(&namespace, &kinds_read(&checklist));
+    let evaluation = engine::evaluate(&checklist, &inventory, &facts, now);
+    drop(inventory);
     ctx.metrics.observe_evaluation(started.elapsed().as_secs_f64());
 
     let previous = ctx.written.previous(&checklist);

@@ -151,7 +151,7 @@ impl WatchSet {
             // A watch replaced by one with other Secret keys keeps its objects until the new
             // one relists; one no longer wanted at all takes its objects with it.
             if !wanted_ids.contains(&spec.id()) {
-                self.ctx.cache.forget(&spec.kind_key, |o| spec.owns(o));
+                self.ctx.cache.forget(&spec.kind_key, |ns, name| spec.owns(ns, name));
             }
             tracing::info!(watch = %spec.id(), "stopped watch no checklist needs");
         }

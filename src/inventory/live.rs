@@ -94,6 +94,52 @@ pub fn to_object(kind_key: &str, value: Value, secret_keys: Option<&BTreeSet<Str
     Ok(object)
 }
 
+/// A cached object at rest: identity plus its projection as JSON text. serde_json's `Value`
+/// spends a B-tree node (~600 B) on every map, even `{}`-sized ones, so a projected Deployment
+/// costs ~25 KB as a `Value` but ~2 KB as text; the controller keeps text and materializes only
+/// the objects one evaluation reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompactObject {
+    pub api_version: Box<str>,
+    pub kind: Box<str>,
+    json: Box<str>,
+}
+
+impl CompactObject {
+    pub fn from_object(object: &Object) -> Self {
+        CompactObject {
+            api_version: object.api_version.as_str().into(),
+            kind: object.kind.as_str().into(),
+            json: object.data.to_string().into_boxed_str(),
+        }
+    }
+
+    /// Bytes held, for memory accounting.
+    pub fn size(&self) -> usize {
+        self.api_version.len() + self.kind.len() + self.json.len()
+    }
+
+    /// The object again. Built field by field rather than through `Object::from_value`, which
+    /// would take the Secret digests it already made for values to digest.
+    pub fn to_object(&self, kind_key: &str, namespace: Option<&str>, name: &str) -> Object {
+        let data: Value = serde_json::from_str(&self.json).unwrap_or(Value::Null);
+        let labels = data
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
+            .map(|l| l.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect())
+            .unwrap_or_default();
+        Object {
+            api_version: self.api_version.to_string(),
+            kind: self.kind.to_string(),
+            kind_key: kind_key.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            name: name.to_owned(),
+            labels,
+            data,
+        }
+    }
+}
+
 fn insert_some(out: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     if let Some(value) = value {
         out.insert(key.to_owned(), value);
@@ -345,6 +391,19 @@ mod tests {
         assert_eq!(p["extra"], json!({"a": 1}));
         assert!(p.pointer("/metadata/managedFields").is_none());
         assert!(p.pointer("/metadata/annotations").is_none());
+    }
+
+    #[test]
+    fn compact_objects_round_trip_exactly() {
+        let object = to_object(kinds::DEPLOYMENT, deployment(), None).expect("valid");
+        let compact = CompactObject::from_object(&object);
+        assert!(compact.size() < 2048, "{} bytes", compact.size());
+        let back = compact.to_object(kinds::DEPLOYMENT, Some("novacron"), "api");
+        assert_eq!(back, object);
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "auth", "namespace": "n"},
+            "data": {"AUTH_SECRET": "c2VjcmV0"}});
+        let secret = to_object(kinds::SECRET, secret, None).expect("valid secret");
+        assert_eq!(CompactObject::from_object(&secret).to_object(kinds::SECRET, Some("n"), "auth"), secret);
     }
 
     #[test]
