@@ -4,7 +4,7 @@
 # Meant for a fresh Debian machine (run as root) that has only the Rust toolchain and
 # python3/pip; on a developer machine it installs nothing that is already there. Each tool the
 # tests use has one small `ensure_*` function: add yours next to the others and call it from
-# `main`. Tests that need a tool which is still missing say so and return, they do not fail.
+# `main`. A test that needs a tool fails (pointing here) when the tool is missing; it never skips.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -88,23 +88,32 @@ ensure_promtool() {
   have promtool || apt_install prometheus
 }
 
+# The Prometheus server for tests/probes.rs, which fails rather than skips without it: the
+# `prometheus` check is tested against a real server (Debian's package: /usr/bin/prometheus).
+ensure_prometheus() {
+  [[ -x /usr/bin/prometheus ]] || have prometheus || apt_install prometheus
+}
+
 # Lua 5.1 runs the Argo CD health check that docs/gitops.md documents (Argo CD's gopher-lua is 5.1).
 ensure_lua() {
   have lua5.1 || apt_install lua5.1
 }
 
+# Unit, integration and doc tests. Every suite runs even when an earlier one fails; the script
+# fails if any did. Tests print notices and return when shared test data (../shared) is absent.
 run_tests() {
-  # Tests print notices and return when shared test data (../shared/corpus) is absent.
+  local failed=0
   if have cargo-nextest; then
     log "cargo nextest run --all-targets"
-    cargo nextest run --all-targets --no-fail-fast
+    cargo nextest run --all-targets --no-fail-fast || failed=1
   else
     log "cargo test --all-targets (cargo-nextest not found)"
-    cargo test --all-targets --no-fail-fast
+    cargo test --all-targets --no-fail-fast || failed=1
   fi
   # nextest does not run doc tests.
   log "cargo test --doc"
-  cargo test --doc
+  cargo test --doc || failed=1
+  return "$failed"
 }
 
 main() {
@@ -114,6 +123,7 @@ main() {
   ensure_kubectl
   ensure_helm
   ensure_promtool
+  ensure_prometheus
   ensure_lua
   run_tests
 }

@@ -3,9 +3,13 @@
 pub mod api;
 pub mod checks;
 pub mod cli;
+pub mod controller;
 pub mod engine;
 pub mod error;
 pub mod inventory;
+pub mod metrics;
+pub mod probes;
 pub mod report;
+pub mod telemetry;
 pub mod webhook;
 pub use error::{Error, Result};

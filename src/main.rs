@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         Command::Status(args) => cli::kube::block_on(cli::status::run(args)),
         Command::Signoff(args) => cli::kube::block_on(cli::signoff::run(args)),
         Command::Crd(args) => cli::crd::run(args),
+        Command::Run(args) => cli::run::main(args),
     };
     ExitCode::from(code)
 }

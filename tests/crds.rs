@@ -5,7 +5,7 @@ use std::path::Path;
 use readygate::cli::crd;
 use serde::Deserialize as _;
 
-const REGENERATE: &str = "run `cargo run -- crd --split crds/` and commit the result";
+const REGENERATE: &str = "run `cargo run -- crd --split DIR/` for each of crds, deploy/crds and charts/readygate/crds, and commit the result";
 
 #[test]
 fn checked_in_crds_match_the_generated_ones() {

@@ -13,13 +13,18 @@ use crate::inventory::Object;
 /// objects (a `Kustomization` has no name) are skipped. `None`, with a notice, when the corpus
 /// is absent, so the calling test can stop.
 pub(crate) fn objects(path: &str, namespace: &str) -> Option<Vec<Object>> {
+    objects_of_files(path, namespace, |_| true)
+}
+
+/// [`objects`], reading only the files whose name `keep` accepts.
+pub(crate) fn objects_of_files(path: &str, namespace: &str, keep: impl Fn(&str) -> bool) -> Option<Vec<Object>> {
     let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/manifests").join(path);
     if !full.exists() {
         println!("NOTICE: corpus path {} is absent; skipping this corpus test", full.display());
         return None;
     }
     let mut objects = Vec::new();
-    for file in files(&full) {
+    for file in files(&full).into_iter().filter(|f| f.file_name().and_then(|n| n.to_str()).is_some_and(&keep)) {
         let text = std::fs::read_to_string(&file).expect("readable corpus file");
         for document in serde_yaml::Deserializer::from_str(&text) {
             let value = Value::deserialize(document).expect("corpus file is valid YAML");

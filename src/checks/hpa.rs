@@ -113,17 +113,16 @@ mod tests {
     use crate::api::{ItemState, Target};
     use crate::checks::Facts;
     use crate::checks::corpus;
-    use crate::inventory::Inventory;
+    use crate::checks::fixtures::{World, object, resource};
 
     fn hpa(name: &str, api_version: &str, target_kind: &str, target: &str, min: Option<i64>, max: i64) -> Object {
-        let mut value = json!({"apiVersion": api_version, "kind": "HorizontalPodAutoscaler",
-            "metadata": {"name": name, "namespace": "shop"},
+        let mut value = json!({"apiVersion": api_version, "kind": "HorizontalPodAutoscaler", "metadata": {"name": name},
             "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": target_kind, "name": target},
                      "maxReplicas": max}});
         if let Some(min) = min {
             value["spec"]["minReplicas"] = json!(min);
         }
-        Object::from_value(value, None).expect("valid hpa")
+        object(value)
     }
 
     fn deployment(name: &str) -> Object {
@@ -131,11 +130,7 @@ mod tests {
     }
 
     fn workload(kind: &str, name: &str) -> Object {
-        Object::from_value(
-            json!({"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": "shop"}}),
-            None,
-        )
-        .expect("valid workload")
+        resource("apps/v1", kind, name, json!({}))
     }
 
     fn spec(kind: &str, name: &str, min: Value, max: Value) -> HpaCheck {
@@ -147,14 +142,12 @@ mod tests {
         spec("Deployment", "api", json!({"atLeast": 3}), json!({"atLeast": 10, "atMost": 10}))
     }
 
-    fn run_with(spec: &HpaCheck, objects: Vec<Object>, facts: &Facts) -> Outcome {
-        let inventory = Inventory::from_objects(objects);
-        let scope = Scope { namespace: "shop", inventory: &inventory, facts, now: jiff::Timestamp::UNIX_EPOCH };
-        evaluate(spec, &scope)
+    fn run_with(spec: &HpaCheck, objects: Vec<Object>, facts: Facts) -> Outcome {
+        evaluate(spec, &World::new(objects).facts(facts).scope())
     }
 
     fn run(spec: &HpaCheck, objects: Vec<Object>) -> Outcome {
-        run_with(spec, objects, &Facts::offline())
+        run_with(spec, objects, Facts::offline())
     }
 
     #[test]
@@ -234,20 +227,16 @@ mod tests {
     #[test]
     fn live_does_not_call_a_target_missing_when_its_kind_is_not_in_the_inventory() {
         let objects = vec![hpa("api", "autoscaling/v2", "Deployment", "api", Some(3), 10)];
-        assert_eq!(run_with(&at_least_3_and_10(), objects, &Facts::live()).state, ItemState::Passed);
+        assert_eq!(run_with(&at_least_3_and_10(), objects, Facts::live()).state, ItemState::Passed);
         let objects = vec![deployment("web"), hpa("api", "autoscaling/v2", "Deployment", "api", Some(3), 10)];
-        assert_eq!(run_with(&at_least_3_and_10(), objects, &Facts::live()).state, ItemState::Failed);
+        assert_eq!(run_with(&at_least_3_and_10(), objects, Facts::live()).state, ItemState::Failed);
     }
 
     #[test]
     fn finds_custom_scale_targets_through_the_ref_group() {
         let mut rollout = hpa("api", "autoscaling/v2", "Rollout", "api", Some(3), 10);
         rollout.data["spec"]["scaleTargetRef"]["apiVersion"] = json!("argoproj.io/v1alpha1");
-        let target = Object::from_value(
-            json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "api", "namespace": "shop"}}),
-            None,
-        )
-        .expect("valid rollout");
+        let target = resource("argoproj.io/v1alpha1", "Rollout", "api", json!({}));
         let check = spec("Rollout", "api", json!({"atLeast": 3}), json!({}));
         assert_eq!(run(&check, vec![rollout.clone(), target]).state, ItemState::Passed);
         assert_eq!(run(&check, vec![rollout]).message, "target rollout/api not found");

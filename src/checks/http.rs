@@ -7,15 +7,16 @@
 
 use std::time::Duration as StdDuration;
 
-use regex::{Regex, RegexBuilder};
+use std::sync::Arc;
 
+use regex::Regex;
+
+use super::patterns::{self, Match};
 use super::{HttpObservation, Mode, Outcome, Scope};
 use crate::api::{HttpCheck, TlsVersion};
 
 const DEFAULT_STATUS: u16 = 200;
 const DEFAULT_TIMEOUT: StdDuration = StdDuration::from_secs(10);
-/// Compiled-size cap for user patterns, so a checklist cannot make evaluation expensive.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
 const MAX_ECHOED_VALUE: usize = 80;
 
 pub fn evaluate(spec: &HttpCheck, scope: &Scope<'_>) -> Outcome {
@@ -74,13 +75,11 @@ pub(super) fn without_credentials(url: &str) -> String {
     }
 }
 
-fn header_rules(spec: &HttpCheck) -> Result<Vec<(String, Regex)>, String> {
+fn header_rules(spec: &HttpCheck) -> Result<Vec<(String, Arc<Regex>)>, String> {
     spec.require_headers
         .iter()
         .map(|(name, pattern)| {
-            RegexBuilder::new(pattern)
-                .size_limit(REGEX_SIZE_LIMIT)
-                .build()
+            patterns::compiled(pattern, Match::Search)
                 .map(|re| (name.to_ascii_lowercase(), re))
                 .map_err(|e| format!("requireHeaders[{name}]: invalid regex: {e}"))
         })
@@ -126,7 +125,7 @@ mod tests {
     use super::*;
     use crate::api::ItemState;
     use crate::checks::Facts;
-    use crate::inventory::Inventory;
+    use crate::checks::fixtures::{World, merged};
 
     const URL: &str = "https://api.novacron.io/healthz";
 
@@ -140,13 +139,7 @@ mod tests {
     }
 
     fn spec(extra: serde_json::Value) -> HttpCheck {
-        let mut value = json!({"url": URL});
-        if let Some(map) = extra.as_object() {
-            for (k, v) in map {
-                value[k] = v.clone();
-            }
-        }
-        serde_json::from_value(value).expect("valid http check")
+        serde_json::from_value(merged(json!({"url": URL}), extra)).expect("valid http check")
     }
 
     fn judge(check: HttpCheck, result: Option<Result<HttpObservation, String>>, mode: Mode) -> Outcome {
@@ -154,9 +147,7 @@ mod tests {
         if let Some(result) = result {
             facts.http.insert(check.url.clone(), result);
         }
-        let inventory = Inventory::new();
-        let scope = Scope { namespace: "shop", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-        evaluate(&check, &scope)
+        evaluate(&check, &World::new([]).facts(facts).scope())
     }
 
     fn live(check: HttpCheck, observation: HttpObservation) -> Outcome {

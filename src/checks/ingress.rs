@@ -1,8 +1,11 @@
 //! `ingress`: every listed host is routed by an Ingress, with TLS and annotations when required.
 
+use std::sync::Arc;
+
 use regex::Regex;
 use serde_json::Value;
 
+use super::patterns::{self, Match};
 use super::{Outcome, Scope};
 use crate::api::IngressCheck;
 use crate::inventory::{Object, kinds};
@@ -14,7 +17,7 @@ pub fn evaluate(spec: &IngressCheck, scope: &Scope<'_>) -> Outcome {
     let mut annotations = Vec::new();
     for (name, pattern) in &spec.require_annotations {
         // Full match, as the contract says: anchor the whole alternation, not its first branch.
-        match Regex::new(&format!("^(?:{pattern})$")) {
+        match patterns::compiled(pattern, Match::Full) {
             Ok(re) => annotations.push((name.as_str(), pattern.as_str(), re)),
             Err(e) => return Outcome::error(format!("requireAnnotations {name}: invalid regex: {e}")),
         }
@@ -95,7 +98,12 @@ fn is_object(value: Option<&Value>) -> bool {
 }
 
 /// What this Ingress lacks for `host`: a TLS entry listing it, and the required annotations.
-fn shortfalls(ingress: &Object, host: &str, require_tls: bool, annotations: &[(&str, &str, Regex)]) -> Vec<String> {
+fn shortfalls(
+    ingress: &Object,
+    host: &str,
+    require_tls: bool,
+    annotations: &[(&str, &str, Arc<Regex>)],
+) -> Vec<String> {
     let mut lacks = Vec::new();
     if require_tls && !tls_covers(ingress, host) {
         lacks.push("has no TLS entry for this host".to_owned());
@@ -148,9 +156,8 @@ mod tests {
 
     use super::*;
     use crate::api::ItemState;
-    use crate::checks::Facts;
     use crate::checks::corpus;
-    use crate::inventory::Inventory;
+    use crate::checks::fixtures::{World, object};
 
     fn ingress(name: &str, rule_hosts: &[&str], tls_hosts: &[&str], annotations: Value) -> Object {
         let rules: Vec<Value> = rule_hosts
@@ -168,12 +175,8 @@ mod tests {
         if !tls_hosts.is_empty() {
             spec["tls"] = json!([{"hosts": tls_hosts, "secretName": format!("{name}-tls")}]);
         }
-        Object::from_value(
-            json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-                   "metadata": {"name": name, "namespace": "shop", "annotations": annotations}, "spec": spec}),
-            None,
-        )
-        .expect("valid ingress")
+        object(json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                      "metadata": {"name": name, "annotations": annotations}, "spec": spec}))
     }
 
     fn check(hosts: &[&str], require_tls: bool, annotations: &[(&str, &str)]) -> IngressCheck {
@@ -188,10 +191,7 @@ mod tests {
     }
 
     fn run(spec: &IngressCheck, objects: Vec<Object>) -> Outcome {
-        let inventory = Inventory::from_objects(objects);
-        let facts = Facts::offline();
-        let scope = Scope { namespace: "shop", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-        evaluate(spec, &scope)
+        evaluate(spec, &World::new(objects).scope())
     }
 
     #[test]

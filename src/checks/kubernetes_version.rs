@@ -24,17 +24,15 @@ mod tests {
     use super::*;
     use crate::api::ItemState;
     use crate::checks::Facts;
-    use crate::inventory::Inventory;
+    use crate::checks::fixtures::World;
 
     fn run(at_least: &str, server: Option<&str>) -> Outcome {
         run_in(Facts::offline(), at_least, server)
     }
 
     fn run_in(facts: Facts, at_least: &str, server: Option<&str>) -> Outcome {
-        let inventory = Inventory::new();
         let facts = Facts { server_version: server.map(|s| s.parse().expect("version")), ..facts };
-        let scope = Scope { namespace: "ns", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-        evaluate(&KubernetesVersionCheck { at_least: at_least.to_owned() }, &scope)
+        evaluate(&KubernetesVersionCheck { at_least: at_least.to_owned() }, &World::new([]).facts(facts).scope())
     }
 
     #[test]

@@ -8,6 +8,8 @@ mod corpus;
 mod cron_job;
 mod facts;
 mod findings;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod hpa;
 mod http;
 mod ingress;
@@ -15,6 +17,7 @@ mod kubernetes_version;
 mod listing;
 mod network_policy;
 mod outcome;
+pub(crate) mod patterns;
 pub(crate) mod podspec;
 mod prometheus;
 pub(crate) mod quantity;

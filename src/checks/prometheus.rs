@@ -44,10 +44,7 @@ pub fn evaluate(spec: &PrometheusCheck, scope: &Scope<'_>) -> Outcome {
             _ => format!("{target}: all {} series {wanted}", values.len()),
         });
     }
-    let mut listed = offending[..offending.len().min(MAX_LISTED)].join(", ");
-    if offending.len() > MAX_LISTED {
-        listed.push_str(&format!(" and {} more", offending.len() - MAX_LISTED));
-    }
+    let listed = super::listing::list(&offending, MAX_LISTED);
     Outcome::failed(format!("{target}: {listed}, expected {wanted}"))
 }
 
@@ -85,11 +82,7 @@ fn describe(expect: &Expectation) -> String {
 
 /// The query as messages show it: one line, cut at [`MAX_ECHOED_QUERY`] characters.
 fn clip(query: &str) -> String {
-    let one_line = query.split_whitespace().collect::<Vec<_>>().join(" ");
-    match one_line.char_indices().nth(MAX_ECHOED_QUERY) {
-        Some((cut, _)) => format!("{}…", &one_line[..cut]),
-        None => one_line,
-    }
+    super::listing::one_line(query, MAX_ECHOED_QUERY)
 }
 
 /// The series as Prometheus prints it; a scalar or a series without labels shows as `{}`.
@@ -103,20 +96,15 @@ mod tests {
 
     use super::*;
     use crate::api::ItemState;
+    use crate::checks::fixtures::{World, merged};
     use crate::checks::{Facts, PrometheusObservation};
-    use crate::inventory::Inventory;
 
     const URL: &str = "http://prometheus.monitoring:9090";
     const QUERY: &str =
         "sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m])) / sum by (job) (rate(http_requests_total[5m]))";
 
     fn spec(expect: serde_json::Value, extra: serde_json::Value) -> PrometheusCheck {
-        let mut value = json!({"url": URL, "query": QUERY, "expect": expect});
-        if let Some(map) = extra.as_object() {
-            for (k, v) in map {
-                value[k] = v.clone();
-            }
-        }
+        let value = merged(json!({"url": URL, "query": QUERY, "expect": expect}), extra);
         serde_json::from_value(value).expect("valid prometheus check")
     }
 
@@ -130,9 +118,7 @@ mod tests {
                 .map_err(str::to_owned);
             facts.prometheus.insert((check.url.clone(), check.query.clone()), observation);
         }
-        let inventory = Inventory::new();
-        let scope = Scope { namespace: "shop", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-        evaluate(check, &scope)
+        evaluate(check, &World::new([]).facts(facts).scope())
     }
 
     fn live(check: &PrometheusCheck, values: Vec<(&str, f64)>) -> Outcome {

@@ -150,14 +150,14 @@ impl<'a> Rules<'a> {
         if let Some((_, expr)) = self.all
             && !self.all_false.is_empty()
         {
-            problems.push(format!("all `{expr}` is false for {}", listed(&self.all_false)));
+            problems.push(format!("all `{expr}` is false for {}", list(&self.all_false, MAX_LISTED)));
         }
         if let Some((_, expr)) = self.any
             && self.any_holder.is_none()
         {
             let mut problem = format!("any `{expr}` holds for no object");
             if !self.any_failed.is_empty() {
-                problem.push_str(&format!(" (failed for {})", listed(&self.any_failed)));
+                problem.push_str(&format!(" (failed for {})", list(&self.any_failed, MAX_LISTED)));
             }
             problems.push(problem);
         }
@@ -178,15 +178,7 @@ impl<'a> Rules<'a> {
 
 /// The expression as messages show it: one line, cut at [`MAX_ECHOED_EXPRESSION`] characters.
 fn clip(expr: &str) -> String {
-    let one_line = expr.split_whitespace().collect::<Vec<_>>().join(" ");
-    match one_line.char_indices().nth(MAX_ECHOED_EXPRESSION) {
-        Some((cut, _)) => format!("{}…", &one_line[..cut]),
-        None => one_line,
-    }
-}
-
-fn listed(items: &[String]) -> String {
-    list(items, MAX_LISTED)
+    super::listing::one_line(expr, MAX_ECHOED_EXPRESSION)
 }
 
 #[cfg(test)]

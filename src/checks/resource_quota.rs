@@ -134,33 +134,32 @@ mod tests {
 
     use super::*;
     use crate::api::ItemState;
-    use crate::checks::Facts;
     use crate::checks::corpus;
-    use crate::inventory::Inventory;
+    use crate::checks::fixtures::{World, object, resource};
 
     fn quota(name: &str, hard: Value, status: Option<Value>) -> Object {
-        let mut value = json!({"apiVersion": "v1", "kind": "ResourceQuota",
-                               "metadata": {"name": name, "namespace": "shop"}, "spec": {"hard": hard}});
+        let mut value = json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": name},
+                               "spec": {"hard": hard}});
         if let Some(status) = status {
             value["status"] = status;
         }
-        Object::from_value(value, None).expect("valid quota")
+        object(value)
     }
 
     fn limit_range(namespace: &str) -> Object {
-        Object::from_value(
-            json!({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "defaults", "namespace": namespace},
-                   "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m"}}]}}),
-            None,
-        )
-        .expect("valid limit range")
+        let mut limits = resource(
+            "v1",
+            "LimitRange",
+            "defaults",
+            json!({"spec": {"limits": [{"type": "Container",
+                                                                          "default": {"cpu": "500m"}}]}}),
+        );
+        limits.namespace = Some(namespace.to_owned());
+        limits
     }
 
     fn run(spec: ResourceQuotaCheck, objects: Vec<Object>) -> Outcome {
-        let inventory = Inventory::from_objects(objects);
-        let facts = Facts::offline();
-        let scope = Scope { namespace: "shop", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-        evaluate(&spec, &scope)
+        evaluate(&spec, &World::new(objects).scope())
     }
 
     fn require(resources: &[&str]) -> ResourceQuotaCheck {

@@ -80,7 +80,8 @@ mod tests {
     use super::*;
     use crate::api::ItemState;
     use crate::checks::Facts;
-    use crate::inventory::{Inventory, Object};
+    use crate::checks::fixtures::{World, merged, resource};
+    use crate::inventory::Object;
 
     const WEAK: &str = "changeme-please!";
     const STRONG: &str = "d2f1c7a9e4b0f3a6c8e1d5b7a2f9c4e6";
@@ -95,32 +96,20 @@ mod tests {
     }
 
     fn secret(data: Value) -> Object {
-        Object::from_value(
-            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "auth", "namespace": "shop"},
-                   "type": "Opaque", "data": data}),
-            None,
-        )
-        .expect("secret")
+        resource("v1", "Secret", "auth", json!({"type": "Opaque", "data": data}))
     }
 
     fn spec(extra: Value) -> SecretCheck {
-        let mut value = json!({"name": "auth", "key": "AUTH_SECRET"});
-        if let Some(map) = extra.as_object() {
-            for (k, v) in map {
-                value[k] = v.clone();
-            }
-        }
-        serde_json::from_value(value).expect("valid secret check")
+        serde_json::from_value(merged(json!({"name": "auth", "key": "AUTH_SECRET"}), extra))
+            .expect("valid secret check")
     }
 
-    fn run_with(check: SecretCheck, objects: Vec<Object>, facts: &Facts) -> Outcome {
-        let inventory = Inventory::from_objects(objects);
-        let scope = Scope { namespace: "shop", inventory: &inventory, facts, now: jiff::Timestamp::UNIX_EPOCH };
-        evaluate(&check, &scope)
+    fn run_with(check: SecretCheck, objects: Vec<Object>, facts: Facts) -> Outcome {
+        evaluate(&check, &World::new(objects).facts(facts).scope())
     }
 
     fn run(check: SecretCheck, objects: Vec<Object>) -> Outcome {
-        run_with(check, objects, &Facts::offline())
+        run_with(check, objects, Facts::offline())
     }
 
     fn assert_no_secret_material(outcome: &Outcome, value: &str) {
@@ -209,7 +198,7 @@ mod tests {
 
     #[test]
     fn disabled_secret_checks_skip() {
-        let outcome = run_with(spec(json!({"minBytes": 32})), vec![], &Facts::live());
+        let outcome = run_with(spec(json!({"minBytes": 32})), vec![], Facts::live());
         assert_eq!(outcome, Outcome::skipped("secret checks are disabled (install with secret checks on)"));
     }
 

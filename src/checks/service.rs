@@ -116,28 +116,24 @@ mod tests {
 
     use super::*;
     use crate::api::ItemState;
-    use crate::checks::Facts;
     use crate::checks::corpus;
-    use crate::inventory::Inventory;
+    use crate::checks::fixtures::{World, object, resource};
 
     fn service(name: &str, spec: Value) -> Object {
-        Object::from_value(
-            json!({"apiVersion": "v1", "kind": "Service",
-                   "metadata": {"name": name, "namespace": "shop", "labels": {"tier": name}}, "spec": spec}),
-            None,
-        )
-        .expect("valid service")
+        object(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "labels": {"tier": name}},
+                      "spec": spec}))
     }
 
     fn postgres(labels: Value) -> Object {
-        Object::from_value(
-            json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "shop"},
-            "spec": {"template": {"metadata": {"labels": labels}, "spec": {"containers": [
-                {"name": "postgres", "image": "postgres:16", "ports": [{"name": "pg", "containerPort": 5432}]}
-            ]}}}}),
-            None,
+        let container = json!({"name": "postgres", "image": "postgres:16",
+                               "ports": [{"name": "pg", "containerPort": 5432}]});
+        resource(
+            "apps/v1",
+            "StatefulSet",
+            "db",
+            json!({"spec": {"template": {"metadata": {"labels": labels},
+                                                                   "spec": {"containers": [container]}}}}),
         )
-        .expect("valid statefulset")
     }
 
     fn forbid(ports: &[i32]) -> ServiceCheck {
@@ -145,10 +141,7 @@ mod tests {
     }
 
     fn run(spec: &ServiceCheck, objects: Vec<Object>) -> Outcome {
-        let inventory = Inventory::from_objects(objects);
-        let facts = Facts::offline();
-        let scope = Scope { namespace: "shop", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-        evaluate(spec, &scope)
+        evaluate(spec, &World::new(objects).scope())
     }
 
     #[test]
@@ -290,15 +283,7 @@ mod tests {
         let Some(objects) = corpus::objects("ingress-nginx/provider-cloud-deploy.yaml", "ingress-nginx") else {
             return;
         };
-        let inventory = Inventory::from_objects(objects);
-        let facts = Facts::offline();
-        let scope = Scope {
-            namespace: "ingress-nginx",
-            inventory: &inventory,
-            facts: &facts,
-            now: jiff::Timestamp::UNIX_EPOCH,
-        };
-        let outcome = evaluate(&forbid(&[80, 443, 8443]), &scope);
+        let outcome = evaluate(&forbid(&[80, 443, 8443]), &World::new(objects).namespace("ingress-nginx").scope());
         assert_eq!(outcome.state, ItemState::Failed);
         assert!(
             outcome.message.contains("service/ingress-nginx-controller port 80 (type LoadBalancer)"),

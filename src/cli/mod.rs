@@ -4,6 +4,7 @@
 pub mod check;
 pub mod crd;
 pub mod kube;
+pub mod run;
 pub mod signoff;
 pub mod status;
 
@@ -43,6 +44,9 @@ pub enum Command {
     Status(status::StatusArgs),
     Signoff(signoff::SignoffArgs),
     Crd(crd::CrdArgs),
+    // Boxed: its flags (controller + webhook) dwarf the other subcommands'.
+    /// Run the controller, admission webhook and metrics in one process.
+    Run(Box<run::RunArgs>),
 }
 
 /// `--output`.

@@ -1,6 +1,7 @@
 //! The inventory: every object the checks may read, indexed by kind, namespace and name.
 
 pub mod kinds;
+pub mod live;
 pub mod manifests;
 mod object;
 pub mod selector;

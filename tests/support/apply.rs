@@ -36,8 +36,7 @@ pub fn validate(req: &ApplyRequest, config: &Value) -> Result<(), ApiError> {
             kind.unwrap_or_default()
         )));
     }
-    if api_version != Some(req.info.api_version().as_str()) || kind != Some(req.info.kind.as_str())
-    {
+    if api_version != Some(req.info.api_version().as_str()) || kind != Some(req.info.kind.as_str()) {
         return Err(ApiError::bad_request(format!(
             "the apiVersion/kind of the applied object ({}, {}) does not match the resource ({}, {})",
             api_version.unwrap_or_default(),
@@ -46,16 +45,10 @@ pub fn validate(req: &ApplyRequest, config: &Value) -> Result<(), ApiError> {
             req.info.kind
         )));
     }
-    if config["metadata"]
-        .get("managedFields")
-        .is_some_and(|m| !m.is_null())
-    {
+    if config["metadata"].get("managedFields").is_some_and(|m| !m.is_null()) {
         return Err(ApiError::bad_request("metadata.managedFields must be nil"));
     }
-    if let Some(n) = config["metadata"]["name"]
-        .as_str()
-        .filter(|n| *n != req.name)
-    {
+    if let Some(n) = config["metadata"]["name"].as_str().filter(|n| *n != req.name) {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({n}) does not match the name on the URL ({})",
             req.name
@@ -75,12 +68,7 @@ fn scoped(req: &ApplyRequest, config: &Value) -> Value {
                     .as_object()
                     .into_iter()
                     .flatten()
-                    .filter(|(k, _)| {
-                        matches!(
-                            k.as_str(),
-                            "labels" | "annotations" | "finalizers" | "ownerReferences"
-                        )
-                    })
+                    .filter(|(k, _)| matches!(k.as_str(), "labels" | "annotations" | "finalizers" | "ownerReferences"))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 if !kept.is_empty() && req.subresource != "status" {
@@ -108,9 +96,7 @@ fn deep_merge(target: &mut Value, config: &Value) {
             for (k, v) in c {
                 if v.is_null() {
                     t.remove(k);
-                } else if let Some(existing) =
-                    t.get_mut(k).filter(|e| e.is_object() && v.is_object())
-                {
+                } else if let Some(existing) = t.get_mut(k).filter(|e| e.is_object() && v.is_object()) {
                     deep_merge(existing, v);
                 } else {
                     t.insert(k.clone(), v.clone());
@@ -149,18 +135,11 @@ pub fn apply(req: &ApplyRequest, old: Option<&Value>, config: &Value) -> Result<
         }
     };
 
-    let is_mine = |e: &managed::Entry| {
-        e.manager == req.manager && e.operation == "Apply" && e.subresource == req.subresource
-    };
-    let previously: FieldSet = entries
-        .iter()
-        .filter(|e| is_mine(e))
-        .flat_map(|e| e.fields.iter().cloned())
-        .collect();
+    let is_mine =
+        |e: &managed::Entry| e.manager == req.manager && e.operation == "Apply" && e.subresource == req.subresource;
+    let previously: FieldSet = entries.iter().filter(|e| is_mine(e)).flat_map(|e| e.fields.iter().cloned()).collect();
     for dropped in previously.difference(&applied) {
-        let owned_elsewhere = entries
-            .iter()
-            .any(|e| !is_mine(e) && e.fields.iter().any(|q| overlaps(q, dropped)));
+        let owned_elsewhere = entries.iter().any(|e| !is_mine(e) && e.fields.iter().any(|q| overlaps(q, dropped)));
         if !owned_elsewhere {
             remove_path(&mut result, dropped);
         }
@@ -169,38 +148,22 @@ pub fn apply(req: &ApplyRequest, old: Option<&Value>, config: &Value) -> Result<
 
     // A conflict is a field another manager owns whose value this apply would change.
     let mut conflicts: Vec<(usize, managed::FieldPath)> = Vec::new();
-    for (i, e) in entries
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.manager != req.manager)
-    {
+    for (i, e) in entries.iter().enumerate().filter(|(_, e)| e.manager != req.manager) {
         for q in &e.fields {
-            if applied.iter().any(|p| overlaps(p, q))
-                && value_at(old, q) != value_at(Some(&result), q)
-            {
+            if applied.iter().any(|p| overlaps(p, q)) && value_at(old, q) != value_at(Some(&result), q) {
                 conflicts.push((i, q.clone()));
             }
         }
     }
     if !conflicts.is_empty() && !req.force {
-        let described: Vec<(String, String)> = conflicts
-            .iter()
-            .map(|(i, q)| (entries[*i].manager.clone(), managed::display(q)))
-            .collect();
+        let described: Vec<(String, String)> =
+            conflicts.iter().map(|(i, q)| (entries[*i].manager.clone(), managed::display(q))).collect();
         return Err(apply_conflict(&described));
     }
     for (i, q) in &conflicts {
         entries[*i].fields.remove(q);
     }
-    managed::find_or_add(
-        &mut entries,
-        req.manager,
-        "Apply",
-        req.subresource,
-        req.info,
-        req.now,
-    )
-    .fields = applied;
+    managed::find_or_add(&mut entries, req.manager, "Apply", req.subresource, req.info, req.now).fields = applied;
     managed::prune(&mut entries, &result);
     managed::write_entries(&mut result, &entries);
     Ok(result)

@@ -29,10 +29,7 @@ impl BlockingDouble {
             .build()
             .expect("building the API double's runtime");
         let double = runtime.block_on(ApiServerDouble::start_with(config));
-        BlockingDouble {
-            double: Some(double),
-            runtime: Some(runtime),
-        }
+        BlockingDouble { double: Some(double), runtime: Some(runtime) }
     }
 
     /// Runs a future (a fault like `go_down`, or client calls) on the double's runtime.

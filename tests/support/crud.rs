@@ -34,11 +34,7 @@ impl Ctx<'_> {
     }
 
     pub fn subject(&self) -> Subject<'_> {
-        Subject {
-            group: &self.info.group,
-            plural: &self.info.plural,
-            name: self.name(),
-        }
+        Subject { group: &self.info.group, plural: &self.info.plural, name: self.name() }
     }
 
     pub fn not_found(&self) -> ApiError {
@@ -66,10 +62,7 @@ pub async fn serve(
     body: &Bytes,
     record: &RequestRecord,
 ) -> Response<Body> {
-    let info = lock(&shared.store)
-        .registry
-        .find(&path.group, &path.version, &path.plural)
-        .cloned();
+    let info = lock(&shared.store).registry.find(&path.group, &path.version, &path.plural).cloned();
     let unknown = || error_response(&ApiError::not_found_path(&record.path));
     let Some(info) = info else { return unknown() };
     let scope_ok = match (info.namespaced, path.namespace.is_some()) {
@@ -87,28 +80,12 @@ pub async fn serve(
     if !scope_ok || !sub_ok {
         return unknown();
     }
-    let manager = query
-        .non_empty("fieldManager")
-        .map(String::from)
-        .unwrap_or_else(|| {
-            let ua = record.user_agent.as_deref().unwrap_or_default();
-            ua.split('/')
-                .next()
-                .filter(|s| !s.is_empty())
-                .unwrap_or("unknown")
-                .to_string()
-        });
-    let ctx = Ctx {
-        shared,
-        info,
-        path,
-        query,
-        manager,
-    };
-    let content_type = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let manager = query.non_empty("fieldManager").map(String::from).unwrap_or_else(|| {
+        let ua = record.user_agent.as_deref().unwrap_or_default();
+        ua.split('/').next().filter(|s| !s.is_empty()).unwrap_or("unknown").to_string()
+    });
+    let ctx = Ctx { shared, info, path, query, manager };
+    let content_type = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let named = path.name.is_some();
     let scale = path.subresource.as_deref() == Some("scale");
     let result = match (method.as_str(), named) {
@@ -131,21 +108,17 @@ pub async fn serve(
 }
 
 pub fn parse_json(body: &Bytes) -> Result<Value, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
 }
 
 fn get(ctx: &Ctx) -> Result<(u16, Value), ApiError> {
     let store = lock(&ctx.shared.store);
-    let obj = store
-        .get(&ctx.info.key(), ctx.namespace(), ctx.name())
-        .ok_or_else(|| ctx.not_found())?;
+    let obj = store.get(&ctx.info.key(), ctx.namespace(), ctx.name()).ok_or_else(|| ctx.not_found())?;
     Ok((200, present(&ctx.info, obj)))
 }
 
 pub fn selectors(query: &Query) -> Result<Selectors, ApiError> {
-    Selectors::parse(query.get("labelSelector"), query.get("fieldSelector"))
-        .map_err(ApiError::bad_request)
+    Selectors::parse(query.get("labelSelector"), query.get("fieldSelector")).map_err(ApiError::bad_request)
 }
 
 /// Continue tokens name the list's resourceVersion and the last key served, hex-encoded.
@@ -155,10 +128,7 @@ fn encode_continue(rv: u64, ns: &str, name: &str) -> String {
 
 fn decode_continue(token: &str) -> Option<(u64, (String, String))> {
     let v: Value = serde_json::from_slice(&hex::decode(token).ok()?).ok()?;
-    let start = (
-        v["start"][0].as_str()?.to_string(),
-        v["start"][1].as_str()?.to_string(),
-    );
+    let start = (v["start"][0].as_str()?.to_string(), v["start"][1].as_str()?.to_string());
     Some((v["rv"].as_u64()?, start))
 }
 
@@ -170,8 +140,8 @@ fn list(ctx: &Ctx) -> Result<(u16, Value), ApiError> {
     let (list_rv, after) = match ctx.query.non_empty("continue") {
         None => (store.current_rv(), None),
         Some(token) => {
-            let (rv, after) = decode_continue(token)
-                .ok_or_else(|| ApiError::bad_request("continue key is not valid"))?;
+            let (rv, after) =
+                decode_continue(token).ok_or_else(|| ApiError::bad_request("continue key is not valid"))?;
             if rv < store.compacted_rv() {
                 return Err(ApiError::expired(
                     "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
@@ -181,33 +151,15 @@ fn list(ctx: &Ctx) -> Result<(u16, Value), ApiError> {
         }
     };
     if ctx.query.get("resourceVersionMatch") == Some("Exact") {
-        let rv: u64 = ctx
-            .query
-            .get("resourceVersion")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let rv: u64 = ctx.query.get("resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
         if rv < store.compacted_rv() {
-            return Err(ApiError::expired(format!(
-                "too old resource version: {rv} ({})",
-                store.compacted_rv()
-            )));
+            return Err(ApiError::expired(format!("too old resource version: {rv} ({})", store.compacted_rv())));
         }
     }
-    let limit = ctx
-        .query
-        .get("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .filter(|l| *l > 0)
-        .unwrap_or(usize::MAX);
+    let limit = ctx.query.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0).unwrap_or(usize::MAX);
     let ns = ctx.path.namespace.as_deref();
-    let mut matching = store
-        .list(&ctx.info.key(), ns, after.as_ref())
-        .filter(|o| sel.matches(o));
-    let items: Vec<Value> = matching
-        .by_ref()
-        .take(limit)
-        .map(|o| present(&ctx.info, o))
-        .collect();
+    let mut matching = store.list(&ctx.info.key(), ns, after.as_ref()).filter(|o| sel.matches(o));
+    let items: Vec<Value> = matching.by_ref().take(limit).map(|o| present(&ctx.info, o)).collect();
     let remaining = matching.count();
     let mut metadata = json!({"resourceVersion": list_rv.to_string()});
     if remaining > 0

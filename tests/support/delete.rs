@@ -14,12 +14,7 @@ use super::write::Reply;
 /// Removes an object now. Deleting a namespace removes everything in it, and deleting a CRD
 /// removes its custom objects, each with its own DELETED event (the real server does both
 /// asynchronously, through controllers).
-pub fn remove_cascading(
-    store: &mut Store,
-    info: &ResourceInfo,
-    namespace: &str,
-    name: &str,
-) -> Option<Value> {
+pub fn remove_cascading(store: &mut Store, info: &ResourceInfo, namespace: &str, name: &str) -> Option<Value> {
     let gone = store.remove(&info.key(), namespace, name)?;
     let mut doomed: Vec<(super::resources::ResKey, String, String)> = Vec::new();
     if info.group.is_empty() && info.plural == "namespaces" {
@@ -47,30 +42,17 @@ pub fn remove_cascading(
 /// Deletes one object: immediately, or by marking it terminating while finalizers remain.
 fn delete_one(ctx: &Ctx, store: &mut Store, namespace: &str, name: &str, opts: &Value) -> Reply {
     let key = ctx.info.key();
-    let subject = super::errors::Subject {
-        group: &ctx.info.group,
-        plural: &ctx.info.plural,
-        name,
-    };
-    let old = store
-        .get(&key, namespace, name)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(&subject))?;
+    let subject = super::errors::Subject { group: &ctx.info.group, plural: &ctx.info.plural, name };
+    let old = store.get(&key, namespace, name).cloned().ok_or_else(|| ApiError::not_found(&subject))?;
     let pre = &opts["preconditions"];
-    if let Some(want) = pre["uid"]
-        .as_str()
-        .filter(|u| Some(*u) != meta_str(&old, "uid"))
-    {
+    if let Some(want) = pre["uid"].as_str().filter(|u| Some(*u) != meta_str(&old, "uid")) {
         let why = format!(
             "Precondition failed: UID in precondition: {want}, UID in object meta: {}",
             meta_str(&old, "uid").unwrap_or_default()
         );
         return Err(ApiError::conflict(&subject, &why));
     }
-    if let Some(want) = pre["resourceVersion"]
-        .as_str()
-        .filter(|rv| Some(*rv) != meta_str(&old, "resourceVersion"))
-    {
+    if let Some(want) = pre["resourceVersion"].as_str().filter(|rv| Some(*rv) != meta_str(&old, "resourceVersion")) {
         let why = format!(
             "Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {}",
             meta_str(&old, "resourceVersion").unwrap_or_default()
@@ -80,14 +62,9 @@ fn delete_one(ctx: &Ctx, store: &mut Store, namespace: &str, name: &str, opts: &
     if ctx.query.dry_run() {
         return Ok((200, present(&ctx.info, &old)));
     }
-    let has_finalizers = old["metadata"]["finalizers"]
-        .as_array()
-        .is_some_and(|f| !f.is_empty());
+    let has_finalizers = old["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
     if has_finalizers {
-        if old["metadata"]
-            .get("deletionTimestamp")
-            .is_some_and(|t| !t.is_null())
-        {
+        if old["metadata"].get("deletionTimestamp").is_some_and(|t| !t.is_null()) {
             return Ok((200, present(&ctx.info, &old)));
         }
         let mut marked = old.clone();
@@ -99,17 +76,12 @@ fn delete_one(ctx: &Ctx, store: &mut Store, namespace: &str, name: &str, opts: &
         let stored = store.put(&key, marked);
         return Ok((200, present(&ctx.info, &stored)));
     }
-    let gone = remove_cascading(store, &ctx.info, namespace, name)
-        .ok_or_else(|| ApiError::not_found(&subject))?;
+    let gone = remove_cascading(store, &ctx.info, namespace, name).ok_or_else(|| ApiError::not_found(&subject))?;
     Ok((200, present(&ctx.info, &gone)))
 }
 
 fn options(body: &Bytes) -> Result<Value, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(json!({}))
-    } else {
-        parse_json(body)
-    }
+    if body.iter().all(u8::is_ascii_whitespace) { Ok(json!({})) } else { parse_json(body) }
 }
 
 pub fn delete(ctx: &Ctx, body: &Bytes) -> Reply {

@@ -10,27 +10,14 @@ use super::resources::{Registry, ResourceInfo};
 use super::route::Target;
 use super::server::{Body, Shared, error_response, json_response, lock, typed_json_response};
 
-const VERBS: [&str; 8] = [
-    "create",
-    "delete",
-    "deletecollection",
-    "get",
-    "list",
-    "patch",
-    "update",
-    "watch",
-];
+const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 const SUB_VERBS: [&str; 3] = ["get", "patch", "update"];
 /// Reviews are answered, never stored: `create` is all they serve.
 const REVIEW_VERBS: [&str; 1] = ["create"];
-pub const AGGREGATED_CONTENT_TYPE: &str =
-    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+pub const AGGREGATED_CONTENT_TYPE: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 pub fn version_info(git_version: &str) -> Value {
-    let numbers: Vec<&str> = git_version
-        .trim_start_matches('v')
-        .split(['.', '-', '+'])
-        .collect();
+    let numbers: Vec<&str> = git_version.trim_start_matches('v').split(['.', '-', '+']).collect();
     json!({
         "major": numbers.first().copied().unwrap_or("1"),
         "minor": numbers.get(1).copied().unwrap_or("0"),
@@ -45,10 +32,7 @@ pub fn version_info(git_version: &str) -> Value {
 }
 
 pub fn serve(shared: &Shared, target: &Target, accept: &str) -> Response<Body> {
-    let (aggregated_enabled, port) = (
-        lock(&shared.settings).aggregated_discovery,
-        shared.addr.port(),
-    );
+    let (aggregated_enabled, port) = (lock(&shared.settings).aggregated_discovery, shared.addr.port());
     // kube-rs asks for v2 with a fallback list; answer v2 only when this server "supports" it.
     let aggregated = aggregated_enabled && accept.contains("as=APIGroupDiscoveryList");
     let registry = lock(&shared.store).registry.clone();
@@ -63,15 +47,8 @@ pub fn serve(shared: &Shared, target: &Target, accept: &str) -> Response<Body> {
             }),
         ),
         Target::Groups => {
-            let groups: Vec<Value> = registry
-                .groups()
-                .iter()
-                .map(|(g, vs)| group_json(g, vs))
-                .collect();
-            json_response(
-                200,
-                &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
-            )
+            let groups: Vec<Value> = registry.groups().iter().map(|(g, vs)| group_json(g, vs)).collect();
+            json_response(200, &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}))
         }
         Target::Group(name) => match registry.groups().iter().find(|(g, _)| g == name) {
             Some((g, vs)) => json_response(200, &group_json(g, vs)),
@@ -156,22 +133,16 @@ fn aggregated_resource(r: &ResourceInfo) -> Value {
 }
 
 fn aggregated_list(registry: &Registry, core: bool) -> Response<Body> {
-    let groups: Vec<(String, Vec<String>)> = if core {
-        vec![(String::new(), vec!["v1".to_string()])]
-    } else {
-        registry.groups()
-    };
+    let groups: Vec<(String, Vec<String>)> =
+        if core { vec![(String::new(), vec!["v1".to_string()])] } else { registry.groups() };
     let items: Vec<Value> = groups
         .iter()
         .map(|(g, versions)| {
             let versions: Vec<Value> = versions
                 .iter()
                 .map(|v| {
-                    let resources: Vec<Value> = registry
-                        .in_group_version(g, v)
-                        .into_iter()
-                        .map(aggregated_resource)
-                        .collect();
+                    let resources: Vec<Value> =
+                        registry.in_group_version(g, v).into_iter().map(aggregated_resource).collect();
                     json!({"version": v, "resources": resources, "freshness": "Current"})
                 })
                 .collect();

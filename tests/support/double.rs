@@ -57,11 +57,8 @@ impl ApiServerDouble {
     }
 
     pub async fn start_with(config: DoubleConfig) -> ApiServerDouble {
-        let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .expect("binding 127.0.0.1:0 for the API double");
-        let addr = listener
-            .local_addr()
-            .expect("a bound listener has an address");
+        let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("binding 127.0.0.1:0 for the API double");
+        let addr = listener.local_addr().expect("a bound listener has an address");
         let settings = Settings {
             git_version: config.git_version,
             bookmark_interval: config.bookmark_interval,
@@ -70,12 +67,7 @@ impl ApiServerDouble {
         };
         let shared = Shared::new(addr, Store::new(config.history_limit), settings);
         shared.serve(listener);
-        let double = ApiServerDouble {
-            faults: Faults {
-                shared: shared.clone(),
-            },
-            shared,
-        };
+        let double = ApiServerDouble { faults: Faults { shared: shared.clone() }, shared };
         // A fresh cluster already has these namespaces.
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             double.seed(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}, "status": {"phase": "Active"}}));
@@ -105,15 +97,13 @@ impl ApiServerDouble {
     /// `KUBECONFIG=... readygate run`.
     pub fn write_kubeconfig(&self) -> tempfile::NamedTempFile {
         let mut file = tempfile::NamedTempFile::new().expect("creating a temporary kubeconfig");
-        file.write_all(self.kubeconfig_yaml().as_bytes())
-            .expect("writing the temporary kubeconfig");
+        file.write_all(self.kubeconfig_yaml().as_bytes()).expect("writing the temporary kubeconfig");
         file
     }
 
     pub fn client(&self) -> kube::Client {
         let url = self.url().parse().expect("the double's URL is a valid URI");
-        kube::Client::try_from(kube::Config::new(url))
-            .expect("building a kube client for the double")
+        kube::Client::try_from(kube::Config::new(url)).expect("building a kube client for the double")
     }
 
     pub fn faults(&self) -> &Faults {
@@ -135,9 +125,7 @@ impl ApiServerDouble {
             .registry
             .find_kind(group, version, kind)
             .cloned()
-            .unwrap_or_else(|| {
-                panic!("the double does not serve {api_version} {kind}: install its CRD first")
-            })
+            .unwrap_or_else(|| panic!("the double does not serve {api_version} {kind}: install its CRD first"))
     }
 
     /// Inserts or replaces an object directly (no admission, no status/spec separation, no
@@ -145,39 +133,25 @@ impl ApiServerDouble {
     /// object without a namespace goes to `default`. Returns the stored object.
     pub fn seed(&self, obj: impl Serialize) -> Value {
         let mut obj = serde_json::to_value(obj).expect("a seeded object serializes to JSON");
-        let api_version = obj["apiVersion"]
-            .as_str()
-            .expect("seeded objects need apiVersion")
-            .to_string();
-        let kind = obj["kind"]
-            .as_str()
-            .expect("seeded objects need kind")
-            .to_string();
+        let api_version = obj["apiVersion"].as_str().expect("seeded objects need apiVersion").to_string();
+        let kind = obj["kind"].as_str().expect("seeded objects need kind").to_string();
         let info = self.resolve(&api_version, &kind);
         let mut store = lock(&self.shared.store);
         let meta = meta_mut(&mut obj);
         if !info.namespaced {
             meta.remove("namespace");
-        } else if meta
-            .get("namespace")
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty)
-        {
+        } else if meta.get("namespace").and_then(Value::as_str).is_none_or(str::is_empty) {
             meta.insert("namespace".into(), json!("default"));
         }
         meta.remove("resourceVersion");
-        let name = meta_str(&obj, "name")
-            .filter(|n| !n.is_empty())
-            .expect("seeded objects need metadata.name")
-            .to_string();
+        let name =
+            meta_str(&obj, "name").filter(|n| !n.is_empty()).expect("seeded objects need metadata.name").to_string();
         let namespace = meta_str(&obj, "namespace").unwrap_or_default().to_string();
         let old = store.get(&info.key(), &namespace, &name).cloned();
         let (uid, created, next_generation) = match &old {
             Some(old) => (
                 meta_str(old, "uid").unwrap_or_default().to_string(),
-                meta_str(old, "creationTimestamp")
-                    .unwrap_or_default()
-                    .to_string(),
+                meta_str(old, "creationTimestamp").unwrap_or_default().to_string(),
                 generation(old) + i64::from(spec_changed(&info, old, &obj)),
             ),
             None => (store.ids.uid(), now_rfc3339(), 1),
@@ -190,10 +164,7 @@ impl ApiServerDouble {
             if obj.get("status").is_none_or(Value::is_null) {
                 obj["status"] = crd_status(&obj);
             }
-            store
-                .registry
-                .install_crd(&obj)
-                .unwrap_or_else(|e| panic!("invalid CRD {name}: {e}"));
+            store.registry.install_crd(&obj).unwrap_or_else(|e| panic!("invalid CRD {name}: {e}"));
         }
         if let Some(old) = old.filter(|old| same_content(old, &obj)) {
             return present(&info, &old);
@@ -201,42 +172,24 @@ impl ApiServerDouble {
         present(&info, &store.put(&info.key(), obj))
     }
 
-    pub fn get_object(
-        &self,
-        api_version: &str,
-        kind: &str,
-        namespace: Option<&str>,
-        name: &str,
-    ) -> Option<Value> {
+    pub fn get_object(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
         let info = self.resolve(api_version, kind);
         let store = lock(&self.shared.store);
-        store
-            .get(&info.key(), namespace.unwrap_or_default(), name)
-            .map(|o| present(&info, o))
+        store.get(&info.key(), namespace.unwrap_or_default(), name).map(|o| present(&info, o))
     }
 
     /// Every object of a kind, across namespaces, in (namespace, name) order.
     pub fn list_objects(&self, api_version: &str, kind: &str) -> Vec<Value> {
         let info = self.resolve(api_version, kind);
         let store = lock(&self.shared.store);
-        store
-            .list(&info.key(), None, None)
-            .map(|o| present(&info, o))
-            .collect()
+        store.list(&info.key(), None, None).map(|o| present(&info, o)).collect()
     }
 
     /// Deletes an object directly (ignoring finalizers), with the usual DELETED event.
-    pub fn delete_object(
-        &self,
-        api_version: &str,
-        kind: &str,
-        namespace: Option<&str>,
-        name: &str,
-    ) -> Option<Value> {
+    pub fn delete_object(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
         let info = self.resolve(api_version, kind);
         let mut store = lock(&self.shared.store);
-        remove_cascading(&mut store, &info, namespace.unwrap_or_default(), name)
-            .map(|o| present(&info, &o))
+        remove_cascading(&mut store, &info, namespace.unwrap_or_default(), name).map(|o| present(&info, &o))
     }
 
     /// Every request served so far, oldest first.
@@ -285,11 +238,7 @@ impl ApiServerDouble {
     }
 
     /// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
-    pub async fn wait_for(
-        &self,
-        timeout: Duration,
-        mut condition: impl FnMut(&ApiServerDouble) -> bool,
-    ) -> bool {
+    pub async fn wait_for(&self, timeout: Duration, mut condition: impl FnMut(&ApiServerDouble) -> bool) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             if condition(self) {

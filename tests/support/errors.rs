@@ -24,11 +24,7 @@ pub struct Subject<'a> {
 
 impl Subject<'_> {
     fn qualified(&self) -> String {
-        if self.group.is_empty() {
-            self.plural.to_string()
-        } else {
-            format!("{}.{}", self.plural, self.group)
-        }
+        if self.group.is_empty() { self.plural.to_string() } else { format!("{}.{}", self.plural, self.group) }
     }
 
     fn details(&self) -> Value {
@@ -38,21 +34,11 @@ impl Subject<'_> {
 
 impl ApiError {
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            code,
-            reason,
-            message: message.into(),
-            details: None,
-            retry_after: None,
-        }
+        ApiError { code, reason, message: message.into(), details: None, retry_after: None }
     }
 
     pub fn not_found(s: &Subject) -> Self {
-        let mut e = Self::new(
-            404,
-            "NotFound",
-            format!("{} \"{}\" not found", s.qualified(), s.name),
-        );
+        let mut e = Self::new(404, "NotFound", format!("{} \"{}\" not found", s.qualified(), s.name));
         e.details = Some(s.details());
         e
     }
@@ -66,21 +52,14 @@ impl ApiError {
 
     /// The optimistic-concurrency failure every controller must retry on.
     pub fn conflict(s: &Subject, why: &str) -> Self {
-        let msg = format!(
-            "Operation cannot be fulfilled on {} \"{}\": {why}",
-            s.qualified(),
-            s.name
-        );
+        let msg = format!("Operation cannot be fulfilled on {} \"{}\": {why}", s.qualified(), s.name);
         let mut e = Self::new(409, "Conflict", msg);
         e.details = Some(s.details());
         e
     }
 
     pub fn stale_resource_version(s: &Subject) -> Self {
-        Self::conflict(
-            s,
-            "the object has been modified; please apply your changes to the latest version and try again",
-        )
+        Self::conflict(s, "the object has been modified; please apply your changes to the latest version and try again")
     }
 
     /// 422: the object fails validation. `kind` is the object's Kind, as in real messages.
@@ -122,11 +101,7 @@ impl ApiError {
     }
 
     pub fn not_found_path(path: &str) -> Self {
-        Self::new(
-            404,
-            "NotFound",
-            format!("the server could not find the requested resource ({path})"),
-        )
+        Self::new(404, "NotFound", format!("the server could not find the requested resource ({path})"))
     }
 
     /// An injected failure with the reason the real server uses for that code.
@@ -138,18 +113,9 @@ impl ApiError {
             404 => ("NotFound", "injected: not found"),
             409 => ("Conflict", "injected: conflict"),
             410 => ("Expired", "injected: resource version too old"),
-            429 => (
-                "TooManyRequests",
-                "injected: too many requests, please try again later",
-            ),
-            503 => (
-                "ServiceUnavailable",
-                "injected: the server is currently unable to handle the request",
-            ),
-            504 => (
-                "Timeout",
-                "injected: the server was unable to return a response in the time allotted",
-            ),
+            429 => ("TooManyRequests", "injected: too many requests, please try again later"),
+            503 => ("ServiceUnavailable", "injected: the server is currently unable to handle the request"),
+            504 => ("Timeout", "injected: the server was unable to return a response in the time allotted"),
             _ => ("InternalError", "Internal error occurred: injected failure"),
         };
         let mut e = Self::new(code, reason, message);
@@ -176,16 +142,11 @@ impl ApiError {
 
 /// A field-manager conflict from server-side apply, in the shape kubectl and kube-rs show.
 pub fn apply_conflict(conflicts: &[(String, String)]) -> ApiError {
-    let list: Vec<String> = conflicts
-        .iter()
-        .map(|(manager, field)| format!("conflict with \"{manager}\": {field}"))
-        .collect();
+    let list: Vec<String> =
+        conflicts.iter().map(|(manager, field)| format!("conflict with \"{manager}\": {field}")).collect();
     let n = conflicts.len();
     let plural = if n == 1 { "" } else { "s" };
-    let msg = format!(
-        "Apply failed with {n} conflict{plural}: {}",
-        list.join("; ")
-    );
+    let msg = format!("Apply failed with {n} conflict{plural}: {}", list.join("; "));
     let causes: Vec<Value> = conflicts
         .iter()
         .map(|(manager, field)| {

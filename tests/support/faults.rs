@@ -55,11 +55,7 @@ impl Faults {
     /// which kube-rs' default retry layer honours (it retries 429/503/504 by itself).
     pub fn fail_next(&self, n: usize, code: u16) {
         if n > 0 {
-            lock(&self.shared.faults.rules).push(Rule {
-                matches: Arc::new(|_| true),
-                code,
-                remaining: Some(n),
-            });
+            lock(&self.shared.faults.rules).push(Rule { matches: Arc::new(|_| true), code, remaining: Some(n) });
         }
     }
 
@@ -69,11 +65,7 @@ impl Faults {
         predicate: impl Fn(&RequestRecord) -> bool + Send + Sync + 'static,
         code: u16,
     ) {
-        lock(&self.shared.faults.rules).push(Rule {
-            matches: Arc::new(predicate),
-            code,
-            remaining: None,
-        });
+        lock(&self.shared.faults.rules).push(Rule { matches: Arc::new(predicate), code, remaining: None });
     }
 
     /// Every request whose path contains `needle` fails with `code`, until cleared.

@@ -51,8 +51,7 @@ pub struct RequestRecord {
 impl RequestRecord {
     /// True for a write (update, patch) to the `status` subresource.
     pub fn is_status_write(&self) -> bool {
-        self.subresource.as_deref() == Some("status")
-            && matches!(self.verb, Verb::Update | Verb::Patch)
+        self.subresource.as_deref() == Some("status") && matches!(self.verb, Verb::Update | Verb::Patch)
     }
 
     /// True when this request is `verb` on `resource` (plural), e.g. `is(Verb::Create, "events")`.
@@ -62,9 +61,6 @@ impl RequestRecord {
 
     /// The value of a query parameter, percent-decoded.
     pub fn query_param(&self, key: &str) -> Option<String> {
-        super::route::query_pairs(&self.query)
-            .into_iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
+        super::route::query_pairs(&self.query).into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 }

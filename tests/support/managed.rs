@@ -78,8 +78,7 @@ pub fn overlaps(a: &[String], b: &[String]) -> bool {
 }
 
 pub fn value_at<'a>(obj: Option<&'a Value>, path: &[String]) -> Option<&'a Value> {
-    obj.and_then(|o| patch::get(o, path))
-        .filter(|v| !v.is_null())
+    obj.and_then(|o| patch::get(o, path)).filter(|v| !v.is_null())
 }
 
 /// `.spec.holderIdentity`, as conflict messages print fields.
@@ -173,9 +172,7 @@ pub fn find_or_add<'a>(
     info: &ResourceInfo,
     now: &str,
 ) -> &'a mut Entry {
-    let pos = es.iter().position(|e| {
-        e.manager == manager && e.operation == operation && e.subresource == subresource
-    });
+    let pos = es.iter().position(|e| e.manager == manager && e.operation == operation && e.subresource == subresource);
     let i = match pos {
         Some(i) => i,
         None => {

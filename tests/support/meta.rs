@@ -10,9 +10,7 @@ use super::errors::ApiError;
 use super::resources::ResourceInfo;
 
 pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Random-looking identifiers without a `rand` dependency: a per-process random hasher over a
@@ -24,10 +22,7 @@ pub struct Ids {
 
 impl Default for Ids {
     fn default() -> Self {
-        Ids {
-            seed: RandomState::new(),
-            counter: AtomicU64::new(0),
-        }
+        Ids { seed: RandomState::new(), counter: AtomicU64::new(0) }
     }
 }
 
@@ -96,11 +91,10 @@ pub fn validate_name(info: &ResourceInfo, name: &str) -> Result<(), ApiError> {
         return Ok(());
     }
     let max = if info.plural == "namespaces" { 63 } else { 253 };
-    let charset_ok = name.chars().all(|c| {
-        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || (c == '.' && max == 253)
-    });
-    let ends_ok = name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    let charset_ok =
+        name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || (c == '.' && max == 253));
+    let ends_ok =
+        name.starts_with(|c: char| c.is_ascii_alphanumeric()) && name.ends_with(|c: char| c.is_ascii_alphanumeric());
     if name.len() > max || !charset_ok || !ends_ok {
         return invalid(&format!(
             "Invalid value: {name:?}: a lowercase RFC 1123 name must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
@@ -139,14 +133,9 @@ pub fn generation(obj: &Value) -> i64 {
 pub fn preserve_on_update(info: &ResourceInfo, old: &Value, new: &mut Value) {
     let old_meta = old["metadata"].as_object().cloned().unwrap_or_default();
     let meta = meta_mut(new);
-    for key in [
-        "uid",
-        "creationTimestamp",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-        "generation",
-        "managedFields",
-    ] {
+    for key in
+        ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "managedFields"]
+    {
         match old_meta.get(key) {
             Some(v) => meta.insert(key.into(), v.clone()),
             None => meta.remove(key),

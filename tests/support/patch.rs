@@ -41,19 +41,13 @@ pub fn apply_patch_document(kind: PatchType, old: &Value, doc: &Value) -> Result
         PatchType::Strategic => strategic_merge_patch(&mut out, doc),
         PatchType::Json => {
             out = json_patch(old, doc).map_err(|e| {
-                if e.malformed {
-                    ApiError::bad_request(e.message)
-                } else {
-                    ApiError::new(422, "Invalid", e.message)
-                }
+                if e.malformed { ApiError::bad_request(e.message) } else { ApiError::new(422, "Invalid", e.message) }
             })?;
         }
         PatchType::Apply => {}
     }
     if !out.is_object() {
-        return Err(ApiError::bad_request(
-            "the patch turned the object into a non-object",
-        ));
+        return Err(ApiError::bad_request("the patch turned the object into a non-object"));
     }
     Ok(out)
 }
@@ -87,10 +81,7 @@ pub fn strategic_merge_patch(target: &mut Value, patch: &Value) {
 fn strip_directives(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(k, _)| !k.starts_with('$'))
-                .map(|(k, v)| (k.clone(), strip_directives(v)))
-                .collect(),
+            m.iter().filter(|(k, _)| !k.starts_with('$')).map(|(k, v)| (k.clone(), strip_directives(v))).collect(),
         ),
         Value::Array(a) => Value::Array(a.iter().map(strip_directives).collect()),
         other => other.clone(),
@@ -106,54 +97,30 @@ pub struct JsonPatchError {
 }
 
 fn bad(message: String) -> JsonPatchError {
-    JsonPatchError {
-        malformed: true,
-        message,
-    }
+    JsonPatchError { malformed: true, message }
 }
 
 fn unfit(message: String) -> JsonPatchError {
-    JsonPatchError {
-        malformed: false,
-        message,
-    }
+    JsonPatchError { malformed: false, message }
 }
 
 /// RFC 6902, all six operations, applied atomically.
 pub fn json_patch(target: &Value, patch: &Value) -> Result<Value, JsonPatchError> {
-    let ops = patch
-        .as_array()
-        .ok_or_else(|| bad("a JSON patch must be an array of operations".into()))?;
+    let ops = patch.as_array().ok_or_else(|| bad("a JSON patch must be an array of operations".into()))?;
     let mut doc = target.clone();
     for op in ops {
-        let name = op["op"]
-            .as_str()
-            .ok_or_else(|| bad(format!("operation has no \"op\": {op}")))?;
-        let path = pointer(
-            op["path"]
-                .as_str()
-                .ok_or_else(|| bad(format!("operation has no \"path\": {op}")))?,
-        )?;
-        let value = || {
-            op.get("value")
-                .cloned()
-                .ok_or_else(|| bad(format!("{name} operation has no \"value\"")))
-        };
-        let from = || {
-            pointer(
-                op["from"]
-                    .as_str()
-                    .ok_or_else(|| bad(format!("{name} operation has no \"from\"")))?,
-            )
-        };
+        let name = op["op"].as_str().ok_or_else(|| bad(format!("operation has no \"op\": {op}")))?;
+        let path = pointer(op["path"].as_str().ok_or_else(|| bad(format!("operation has no \"path\": {op}")))?)?;
+        let value = || op.get("value").cloned().ok_or_else(|| bad(format!("{name} operation has no \"value\"")));
+        let from = || pointer(op["from"].as_str().ok_or_else(|| bad(format!("{name} operation has no \"from\"")))?);
         match name {
             "add" => add(&mut doc, &path, value()?)?,
             "remove" => {
                 remove(&mut doc, &path)?;
             }
             "replace" => {
-                let slot = get_mut(&mut doc, &path)
-                    .ok_or_else(|| unfit(format!("replace: path {path:?} does not exist")))?;
+                let slot =
+                    get_mut(&mut doc, &path).ok_or_else(|| unfit(format!("replace: path {path:?} does not exist")))?;
                 *slot = value()?;
             }
             "move" => {
@@ -165,9 +132,8 @@ pub fn json_patch(target: &Value, patch: &Value) -> Result<Value, JsonPatchError
                 add(&mut doc, &path, moved)?;
             }
             "copy" => {
-                let copied = get(&doc, &from()?)
-                    .cloned()
-                    .ok_or_else(|| unfit("copy: \"from\" does not exist".into()))?;
+                let copied =
+                    get(&doc, &from()?).cloned().ok_or_else(|| unfit("copy: \"from\" does not exist".into()))?;
                 add(&mut doc, &path, copied)?;
             }
             "test" => {
@@ -186,13 +152,8 @@ fn pointer(p: &str) -> Result<Vec<String>, JsonPatchError> {
     if p.is_empty() {
         return Ok(vec![]);
     }
-    let rest = p
-        .strip_prefix('/')
-        .ok_or_else(|| bad(format!("invalid JSON pointer {p:?}")))?;
-    Ok(rest
-        .split('/')
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect())
+    let rest = p.strip_prefix('/').ok_or_else(|| bad(format!("invalid JSON pointer {p:?}")))?;
+    Ok(rest.split('/').map(|s| s.replace("~1", "/").replace("~0", "~")).collect())
 }
 
 fn index(seg: &str, len: usize, allow_end: bool) -> Option<usize> {
@@ -202,9 +163,7 @@ fn index(seg: &str, len: usize, allow_end: bool) -> Option<usize> {
     if seg.len() > 1 && seg.starts_with('0') {
         return None;
     }
-    seg.parse::<usize>()
-        .ok()
-        .filter(|&i| if allow_end { i <= len } else { i < len })
+    seg.parse::<usize>().ok().filter(|&i| if allow_end { i <= len } else { i < len })
 }
 
 pub fn get<'a>(doc: &'a Value, path: &[String]) -> Option<&'a Value> {
@@ -234,8 +193,7 @@ fn add(doc: &mut Value, path: &[String], value: Value) -> Result<(), JsonPatchEr
             Ok(())
         }
         Some(Value::Array(a)) => {
-            let i = index(last, a.len(), true)
-                .ok_or_else(|| unfit(format!("add: index {last:?} out of range")))?;
+            let i = index(last, a.len(), true).ok_or_else(|| unfit(format!("add: index {last:?} out of range")))?;
             a.insert(i, value);
             Ok(())
         }
@@ -244,9 +202,7 @@ fn add(doc: &mut Value, path: &[String], value: Value) -> Result<(), JsonPatchEr
 }
 
 fn remove(doc: &mut Value, path: &[String]) -> Result<Value, JsonPatchError> {
-    let (last, parent) = path
-        .split_last()
-        .ok_or_else(|| unfit("remove: cannot remove the root".into()))?;
+    let (last, parent) = path.split_last().ok_or_else(|| unfit("remove: cannot remove the root".into()))?;
     let missing = || unfit(format!("remove: path {path:?} does not exist"));
     match get_mut(doc, parent) {
         Some(Value::Object(m)) => m.remove(last).ok_or_else(missing),

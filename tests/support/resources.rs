@@ -40,18 +40,11 @@ pub struct ResKey {
 
 impl ResourceInfo {
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() {
-            self.version.clone()
-        } else {
-            format!("{}/{}", self.group, self.version)
-        }
+        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
     }
 
     pub fn key(&self) -> ResKey {
-        ResKey {
-            group: self.group.clone(),
-            plural: self.plural.clone(),
-        }
+        ResKey { group: self.group.clone(), plural: self.plural.clone() }
     }
 
     pub fn list_kind(&self) -> String {
@@ -70,16 +63,7 @@ pub struct Registry {
 }
 
 /// (group, version, kind, plural, namespaced, short names, status subresource, scale subresource)
-type Builtin = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    bool,
-    &'static [&'static str],
-    bool,
-    bool,
-);
+type Builtin = (&'static str, &'static str, &'static str, &'static str, bool, &'static [&'static str], bool, bool);
 
 #[rustfmt::skip]
 const BUILTINS: &[Builtin] = &[
@@ -120,44 +104,34 @@ impl Registry {
     pub fn builtins() -> Self {
         let resources = BUILTINS
             .iter()
-            .map(
-                |&(group, version, kind, plural, namespaced, short, status, scale)| ResourceInfo {
-                    group: group.into(),
-                    version: version.into(),
-                    kind: kind.into(),
-                    plural: plural.into(),
-                    singular: kind.to_lowercase(),
-                    namespaced,
-                    short_names: short.iter().map(|s| s.to_string()).collect(),
-                    categories: if scale || kind == "Pod" || kind == "Service" {
-                        vec!["all".into()]
-                    } else {
-                        vec![]
-                    },
-                    has_status: status,
-                    scale: scale.then(|| ScalePaths {
-                        spec_replicas: ".spec.replicas".into(),
-                        status_replicas: ".status.replicas".into(),
-                        label_selector: None,
-                    }),
-                    crd: None,
-                    schema: None,
-                },
-            )
+            .map(|&(group, version, kind, plural, namespaced, short, status, scale)| ResourceInfo {
+                group: group.into(),
+                version: version.into(),
+                kind: kind.into(),
+                plural: plural.into(),
+                singular: kind.to_lowercase(),
+                namespaced,
+                short_names: short.iter().map(|s| s.to_string()).collect(),
+                categories: if scale || kind == "Pod" || kind == "Service" { vec!["all".into()] } else { vec![] },
+                has_status: status,
+                scale: scale.then(|| ScalePaths {
+                    spec_replicas: ".spec.replicas".into(),
+                    status_replicas: ".status.replicas".into(),
+                    label_selector: None,
+                }),
+                crd: None,
+                schema: None,
+            })
             .collect();
         Registry { resources }
     }
 
     pub fn find(&self, group: &str, version: &str, plural: &str) -> Option<&ResourceInfo> {
-        self.resources
-            .iter()
-            .find(|r| r.group == group && r.version == version && r.plural == plural)
+        self.resources.iter().find(|r| r.group == group && r.version == version && r.plural == plural)
     }
 
     pub fn find_kind(&self, group: &str, version: &str, kind: &str) -> Option<&ResourceInfo> {
-        self.resources
-            .iter()
-            .find(|r| r.group == group && r.version == version && r.kind == kind)
+        self.resources.iter().find(|r| r.group == group && r.version == version && r.kind == kind)
     }
 
     pub fn all(&self) -> &[ResourceInfo] {
@@ -165,10 +139,7 @@ impl Registry {
     }
 
     pub fn in_group_version(&self, group: &str, version: &str) -> Vec<&ResourceInfo> {
-        self.resources
-            .iter()
-            .filter(|r| r.group == group && r.version == version)
-            .collect()
+        self.resources.iter().filter(|r| r.group == group && r.version == version).collect()
     }
 
     /// Non-core groups in first-seen order, each with its versions, preferred first.
@@ -176,9 +147,7 @@ impl Registry {
         let mut out: Vec<(String, Vec<String>)> = Vec::new();
         for r in self.resources.iter().filter(|r| !r.group.is_empty()) {
             match out.iter_mut().find(|(g, _)| *g == r.group) {
-                Some((_, versions)) if !versions.contains(&r.version) => {
-                    versions.push(r.version.clone())
-                }
+                Some((_, versions)) if !versions.contains(&r.version) => versions.push(r.version.clone()),
                 Some(_) => {}
                 None => out.push((r.group.clone(), vec![r.version.clone()])),
             }
@@ -193,10 +162,7 @@ impl Registry {
     /// fit for a 422 when the definition is unusable.
     pub fn install_crd(&mut self, crd: &Value) -> Result<(), String> {
         let infos = crd_resources(crd)?;
-        let name = crd["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let name = crd["metadata"]["name"].as_str().unwrap_or_default().to_string();
         self.remove_crd(&name);
         self.resources.extend(infos);
         Ok(())
@@ -239,31 +205,16 @@ pub fn version_priority(v: &str) -> (u8, u32, u32) {
 }
 
 fn str_list(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
+    v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
 }
 
 /// Reads a CustomResourceDefinition (apiextensions.k8s.io/v1) into resource entries.
 pub fn crd_resources(crd: &Value) -> Result<Vec<ResourceInfo>, String> {
     let spec = &crd["spec"];
-    let group = spec["group"]
-        .as_str()
-        .filter(|g| !g.is_empty())
-        .ok_or("spec.group: Required value")?;
+    let group = spec["group"].as_str().filter(|g| !g.is_empty()).ok_or("spec.group: Required value")?;
     let names = &spec["names"];
-    let plural = names["plural"]
-        .as_str()
-        .filter(|p| !p.is_empty())
-        .ok_or("spec.names.plural: Required value")?;
-    let kind = names["kind"]
-        .as_str()
-        .filter(|k| !k.is_empty())
-        .ok_or("spec.names.kind: Required value")?;
+    let plural = names["plural"].as_str().filter(|p| !p.is_empty()).ok_or("spec.names.plural: Required value")?;
+    let kind = names["kind"].as_str().filter(|k| !k.is_empty()).ok_or("spec.names.kind: Required value")?;
     let expected_name = format!("{plural}.{group}");
     if crd["metadata"]["name"].as_str() != Some(expected_name.as_str()) {
         return Err(format!(
@@ -279,52 +230,32 @@ pub fn crd_resources(crd: &Value) -> Result<Vec<ResourceInfo>, String> {
             ));
         }
     };
-    let versions = spec["versions"]
-        .as_array()
-        .filter(|v| !v.is_empty())
-        .ok_or("spec.versions: Required value")?;
+    let versions = spec["versions"].as_array().filter(|v| !v.is_empty()).ok_or("spec.versions: Required value")?;
     let mut out = Vec::new();
     for v in versions {
-        let version = v["name"]
-            .as_str()
-            .ok_or("spec.versions[].name: Required value")?;
+        let version = v["name"].as_str().ok_or("spec.versions[].name: Required value")?;
         if v["served"].as_bool() != Some(true) {
             continue;
         }
         let sub = &v["subresources"];
-        let scale = sub
-            .get("scale")
-            .filter(|s| s.is_object())
-            .map(|s| ScalePaths {
-                spec_replicas: s["specReplicasPath"]
-                    .as_str()
-                    .unwrap_or(".spec.replicas")
-                    .into(),
-                status_replicas: s["statusReplicasPath"]
-                    .as_str()
-                    .unwrap_or(".status.replicas")
-                    .into(),
-                label_selector: s["labelSelectorPath"].as_str().map(String::from),
-            });
+        let scale = sub.get("scale").filter(|s| s.is_object()).map(|s| ScalePaths {
+            spec_replicas: s["specReplicasPath"].as_str().unwrap_or(".spec.replicas").into(),
+            status_replicas: s["statusReplicasPath"].as_str().unwrap_or(".status.replicas").into(),
+            label_selector: s["labelSelectorPath"].as_str().map(String::from),
+        });
         out.push(ResourceInfo {
             group: group.into(),
             version: version.into(),
             kind: kind.into(),
             plural: plural.into(),
-            singular: names["singular"]
-                .as_str()
-                .map(String::from)
-                .unwrap_or_else(|| kind.to_lowercase()),
+            singular: names["singular"].as_str().map(String::from).unwrap_or_else(|| kind.to_lowercase()),
             namespaced,
             short_names: str_list(&names["shortNames"]),
             categories: str_list(&names["categories"]),
             has_status: sub.get("status").is_some_and(|s| s.is_object()),
             scale,
             crd: Some(expected_name.clone()),
-            schema: v["schema"]
-                .get("openAPIV3Schema")
-                .filter(|s| s.is_object())
-                .cloned(),
+            schema: v["schema"].get("openAPIV3Schema").filter(|s| s.is_object()).cloned(),
         });
     }
     Ok(out)

@@ -34,11 +34,7 @@ pub struct ResourcePath {
 }
 
 pub fn parse_path(path: &str) -> Target {
-    let segs: Vec<&str> = path
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     match segs.as_slice() {
         ["version"] => Target::Version,
         ["healthz" | "readyz" | "livez", ..] => Target::Health,
@@ -54,19 +50,13 @@ pub fn parse_path(path: &str) -> Target {
 fn resource_target(group: &str, version: &str, rest: &[&str]) -> Target {
     let owned = |s: &&str| s.to_string();
     // `/api/v1/namespaces/{name}/status` is the namespace's own status, not a namespaced list.
-    let namespace_subresource =
-        group.is_empty() && rest.len() == 3 && matches!(rest[2], "status" | "finalize");
+    let namespace_subresource = group.is_empty() && rest.len() == 3 && matches!(rest[2], "status" | "finalize");
     let (namespace, tail) = match rest {
-        ["namespaces", ns, tail @ ..] if !tail.is_empty() && !namespace_subresource => {
-            (Some(ns.to_string()), tail)
-        }
+        ["namespaces", ns, tail @ ..] if !tail.is_empty() && !namespace_subresource => (Some(ns.to_string()), tail),
         _ => (None, rest),
     };
     let Some(plural) = tail.first() else {
-        return Target::GroupVersion {
-            group: group.into(),
-            version: version.into(),
-        };
+        return Target::GroupVersion { group: group.into(), version: version.into() };
     };
     if tail.len() > 3 {
         return Target::Unknown;
@@ -112,10 +102,7 @@ impl Query {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// Go's strconv.ParseBool subset clients use: `true` or `1`.

@@ -17,28 +17,15 @@ fn segments(path: &str) -> Vec<&str> {
 }
 
 fn at<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
-    segments(path)
-        .into_iter()
-        .try_fold(obj, |v, seg| v.get(seg))
+    segments(path).into_iter().try_fold(obj, |v, seg| v.get(seg))
 }
 
 fn scale_of(ctx: &Ctx, obj: &Value) -> Value {
-    let paths = ctx
-        .info
-        .scale
-        .clone()
-        .expect("routing only sends scale requests for kinds with a scale subresource");
-    let spec = at(obj, &paths.spec_replicas)
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
-    let status = at(obj, &paths.status_replicas)
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
+    let paths = ctx.info.scale.clone().expect("routing only sends scale requests for kinds with a scale subresource");
+    let spec = at(obj, &paths.spec_replicas).and_then(Value::as_i64).unwrap_or(0);
+    let status = at(obj, &paths.status_replicas).and_then(Value::as_i64).unwrap_or(0);
     let selector = match &paths.label_selector {
-        Some(p) => at(obj, p)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
+        Some(p) => at(obj, p).and_then(Value::as_str).unwrap_or_default().to_string(),
         None => label_selector_string(&obj["spec"]["selector"]),
     };
     let m = &obj["metadata"];
@@ -54,10 +41,7 @@ fn scale_of(ctx: &Ctx, obj: &Value) -> Value {
 }
 
 fn current(ctx: &Ctx, store: &Store) -> Result<Value, ApiError> {
-    store
-        .get(&ctx.info.key(), ctx.namespace(), ctx.name())
-        .cloned()
-        .ok_or_else(|| ctx.not_found())
+    store.get(&ctx.info.key(), ctx.namespace(), ctx.name()).cloned().ok_or_else(|| ctx.not_found())
 }
 
 pub fn get_scale(ctx: &Ctx) -> Reply {
@@ -72,30 +56,14 @@ fn write_scale(ctx: &Ctx, store: &mut Store, old: &Value, scale: &Value) -> Repl
     {
         return Err(ApiError::stale_resource_version(&ctx.subject()));
     }
-    let replicas = scale["spec"]["replicas"]
-        .as_i64()
-        .filter(|r| *r >= 0)
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "Scale",
-                ctx.name(),
-                "spec.replicas",
-                "Invalid value: must be a non-negative integer",
-            )
-        })?;
-    let paths = ctx
-        .info
-        .scale
-        .clone()
-        .expect("routing only sends scale requests for kinds with a scale subresource");
+    let replicas = scale["spec"]["replicas"].as_i64().filter(|r| *r >= 0).ok_or_else(|| {
+        ApiError::invalid("Scale", ctx.name(), "spec.replicas", "Invalid value: must be a non-negative integer")
+    })?;
+    let paths = ctx.info.scale.clone().expect("routing only sends scale requests for kinds with a scale subresource");
     let mut new = old.clone();
     let segs = segments(&paths.spec_replicas);
     let Some((last, parents)) = segs.split_last() else {
-        return Err(ApiError::new(
-            500,
-            "InternalError",
-            "empty specReplicasPath",
-        ));
+        return Err(ApiError::new(500, "InternalError", "empty specReplicasPath"));
     };
     let mut node = &mut new;
     for seg in parents {
@@ -117,9 +85,7 @@ pub fn update_scale(ctx: &Ctx, body: Value) -> Reply {
 
 pub fn patch_scale(ctx: &Ctx, kind: PatchType, body: &Bytes) -> Reply {
     if kind == PatchType::Apply {
-        return Err(ApiError::unsupported_media_type(
-            "application/apply-patch+yaml (not served for scale here)",
-        ));
+        return Err(ApiError::unsupported_media_type("application/apply-patch+yaml (not served for scale here)"));
     }
     let doc = parse_json(body)?;
     let mut store = lock(&ctx.shared.store);

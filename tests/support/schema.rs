@@ -15,10 +15,8 @@ pub fn normalize(info: &ResourceInfo, obj: &mut Value) {
     let Some(schema) = &info.schema else { return };
     let Value::Object(root) = obj else { return };
     // apiVersion, kind and metadata are the server's, never pruned by the schema.
-    let kept: Vec<(String, Value)> = ROOT_KEYS
-        .iter()
-        .filter_map(|k| root.remove(*k).map(|v| (k.to_string(), v)))
-        .collect();
+    let kept: Vec<(String, Value)> =
+        ROOT_KEYS.iter().filter_map(|k| root.remove(*k).map(|v| (k.to_string(), v))).collect();
     apply(schema, obj);
     if let Value::Object(root) = obj {
         root.extend(kept);
@@ -71,7 +69,5 @@ fn apply_object(schema: &Value, map: &mut Map<String, Value>) {
         return;
     }
     let props = schema.get("properties").and_then(Value::as_object);
-    map.retain(|k, _| {
-        props.is_some_and(|p| p.contains_key(k)) || (embedded && ROOT_KEYS.contains(&k.as_str()))
-    });
+    map.retain(|k, _| props.is_some_and(|p| p.contains_key(k)) || (embedded && ROOT_KEYS.contains(&k.as_str())));
 }

@@ -31,10 +31,7 @@ impl LabelSelector {
             if term.is_empty() {
                 continue;
             }
-            reqs.push(
-                parse_requirement(term)
-                    .ok_or_else(|| format!("unable to parse requirement: {term:?}"))?,
-            );
+            reqs.push(parse_requirement(term).ok_or_else(|| format!("unable to parse requirement: {term:?}"))?);
         }
         Ok(LabelSelector(reqs))
     }
@@ -79,19 +76,12 @@ fn split_top_level(s: &str) -> Vec<&str> {
 }
 
 fn valid_key(k: &str) -> bool {
-    !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+    !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
 }
 
 fn parse_requirement(term: &str) -> Option<Requirement> {
-    let req = |key: &str, op, values: Vec<String>| {
-        valid_key(key).then(|| Requirement {
-            key: key.to_string(),
-            op,
-            values,
-        })
-    };
+    let req =
+        |key: &str, op, values: Vec<String>| valid_key(key).then(|| Requirement { key: key.to_string(), op, values });
     if let Some(key) = term.strip_prefix('!') {
         return req(key.trim(), Op::NotExists, vec![]);
     }
@@ -134,9 +124,7 @@ impl FieldSelector {
             } else if let Some((k, v)) = term.split_once('=') {
                 (k, true, v)
             } else {
-                return Err(format!(
-                    "invalid selector: '{term}'; can't understand '{term}'"
-                ));
+                return Err(format!("invalid selector: '{term}'; can't understand '{term}'"));
             };
             terms.push((path.trim().to_string(), equal, value.trim().to_string()));
         }
@@ -181,19 +169,13 @@ impl Selectors {
 pub fn label_selector_string(selector: &Value) -> String {
     let mut parts: Vec<String> = selector["matchLabels"]
         .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                .collect()
-        })
+        .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect())
         .unwrap_or_default();
     if let Some(exprs) = selector["matchExpressions"].as_array() {
         for e in exprs {
             let key = e["key"].as_str().unwrap_or_default();
-            let values: Vec<&str> = e["values"]
-                .as_array()
-                .map(|v| v.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
+            let values: Vec<&str> =
+                e["values"].as_array().map(|v| v.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
             parts.push(match e["operator"].as_str() {
                 Some("In") => format!("{key} in ({})", values.join(",")),
                 Some("NotIn") => format!("{key} notin ({})", values.join(",")),

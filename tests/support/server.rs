@@ -62,11 +62,7 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// SO_REUSEADDR lets the port be bound again right after an outage, despite TIME_WAIT sockets.
 pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(1024)
@@ -153,18 +149,8 @@ fn parse_body(bytes: &Bytes, patch_type: Option<&str>) -> Option<Value> {
 
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
     let (parts, body) = req.into_parts();
-    let bytes = body
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
-    let header = |name: header::HeaderName| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(String::from)
-    };
+    let bytes = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let header = |name: header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(String::from);
     let path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().unwrap_or_default().to_string();
     let query = Query::parse(&raw_query);
@@ -209,17 +195,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
         Some(err) => error_response(&err),
         None => {
             let accept = header(header::ACCEPT).unwrap_or_default();
-            dispatch(
-                &shared,
-                &parts.method,
-                &parts.headers,
-                &target,
-                &query,
-                &bytes,
-                &record,
-                &accept,
-            )
-            .await
+            dispatch(&shared, &parts.method, &parts.headers, &target, &query, &bytes, &record, &accept).await
         }
     };
     record.status = response.status().as_u16();
@@ -248,9 +224,7 @@ async fn dispatch(
         }
         Target::Health => text_response(200, "ok"),
         Target::Resource(path) if identity::is_review(path) => identity::serve(shared, method, path, body),
-        Target::Resource(path) => {
-            crud::serve(shared, method, path, query, headers, body, record).await
-        }
+        Target::Resource(path) => crud::serve(shared, method, path, query, headers, body, record).await,
         Target::Unknown => error_response(&ApiError::not_found_path(&record.path)),
         discovery_target => discovery::serve(shared, discovery_target, accept),
     }
@@ -270,11 +244,7 @@ fn full(bytes: Vec<u8>) -> Body {
 }
 
 pub fn typed_json_response(code: u16, value: &Value, content_type: &str) -> Response<Body> {
-    respond(
-        code,
-        content_type,
-        full(serde_json::to_vec(value).unwrap_or_default()),
-    )
+    respond(code, content_type, full(serde_json::to_vec(value).unwrap_or_default()))
 }
 
 pub fn json_response(code: u16, value: &Value) -> Response<Body> {
@@ -282,29 +252,19 @@ pub fn json_response(code: u16, value: &Value) -> Response<Body> {
 }
 
 pub fn text_response(code: u16, text: &str) -> Response<Body> {
-    respond(
-        code,
-        "text/plain; charset=utf-8",
-        full(text.as_bytes().to_vec()),
-    )
+    respond(code, "text/plain; charset=utf-8", full(text.as_bytes().to_vec()))
 }
 
 pub fn error_response(err: &ApiError) -> Response<Body> {
     let mut resp = json_response(err.code, &err.to_status());
     if let Some(secs) = err.retry_after {
-        resp.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     resp
 }
 
 /// A chunked `200` whose body is whatever arrives on `rx`, until the sender is dropped.
 pub fn streaming_response(mut rx: mpsc::Receiver<Bytes>) -> Response<Body> {
-    let frames =
-        futures::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|b| b.map(|b| Ok(Frame::data(b)))));
-    respond(
-        200,
-        "application/json",
-        StreamBody::new(frames).boxed_unsync(),
-    )
+    let frames = futures::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|b| b.map(|b| Ok(Frame::data(b)))));
+    respond(200, "application/json", StreamBody::new(frames).boxed_unsync())
 }

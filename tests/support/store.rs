@@ -85,9 +85,7 @@ impl Store {
     }
 
     pub fn get(&self, res: &ResKey, namespace: &str, name: &str) -> Option<&Value> {
-        self.objects
-            .get(res)?
-            .get(&(namespace.to_string(), name.to_string()))
+        self.objects.get(res)?.get(&(namespace.to_string(), name.to_string()))
     }
 
     /// Objects in (namespace, name) order, optionally within one namespace and after a key
@@ -117,24 +115,9 @@ impl Store {
         self.rv += 1;
         meta_mut(&mut obj).insert("resourceVersion".into(), json!(self.rv.to_string()));
         let key = name_key(&obj);
-        let old = self
-            .objects
-            .entry(res.clone())
-            .or_default()
-            .insert(key.clone(), obj.clone());
-        let kind = if old.is_some() {
-            ChangeType::Modified
-        } else {
-            ChangeType::Added
-        };
-        self.record(Change {
-            rv: self.rv,
-            kind,
-            res: res.clone(),
-            namespace: key.0,
-            old,
-            object: obj.clone(),
-        });
+        let old = self.objects.entry(res.clone()).or_default().insert(key.clone(), obj.clone());
+        let kind = if old.is_some() { ChangeType::Modified } else { ChangeType::Added };
+        self.record(Change { rv: self.rv, kind, res: res.clone(), namespace: key.0, old, object: obj.clone() });
         obj
     }
 
@@ -160,11 +143,7 @@ impl Store {
     fn record(&mut self, change: Change) {
         let change = Arc::new(change);
         self.watchers.retain(|w| {
-            if w.res != change.res
-                || w.namespace
-                    .as_ref()
-                    .is_some_and(|ns| *ns != change.namespace)
-            {
+            if w.res != change.res || w.namespace.as_ref().is_some_and(|ns| *ns != change.namespace) {
                 return true;
             }
             w.tx.send(change.clone()).is_ok()
@@ -188,49 +167,28 @@ impl Store {
     }
 
     /// Changes to `res` (in `namespace`) after `since`, or why they are gone.
-    pub fn replay(
-        &self,
-        res: &ResKey,
-        namespace: Option<&str>,
-        since: u64,
-    ) -> Result<Vec<Arc<Change>>, TooOld> {
+    pub fn replay(&self, res: &ResKey, namespace: Option<&str>, since: u64) -> Result<Vec<Arc<Change>>, TooOld> {
         if since < self.compacted {
-            return Err(TooOld {
-                requested: since,
-                oldest: self.compacted,
-            });
+            return Err(TooOld { requested: since, oldest: self.compacted });
         }
         Ok(self
             .history
             .iter()
-            .filter(|c| {
-                c.rv > since && c.res == *res && namespace.is_none_or(|ns| ns == c.namespace)
-            })
+            .filter(|c| c.rv > since && c.res == *res && namespace.is_none_or(|ns| ns == c.namespace))
             .cloned()
             .collect())
     }
 
     /// Registers a watcher; it receives every change committed from now on.
-    pub fn subscribe(
-        &mut self,
-        res: &ResKey,
-        namespace: Option<&str>,
-    ) -> mpsc::UnboundedReceiver<Arc<Change>> {
+    pub fn subscribe(&mut self, res: &ResKey, namespace: Option<&str>) -> mpsc::UnboundedReceiver<Arc<Change>> {
         let (tx, rx) = mpsc::unbounded_channel();
-        self.watchers.push(WatcherSlot {
-            res: res.clone(),
-            namespace: namespace.map(String::from),
-            tx,
-        });
+        self.watchers.push(WatcherSlot { res: res.clone(), namespace: namespace.map(String::from), tx });
         rx
     }
 
     /// Watch streams currently open on resources with this plural name (any group).
     pub fn active_watches(&self, plural: &str) -> usize {
-        self.watchers
-            .iter()
-            .filter(|w| w.res.plural == plural && !w.tx.is_closed())
-            .count()
+        self.watchers.iter().filter(|w| w.res.plural == plural && !w.tx.is_closed()).count()
     }
 
     /// Closes every watcher's feed, which ends its stream once queued changes are sent.
@@ -240,8 +198,5 @@ impl Store {
 }
 
 pub fn name_key(obj: &Value) -> NameKey {
-    (
-        meta_str(obj, "namespace").unwrap_or_default().to_string(),
-        meta_str(obj, "name").unwrap_or_default().to_string(),
-    )
+    (meta_str(obj, "namespace").unwrap_or_default().to_string(), meta_str(obj, "name").unwrap_or_default().to_string())
 }

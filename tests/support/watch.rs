@@ -41,21 +41,13 @@ fn start(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     }
     let since = match q.non_empty("resourceVersion") {
         None | Some("0") => None,
-        Some(rv) => Some(
-            rv.parse::<u64>()
-                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv:?}")))?,
-        ),
+        Some(rv) => {
+            Some(rv.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv:?}")))?)
+        }
     };
-    let timeout = q
-        .get("timeoutSeconds")
-        .and_then(|t| t.parse().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_TIMEOUT);
-    let feed = Feed {
-        info: ctx.info.clone(),
-        sel,
-        bookmarks,
-    };
+    let timeout =
+        q.get("timeoutSeconds").and_then(|t| t.parse().ok()).map(Duration::from_secs).unwrap_or(DEFAULT_TIMEOUT);
+    let feed = Feed { info: ctx.info.clone(), sel, bookmarks };
     let ns = ctx.path.namespace.as_deref();
     let key = ctx.info.key();
 
@@ -67,10 +59,7 @@ fn start(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
             Some(rv) => match store.replay(&key, ns, rv) {
                 Ok(changes) => first.extend(changes.iter().filter_map(|c| feed.render_change(c))),
                 Err(too_old) => {
-                    let msg = format!(
-                        "too old resource version: {} ({})",
-                        too_old.requested, too_old.oldest
-                    );
+                    let msg = format!("too old resource version: {} ({})", too_old.requested, too_old.oldest);
                     first.push(line("ERROR", &ApiError::expired(msg).to_status()));
                     return Ok(streaming_response(finished(first)));
                 }
@@ -141,10 +130,7 @@ impl Feed {
         if initial_end {
             meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
-        line(
-            "BOOKMARK",
-            &json!({"apiVersion": self.info.api_version(), "kind": self.info.kind, "metadata": meta}),
-        )
+        line("BOOKMARK", &json!({"apiVersion": self.info.api_version(), "kind": self.info.kind, "metadata": meta}))
     }
 
     async fn run(
@@ -160,9 +146,7 @@ impl Feed {
                 return;
             }
         }
-        let every = lock(&shared.settings)
-            .bookmark_interval
-            .max(Duration::from_millis(10));
+        let every = lock(&shared.settings).bookmark_interval.max(Duration::from_millis(10));
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);

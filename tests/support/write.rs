@@ -9,8 +9,8 @@ use super::crud::{Ctx, parse_json, present};
 use super::errors::ApiError;
 use super::managed;
 use super::meta::{
-    generation, meta_mut, meta_str, now_rfc3339, preserve_on_update, same_content, spec_changed,
-    status_only, validate_name,
+    generation, meta_mut, meta_str, now_rfc3339, preserve_on_update, same_content, spec_changed, status_only,
+    validate_name,
 };
 use super::patch::{PatchType, apply_patch_document};
 use super::resources::crd_resources;
@@ -29,9 +29,7 @@ pub fn is_crd_kind(ctx: &Ctx) -> bool {
 
 fn check_type(ctx: &Ctx, body: &Value) -> Result<(), ApiError> {
     if !body.is_object() {
-        return Err(ApiError::bad_request(
-            "the request body must be a JSON object",
-        ));
+        return Err(ApiError::bad_request("the request body must be a JSON object"));
     }
     let expected = ctx.info.api_version();
     if let Some(av) = body["apiVersion"].as_str().filter(|av| *av != expected) {
@@ -88,9 +86,7 @@ pub fn create(ctx: &Ctx, body: Value) -> Reply {
 /// path, uid, creationTimestamp, generation 1; drops client-set status and bookkeeping.
 fn prepare_create(ctx: &Ctx, store: &Store, mut obj: Value, now: &str) -> Result<Value, ApiError> {
     let info = &ctx.info;
-    let body_ns = meta_str(&obj, "namespace")
-        .filter(|n| !n.is_empty())
-        .map(String::from);
+    let body_ns = meta_str(&obj, "namespace").filter(|n| !n.is_empty()).map(String::from);
     let meta = meta_mut(&mut obj);
     if info.namespaced {
         if body_ns.as_deref().is_some_and(|ns| ns != ctx.namespace()) {
@@ -102,16 +98,8 @@ fn prepare_create(ctx: &Ctx, store: &Store, mut obj: Value, now: &str) -> Result
     } else {
         meta.remove("namespace");
     }
-    let generate = meta
-        .get("generateName")
-        .and_then(Value::as_str)
-        .filter(|g| !g.is_empty())
-        .map(String::from);
-    let explicit = meta
-        .get("name")
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
-        .map(String::from);
+    let generate = meta.get("generateName").and_then(Value::as_str).filter(|g| !g.is_empty()).map(String::from);
+    let explicit = meta.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).map(String::from);
     let name = match (explicit, generate) {
         (Some(name), _) => name,
         (None, Some(prefix)) => (0..8)
@@ -122,23 +110,14 @@ fn prepare_create(ctx: &Ctx, store: &Store, mut obj: Value, now: &str) -> Result
     };
     validate_name(info, &name)?;
     if store.get(&info.key(), ctx.namespace(), &name).is_some() {
-        let subject = super::errors::Subject {
-            group: &info.group,
-            plural: &info.plural,
-            name: &name,
-        };
+        let subject = super::errors::Subject { group: &info.group, plural: &info.plural, name: &name };
         return Err(ApiError::already_exists(&subject));
     }
     meta.insert("name".into(), json!(name));
     meta.insert("uid".into(), json!(store.ids.uid()));
     meta.insert("creationTimestamp".into(), json!(now));
     meta.insert("generation".into(), json!(1));
-    for key in [
-        "resourceVersion",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-        "selfLink",
-    ] {
+    for key in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
         meta.remove(key);
     }
     obj["apiVersion"] = json!(info.api_version());
@@ -187,9 +166,7 @@ fn check_crd(ctx: &Ctx, obj: &Value) -> Result<(), ApiError> {
         return Ok(());
     }
     let name = meta_str(obj, "name").unwrap_or_default();
-    crd_resources(obj)
-        .map(|_| ())
-        .map_err(|why| ApiError::invalid("CustomResourceDefinition", name, "spec", &why))
+    crd_resources(obj).map(|_| ()).map_err(|why| ApiError::invalid("CustomResourceDefinition", name, "spec", &why))
 }
 
 fn commit_create(ctx: &Ctx, store: &mut Store, obj: Value) -> Reply {
@@ -198,10 +175,7 @@ fn commit_create(ctx: &Ctx, store: &mut Store, obj: Value) -> Reply {
         return Ok((201, present(&ctx.info, &obj)));
     }
     if is_crd_kind(ctx) {
-        store
-            .registry
-            .install_crd(&obj)
-            .map_err(ApiError::bad_request)?;
+        store.registry.install_crd(&obj).map_err(ApiError::bad_request)?;
     }
     let stored = store.put(&ctx.info.key(), obj);
     Ok((201, present(&ctx.info, &stored)))
@@ -210,10 +184,7 @@ fn commit_create(ctx: &Ctx, store: &mut Store, obj: Value) -> Reply {
 pub fn update(ctx: &Ctx, body: Value) -> Reply {
     check_type(ctx, &body)?;
     let mut store = lock(&ctx.shared.store);
-    let old = store
-        .get(&ctx.info.key(), ctx.namespace(), ctx.name())
-        .cloned()
-        .ok_or_else(|| ctx.not_found())?;
+    let old = store.get(&ctx.info.key(), ctx.namespace(), ctx.name()).cloned().ok_or_else(|| ctx.not_found())?;
     preconditions(ctx, &old, &body)?;
     let new = if ctx.path.subresource.as_deref() == Some("status") {
         status_only(&old, &body)
@@ -226,13 +197,7 @@ pub fn update(ctx: &Ctx, body: Value) -> Reply {
 }
 
 /// The commit path of every update: generation, field ownership, no-op detection, finalizers.
-pub fn finish_update(
-    ctx: &Ctx,
-    store: &mut Store,
-    old: &Value,
-    mut new: Value,
-    record: bool,
-) -> Reply {
+pub fn finish_update(ctx: &Ctx, store: &mut Store, old: &Value, mut new: Value, record: bool) -> Reply {
     let now = now_rfc3339();
     schema::normalize(&ctx.info, &mut new);
     let bump = i64::from(spec_changed(&ctx.info, old, &new));
@@ -248,37 +213,25 @@ pub fn finish_update(
     if ctx.query.dry_run() {
         return Ok((200, present(&ctx.info, &new)));
     }
-    let terminating = new["metadata"]
-        .get("deletionTimestamp")
-        .is_some_and(|t| !t.is_null());
-    let finalizers_left = new["metadata"]["finalizers"]
-        .as_array()
-        .is_some_and(|f| !f.is_empty());
+    let terminating = new["metadata"].get("deletionTimestamp").is_some_and(|t| !t.is_null());
+    let finalizers_left = new["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
     if terminating && !finalizers_left {
         // The last finalizer is gone: the pending deletion completes now.
-        let gone = remove_cascading(store, &ctx.info, ctx.namespace(), ctx.name())
-            .ok_or_else(|| ctx.not_found())?;
+        let gone = remove_cascading(store, &ctx.info, ctx.namespace(), ctx.name()).ok_or_else(|| ctx.not_found())?;
         return Ok((200, present(&ctx.info, &gone)));
     }
     if is_crd_kind(ctx) {
-        store
-            .registry
-            .install_crd(&new)
-            .map_err(ApiError::bad_request)?;
+        store.registry.install_crd(&new).map_err(ApiError::bad_request)?;
     }
     let stored = store.put(&ctx.info.key(), new);
     Ok((200, present(&ctx.info, &stored)))
 }
 
 pub fn patch(ctx: &Ctx, content_type: &str, body: &Bytes) -> Reply {
-    let kind = PatchType::from_content_type(content_type)
-        .ok_or_else(|| ApiError::unsupported_media_type(content_type))?;
+    let kind =
+        PatchType::from_content_type(content_type).ok_or_else(|| ApiError::unsupported_media_type(content_type))?;
     if kind != PatchType::Apply && ctx.query.get("force").is_some() {
-        return Err(ApiError::new(
-            422,
-            "Invalid",
-            "force: Forbidden: may not be specified for non-apply patch",
-        ));
+        return Err(ApiError::new(422, "Invalid", "force: Forbidden: may not be specified for non-apply patch"));
     }
     if ctx.path.subresource.as_deref() == Some("scale") {
         return super::scale::patch_scale(ctx, kind, body);
@@ -288,10 +241,7 @@ pub fn patch(ctx: &Ctx, content_type: &str, body: &Bytes) -> Reply {
     }
     let doc = parse_json(body)?;
     let mut store = lock(&ctx.shared.store);
-    let old = store
-        .get(&ctx.info.key(), ctx.namespace(), ctx.name())
-        .cloned()
-        .ok_or_else(|| ctx.not_found())?;
+    let old = store.get(&ctx.info.key(), ctx.namespace(), ctx.name()).cloned().ok_or_else(|| ctx.not_found())?;
     let patched = apply_patch_document(kind, &old, &doc)?;
     preconditions(ctx, &old, &patched)?;
     let new = if ctx.path.subresource.as_deref() == Some("status") {
@@ -305,8 +255,8 @@ pub fn patch(ctx: &Ctx, content_type: &str, body: &Bytes) -> Reply {
 }
 
 fn server_side_apply(ctx: &Ctx, body: &Bytes) -> Reply {
-    let config: Value = serde_yaml::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    let config: Value =
+        serde_yaml::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
     let Some(manager) = ctx.query.non_empty("fieldManager") else {
         return Err(ApiError::new(
             422,
@@ -317,9 +267,7 @@ fn server_side_apply(ctx: &Ctx, body: &Bytes) -> Reply {
     let subresource = ctx.path.subresource.as_deref().unwrap_or_default();
     let now = now_rfc3339();
     let mut store = lock(&ctx.shared.store);
-    let old = store
-        .get(&ctx.info.key(), ctx.namespace(), ctx.name())
-        .cloned();
+    let old = store.get(&ctx.info.key(), ctx.namespace(), ctx.name()).cloned();
     if old.is_none() && subresource == "status" {
         return Err(ctx.not_found());
     }

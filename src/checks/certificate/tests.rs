@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::api::ItemState;
 use crate::checks::Facts;
-use crate::inventory::Inventory;
+use crate::checks::fixtures::World;
 
 fn now() -> jiff::Timestamp {
     "2026-11-25T10:00:00Z".parse().expect("timestamp")
@@ -53,9 +53,7 @@ fn check(spec: Value) -> CertificateCheck {
 
 fn run_in(namespace: &str, spec: Value, objects: Vec<Value>, facts: &Facts) -> Outcome {
     let objects = objects.into_iter().map(|o| Object::from_value(o, Some(namespace)).expect("object"));
-    let inventory = Inventory::from_objects(objects);
-    let scope = Scope { namespace, inventory: &inventory, facts, now: now() };
-    evaluate(&check(spec), &scope)
+    evaluate(&check(spec), &World::new(objects).facts(facts.clone()).namespace(namespace).at(now()).scope())
 }
 
 fn run(spec: Value, objects: Vec<Value>) -> Outcome {

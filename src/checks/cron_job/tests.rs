@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::api::ItemState;
 use crate::checks::Facts;
-use crate::inventory::Inventory;
+use crate::checks::fixtures::{World, object, set};
 
 fn now() -> jiff::Timestamp {
     "2026-11-25T10:00:00Z".parse().expect("timestamp")
@@ -21,12 +21,7 @@ fn cron_job(name: &str, schedule: &str) -> Value {
 }
 
 fn with(mut value: Value, pointer: &str, field: Value) -> Value {
-    let (parent, key) = pointer.rsplit_once('/').expect("pointer");
-    let mut target = &mut value;
-    for part in parent.split('/').filter(|p| !p.is_empty()) {
-        target = target.as_object_mut().expect("object").entry(part).or_insert_with(|| json!({}));
-    }
-    target[key] = field;
+    set(&mut value, pointer, field);
     value
 }
 
@@ -35,10 +30,7 @@ fn check(spec: Value) -> CronJobCheck {
 }
 
 fn run_with(spec: Value, objects: Vec<Value>, facts: &Facts) -> Outcome {
-    let objects = objects.into_iter().map(|o| Object::from_value(o, Some("shop")).expect("object"));
-    let inventory = Inventory::from_objects(objects);
-    let scope = Scope { namespace: "shop", inventory: &inventory, facts, now: now() };
-    evaluate(&check(spec), &scope)
+    evaluate(&check(spec), &World::new(objects.into_iter().map(object)).facts(facts.clone()).at(now()).scope())
 }
 
 fn run(spec: Value, objects: Vec<Value>) -> Outcome {

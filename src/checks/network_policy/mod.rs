@@ -106,9 +106,5 @@ fn workloads<'a>(scope: &Scope<'a>) -> Vec<&'a Arc<Object>> {
 
 /// `a, b, c and 4 more`.
 fn list(names: &[String]) -> String {
-    let mut text = names.iter().take(LISTED).cloned().collect::<Vec<_>>().join(", ");
-    if names.len() > LISTED {
-        text.push_str(&format!(" and {} more", names.len() - LISTED));
-    }
-    text
+    super::listing::list(names, LISTED)
 }

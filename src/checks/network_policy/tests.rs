@@ -6,17 +6,10 @@ use serde_json::{Value, json};
 use super::*;
 use crate::api::ItemState;
 use crate::checks::Facts;
-use crate::inventory::Inventory;
-
-const NS: &str = "shop";
+use crate::checks::fixtures::{World, assert_state, object, resource};
 
 fn policy(name: &str, spec: Value) -> Object {
-    Object::from_value(
-        json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-               "metadata": {"name": name, "namespace": NS}, "spec": spec}),
-        None,
-    )
-    .expect("valid policy")
+    resource("networking.k8s.io/v1", "NetworkPolicy", name, json!({"spec": spec}))
 }
 
 /// A workload whose pods carry `app: <name>` and whose one container declares `ports`.
@@ -25,13 +18,9 @@ fn workload(kind: &str, name: &str, ports: Value) -> Object {
 }
 
 fn workload_with(kind: &str, name: &str, pod_spec: Value) -> Object {
-    Object::from_value(
-        json!({"apiVersion": "apps/v1", "kind": kind,
-               "metadata": {"name": name, "namespace": NS, "labels": {"tier": "backend", "owner": name}},
-               "spec": {"template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec}}}),
-        None,
-    )
-    .expect("valid workload")
+    object(json!({"apiVersion": "apps/v1", "kind": kind,
+                  "metadata": {"name": name, "labels": {"tier": "backend", "owner": name}},
+                  "spec": {"template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec}}}))
 }
 
 fn postgres() -> Object {
@@ -42,19 +31,12 @@ fn check(spec: Value) -> NetworkPolicyCheck {
     serde_json::from_value(spec).expect("valid networkPolicy spec")
 }
 
-fn run_with(spec: Value, objects: Vec<Object>, facts: &Facts) -> Outcome {
-    let inventory = Inventory::from_objects(objects);
-    let scope = Scope { namespace: NS, inventory: &inventory, facts, now: jiff::Timestamp::UNIX_EPOCH };
-    evaluate(&check(spec), &scope)
+fn run_with(spec: Value, objects: Vec<Object>, facts: Facts) -> Outcome {
+    evaluate(&check(spec), &World::new(objects).facts(facts).scope())
 }
 
 fn run(spec: Value, objects: Vec<Object>) -> Outcome {
-    run_with(spec, objects, &Facts::offline())
-}
-
-fn assert_state(outcome: &Outcome, state: ItemState, needle: &str) {
-    assert_eq!(outcome.state, state, "{}", outcome.message);
-    assert!(outcome.message.contains(needle), "expected {needle:?} in {:?}", outcome.message);
+    run_with(spec, objects, Facts::offline())
 }
 
 fn restrict_5432() -> Value {
@@ -418,9 +400,9 @@ fn an_unreadable_workload_kind_is_an_error_for_workload_rules_only() {
     facts.unavailable_kinds.insert(kinds::STATEFUL_SET.to_owned(), "forbidden".to_owned());
     let deny = || policy("deny", json!({"podSelector": {}}));
     assert_state(
-        &run_with(restrict_5432(), vec![deny()], &facts),
+        &run_with(restrict_5432(), vec![deny()], facts.clone()),
         ItemState::Error,
         "cannot read StatefulSet.apps: forbidden",
     );
-    assert_eq!(run_with(json!({"defaultDenyIngress": true}), vec![deny()], &facts).state, ItemState::Passed);
+    assert_eq!(run_with(json!({"defaultDenyIngress": true}), vec![deny()], facts.clone()).state, ItemState::Passed);
 }

@@ -1,56 +1,15 @@
 //! `networkPolicy` against real manifests: the network-policy-recipes collection and
 //! kube-prometheus, read from `../shared/corpus` (the tests say so and stop when it is absent).
 
-use std::path::{Path, PathBuf};
-
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::*;
 use crate::api::ItemState;
-use crate::checks::Facts;
-use crate::inventory::Inventory;
-
-fn corpus(folder: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/manifests").join(folder);
-    if path.is_dir() {
-        Some(path)
-    } else {
-        println!("NOTICE: corpus folder {} is absent; skipping this corpus test", path.display());
-        None
-    }
-}
-
-/// Every object of the named files (all `.yaml` files when `files` is empty), with `*List`
-/// documents flattened, namespaced into `namespace` when they carry none.
-fn load(folder: &Path, files: &[&str], namespace: &str) -> Vec<Object> {
-    let mut paths: Vec<PathBuf> = if files.is_empty() {
-        std::fs::read_dir(folder).expect("readable corpus folder").map(|e| e.expect("entry").path()).collect()
-    } else {
-        files.iter().map(|f| folder.join(f)).collect()
-    };
-    paths.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
-    paths.sort();
-    let mut objects = Vec::new();
-    for path in paths {
-        let text = std::fs::read_to_string(&path).expect("readable manifest");
-        for document in serde_yaml::Deserializer::from_str(&text) {
-            let value = Value::deserialize(document).expect("valid YAML");
-            let is_list = value.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"));
-            let items = if is_list { value.get("items").cloned().unwrap_or_default() } else { json!([value]) };
-            for item in items.as_array().into_iter().flatten().filter(|i| i.is_object()) {
-                objects.push(Object::from_value(item.clone(), Some(namespace)).expect("valid object"));
-            }
-        }
-    }
-    objects
-}
+use crate::checks::corpus;
+use crate::checks::fixtures::World;
 
 fn run(namespace: &str, spec: Value, objects: Vec<Object>) -> Outcome {
-    let inventory = Inventory::from_objects(objects);
-    let facts = Facts::offline();
-    let scope = Scope { namespace, inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-    evaluate(&serde_json::from_value(spec).expect("valid spec"), &scope)
+    evaluate(&serde_json::from_value(spec).expect("valid spec"), &World::new(objects).namespace(namespace).scope())
 }
 
 /// A Deployment in `default` whose pods carry `labels` and listen on `port` (TCP).
@@ -65,8 +24,7 @@ fn deployment(name: &str, labels: Value, port: i64) -> Object {
 }
 
 fn recipe(file: &str, extra: Vec<Object>) -> Option<Vec<Object>> {
-    let folder = corpus("network-policy-recipes")?;
-    let mut objects = load(&folder, &[file], "default");
+    let mut objects = corpus::objects(&format!("network-policy-recipes/{file}"), "default")?;
     objects.extend(extra);
     Some(objects)
 }
@@ -142,8 +100,7 @@ fn recipe_deny_all_to_web_covers_web_only() {
 
 #[test]
 fn kube_prometheus_covers_its_workloads_but_node_exporter_uses_host_network() {
-    let Some(folder) = corpus("kube-prometheus") else { return };
-    let objects = load(&folder, &[], "monitoring");
+    let Some(objects) = corpus::objects("kube-prometheus", "monitoring") else { return };
     let outcome =
         run("monitoring", json!({"coverWorkloads": {}, "restrictedPorts": [{"port": 3000}]}), objects.clone());
     assert_eq!(outcome.state, ItemState::Passed, "{}", outcome.message);

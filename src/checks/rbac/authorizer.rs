@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::aggregation::{self, ClusterRole};
+use super::aggregation::ClusterRole;
+use super::cluster::{self, ClusterRbac};
 use super::rules::{PolicyRule, ResourceRequest};
 use super::subjects::{BindingSubject, Requester, subject_applies};
 use crate::inventory::{Inventory, Object, kinds};
@@ -36,22 +37,25 @@ impl Verdict {
 
 /// A RoleBinding or ClusterRoleBinding: its role reference and subjects.
 #[derive(Clone, Debug)]
-pub struct Binding<'a> {
-    pub object: &'a Object,
+pub struct Binding {
+    pub object: Arc<Object>,
     pub role_kind: String,
     pub role_name: String,
     pub subjects: Vec<BindingSubject>,
 }
 
-impl<'a> Binding<'a> {
-    fn parse(object: &'a Object) -> Binding<'a> {
-        let role_ref = |key: &str| object.str_at(&format!("/roleRef/{key}")).unwrap_or_default().to_owned();
+impl Binding {
+    pub(super) fn parse(object: Arc<Object>) -> Binding {
+        let role_ref = object.get("/roleRef");
+        let field =
+            |key: &str| role_ref.and_then(|r| r.get(key)).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let (role_kind, role_name) = (field("kind"), field("name"));
         let subjects = object
             .get("/subjects")
             .and_then(Value::as_array)
             .map(|list| list.iter().map(BindingSubject::from_value).collect())
             .unwrap_or_default();
-        Binding { object, role_kind: role_ref("kind"), role_name: role_ref("name"), subjects }
+        Binding { object, role_kind, role_name, subjects }
     }
 
     /// `rolebinding/ops`.
@@ -75,29 +79,27 @@ impl<'a> Binding<'a> {
     }
 }
 
-/// RBAC state of one namespace plus the cluster-wide objects, resolved once per evaluation.
+/// RBAC state of one namespace plus the cluster-wide objects (shared, see `cluster`).
 pub struct Authorizer<'a> {
     namespace: &'a str,
-    cluster_roles: BTreeMap<String, ClusterRole>,
+    cluster: Arc<ClusterRbac>,
     roles: BTreeMap<String, Vec<PolicyRule>>,
-    cluster_role_bindings: Vec<Binding<'a>>,
-    role_bindings: Vec<Binding<'a>>,
+    role_bindings: Vec<Binding>,
 }
 
 impl<'a> Authorizer<'a> {
-    pub fn new(inventory: &'a Inventory, namespace: &'a str) -> Authorizer<'a> {
-        let bindings = |kind: &str, ns: Option<&str>| -> Vec<Binding<'a>> {
-            inventory.in_namespace(kind, ns).map(|o: &'a Arc<Object>| Binding::parse(o)).collect()
-        };
+    pub fn new(inventory: &Inventory, namespace: &'a str) -> Authorizer<'a> {
         Authorizer {
             namespace,
-            cluster_roles: aggregation::resolve(inventory.in_namespace(kinds::CLUSTER_ROLE, None).map(|o| &**o)),
+            cluster: cluster::resolve(inventory),
             roles: inventory
                 .in_namespace(kinds::ROLE, Some(namespace))
                 .map(|o| (o.name.clone(), PolicyRule::list_from(&o.data)))
                 .collect(),
-            cluster_role_bindings: bindings(kinds::CLUSTER_ROLE_BINDING, None),
-            role_bindings: bindings(kinds::ROLE_BINDING, Some(namespace)),
+            role_bindings: inventory
+                .in_namespace(kinds::ROLE_BINDING, Some(namespace))
+                .map(|o| Binding::parse(Arc::clone(o)))
+                .collect(),
         }
     }
 
@@ -106,27 +108,27 @@ impl<'a> Authorizer<'a> {
     }
 
     pub fn cluster_role(&self, name: &str) -> Option<&ClusterRole> {
-        self.cluster_roles.get(name)
+        self.cluster.roles.get(name)
     }
 
     pub fn has_role(&self, name: &str) -> bool {
         self.roles.contains_key(name)
     }
 
-    pub fn cluster_role_bindings(&self) -> &[Binding<'a>] {
-        &self.cluster_role_bindings
+    pub fn cluster_role_bindings(&self) -> &[Binding] {
+        &self.cluster.bindings
     }
 
-    pub fn role_bindings(&self) -> &[Binding<'a>] {
+    pub fn role_bindings(&self) -> &[Binding] {
         &self.role_bindings
     }
 
     /// The rules a binding's `roleRef` resolves to (`GetRoleReferenceRules`): a Role in the
     /// binding's namespace or a ClusterRole. `None` when the role is missing, or a
     /// ClusterRoleBinding names a Role (which Kubernetes cannot resolve either).
-    pub fn rules_of(&self, binding: &Binding<'_>) -> Option<&[PolicyRule]> {
+    pub fn rules_of(&self, binding: &Binding) -> Option<&[PolicyRule]> {
         match binding.role_kind.as_str() {
-            "ClusterRole" => self.cluster_roles.get(&binding.role_name).map(|r| r.rules.as_slice()),
+            "ClusterRole" => self.cluster.roles.get(&binding.role_name).map(|r| r.rules.as_slice()),
             "Role" if binding.namespace() == self.namespace => self.roles.get(&binding.role_name).map(Vec::as_slice),
             _ => None,
         }
@@ -135,7 +137,7 @@ impl<'a> Authorizer<'a> {
     /// May `who` perform `request` in this authorizer's namespace?
     pub fn authorize(&self, who: &Requester, request: &ResourceRequest) -> Verdict {
         let mut verdict = Verdict::default();
-        for binding in self.cluster_role_bindings.iter().chain(&self.role_bindings) {
+        for binding in self.cluster.bindings.iter().chain(&self.role_bindings) {
             if !binding.applies_to(who) {
                 continue;
             }
@@ -155,36 +157,15 @@ impl<'a> Authorizer<'a> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
+    use crate::checks::rbac::fixtures::{
+        aggregating_role, cluster_role, cluster_role_binding, get_pods_rule, group, rbac_object, role, role_binding,
+        service_account, user,
+    };
 
     const NS: &str = "shop";
-
-    fn object(kind: &str, namespace: Option<&str>, name: &str, rest: Value) -> Object {
-        let mut value = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": {"name": name}});
-        if let Some(ns) = namespace {
-            value["metadata"]["namespace"] = json!(ns);
-        }
-        if let (Some(map), Some(extra)) = (value.as_object_mut(), rest.as_object()) {
-            map.extend(extra.clone());
-        }
-        Object::from_value(value, None).expect("valid rbac object")
-    }
-
-    fn pods_reader(kind: &str, namespace: Option<&str>, name: &str) -> Object {
-        object(kind, namespace, name, json!({"rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}))
-    }
-
-    fn binding(kind: &str, namespace: Option<&str>, name: &str, role: (&str, &str), subjects: Value) -> Object {
-        object(
-            kind,
-            namespace,
-            name,
-            json!({"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role.0,
-                                                          "name": role.1}, "subjects": subjects}),
-        )
-    }
 
     fn get_pods() -> ResourceRequest {
         ResourceRequest { verb: "get".to_owned(), resource: "pods".to_owned(), ..ResourceRequest::default() }
@@ -195,37 +176,36 @@ mod tests {
         Authorizer::new(&inventory, NS).authorize(who, &get_pods())
     }
 
+    /// The cluster role `pod-reader` (get pods) bound cluster-wide to `subjects`.
+    fn pod_reader_for_the_cluster(subjects: Value) -> Vec<Object> {
+        vec![
+            cluster_role("pod-reader", get_pods_rule()),
+            cluster_role_binding("crb", ("ClusterRole", "pod-reader"), subjects),
+        ]
+    }
+
+    /// The role `reader` (get pods) of `namespace` bound there to `subjects`.
+    fn reader_in(namespace: &str, subjects: Value) -> Vec<Object> {
+        vec![role(namespace, "reader", get_pods_rule()), role_binding(namespace, "read", ("Role", "reader"), subjects)]
+    }
+
     #[test]
     fn a_role_binding_grants_its_role_in_its_namespace_and_says_so() {
-        let objects = vec![
-            pods_reader("Role", Some(NS), "reader"),
-            binding("RoleBinding", Some(NS), "read", ("Role", "reader"), json!([{"kind": "User", "name": "bob"}])),
-        ];
-        let v = verdict(objects, &Requester::user("bob"));
+        let v = verdict(reader_in(NS, user("bob")), &Requester::user("bob"));
         assert_eq!(v.grant, Some(Grant { binding: "rolebinding/read".to_owned(), role: "role/reader".to_owned() }));
         assert!(!verdict(vec![], &Requester::user("bob")).allowed());
     }
 
     #[test]
     fn role_bindings_of_other_namespaces_grant_nothing_here() {
-        let objects = vec![
-            pods_reader("Role", Some("other"), "reader"),
-            binding("RoleBinding", Some("other"), "read", ("Role", "reader"), json!([{"kind": "User", "name": "bob"}])),
-        ];
-        assert!(!verdict(objects, &Requester::user("bob")).allowed());
+        assert!(!verdict(reader_in("other", user("bob")), &Requester::user("bob")).allowed());
     }
 
     #[test]
     fn a_role_binding_may_grant_a_cluster_role_within_its_namespace() {
         let objects = vec![
-            pods_reader("ClusterRole", None, "pod-reader"),
-            binding(
-                "RoleBinding",
-                Some(NS),
-                "read",
-                ("ClusterRole", "pod-reader"),
-                json!([{"kind": "Group", "name": "devs"}]),
-            ),
+            cluster_role("pod-reader", get_pods_rule()),
+            role_binding(NS, "read", ("ClusterRole", "pod-reader"), group("devs")),
         ];
         assert_eq!(
             verdict(objects, &Requester::group("devs")).grant.map(|g| g.role),
@@ -235,10 +215,8 @@ mod tests {
 
     #[test]
     fn a_cluster_role_binding_to_a_role_resolves_to_nothing() {
-        let objects = vec![
-            pods_reader("Role", Some(NS), "reader"),
-            binding("ClusterRoleBinding", None, "odd", ("Role", "reader"), json!([{"kind": "User", "name": "bob"}])),
-        ];
+        let objects =
+            vec![role(NS, "reader", get_pods_rule()), cluster_role_binding("odd", ("Role", "reader"), user("bob"))];
         let v = verdict(objects, &Requester::user("bob"));
         assert!(!v.allowed());
         assert_eq!(v.missing_roles, ["clusterrolebinding/odd -> role/reader"]);
@@ -246,76 +224,33 @@ mod tests {
 
     #[test]
     fn service_account_subjects_default_to_the_role_binding_namespace() {
-        let objects = vec![
-            pods_reader("Role", Some(NS), "reader"),
-            binding(
-                "RoleBinding",
-                Some(NS),
-                "read",
-                ("Role", "reader"),
-                json!([{"kind": "ServiceAccount", "name": "app"}]),
-            ),
-        ];
+        let objects = reader_in(NS, json!([{"kind": "ServiceAccount", "name": "app"}]));
         assert!(verdict(objects.clone(), &Requester::service_account(NS, "app")).allowed());
         assert!(!verdict(objects, &Requester::service_account("other", "app")).allowed());
     }
 
     #[test]
     fn service_account_subjects_without_namespace_name_nobody_in_cluster_role_bindings() {
-        let objects = vec![
-            pods_reader("ClusterRole", None, "pod-reader"),
-            binding(
-                "ClusterRoleBinding",
-                None,
-                "crb",
-                ("ClusterRole", "pod-reader"),
-                json!([{"kind": "ServiceAccount", "name": "app"}]),
-            ),
-        ];
+        let objects = pod_reader_for_the_cluster(json!([{"kind": "ServiceAccount", "name": "app"}]));
         assert!(!verdict(objects, &Requester::service_account(NS, "app")).allowed());
+        let qualified = pod_reader_for_the_cluster(service_account(NS, "app"));
+        assert!(verdict(qualified, &Requester::service_account(NS, "app")).allowed());
     }
 
     #[test]
     fn service_accounts_belong_to_their_groups_and_to_system_authenticated() {
-        for group in ["system:serviceaccounts", "system:serviceaccounts:shop", "system:authenticated"] {
-            let objects = vec![
-                pods_reader("ClusterRole", None, "pod-reader"),
-                binding(
-                    "ClusterRoleBinding",
-                    None,
-                    "crb",
-                    ("ClusterRole", "pod-reader"),
-                    json!([{"kind": "Group", "name": group}]),
-                ),
-            ];
-            assert!(verdict(objects.clone(), &Requester::service_account(NS, "app")).allowed(), "{group}");
-            assert!(!verdict(objects, &Requester::group("devs")).allowed(), "{group}");
+        for holder in ["system:serviceaccounts", "system:serviceaccounts:shop", "system:authenticated"] {
+            let objects = pod_reader_for_the_cluster(group(holder));
+            assert!(verdict(objects.clone(), &Requester::service_account(NS, "app")).allowed(), "{holder}");
+            assert!(!verdict(objects, &Requester::group("devs")).allowed(), "{holder}");
         }
-        let other_ns_group = vec![
-            pods_reader("ClusterRole", None, "pod-reader"),
-            binding(
-                "ClusterRoleBinding",
-                None,
-                "crb",
-                ("ClusterRole", "pod-reader"),
-                json!([{"kind": "Group", "name": "system:serviceaccounts:other"}]),
-            ),
-        ];
-        assert!(!verdict(other_ns_group, &Requester::service_account(NS, "app")).allowed());
+        let other_namespace = pod_reader_for_the_cluster(group("system:serviceaccounts:other"));
+        assert!(!verdict(other_namespace, &Requester::service_account(NS, "app")).allowed());
     }
 
     #[test]
     fn every_user_is_authenticated_but_a_group_is_only_itself() {
-        let objects = vec![
-            pods_reader("ClusterRole", None, "pod-reader"),
-            binding(
-                "ClusterRoleBinding",
-                None,
-                "everyone",
-                ("ClusterRole", "pod-reader"),
-                json!([{"kind": "Group", "name": "system:authenticated"}]),
-            ),
-        ];
+        let objects = pod_reader_for_the_cluster(group("system:authenticated"));
         assert!(verdict(objects.clone(), &Requester::user("alice")).allowed());
         assert!(!verdict(objects.clone(), &Requester::group("devs")).allowed());
         assert!(!verdict(objects, &Requester::user("system:anonymous")).allowed());
@@ -323,13 +258,7 @@ mod tests {
 
     #[test]
     fn bindings_to_missing_roles_are_ignored_but_reported() {
-        let objects = vec![binding(
-            "RoleBinding",
-            Some(NS),
-            "edit",
-            ("ClusterRole", "edit"),
-            json!([{"kind": "User", "name": "bob"}]),
-        )];
+        let objects = vec![role_binding(NS, "edit", ("ClusterRole", "edit"), user("bob"))];
         let v = verdict(objects, &Requester::user("bob"));
         assert!(!v.allowed());
         assert_eq!(v.missing_roles, ["rolebinding/edit -> clusterrole/edit"]);
@@ -337,13 +266,7 @@ mod tests {
 
     #[test]
     fn a_binding_to_cluster_admin_grants_everything_even_when_the_role_is_not_shipped() {
-        let objects = vec![binding(
-            "RoleBinding",
-            Some(NS),
-            "admins",
-            ("ClusterRole", "cluster-admin"),
-            json!([{"kind": "User", "name": "bob"}]),
-        )];
+        let objects = vec![role_binding(NS, "admins", ("ClusterRole", "cluster-admin"), user("bob"))];
         let v = verdict(objects, &Requester::user("bob"));
         assert_eq!(v.grant.map(|g| g.role), Some("clusterrole/cluster-admin".to_owned()));
     }
@@ -351,9 +274,9 @@ mod tests {
     #[test]
     fn unknown_subject_kinds_and_bindings_without_subjects_name_nobody() {
         let objects = vec![
-            pods_reader("Role", Some(NS), "reader"),
-            binding("RoleBinding", Some(NS), "a", ("Role", "reader"), json!([{"kind": "Robot", "name": "bob"}])),
-            binding("RoleBinding", Some(NS), "b", ("Role", "reader"), Value::Null),
+            role(NS, "reader", get_pods_rule()),
+            role_binding(NS, "a", ("Role", "reader"), json!([{"kind": "Robot", "name": "bob"}])),
+            role_binding(NS, "b", ("Role", "reader"), Value::Null),
         ];
         assert!(!verdict(objects, &Requester::user("bob")).allowed());
     }
@@ -361,27 +284,15 @@ mod tests {
     #[test]
     fn aggregated_cluster_roles_grant_what_they_aggregate() {
         let objects = vec![
-            object(
-                "ClusterRole",
-                None,
-                "monitoring",
-                json!({"aggregationRule": {"clusterRoleSelectors": [
-                {"matchLabels": {"aggregate-to-monitoring": "true"}}]}}),
-            ),
-            object(
+            aggregating_role("monitoring", json!({}), "aggregate-to-monitoring"),
+            rbac_object(
                 "ClusterRole",
                 None,
                 "pods",
-                json!({"metadata": {"name": "pods", "labels": {"aggregate-to-monitoring": "true"}},
-                   "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}),
+                json!({"aggregate-to-monitoring": "true"}),
+                json!({"rules": get_pods_rule()}),
             ),
-            binding(
-                "RoleBinding",
-                Some(NS),
-                "mon",
-                ("ClusterRole", "monitoring"),
-                json!([{"kind": "User", "name": "bob"}]),
-            ),
+            role_binding(NS, "mon", ("ClusterRole", "monitoring"), user("bob")),
         ];
         assert!(verdict(objects, &Requester::user("bob")).allowed());
     }

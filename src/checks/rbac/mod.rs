@@ -4,7 +4,10 @@
 mod access;
 mod aggregation;
 mod authorizer;
+mod cluster;
 mod cluster_admin;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod rules;
 mod subjects;
 #[cfg(test)]
@@ -123,9 +126,5 @@ fn unreadable(spec: &RbacCheck, scope: &Scope<'_>) -> Option<Outcome> {
 
 /// `a, b, c and 4 more`.
 fn list(items: &[String]) -> String {
-    let mut text = items.iter().take(LISTED).cloned().collect::<Vec<_>>().join(", ");
-    if items.len() > LISTED {
-        text.push_str(&format!(" and {} more", items.len() - LISTED));
-    }
-    text
+    super::listing::list(items, LISTED)
 }

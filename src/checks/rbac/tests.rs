@@ -3,57 +3,16 @@
 
 use serde_json::{Value, json};
 
+use super::fixtures::{
+    access, cluster_role, cluster_role_binding, group, rbac_object, role, role_binding, service_account, user,
+};
 use super::*;
 use crate::api::ItemState;
 use crate::checks::Facts;
-use crate::inventory::{Inventory, Object};
+use crate::checks::fixtures::{World, assert_state};
+use crate::inventory::Object;
 
 const NS: &str = "novacron";
-
-fn rbac_object(kind: &str, namespace: Option<&str>, name: &str, labels: Value, rest: Value) -> Object {
-    let mut value = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind,
-                           "metadata": {"name": name, "labels": labels}});
-    if let Some(ns) = namespace {
-        value["metadata"]["namespace"] = json!(ns);
-    }
-    if let (Some(map), Some(extra)) = (value.as_object_mut(), rest.as_object()) {
-        map.extend(extra.clone());
-    }
-    Object::from_value(value, None).expect("valid rbac object")
-}
-
-fn role(name: &str, rules: Value) -> Object {
-    rbac_object("Role", Some(NS), name, json!({}), json!({"rules": rules}))
-}
-
-fn cluster_role(name: &str, rules: Value) -> Object {
-    rbac_object("ClusterRole", None, name, json!({}), json!({"rules": rules}))
-}
-
-fn role_binding(name: &str, role_ref: (&str, &str), subjects: Value) -> Object {
-    rbac_object("RoleBinding", Some(NS), name, json!({}), binding_body(role_ref, subjects))
-}
-
-fn cluster_role_binding(name: &str, role_ref: (&str, &str), subjects: Value) -> Object {
-    rbac_object("ClusterRoleBinding", None, name, json!({}), binding_body(role_ref, subjects))
-}
-
-fn binding_body(role_ref: (&str, &str), subjects: Value) -> Value {
-    json!({"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_ref.0, "name": role_ref.1},
-           "subjects": subjects})
-}
-
-fn user(name: &str) -> Value {
-    json!([{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": name}])
-}
-
-fn service_account(namespace: &str, name: &str) -> Value {
-    json!([{"kind": "ServiceAccount", "name": name, "namespace": namespace}])
-}
-
-fn group(name: &str) -> Value {
-    json!([{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": name}])
-}
 
 /// The parts of the upstream `admin` role these tests need.
 fn admin_role() -> Object {
@@ -64,37 +23,27 @@ fn admin_role() -> Object {
     )
 }
 
-fn run_with(spec: Value, objects: Vec<Object>, facts: &Facts) -> Outcome {
-    let inventory = Inventory::from_objects(objects);
-    let scope = Scope { namespace: NS, inventory: &inventory, facts, now: jiff::Timestamp::UNIX_EPOCH };
-    evaluate(&serde_json::from_value(spec).expect("valid rbac spec"), &scope)
+fn run_with(spec: Value, objects: Vec<Object>, facts: Facts) -> Outcome {
+    let world = World::new(objects).facts(facts).namespace(NS);
+    evaluate(&serde_json::from_value(spec).expect("valid rbac spec"), &world.scope())
 }
 
 fn run(spec: Value, objects: Vec<Object>) -> Outcome {
-    run_with(spec, objects, &Facts::offline())
-}
-
-fn access(subject: Value, verb: &str, resource: &str, api_group: &str, allowed: bool) -> Value {
-    json!({"subject": subject, "verb": verb, "resource": resource, "apiGroup": api_group, "allowed": allowed})
-}
-
-fn assert_state(outcome: &Outcome, state: ItemState, needle: &str) {
-    assert_eq!(outcome.state, state, "{}", outcome.message);
-    assert!(outcome.message.contains(needle), "expected {needle:?} in {:?}", outcome.message);
+    run_with(spec, objects, Facts::offline())
 }
 
 // --- roles
 
 #[test]
 fn passes_when_the_listed_roles_exist() {
-    let objects = vec![role("reader", json!([])), cluster_role("auditor", json!([]))];
+    let objects = vec![role(NS, "reader", json!([])), cluster_role("auditor", json!([]))];
     let spec = json!({"roles": [{"kind": "Role", "name": "reader"}, {"kind": "ClusterRole", "name": "auditor"}]});
     assert_state(&run(spec, objects), ItemState::Passed, "role/reader, clusterrole/auditor exist");
 }
 
 #[test]
 fn fails_naming_each_missing_role() {
-    let mut elsewhere = role("reader", json!([]));
+    let mut elsewhere = role(NS, "reader", json!([]));
     elsewhere.namespace = Some("other".to_owned());
     let spec = json!({"roles": [{"kind": "Role", "name": "reader"}, {"kind": "ClusterRole", "name": "auditor"}]});
     assert_state(
@@ -118,14 +67,14 @@ fn the_default_user_roles_exist_offline_even_when_the_manifests_lack_them() {
         ItemState::Passed,
         "clusterrole/view (Kubernetes default), clusterrole/edit (Kubernetes default) exist",
     );
-    assert_state(&run_with(spec, vec![], &Facts::live()), ItemState::Failed, "clusterrole/view not found");
+    assert_state(&run_with(spec, vec![], Facts::live()), ItemState::Failed, "clusterrole/view not found");
 }
 
 // --- access
 
 #[test]
 fn fails_when_a_user_may_do_what_is_forbidden_and_names_the_binding_and_role() {
-    let objects = vec![admin_role(), role_binding("ops", ("ClusterRole", "admin"), user("viewer-bob"))];
+    let objects = vec![admin_role(), role_binding(NS, "ops", ("ClusterRole", "admin"), user("viewer-bob"))];
     let spec = json!({"access": [access(json!({"kind": "User", "name": "viewer-bob"}), "delete", "deployments", "apps", false)]});
     let outcome = run(spec, objects);
     assert_eq!(outcome.state, ItemState::Failed);
@@ -138,8 +87,8 @@ fn fails_when_a_user_may_do_what_is_forbidden_and_names_the_binding_and_role() {
 #[test]
 fn fails_when_a_service_account_lacks_a_subresource_permission() {
     let objects = vec![
-        role("deployer", json!([{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["patch"]}])),
-        role_binding("operator", ("Role", "deployer"), json!([{"kind": "ServiceAccount", "name": "operator"}])),
+        role(NS, "deployer", json!([{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["patch"]}])),
+        role_binding(NS, "operator", ("Role", "deployer"), json!([{"kind": "ServiceAccount", "name": "operator"}])),
     ];
     let spec = json!({"access": [{"subject": {"kind": "ServiceAccount", "name": "operator"}, "verb": "patch",
                                   "resource": "deployments", "subresource": "scale", "apiGroup": "apps",
@@ -151,7 +100,7 @@ fn fails_when_a_service_account_lacks_a_subresource_permission() {
 
 #[test]
 fn passes_when_every_assertion_holds_and_says_why() {
-    let objects = vec![admin_role(), role_binding("ops", ("ClusterRole", "admin"), user("alice"))];
+    let objects = vec![admin_role(), role_binding(NS, "ops", ("ClusterRole", "admin"), user("alice"))];
     let spec = json!({"access": [
         access(json!({"kind": "User", "name": "alice"}), "patch", "deployments/scale", "apps", true),
         access(json!({"kind": "User", "name": "mallory"}), "get", "deployments", "apps", false),
@@ -165,7 +114,7 @@ fn passes_when_every_assertion_holds_and_says_why() {
 
 #[test]
 fn many_holding_assertions_are_counted_not_listed() {
-    let objects = vec![admin_role(), role_binding("ops", ("ClusterRole", "admin"), user("alice"))];
+    let objects = vec![admin_role(), role_binding(NS, "ops", ("ClusterRole", "admin"), user("alice"))];
     let checks: Vec<Value> = ["get", "list", "watch", "create"]
         .iter()
         .map(|verb| access(json!({"kind": "User", "name": "alice"}), verb, "deployments", "apps", true))
@@ -176,7 +125,8 @@ fn many_holding_assertions_are_counted_not_listed() {
 
 #[test]
 fn a_service_account_of_another_namespace_can_be_bound_here() {
-    let objects = vec![admin_role(), role_binding("ci", ("ClusterRole", "admin"), service_account("ci", "deployer"))];
+    let objects =
+        vec![admin_role(), role_binding(NS, "ci", ("ClusterRole", "admin"), service_account("ci", "deployer"))];
     let ok = access(
         json!({"kind": "ServiceAccount", "name": "deployer", "namespace": "ci"}),
         "create",
@@ -190,7 +140,7 @@ fn a_service_account_of_another_namespace_can_be_bound_here() {
 
 #[test]
 fn the_api_group_must_match() {
-    let objects = vec![admin_role(), role_binding("ops", ("ClusterRole", "admin"), user("alice"))];
+    let objects = vec![admin_role(), role_binding(NS, "ops", ("ClusterRole", "admin"), user("alice"))];
     let core = access(json!({"kind": "User", "name": "alice"}), "get", "deployments", "", true);
     assert_state(&run(json!({"access": [core]}), objects), ItemState::Failed, "User alice cannot get deployments");
 }
@@ -199,10 +149,11 @@ fn the_api_group_must_match() {
 fn resource_names_limit_what_is_granted() {
     let objects = vec![
         role(
+            NS,
             "config",
             json!([{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["app"], "verbs": ["get", "list"]}]),
         ),
-        role_binding("config", ("Role", "config"), user("alice")),
+        role_binding(NS, "config", ("Role", "config"), user("alice")),
     ];
     let named = |name: Option<&str>, verb: &str, allowed: bool| {
         json!({"subject": {"kind": "User", "name": "alice"}, "verb": verb, "resource": "configmaps",
@@ -231,7 +182,7 @@ fn bindings_to_system_authenticated_apply_to_users_and_service_accounts_but_not_
 fn bindings_to_the_service_account_groups_apply_to_service_accounts_of_that_namespace() {
     let objects = vec![
         cluster_role("pod-reader", json!([{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}])),
-        role_binding("sas", ("ClusterRole", "pod-reader"), group("system:serviceaccounts:novacron")),
+        role_binding(NS, "sas", ("ClusterRole", "pod-reader"), group("system:serviceaccounts:novacron")),
     ];
     let spec = json!({"access": [
         access(json!({"kind": "ServiceAccount", "name": "app"}), "get", "pods", "", true),
@@ -267,7 +218,7 @@ fn aggregated_cluster_roles_are_computed_from_offline_manifests() {
             json!({"example.com/aggregate-to-monitoring": "true"}),
             json!({"rules": [{"apiGroups": ["monitoring.coreos.com"], "resources": ["servicemonitors"], "verbs": ["*"]}]}),
         ),
-        role_binding("mon", ("ClusterRole", "monitoring-edit"), user("alice")),
+        role_binding(NS, "mon", ("ClusterRole", "monitoring-edit"), user("alice")),
     ];
     let spec = json!({"access": [access(json!({"kind": "User", "name": "alice"}), "create", "servicemonitors", "monitoring.coreos.com", true)]});
     assert_state(&run(spec, objects), ItemState::Passed, "via rolebinding/mon -> clusterrole/monitoring-edit");
@@ -275,7 +226,7 @@ fn aggregated_cluster_roles_are_computed_from_offline_manifests() {
 
 #[test]
 fn a_binding_to_a_missing_role_grants_nothing_and_the_message_says_it_was_not_judged() {
-    let objects = vec![role_binding("ops", ("ClusterRole", "edit"), user("bob"))];
+    let objects = vec![role_binding(NS, "ops", ("ClusterRole", "edit"), user("bob"))];
     let spec =
         json!({"access": [access(json!({"kind": "User", "name": "bob"}), "update", "deployments", "apps", true)]});
     assert_state(
@@ -306,7 +257,7 @@ fn forbid() -> Value {
 
 #[test]
 fn forbids_a_role_binding_to_cluster_admin_even_when_the_role_is_not_shipped() {
-    let objects = vec![role_binding("admins", ("ClusterRole", "cluster-admin"), user("bob"))];
+    let objects = vec![role_binding(NS, "admins", ("ClusterRole", "cluster-admin"), user("bob"))];
     assert_state(
         &run(forbid(), objects),
         ItemState::Failed,
@@ -358,7 +309,7 @@ fn forbids_a_service_account_named_as_a_user() {
 #[test]
 fn forbids_roles_with_every_verb_on_every_resource() {
     let god = json!([{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]);
-    let objects = vec![role("god", god), role_binding("god", ("Role", "god"), user("bob"))];
+    let objects = vec![role(NS, "god", god), role_binding(NS, "god", ("Role", "god"), user("bob"))];
     assert_state(
         &run(forbid(), objects),
         ItemState::Failed,
@@ -391,8 +342,8 @@ fn forbids_aggregated_roles_that_end_up_with_every_verb_on_every_resource() {
 #[test]
 fn allows_wildcards_narrower_than_everything() {
     let objects = vec![
-        role("pods-admin", json!([{"apiGroups": [""], "resources": ["*"], "verbs": ["*"]}])),
-        role_binding("pods", ("Role", "pods-admin"), user("bob")),
+        role(NS, "pods-admin", json!([{"apiGroups": [""], "resources": ["*"], "verbs": ["*"]}])),
+        role_binding(NS, "pods", ("Role", "pods-admin"), user("bob")),
     ];
     assert_eq!(run(forbid(), objects).state, ItemState::Passed);
 }
@@ -409,10 +360,10 @@ fn an_unreadable_rbac_kind_is_an_error() {
     let mut facts = Facts::live();
     facts.unavailable_kinds.insert(kinds::CLUSTER_ROLE_BINDING.to_owned(), "forbidden".to_owned());
     assert_state(
-        &run_with(forbid(), vec![], &facts),
+        &run_with(forbid(), vec![], facts.clone()),
         ItemState::Error,
         "cannot read ClusterRoleBinding.rbac.authorization.k8s.io: forbidden",
     );
     let roles_only = json!({"roles": [{"kind": "ClusterRole", "name": "cluster-admin"}]});
-    assert_eq!(run_with(roles_only, vec![], &facts).state, ItemState::Passed);
+    assert_eq!(run_with(roles_only, vec![], facts).state, ItemState::Passed);
 }

@@ -1,61 +1,27 @@
 //! `rbac` against kube-prometheus' real RBAC manifests, read from `../shared/corpus` (the tests
 //! say so and stop when it is absent).
 
-use std::path::{Path, PathBuf};
-
-use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::fixtures::access;
 use super::*;
 use crate::api::ItemState;
-use crate::checks::Facts;
-use crate::inventory::{Inventory, Object};
+use crate::checks::corpus;
+use crate::checks::fixtures::World;
+use crate::inventory::Object;
 
-/// The RBAC objects of kube-prometheus (`*List` documents flattened), or `None` with a notice.
+/// The RBAC objects of kube-prometheus (every file naming a role or binding), or `None` with a
+/// notice. They all name their namespace.
 fn kube_prometheus_rbac() -> Option<Vec<Object>> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/manifests/kube-prometheus");
-    if !folder.is_dir() {
-        println!("NOTICE: corpus folder {} is absent; skipping this corpus test", folder.display());
-        return None;
-    }
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&folder)
-        .expect("readable corpus folder")
-        .map(|entry| entry.expect("entry").path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.to_ascii_lowercase().contains("role") && n.ends_with(".yaml"))
-        })
-        .collect();
-    paths.sort();
-    let mut objects = Vec::new();
-    for path in paths {
-        let text = std::fs::read_to_string(&path).expect("readable manifest");
-        for document in serde_yaml::Deserializer::from_str(&text) {
-            let value = Value::deserialize(document).expect("valid YAML");
-            let is_list = value.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"));
-            let items = if is_list { value.get("items").cloned().unwrap_or_default() } else { json!([value]) };
-            for item in items.as_array().into_iter().flatten() {
-                objects.push(Object::from_value(item.clone(), None).expect("valid object"));
-            }
-        }
-    }
-    Some(objects)
+    corpus::objects_of_files("kube-prometheus", "monitoring", |file| file.to_ascii_lowercase().contains("role"))
 }
 
 fn run(namespace: &str, spec: Value, objects: Vec<Object>) -> Outcome {
-    let inventory = Inventory::from_objects(objects);
-    let facts = Facts::offline();
-    let scope = Scope { namespace, inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-    evaluate(&serde_json::from_value(spec).expect("valid spec"), &scope)
+    evaluate(&serde_json::from_value(spec).expect("valid spec"), &World::new(objects).namespace(namespace).scope())
 }
 
 fn sa(name: &str) -> Value {
     json!({"kind": "ServiceAccount", "name": name, "namespace": "monitoring"})
-}
-
-fn access(subject: Value, verb: &str, resource: &str, api_group: &str, allowed: bool) -> Value {
-    json!({"subject": subject, "verb": verb, "resource": resource, "apiGroup": api_group, "allowed": allowed})
 }
 
 #[test]

@@ -7,16 +7,16 @@ use serde_json::{Value, json};
 
 use super::reads;
 use crate::api::Check;
-use crate::checks::{Facts, Scope, evaluate};
-use crate::inventory::{Inventory, Object, recorder};
+use crate::checks::fixtures::{World, resource};
+use crate::checks::rbac::fixtures::{cluster_role, cluster_role_binding, role, role_binding, service_account};
+use crate::checks::{Facts, Outcome, evaluate};
+use crate::inventory::{Object, kinds, recorder};
 
+/// An object labelled `app: api`, as every selector below expects.
 fn object(api_version: &str, kind: &str, name: &str, rest: Value) -> Object {
-    let mut value = json!({"apiVersion": api_version, "kind": kind,
-                           "metadata": {"name": name, "namespace": "shop", "labels": {"app": "api"}}});
-    if let (Some(map), Some(extra)) = (value.as_object_mut(), rest.as_object()) {
-        map.extend(extra.clone());
-    }
-    Object::from_value(value, None).expect("valid object")
+    let mut object = resource(api_version, kind, name, rest);
+    object.labels.insert("app".to_owned(), "api".to_owned());
+    object
 }
 
 /// A pod template serving port 5432 by name, with every field the workload rules look at.
@@ -33,13 +33,8 @@ fn workload(kind: &str) -> Object {
 }
 
 /// One object of every kind the catalogue reads, shaped so no check stops early.
-fn everything() -> Inventory {
-    let rbac = "rbac.authorization.k8s.io/v1";
-    let rules = json!({"rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]});
-    let binding = |kind: &str| {
-        json!({"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": "api"},
-               "subjects": [{"kind": "ServiceAccount", "name": "api", "namespace": "shop"}]})
-    };
+fn everything() -> Vec<Object> {
+    let everything = json!([{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]);
     let mut objects = vec![
         workload("Deployment"),
         workload("StatefulSet"),
@@ -82,10 +77,10 @@ fn everything() -> Inventory {
             json!({"spec": {"minReplicas": 3,
             "maxReplicas": 10, "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"}}}),
         ),
-        object(rbac, "Role", "api", rules.clone()),
-        object(rbac, "ClusterRole", "api", rules),
-        object(rbac, "RoleBinding", "api", binding("Role")),
-        object(rbac, "ClusterRoleBinding", "api", binding("ClusterRole")),
+        role("shop", "api", everything.clone()),
+        cluster_role("api", everything),
+        role_binding("shop", "api", ("Role", "api"), service_account("shop", "api")),
+        cluster_role_binding("api", ("ClusterRole", "api"), service_account("shop", "api")),
         object("cert-manager.io/v1", "Issuer", "api", json!({"spec": {"acme": {}}})),
         object("cert-manager.io/v1", "ClusterIssuer", "api", json!({"spec": {"acme": {}}})),
         object(
@@ -119,7 +114,7 @@ fn everything() -> Inventory {
     rollout_hpa.data["spec"]["scaleTargetRef"] = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
                                                          "name": "api"});
     objects.extend([rollout, rollout_hpa]);
-    Inventory::from_objects(objects)
+    objects
 }
 
 /// Every check key with a spec that uses every rule it has (several specs where the kinds read
@@ -168,10 +163,9 @@ fn specs() -> Vec<Value> {
 
 #[test]
 fn every_kind_a_check_reads_live_is_listed() {
-    let inventory = everything();
     let facts = Facts { secret_checks: true, ..Facts::live() };
-    let now = "2026-01-01T00:30:00Z".parse().expect("timestamp");
-    let scope = Scope { namespace: "shop", inventory: &inventory, facts: &facts, now };
+    let world = World::new(everything()).facts(facts).at("2026-01-01T00:30:00Z".parse().expect("timestamp"));
+    let scope = world.scope();
     let mut keys_seen = BTreeSet::new();
     for spec in specs() {
         let check: Check = serde_json::from_value(spec.clone()).expect("valid check");
@@ -186,27 +180,25 @@ fn every_kind_a_check_reads_live_is_listed() {
     assert!(untested.is_empty(), "no spec exercises {untested:?}");
 }
 
-fn outcome_with_unreadable(kind_key: &str, spec: Value) -> crate::checks::Outcome {
-    let inventory = everything();
+fn outcome_with_unreadable(kind_key: &str, spec: Value) -> Outcome {
     let mut facts = Facts::live();
     facts.unavailable_kinds.insert(kind_key.to_owned(), "forbidden".to_owned());
-    let scope = Scope { namespace: "shop", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-    evaluate(&serde_json::from_value(spec).expect("valid check"), &scope)
+    evaluate(&serde_json::from_value(spec).expect("valid check"), &World::new(everything()).facts(facts).scope())
 }
 
 #[test]
 fn a_workload_item_whose_target_kind_cannot_be_read_is_an_error_not_a_failure() {
     let outcome = outcome_with_unreadable(
-        crate::inventory::kinds::STATEFUL_SET,
+        kinds::STATEFUL_SET,
         json!({"workload": {"target": {"kind": "StatefulSet", "name": "db"}}}),
     );
-    assert_eq!(outcome, crate::checks::Outcome::error("cannot read StatefulSet.apps: forbidden"));
+    assert_eq!(outcome, Outcome::error("cannot read StatefulSet.apps: forbidden"));
 }
 
 #[test]
 fn an_unreadable_kind_the_item_does_not_target_does_not_matter() {
     let outcome = outcome_with_unreadable(
-        crate::inventory::kinds::DEPLOYMENT,
+        kinds::DEPLOYMENT,
         json!({"workload": {"target": {"kind": "StatefulSet", "name": "api"}, "replicas": {"atLeast": 3}}}),
     );
     assert_eq!(outcome.state, crate::api::ItemState::Passed, "{}", outcome.message);

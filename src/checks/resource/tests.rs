@@ -5,8 +5,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::api::ItemState;
-use crate::checks::Facts;
-use crate::inventory::Inventory;
+use crate::checks::fixtures::{World, merged};
 
 fn service_monitor(name: &str, interval: Option<&str>) -> Value {
     let mut endpoint = json!({"port": "http"});
@@ -21,21 +20,13 @@ fn service_monitor(name: &str, interval: Option<&str>) -> Value {
 }
 
 fn check(spec: Value) -> ResourceCheck {
-    let mut value = json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor"});
-    if let Some(map) = spec.as_object() {
-        for (k, v) in map {
-            value[k] = v.clone();
-        }
-    }
+    let value = merged(json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor"}), spec);
     serde_json::from_value(value).expect("valid resource check")
 }
 
 fn run_in(namespace: &str, spec: Value, objects: Vec<Value>) -> Outcome {
     let objects = objects.into_iter().map(|o| Object::from_value(o, Some(namespace)).expect("object"));
-    let inventory = Inventory::from_objects(objects);
-    let facts = Facts::offline();
-    let scope = Scope { namespace, inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-    evaluate(&check(spec), &scope)
+    evaluate(&check(spec), &World::new(objects).namespace(namespace).scope())
 }
 
 fn run(spec: Value, objects: Vec<Value>) -> Outcome {

@@ -2,9 +2,10 @@
 
 use serde_json::{Value, json};
 
-use super::super::{Facts, Outcome, Scope};
 use crate::api::WorkloadCheck;
-use crate::inventory::{Inventory, Object};
+use crate::checks::Outcome;
+use crate::checks::fixtures::{self, World, object, resource};
+use crate::inventory::Object;
 
 /// A container meeting every rule: probes, resources, preStop, pinned image, non-root.
 pub fn good_container(name: &str) -> Value {
@@ -45,47 +46,21 @@ pub fn workload(kind: &str, name: &str, containers: Vec<Value>) -> Object {
                 json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}})
         }
     }
-    Object::from_value(
-        json!({"apiVersion": "apps/v1", "kind": kind,
-               "metadata": {"name": name, "namespace": "shop", "labels": {"app": name, "tier": "backend"}},
-               "spec": spec}),
-        None,
-    )
-    .expect("valid workload")
+    object(json!({"apiVersion": "apps/v1", "kind": kind,
+                  "metadata": {"name": name, "labels": {"app": name, "tier": "backend"}}, "spec": spec}))
 }
 
 pub fn deployment(name: &str) -> Object {
     workload("Deployment", name, vec![good_container(name)])
 }
 
-/// Sets (or with `Value::Null`, removes) the field at a JSON pointer, creating parents.
+/// Sets (or with `Value::Null`, removes) the field of the object at a JSON pointer.
 pub fn set(object: &mut Object, pointer: &str, value: Value) {
-    let (parent, key) = pointer.rsplit_once('/').expect("pointer with a parent");
-    let mut target = &mut object.data;
-    for part in parent.split('/').skip(1) {
-        target = match target {
-            Value::Array(items) => &mut items[part.parse::<usize>().expect("array index")],
-            other => &mut other[part],
-        };
-    }
-    if value.is_null() {
-        if let Some(map) = target.as_object_mut() {
-            map.remove(key);
-        }
-    } else if let Value::Array(items) = target {
-        items[key.parse::<usize>().expect("array index")] = value;
-    } else {
-        target[key] = value;
-    }
+    fixtures::set(&mut object.data, pointer, value);
 }
 
 pub fn pdb(name: &str, api_version: &str, spec: Value) -> Object {
-    Object::from_value(
-        json!({"apiVersion": api_version, "kind": "PodDisruptionBudget",
-               "metadata": {"name": name, "namespace": "shop"}, "spec": spec}),
-        None,
-    )
-    .expect("valid pdb")
+    resource(api_version, "PodDisruptionBudget", name, json!({"spec": spec}))
 }
 
 pub fn check(spec: Value) -> WorkloadCheck {
@@ -93,8 +68,5 @@ pub fn check(spec: Value) -> WorkloadCheck {
 }
 
 pub fn run(spec: &WorkloadCheck, objects: Vec<Object>) -> Outcome {
-    let inventory = Inventory::from_objects(objects);
-    let facts = Facts::offline();
-    let scope = Scope { namespace: "shop", inventory: &inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-    super::evaluate(spec, &scope)
+    super::evaluate(spec, &World::new(objects).scope())
 }

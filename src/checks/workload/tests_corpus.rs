@@ -5,38 +5,36 @@ use serde_json::{Value, json};
 
 use super::fixtures::check;
 use crate::api::ItemState;
-use crate::checks::{Facts, Outcome, Scope};
-use crate::inventory::Inventory;
+use crate::checks::Outcome;
+use crate::checks::fixtures::World;
 
-/// The objects of one corpus path, as an inventory.
-fn corpus(path: &str, namespace: &str) -> Option<Inventory> {
-    crate::checks::corpus::objects(path, namespace).map(Inventory::from_objects)
+/// The objects of one corpus path, in that namespace.
+fn corpus(path: &str, namespace: &str) -> Option<World> {
+    crate::checks::corpus::objects(path, namespace).map(|objects| World::new(objects).namespace(namespace))
 }
 
-fn run(inventory: &Inventory, namespace: &str, spec: Value) -> Outcome {
-    let facts = Facts::offline();
-    let scope = Scope { namespace, inventory, facts: &facts, now: jiff::Timestamp::UNIX_EPOCH };
-    super::evaluate(&check(spec), &scope)
+fn run(world: &World, spec: Value) -> Outcome {
+    super::evaluate(&check(spec), &world.scope())
 }
 
-fn boutique() -> Option<Inventory> {
+fn boutique() -> Option<World> {
     corpus("microservices-demo/release/kubernetes-manifests.yaml", "boutique")
 }
 
 #[test]
 fn boutique_runs_as_non_root_without_literal_secrets_or_latest_tags() {
-    let Some(inventory) = boutique() else { return };
+    let Some(world) = boutique() else { return };
     let spec = json!({"target": {"kind": "Deployment"}, "runAsNonRoot": true, "forbidLiteralSecretEnv": true,
                       "image": {"forbidLatest": true}});
-    let outcome = run(&inventory, "boutique", spec);
+    let outcome = run(&world, spec);
     assert_eq!(outcome.state, ItemState::Passed, "{}", outcome.message);
     assert!(outcome.message.starts_with("12 workloads meet image"), "{}", outcome.message);
 }
 
 #[test]
 fn boutique_release_tag_check_names_the_two_off_release_images() {
-    let Some(inventory) = boutique() else { return };
-    let outcome = run(&inventory, "boutique", json!({"target": {}, "image": {"tag": "v0.10.6"}}));
+    let Some(world) = boutique() else { return };
+    let outcome = run(&world, json!({"target": {}, "image": {"tag": "v0.10.6"}}));
     assert_eq!(outcome.state, ItemState::Failed);
     assert!(
         outcome.message.contains("deployment/loadgenerator: init container frontend-check image"),
@@ -49,8 +47,8 @@ fn boutique_release_tag_check_names_the_two_off_release_images() {
 
 #[test]
 fn boutique_default_rollouts_are_not_zero_downtime() {
-    let Some(inventory) = boutique() else { return };
-    let outcome = run(&inventory, "boutique", json!({"target": {"name": "frontend"}, "zeroDowntimeRollout": true}));
+    let Some(world) = boutique() else { return };
+    let outcome = run(&world, json!({"target": {"name": "frontend"}, "zeroDowntimeRollout": true}));
     assert_eq!(outcome.state, ItemState::Failed);
     assert!(
         outcome.message.starts_with("deployment/frontend: maxUnavailable 25% (the default)"),
@@ -61,10 +59,10 @@ fn boutique_default_rollouts_are_not_zero_downtime() {
 
 #[test]
 fn boutique_loadgenerator_lacks_probes_and_its_init_container_lacks_resources() {
-    let Some(inventory) = boutique() else { return };
+    let Some(world) = boutique() else { return };
     let spec = json!({"target": {"name": "loadgenerator"}, "probes": ["Readiness"],
                       "resources": {"requests": ["cpu"], "limits": ["memory"]}});
-    let outcome = run(&inventory, "boutique", spec);
+    let outcome = run(&world, spec);
     assert_eq!(
         outcome.message,
         "deployment/loadgenerator: container main lacks readinessProbe; \
@@ -74,10 +72,10 @@ fn boutique_loadgenerator_lacks_probes_and_its_init_container_lacks_resources() 
 
 #[test]
 fn kube_prometheus_node_exporter_cannot_roll_without_downtime() {
-    let Some(inventory) = corpus("kube-prometheus", "monitoring") else { return };
+    let Some(world) = corpus("kube-prometheus", "monitoring") else { return };
     let spec = json!({"target": {"kind": "DaemonSet", "name": "node-exporter"}, "zeroDowntimeRollout": true,
                       "runAsNonRoot": true});
-    let outcome = run(&inventory, "monitoring", spec);
+    let outcome = run(&world, spec);
     assert_eq!(outcome.state, ItemState::Failed);
     assert_eq!(
         outcome.message,
@@ -88,12 +86,12 @@ fn kube_prometheus_node_exporter_cannot_roll_without_downtime() {
 
 #[test]
 fn kube_prometheus_adapter_is_guarded_by_its_pdb() {
-    let Some(inventory) = corpus("kube-prometheus", "monitoring") else { return };
+    let Some(world) = corpus("kube-prometheus", "monitoring") else { return };
     let target = json!({"kind": "Deployment", "name": "prometheus-adapter"});
-    let outcome = run(&inventory, "monitoring", json!({"target": target, "podDisruptionBudget": {"minAvailable": 1}}));
+    let outcome = run(&world, json!({"target": target, "podDisruptionBudget": {"minAvailable": 1}}));
     assert_eq!(outcome.state, ItemState::Passed, "{}", outcome.message);
-    let outcome = run(&inventory, "monitoring", json!({"target": target, "podDisruptionBudget": {"minAvailable": 2}}));
+    let outcome = run(&world, json!({"target": target, "podDisruptionBudget": {"minAvailable": 2}}));
     assert_eq!(outcome.message, "deployment/prometheus-adapter: pdb/prometheus-adapter minAvailable 1, expected >= 2");
-    let outcome = run(&inventory, "monitoring", json!({"target": {"name": "grafana"}, "podDisruptionBudget": {}}));
+    let outcome = run(&world, json!({"target": {"name": "grafana"}, "podDisruptionBudget": {}}));
     assert_eq!(outcome.message, "deployment/grafana: no PodDisruptionBudget selects its pods");
 }

@@ -350,3 +350,16 @@ mod checklists {
         assert!(error.contains("unsupported apiVersion readygate.io/v1beta1"), "{error}");
     }
 }
+
+#[test]
+fn refuses_duplicate_keys_instead_of_judging_the_last_object_written() {
+    // Two objects run together without `---`: go-yaml (kubectl, Helm) refuses it, and keeping
+    // the last value of each key would silently judge a Service nobody meant to write.
+    let text =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\napiVersion: v1\nkind: Service\nmetadata: {name: b}\n";
+    let Err(Error::Manifest { document, message, .. }) = parse_str(text, "joined.yaml", "shop") else {
+        panic!("duplicate keys must be refused");
+    };
+    assert_eq!(document, Some(1));
+    assert!(message.contains("duplicate key \"apiVersion\""), "{message}");
+}

@@ -88,6 +88,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
             let value = access.next_value_seed(ValueSeed)?;
             if key == MERGE_KEY && is_merge_source(&value) {
                 merged.push(value);
+            } else if map.contains_key(&key) {
+                // go-yaml (kubectl, Helm) refuses duplicate keys; keeping the last one would
+                // judge an object other than the one written (two documents missing a `---`).
+                return Err(de::Error::custom(format_args!("duplicate key {key:?} in a mapping")));
             } else {
                 map.insert(key, value);
             }

@@ -1,0 +1,275 @@
+//! The controller's live view of the cluster: compact objects the engine reads (materialized
+//! per evaluation), the kinds the cluster cannot serve, and change notifications (kind,
+//! namespace) for the trigger mapper.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use futures::channel::mpsc;
+
+use super::readiness::Readiness;
+use crate::inventory::live::CompactObject;
+use crate::inventory::{Inventory, Object};
+
+/// Something a checklist may read changed: objects of `kind_key` in `namespace` (`None`: in
+/// any namespace, or a cluster-scoped kind).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Change {
+    pub kind_key: String,
+    pub namespace: Option<String>,
+}
+
+impl Change {
+    pub fn everywhere(kind_key: &str) -> Self {
+        Change { kind_key: kind_key.to_owned(), namespace: None }
+    }
+}
+
+type Names = BTreeMap<String, CompactObject>;
+
+/// An object ready for the store: its place and its compact form. Relists buffer these rather
+/// than whole objects, so a list of thousands never exists in `Value` form at once.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub namespace: Option<String>,
+    pub name: String,
+    pub compact: CompactObject,
+}
+
+impl Entry {
+    pub fn new(object: &Object) -> Self {
+        Entry { namespace: object.namespace.clone(), name: object.name.clone(), compact: CompactObject::from_object(object) }
+    }
+}
+
+/// Objects at rest, by kind key, namespace (`""` for cluster-scoped) and name.
+#[derive(Default)]
+struct Store {
+    kinds: HashMap<String, BTreeMap<String, Names>>,
+}
+
+/// Shared by the watch tasks (writers) and reconciles (readers). Objects rest as compact JSON;
+/// an evaluation materializes the kinds it reads, in its namespace, as an [`Inventory`].
+pub struct Cache {
+    store: RwLock<Store>,
+    unavailable: RwLock<HashMap<String, String>>,
+    changes: mpsc::UnboundedSender<Change>,
+    readiness: Readiness,
+}
+
+impl Cache {
+    pub fn new(readiness: Readiness) -> (Arc<Cache>, mpsc::UnboundedReceiver<Change>) {
+        let (tx, rx) = mpsc::unbounded();
+        let cache = Cache { store: RwLock::default(), unavailable: RwLock::default(), changes: tx, readiness };
+        (Arc::new(cache), rx)
+    }
+
+    pub fn readiness(&self) -> &Readiness {
+        &self.readiness
+    }
+
+    /// The objects of `kind_keys` in `namespace`, plus every cluster-scoped one of those kinds:
+    /// all a checklist in `namespace` may read.
+    pub fn snapshot(&self, namespace: &str, kind_keys: &[String]) -> Inventory {
+        let store = self.store.read().unwrap_or_else(PoisonError::into_inner);
+        let mut inventory = Inventory::new();
+        for kind_key in kind_keys {
+            let Some(namespaces) = store.kinds.get(kind_key) else { continue };
+            for ns in ["", namespace] {
+                for (name, compact) in namespaces.get(ns).into_iter().flatten() {
+                    let ns = (!ns.is_empty()).then_some(ns);
+                    inventory.insert(compact.to_object(kind_key, ns, name));
+                }
+            }
+        }
+        inventory
+    }
+
+    /// How many objects are cached.
+    pub fn len(&self) -> usize {
+        let store = self.store.read().unwrap_or_else(PoisonError::into_inner);
+        store.kinds.values().flat_map(BTreeMap::values).map(BTreeMap::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn unavailable_kinds(&self) -> HashMap<String, String> {
+        self.unavailable.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Inserts or replaces an object; notifies only when what the checks see changed (a
+    /// status-only update of a Deployment projects to the same value and triggers nothing).
+    pub fn apply(&self, object: Object) {
+        let compact = CompactObject::from_object(&object);
+        let namespace = object.namespace.clone().unwrap_or_default();
+        let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
+        let names = store.kinds.entry(object.kind_key.clone()).or_default().entry(namespace).or_default();
+        if names.get(&object.name) == Some(&compact) {
+            return;
+        }
+        names.insert(object.name.clone(), compact);
+        drop(store);
+        self.notify(Change { kind_key: object.kind_key, namespace: object.namespace });
+    }
+
+    pub fn delete(&self, kind_key: &str, namespace: Option<&str>, name: &str) {
+        let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
+        let removed = store
+            .kinds
+            .get_mut(kind_key)
+            .and_then(|namespaces| namespaces.get_mut(namespace.unwrap_or_default()))
+            .and_then(|names| names.remove(name));
+        drop(store);
+        if removed.is_some() {
+            self.notify(Change { kind_key: kind_key.to_owned(), namespace: namespace.map(str::to_owned) });
+        }
+    }
+
+    /// After a (re)list: the objects of `kind_key` that `owned(namespace, name)` says belong to
+    /// this watch become exactly `objects`. Notifies the namespaces that changed.
+    pub fn replace(&self, kind_key: &str, owned: impl Fn(Option<&str>, &str) -> bool, objects: Vec<Entry>) {
+        let mut changed: HashSet<Option<String>> = HashSet::new();
+        let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
+        let namespaces = store.kinds.entry(kind_key.to_owned()).or_default();
+        let listed: HashSet<(&str, &str)> =
+            objects.iter().map(|o| (o.namespace.as_deref().unwrap_or_default(), o.name.as_str())).collect();
+        for (ns, names) in namespaces.iter_mut() {
+            let namespace = (!ns.is_empty()).then_some(ns.as_str());
+            let before = names.len();
+            names.retain(|name, _| !owned(namespace, name) || listed.contains(&(ns.as_str(), name.as_str())));
+            if names.len() != before {
+                changed.insert(namespace.map(str::to_owned));
+            }
+        }
+        for entry in objects {
+            let names = namespaces.entry(entry.namespace.clone().unwrap_or_default()).or_default();
+            if names.get(&entry.name) != Some(&entry.compact) {
+                changed.insert(entry.namespace.clone());
+                names.insert(entry.name, entry.compact);
+            }
+        }
+        namespaces.retain(|_, names| !names.is_empty());
+        drop(store);
+        // Many namespaces at once (the first list) are one notification, not thousands.
+        if changed.len() > 16 {
+            self.notify(Change::everywhere(kind_key));
+        } else {
+            for namespace in changed {
+                self.notify(Change { kind_key: kind_key.to_owned(), namespace });
+            }
+        }
+    }
+
+    /// Records that the cluster cannot serve `kind_key` (no CRD, forbidden). Items reading it
+    /// become Error with this reason.
+    pub fn set_unavailable(&self, kind_key: &str, reason: String) {
+        let previous =
+            self.unavailable.write().unwrap_or_else(PoisonError::into_inner).insert(kind_key.to_owned(), reason.clone());
+        if previous.as_ref() != Some(&reason) {
+            self.notify(Change::everywhere(kind_key));
+        }
+    }
+
+    pub fn clear_unavailable(&self, kind_key: &str) {
+        let removed = self.unavailable.write().unwrap_or_else(PoisonError::into_inner).remove(kind_key);
+        if removed.is_some() {
+            self.notify(Change::everywhere(kind_key));
+        }
+    }
+
+    /// Drops the objects a stopped watch served.
+    pub fn forget(&self, kind_key: &str, owned: impl Fn(Option<&str>, &str) -> bool) {
+        self.replace(kind_key, owned, Vec::new());
+        self.unavailable.write().unwrap_or_else(PoisonError::into_inner).remove(kind_key);
+    }
+
+    pub fn notify(&self, change: Change) {
+        // The receiver lives as long as the controller; a closed channel means shutdown.
+        let _ = self.changes.unbounded_send(change);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::inventory::kinds;
+
+    fn hpa(ns: &str, name: &str, min: i64) -> Object {
+        Object::from_value(
+            json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                   "metadata": {"name": name, "namespace": ns}, "spec": {"minReplicas": min}}),
+            None,
+        )
+        .expect("valid")
+    }
+
+    fn drain(rx: &mut mpsc::UnboundedReceiver<Change>) -> Vec<Change> {
+        let mut out = Vec::new();
+        while let Ok(c) = rx.try_recv() {
+            out.push(c);
+        }
+        out
+    }
+
+    #[test]
+    fn identical_updates_notify_nothing() {
+        let (cache, mut rx) = Cache::new(Readiness::new());
+        cache.apply(hpa("a", "api", 3));
+        assert_eq!(drain(&mut rx), [Change { kind_key: kinds::HPA.into(), namespace: Some("a".into()) }]);
+        cache.apply(hpa("a", "api", 3));
+        assert!(drain(&mut rx).is_empty());
+        cache.apply(hpa("a", "api", 2));
+        assert_eq!(drain(&mut rx).len(), 1);
+        let snapshot = cache.snapshot("a", &[kinds::HPA.to_owned()]);
+        assert_eq!(snapshot.get(kinds::HPA, Some("a"), "api").and_then(|o| o.i64_at("/spec/minReplicas")), Some(2));
+    }
+
+    #[test]
+    fn relist_removes_what_is_gone_and_only_what_the_watch_owns() {
+        let (cache, mut rx) = Cache::new(Readiness::new());
+        cache.apply(hpa("a", "old", 3));
+        cache.apply(hpa("b", "other-watch", 3));
+        drain(&mut rx);
+        cache.replace(kinds::HPA, |ns, _| ns == Some("a"), vec![Entry::new(&hpa("a", "new", 3))]);
+        let names = |ns: &str| {
+            let snapshot = cache.snapshot(ns, &[kinds::HPA.to_owned()]);
+            snapshot.all(kinds::HPA).map(|o| o.name.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(names("a"), ["new"]);
+        assert_eq!(names("b"), ["other-watch"]);
+        assert_eq!(cache.len(), 2);
+        assert_eq!(drain(&mut rx), [Change { kind_key: kinds::HPA.into(), namespace: Some("a".into()) }]);
+    }
+
+    #[test]
+    fn snapshots_hold_the_namespace_and_cluster_scoped_objects_of_the_kinds_asked() {
+        let (cache, _rx) = Cache::new(Readiness::new());
+        cache.apply(hpa("a", "api", 3));
+        cache.apply(hpa("b", "api", 3));
+        let role = Object::from_value(
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "view"}}),
+            None,
+        )
+        .expect("valid");
+        cache.apply(role);
+        let snapshot = cache.snapshot("a", &[kinds::HPA.to_owned(), kinds::CLUSTER_ROLE.to_owned()]);
+        assert_eq!(snapshot.len(), 2);
+        assert!(snapshot.get(kinds::CLUSTER_ROLE, None, "view").is_some());
+        assert!(cache.snapshot("a", &[kinds::SERVICE.to_owned()]).is_empty());
+    }
+
+    #[test]
+    fn unavailability_notifies_once_per_change() {
+        let (cache, mut rx) = Cache::new(Readiness::new());
+        cache.set_unavailable(kinds::CERTIFICATE, "no CRD".into());
+        cache.set_unavailable(kinds::CERTIFICATE, "no CRD".into());
+        assert_eq!(drain(&mut rx).len(), 1);
+        assert_eq!(cache.unavailable_kinds().get(kinds::CERTIFICATE).map(String::as_str), Some("no CRD"));
+        cache.clear_unavailable(kinds::CERTIFICATE);
+        assert_eq!(drain(&mut rx), [Change::everywhere(kinds::CERTIFICATE)]);
+    }
+}

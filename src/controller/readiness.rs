@@ -1,0 +1,177 @@
+//! Cache readiness: `/readyz` and the first evaluations wait until every registered watch has
+//! listed once (or found its kind unavailable), so no decision is made on a half-filled cache.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::watch;
+
+/// What `/readyz` reports as pending once [`Readiness::shut_down`] was called.
+pub const SHUTTING_DOWN: &str = "shutting-down";
+
+/// A cloneable handle: watches register and mark themselves synced; readers ask or wait.
+#[derive(Clone, Debug)]
+pub struct Readiness {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    pending: Mutex<Pending>,
+    ready: watch::Sender<bool>,
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    keys: HashSet<String>,
+    /// Set once every watch known at startup has registered: an empty pending set before that
+    /// only means nothing registered yet.
+    sealed: bool,
+    /// Set on shutdown: unready for good, whatever has synced.
+    stopping: bool,
+}
+
+impl Default for Readiness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Readiness {
+    pub fn new() -> Self {
+        let (ready, _) = watch::channel(false);
+        Readiness { inner: Arc::new(Inner { pending: Mutex::default(), ready }) }
+    }
+
+    /// A handle that is ready from the start (for tests and for processes without caches).
+    pub fn always() -> Self {
+        let readiness = Self::new();
+        readiness.seal();
+        readiness
+    }
+
+    /// Something must sync before the process is ready.
+    pub fn register(&self, key: &str) {
+        self.lock().keys.insert(key.to_owned());
+        self.publish();
+    }
+
+    pub fn mark_synced(&self, key: &str) {
+        self.lock().keys.remove(key);
+        self.publish();
+    }
+
+    /// Every startup watch has registered; readiness now follows the pending set alone.
+    pub fn seal(&self) {
+        self.lock().sealed = true;
+        self.publish();
+    }
+
+    /// The process is shutting down: `/readyz` fails from now on, so the Service stops routing
+    /// here while in-flight work drains. [`Readiness::wait`] is unaffected: reconciles still
+    /// in flight must not hang on it.
+    pub fn shut_down(&self) {
+        self.lock().stopping = true;
+    }
+
+    /// Synced and not shutting down.
+    pub fn is_ready(&self) -> bool {
+        *self.inner.ready.borrow() && !self.lock().stopping
+    }
+
+    /// What is still syncing, sorted (for `/readyz` bodies and logs), and the shutdown.
+    pub fn pending(&self) -> Vec<String> {
+        let pending = self.lock();
+        let mut keys: Vec<String> = pending.keys.iter().cloned().collect();
+        keys.sort();
+        if pending.stopping {
+            keys.push(SHUTTING_DOWN.to_owned());
+        }
+        keys
+    }
+
+    /// Resolves once ready (immediately when already ready).
+    pub async fn wait(&self) {
+        let mut rx = self.inner.ready.subscribe();
+        // Err only when the sender is gone, which cannot happen while `self` holds it.
+        let _ = rx.wait_for(|ready| *ready).await;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.inner.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn publish(&self) {
+        let ready = {
+            let pending = self.lock();
+            pending.sealed && pending.keys.is_empty()
+        };
+        self.inner.ready.send_if_modified(|current| {
+            // Once ready, a watch that relists later does not make the process unready again:
+            // its cache stays populated meanwhile.
+            let next = *current || ready;
+            let changed = next != *current;
+            *current = next;
+            changed
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_only_after_sealing_and_every_watch_synced() {
+        let r = Readiness::new();
+        r.register("Deployment.apps");
+        r.register("Service");
+        assert!(!r.is_ready());
+        r.mark_synced("Service");
+        r.mark_synced("Deployment.apps");
+        assert!(!r.is_ready(), "not sealed yet");
+        r.seal();
+        assert!(r.is_ready());
+        assert!(r.pending().is_empty());
+    }
+
+    #[tokio::test]
+    async fn wait_resolves_when_ready() {
+        let r = Readiness::new();
+        r.register("Service");
+        r.seal();
+        let waiter = tokio::spawn({
+            let r = r.clone();
+            async move { r.wait().await }
+        });
+        r.mark_synced("Service");
+        tokio::time::timeout(std::time::Duration::from_secs(2), waiter).await.expect("ready in time").expect("joined");
+    }
+
+    #[test]
+    fn shutting_down_makes_a_ready_process_unready_for_good() {
+        let r = Readiness::always();
+        assert!(r.is_ready());
+        r.shut_down();
+        assert!(!r.is_ready());
+        assert_eq!(r.pending(), [SHUTTING_DOWN]);
+        r.mark_synced("Service");
+        r.seal();
+        assert!(!r.is_ready(), "nothing syncing later makes it ready again");
+    }
+
+    #[tokio::test]
+    async fn reconciles_waiting_for_the_caches_are_not_held_up_by_shutdown() {
+        let r = Readiness::always();
+        r.shut_down();
+        tokio::time::timeout(std::time::Duration::from_secs(2), r.wait()).await.expect("the caches are synced");
+    }
+
+    #[test]
+    fn stays_ready_when_a_later_watch_registers() {
+        let r = Readiness::always();
+        r.register("ServiceMonitor.monitoring.coreos.com");
+        assert!(r.is_ready());
+        assert_eq!(r.pending(), ["ServiceMonitor.monitoring.coreos.com"]);
+    }
+}

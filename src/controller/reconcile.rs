@@ -1,0 +1,278 @@
+//! One reconcile: gather facts, evaluate with the pure engine, write status only when it
+//! changed (or needs a staleness refresh), announce changes with Events, record metrics.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use kube::api::Api;
+use kube::runtime::controller::Action;
+use kube::runtime::events::Recorder;
+use kube::runtime::reflector::Store;
+
+use super::backoff::CappedBackoff;
+use super::cache::{Cache, Change};
+use super::leader::Leader;
+use super::watch_set::WatchSet;
+use super::{events, status};
+use crate::api::ReadinessChecklist;
+use crate::checks::Facts;
+use crate::engine;
+use crate::inventory::kinds;
+use crate::metrics::Metrics;
+use crate::probes::Probes;
+use crate::probes::version::ServerVersion;
+use crate::{Error, Result};
+
+/// Default `reevaluateEvery`.
+pub const DEFAULT_REEVALUATE: Duration = Duration::from_secs(300);
+/// First and longest delay after a failed reconcile.
+pub const ERROR_BACKOFF_MIN: Duration = Duration::from_secs(1);
+pub const ERROR_BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+/// Everything a reconcile needs, shared by all of them.
+pub struct Context {
+    pub client: kube::Client,
+    pub cache: Arc<Cache>,
+    pub watch_set: WatchSet,
+    pub store: Store<ReadinessChecklist>,
+    pub probes: Probes,
+    pub version: ServerVersion,
+    pub leader: Leader,
+    pub recorder: Recorder,
+    pub metrics: Arc<Metrics>,
+    pub secret_checks: bool,
+    pub written: status::WrittenStatuses,
+    failures: Mutex<HashMap<(String, String), u32>>,
+    /// Item names whose metric series exist, per checklist, to remove them when items go.
+    recorded: Mutex<HashMap<(String, String), Vec<String>>>,
+}
+
+impl Context {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        client: kube::Client,
+        cache: Arc<Cache>,
+        watch_set: WatchSet,
+        store: Store<ReadinessChecklist>,
+        probes: Probes,
+        version: ServerVersion,
+        leader: Leader,
+        recorder: Recorder,
+        metrics: Arc<Metrics>,
+        secret_checks: bool,
+    ) -> Self {
+        Context {
+            client,
+            cache,
+            watch_set,
+            store,
+            probes,
+            version,
+            leader,
+            recorder,
+            metrics,
+            secret_checks,
+            written: status::WrittenStatuses::default(),
+            failures: Mutex::default(),
+            recorded: Mutex::default(),
+        }
+    }
+
+    /// Facts from the caches: server version, unavailable kinds, other checklists' decisions
+    /// (staleness-adjusted, and as last written by this process when the cache lags).
+    fn facts(&self, namespace: &str, now: Timestamp) -> Facts {
+        let mut facts = Facts::live();
+        facts.server_version = self.version.get();
+        facts.secret_checks = self.secret_checks;
+        facts.unavailable_kinds = self.cache.unavailable_kinds();
+        for other in self.store.state() {
+            if other.metadata.namespace.as_deref() != Some(namespace) {
+                continue;
+            }
+            let mut view = (*other).clone();
+            view.status = self.written.previous(&other);
+            let decision = engine::current_decision(&view, now).0;
+            facts.checklists.insert((namespace.to_owned(), other.metadata.name.clone().unwrap_or_default()), decision);
+        }
+        facts
+    }
+
+    fn record_metrics(&self, evaluation: &engine::Evaluation) {
+        let key = (evaluation.namespace.clone(), evaluation.name.clone());
+        self.metrics.record_items(
+            &evaluation.namespace,
+            &evaluation.name,
+            evaluation.items.iter().map(|i| (i.name.as_str(), i.state)),
+        );
+        self.metrics.record_decision(&evaluation.namespace, &evaluation.name, evaluation.decision);
+        let names: Vec<String> = evaluation.items.iter().map(|i| i.name.clone()).collect();
+        let keep: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut recorded = self.recorded.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(before) = recorded.get(&key) {
+            self.metrics.forget_checklist(&evaluation.namespace, &evaluation.name, &keep, before);
+        }
+        recorded.insert(key, names);
+    }
+
+    /// Forgets per-checklist state of checklists that no longer exist.
+    pub fn collect_garbage(&self) {
+        let alive: std::collections::HashSet<(String, String)> = self
+            .store
+            .state()
+            .iter()
+            .map(|c| (c.metadata.namespace.clone().unwrap_or_default(), c.metadata.name.clone().unwrap_or_default()))
+            .collect();
+        self.watch_set.retain(|k| alive.contains(k));
+        self.written.retain(|k| alive.contains(k));
+        self.failures.lock().unwrap_or_else(PoisonError::into_inner).retain(|k, _| alive.contains(k));
+        let mut recorded = self.recorded.lock().unwrap_or_else(PoisonError::into_inner);
+        recorded.retain(|(ns, name), items| {
+            let keep = alive.contains(&(ns.clone(), name.clone()));
+            if !keep {
+                self.metrics.forget_checklist(ns, name, &[], items);
+            }
+            keep
+        });
+    }
+}
+
+/// How long an evaluation may age before it is rewritten: half the gate's `maxStaleness`, so
+/// readers never see a stale Unknown while the controller is healthy.
+pub fn refresh_after(checklist: &ReadinessChecklist) -> Duration {
+    let max = checklist
+        .spec
+        .gate
+        .as_ref()
+        .and_then(|g| g.max_staleness.as_ref())
+        .map_or(engine::DEFAULT_MAX_STALENESS, |d| d.as_std());
+    max / 2
+}
+
+/// When to evaluate again without any change: `reevaluateEvery`, or sooner when the staleness
+/// refresh is due first.
+pub fn requeue_after(checklist: &ReadinessChecklist) -> Duration {
+    let every = checklist.spec.reevaluate_every.as_ref().map_or(DEFAULT_REEVALUATE, |d| d.as_std());
+    every.min(refresh_after(checklist)).max(Duration::from_secs(1))
+}
+
+/// Every kind any item reads (per `checks::reads`), plus sign-offs, which the engine applies
+/// to every item as approvals and waivers.
+pub fn kinds_read(checklist: &ReadinessChecklist) -> Vec<String> {
+    let mut kinds: Vec<String> = checklist.spec.items.iter().flat_map(|item| crate::checks::reads(&item.check)).collect();
+    kinds.push(kinds::SIGNOFF.to_owned());
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+fn key_of(checklist: &ReadinessChecklist) -> (String, String) {
+    (checklist.metadata.namespace.clone().unwrap_or_default(), checklist.metadata.name.clone().unwrap_or_default())
+}
+
+/// The reconcile function handed to kube-runtime's Controller.
+pub async fn reconcile(checklist: Arc<ReadinessChecklist>, ctx: Arc<Context>) -> Result<Action> {
+    // Never judge a half-filled cache: a missing Deployment would read as "no Deployment".
+    ctx.cache.readiness().wait().await;
+    if !ctx.leader.is_leader() {
+        return Ok(Action::await_change());
+    }
+    let (namespace, name) = key_of(&checklist);
+    ctx.watch_set.ensure(&checklist).await;
+
+    let mut facts = Facts::live();
+    ctx.probes.fill(&checklist, &mut facts).await;
+    let now = Timestamp::now();
+    let Facts { http, prometheus, .. } = facts;
+    let facts = Facts { http, prometheus, ..ctx.facts(&namespace, now) };
+
+    let started = Instant::now();
+    let inventory = ctx.cache.snapshot(&namespace, &kinds_read(&checklist));
+    let evaluation = engine::evaluate(&checklist, &inventory, &facts, now);
+    drop(inventory);
+    ctx.metrics.observe_evaluation(started.elapsed().as_secs_f64());
+
+    let previous = ctx.written.previous(&checklist);
+    let next = engine::next_status(previous.as_ref(), &evaluation, checklist.metadata.generation, now);
+    if engine::status_needs_write(previous.as_ref(), &next, refresh_after(&checklist), now) {
+        // Leadership may have moved while probes ran; a former leader must not write.
+        if !ctx.leader.is_leader() {
+            return Ok(Action::await_change());
+        }
+        let api: Api<ReadinessChecklist> = Api::namespaced(ctx.client.clone(), &namespace);
+        let stored = match status::apply(&api, &name, &next).await {
+            Ok(stored) => stored,
+            Err(error) => {
+                ctx.metrics.status_write("error");
+                return Err(Error::Kube(error));
+            }
+        };
+        ctx.metrics.status_write("applied");
+        ctx.written.record(&stored);
+        tracing::info!(%namespace, %name, decision = next.decision.as_str(), "status written");
+        let planned = events::plan(previous.as_ref(), &next);
+        let published = events::publish(&ctx.recorder, &checklist, &planned).await;
+        for p in planned.iter().take(published) {
+            ctx.metrics.event(&p.reason);
+        }
+        if previous.as_ref().is_none_or(|p| p.decision != next.decision) {
+            // Checklists that reference this one re-evaluate with the new decision.
+            ctx.cache.notify(Change { kind_key: kinds::CHECKLIST.to_owned(), namespace: Some(namespace.clone()) });
+        }
+    }
+    ctx.record_metrics(&evaluation);
+    ctx.failures.lock().unwrap_or_else(PoisonError::into_inner).remove(&(namespace, name));
+    Ok(Action::requeue(requeue_after(&checklist)))
+}
+
+/// Retries a failed reconcile with a per-checklist exponential backoff (1 s doubling to 60 s).
+pub fn error_policy(checklist: Arc<ReadinessChecklist>, error: &Error, ctx: Arc<Context>) -> Action {
+    ctx.metrics.reconcile_error(error.metric_label());
+    let key = key_of(&checklist);
+    let failures = {
+        let mut map = ctx.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = map.entry(key.clone()).or_insert(0);
+        *count += 1;
+        *count
+    };
+    let delay = CappedBackoff::delay_for(ERROR_BACKOFF_MIN, ERROR_BACKOFF_MAX, failures - 1);
+    tracing::warn!(namespace = %key.0, name = %key.1, %error, failures, retry_in = ?delay, "reconcile failed");
+    Action::requeue(delay)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checklist(spec: serde_json::Value) -> ReadinessChecklist {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessChecklist",
+            "metadata": {"name": "c", "namespace": "n"}, "spec": spec
+        }))
+        .expect("valid")
+    }
+
+    fn manual_items() -> serde_json::Value {
+        serde_json::json!([{"name": "x", "check": {"manual": {"approvers": {"users": ["a"]}}}}])
+    }
+
+    #[test]
+    fn refreshes_at_half_the_gate_staleness() {
+        let default = checklist(serde_json::json!({"items": manual_items()}));
+        assert_eq!(refresh_after(&default), Duration::from_secs(300));
+        let gated = checklist(serde_json::json!({"items": manual_items(),
+            "gate": {"selector": {}, "maxStaleness": "2m"}}));
+        assert_eq!(refresh_after(&gated), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn requeues_at_the_sooner_of_interval_and_refresh() {
+        let every_minute = checklist(serde_json::json!({"items": manual_items(), "reevaluateEvery": "1m"}));
+        assert_eq!(requeue_after(&every_minute), Duration::from_secs(60));
+        let hourly_but_gated = checklist(serde_json::json!({"items": manual_items(), "reevaluateEvery": "1h",
+            "gate": {"selector": {}, "maxStaleness": "10m"}}));
+        assert_eq!(requeue_after(&hourly_but_gated), Duration::from_secs(300));
+        assert_eq!(requeue_after(&checklist(serde_json::json!({"items": manual_items()}))), DEFAULT_REEVALUATE);
+    }
+}

@@ -1,0 +1,358 @@
+//! Watch tasks: one `kube::runtime::watcher` per kind (or per named Secret) over
+//! `Api<DynamicObject>`, projecting every object into the shared [`Cache`], with a capped backoff
+//! and "kind unavailable" detection (404: not served / no CRD, 403: forbidden).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject};
+use kube::core::GroupVersionKind;
+use kube::discovery::ApiResource;
+use kube::runtime::watcher::{self, Event};
+use tokio_util::sync::CancellationToken;
+
+use super::backoff::CappedBackoff;
+use super::cache::{Cache, Entry};
+use crate::inventory::{Object, kinds, live};
+use crate::metrics::Metrics;
+
+/// How long to wait before asking again about a kind the cluster does not serve (a CRD may be
+/// installed later); much longer than the outage backoff, so missing kinds cost little.
+pub const UNAVAILABLE_RETRY: Duration = Duration::from_secs(30);
+
+/// Objects per list page. Each page arrives as full objects (a Deployment parses to ~100 KB of
+/// `serde_json::Value`); small pages keep that transient peak, which the allocator rarely gives
+/// back, at a few MiB instead of the ~50 MiB of client-go's 500.
+pub const LIST_PAGE_SIZE: u32 = 50;
+
+/// One watch: which kind, and optionally one namespace and one object name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WatchSpec {
+    pub kind_key: String,
+    /// `group/version` or `v1`.
+    pub api_version: String,
+    pub kind: String,
+    /// Known plural for built-in kinds; `None` resolves the kind through discovery.
+    pub plural: Option<String>,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    /// For Secrets: the only keys whose digests are kept.
+    pub secret_keys: Option<BTreeSet<String>>,
+}
+
+impl WatchSpec {
+    fn builtin(kind_key: &str, api_version: &str, kind: &str, plural: &str) -> Self {
+        WatchSpec {
+            kind_key: kind_key.to_owned(),
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+            plural: Some(plural.to_owned()),
+            namespace: None,
+            name: None,
+            secret_keys: None,
+        }
+    }
+
+    /// A kind found through discovery (CRDs, the `resource` check's kinds).
+    pub fn discovered(api_version: &str, kind: &str) -> Self {
+        let group = crate::inventory::group_of(api_version);
+        WatchSpec {
+            kind_key: crate::inventory::kind_key(group, kind),
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+            plural: None,
+            namespace: None,
+            name: None,
+            secret_keys: None,
+        }
+    }
+
+    /// One Secret, keeping only the digests of `keys`.
+    pub fn secret(namespace: &str, name: &str, keys: BTreeSet<String>) -> Self {
+        WatchSpec {
+            namespace: Some(namespace.to_owned()),
+            name: Some(name.to_owned()),
+            secret_keys: Some(keys),
+            ..Self::builtin(kinds::SECRET, "v1", "Secret", "secrets")
+        }
+    }
+
+    /// A short stable identity for logs, readiness and the watch set.
+    pub fn id(&self) -> String {
+        match (&self.namespace, &self.name) {
+            (Some(ns), Some(name)) => format!("{} {ns}/{name}", self.kind_key),
+            (Some(ns), None) => format!("{} in {ns}", self.kind_key),
+            _ => self.kind_key.clone(),
+        }
+    }
+
+    /// Whether a cached object of this kind belongs to this watch (a relist replaces exactly
+    /// those).
+    pub fn owns(&self, namespace: Option<&str>, name: &str) -> bool {
+        self.namespace.as_deref().is_none_or(|ns| namespace == Some(ns)) && self.name.as_deref().is_none_or(|n| n == name)
+    }
+
+    fn gvk(&self) -> GroupVersionKind {
+        let (group, version) = match self.api_version.rsplit_once('/') {
+            Some((g, v)) => (g, v),
+            None => ("", self.api_version.as_str()),
+        };
+        GroupVersionKind::gvk(group, version, &self.kind)
+    }
+}
+
+/// The kinds the catalogue reads, watched cluster-wide for the life of the process.
+/// cert-manager kinds go through discovery: they exist only where cert-manager is installed.
+pub fn catalogue() -> Vec<WatchSpec> {
+    let rbac = "rbac.authorization.k8s.io/v1";
+    let mut specs = vec![
+        WatchSpec::builtin(kinds::DEPLOYMENT, "apps/v1", "Deployment", "deployments"),
+        WatchSpec::builtin(kinds::STATEFUL_SET, "apps/v1", "StatefulSet", "statefulsets"),
+        WatchSpec::builtin(kinds::DAEMON_SET, "apps/v1", "DaemonSet", "daemonsets"),
+        WatchSpec::builtin(kinds::SERVICE, "v1", "Service", "services"),
+        WatchSpec::builtin(kinds::NAMESPACE, "v1", "Namespace", "namespaces"),
+        WatchSpec::builtin(kinds::RESOURCE_QUOTA, "v1", "ResourceQuota", "resourcequotas"),
+        WatchSpec::builtin(kinds::LIMIT_RANGE, "v1", "LimitRange", "limitranges"),
+        WatchSpec::builtin(kinds::INGRESS, "networking.k8s.io/v1", "Ingress", "ingresses"),
+        WatchSpec::builtin(kinds::NETWORK_POLICY, "networking.k8s.io/v1", "NetworkPolicy", "networkpolicies"),
+        WatchSpec::builtin(kinds::HPA, "autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
+        WatchSpec::builtin(kinds::PDB, "policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
+        WatchSpec::builtin(kinds::CRON_JOB, "batch/v1", "CronJob", "cronjobs"),
+        WatchSpec::builtin(kinds::ROLE, rbac, "Role", "roles"),
+        WatchSpec::builtin(kinds::CLUSTER_ROLE, rbac, "ClusterRole", "clusterroles"),
+        WatchSpec::builtin(kinds::ROLE_BINDING, rbac, "RoleBinding", "rolebindings"),
+        WatchSpec::builtin(kinds::CLUSTER_ROLE_BINDING, rbac, "ClusterRoleBinding", "clusterrolebindings"),
+        WatchSpec::builtin(kinds::SIGNOFF, crate::api::API_VERSION, "ReadinessSignoff", "readinesssignoffs"),
+    ];
+    for kind in ["Certificate", "Issuer", "ClusterIssuer"] {
+        specs.push(WatchSpec::discovered("cert-manager.io/v1", kind));
+    }
+    specs
+}
+
+/// What a watch task needs besides its spec.
+#[derive(Clone)]
+pub struct WatchContext {
+    pub client: kube::Client,
+    pub cache: Arc<Cache>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Runs one watch until `cancel` fires. `settled` is called once the first list completed or
+/// the kind proved unavailable: from then on the cache's view of this kind is decided.
+pub async fn run(spec: WatchSpec, ctx: WatchContext, cancel: CancellationToken, settled: impl Fn() + Send) {
+    let Some(resource) = resolve(&spec, &ctx, &cancel, &settled).await else { return };
+    let api: Api<DynamicObject> = match &spec.namespace {
+        Some(ns) => Api::namespaced_with(ctx.client.clone(), ns, &resource),
+        None => Api::all_with(ctx.client.clone(), &resource),
+    };
+    let mut config = watcher::Config::default().page_size(LIST_PAGE_SIZE);
+    if let Some(name) = &spec.name {
+        config = config.fields(&format!("metadata.name={name}"));
+    }
+    let mut stream = watcher::watcher(api, config).boxed();
+    let mut backoff = CappedBackoff::watch();
+    let mut buffer: Vec<Entry> = Vec::new();
+    let mut lists = 0u64;
+    loop {
+        let next = tokio::select! {
+            () = cancel.cancelled() => break,
+            next = stream.next() => next,
+        };
+        match next {
+            Some(Ok(Event::Init)) => {
+                buffer.clear();
+                lists += 1;
+                if lists > 1 {
+                    ctx.metrics.watch_restarted(&spec.kind_key);
+                }
+            }
+            Some(Ok(Event::InitApply(object))) => {
+                if let Some(object) = convert(&spec, object) {
+                    buffer.push(Entry::new(&object));
+                }
+            }
+            Some(Ok(Event::InitDone)) => {
+                ctx.cache.replace(&spec.kind_key, |ns, name| spec.owns(ns, name), std::mem::take(&mut buffer));
+                ctx.cache.clear_unavailable(&spec.kind_key);
+                backoff.reset();
+                settled();
+                tracing::debug!(watch = %spec.id(), "listed");
+            }
+            Some(Ok(Event::Apply(object))) => {
+                backoff.reset();
+                if let Some(object) = convert(&spec, object) {
+                    ctx.cache.apply(object);
+                }
+            }
+            Some(Ok(Event::Delete(object))) => {
+                backoff.reset();
+                let name = object.metadata.name.clone().unwrap_or_default();
+                ctx.cache.delete(&spec.kind_key, object.metadata.namespace.as_deref(), &name);
+            }
+            Some(Err(error)) => {
+                let delay = match unavailable_reason(&spec, &error) {
+                    Some(reason) => {
+                        ctx.metrics.watch_error(&spec.kind_key, "unavailable");
+                        tracing::info!(watch = %spec.id(), %reason, "kind unavailable");
+                        ctx.cache.set_unavailable(&spec.kind_key, reason);
+                        settled();
+                        UNAVAILABLE_RETRY
+                    }
+                    None => {
+                        ctx.metrics.watch_error(&spec.kind_key, error_label(&error));
+                        tracing::warn!(watch = %spec.id(), %error, "watch failed; retrying");
+                        backoff.next().unwrap_or(super::backoff::WATCH_MAX)
+                    }
+                };
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    () = tokio::time::sleep(delay) => {}
+                }
+            }
+            None => break,
+        }
+    }
+}
+
+/// The ApiResource to watch: known for built-ins, from discovery otherwise (retried while the
+/// API server is unreachable; a kind it does not serve is marked unavailable meanwhile).
+async fn resolve(
+    spec: &WatchSpec,
+    ctx: &WatchContext,
+    cancel: &CancellationToken,
+    settled: &impl Fn(),
+) -> Option<ApiResource> {
+    if let Some(plural) = &spec.plural {
+        return Some(ApiResource::from_gvk_with_plural(&spec.gvk(), plural));
+    }
+    let mut backoff = CappedBackoff::watch();
+    loop {
+        let delay = match kube::discovery::pinned_kind(&ctx.client, &spec.gvk()).await {
+            Ok((resource, _)) => return Some(resource),
+            Err(error) => match discovery_missing(&error) {
+                true => {
+                    let reason = format!("the API server does not serve {} {}", spec.api_version, spec.kind);
+                    ctx.cache.set_unavailable(&spec.kind_key, reason);
+                    settled();
+                    UNAVAILABLE_RETRY
+                }
+                false => {
+                    tracing::warn!(watch = %spec.id(), %error, "discovery failed; retrying");
+                    ctx.metrics.watch_error(&spec.kind_key, "discovery");
+                    backoff.next().unwrap_or(super::backoff::WATCH_MAX)
+                }
+            },
+        };
+        tokio::select! {
+            () = cancel.cancelled() => return None,
+            () = tokio::time::sleep(delay) => {}
+        }
+    }
+}
+
+fn discovery_missing(error: &kube::Error) -> bool {
+    match error {
+        kube::Error::Api(status) => status.code == 404,
+        kube::Error::Discovery(_) => true,
+        _ => false,
+    }
+}
+
+/// List responses omit `apiVersion`/`kind` on items; the watch knows them.
+fn convert(spec: &WatchSpec, object: DynamicObject) -> Option<Object> {
+    let mut value = serde_json::to_value(object).ok()?;
+    if let Some(map) = value.as_object_mut() {
+        map.insert("apiVersion".to_owned(), spec.api_version.clone().into());
+        map.insert("kind".to_owned(), spec.kind.clone().into());
+    }
+    match live::to_object(&spec.kind_key, value, spec.secret_keys.as_ref()) {
+        Ok(object) => Some(object),
+        Err(error) => {
+            tracing::warn!(watch = %spec.id(), %error, "skipping malformed object");
+            None
+        }
+    }
+}
+
+/// Some(reason) when the error means "this kind cannot be read here" rather than an outage.
+pub fn unavailable_reason(spec: &WatchSpec, error: &watcher::Error) -> Option<String> {
+    let status = match error {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => s.as_ref(),
+        watcher::Error::WatchError(s) => s.as_ref(),
+        _ => return None,
+    };
+    match status.code {
+        404 => Some(format!("the API server does not serve {} {}", spec.api_version, spec.kind)),
+        403 => Some(format!("forbidden to list {}: {}", spec.kind_key, status.message)),
+        _ => None,
+    }
+}
+
+fn error_label(error: &watcher::Error) -> &'static str {
+    match error {
+        watcher::Error::InitialListFailed(_) => "list",
+        watcher::Error::WatchStartFailed(_) => "watch_start",
+        watcher::Error::WatchError(s) if s.code == 410 => "expired",
+        watcher::Error::WatchError(_) => "watch_error",
+        watcher::Error::WatchFailed(_) => "watch_failed",
+        watcher::Error::NoResourceVersion => "no_resource_version",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kube::core::Status;
+
+    use super::*;
+
+    fn api_error(code: u16) -> watcher::Error {
+        watcher::Error::InitialListFailed(kube::Error::Api(Box::new(Status {
+            code,
+            message: "denied".into(),
+            ..Status::default()
+        })))
+    }
+
+    #[test]
+    fn missing_and_forbidden_kinds_are_unavailable_outages_are_not() {
+        let spec = WatchSpec::discovered("cert-manager.io/v1", "Certificate");
+        assert_eq!(
+            unavailable_reason(&spec, &api_error(404)).as_deref(),
+            Some("the API server does not serve cert-manager.io/v1 Certificate")
+        );
+        assert!(unavailable_reason(&spec, &api_error(403)).is_some_and(|r| r.starts_with("forbidden")));
+        assert_eq!(unavailable_reason(&spec, &api_error(503)), None);
+        assert_eq!(unavailable_reason(&spec, &watcher::Error::NoResourceVersion), None);
+    }
+
+    #[test]
+    fn a_secret_watch_owns_only_its_secret() {
+        let spec = WatchSpec::secret("novacron", "auth", BTreeSet::from(["AUTH_SECRET".to_owned()]));
+        assert!(spec.owns(Some("novacron"), "auth"));
+        assert!(!spec.owns(Some("novacron"), "db"));
+        assert!(!spec.owns(Some("other"), "auth"));
+        assert_eq!(spec.id(), "Secret novacron/auth");
+    }
+
+    #[test]
+    fn the_catalogue_covers_every_kind_the_checks_read() {
+        let watched: BTreeSet<String> = catalogue().into_iter().map(|s| s.kind_key).collect();
+        for kind in [kinds::DEPLOYMENT, kinds::HPA, kinds::PDB, kinds::CLUSTER_ROLE_BINDING, kinds::CERTIFICATE] {
+            assert!(watched.contains(kind), "{kind} is watched");
+        }
+        assert!(!watched.contains(kinds::SECRET), "Secrets only by name, when enabled");
+    }
+
+    #[test]
+    fn discovered_kinds_get_their_index_key() {
+        let spec = WatchSpec::discovered("monitoring.coreos.com/v1", "ServiceMonitor");
+        assert_eq!(spec.kind_key, "ServiceMonitor.monitoring.coreos.com");
+        assert_eq!(spec.gvk(), GroupVersionKind::gvk("monitoring.coreos.com", "v1", "ServiceMonitor"));
+        assert_eq!(WatchSpec::discovered("v1", "ConfigMap").kind_key, "ConfigMap");
+    }
+}
