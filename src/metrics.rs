@@ -2,6 +2,8 @@
 //! time, status writes, watch health and leadership. Label values are bounded: object names
 //! appear only for checklists and their items, which the cluster's owners chose.
 
+pub mod exposition;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -194,7 +196,7 @@ pub fn registry() -> Registry {
     Registry::with_prefix("readygate")
 }
 
-/// The registry in Prometheus text format.
+/// The registry in OpenMetrics text format (`/metrics` negotiates: see [`exposition`]).
 pub fn encode(registry: &Registry) -> String {
     let mut out = String::new();
     // Writing into a String cannot fail.

@@ -32,8 +32,22 @@ static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| {
     for extension in [cel::extensions::strings, cel::extensions::lists, cel::extensions::math] {
         let _ = env.add_extension(extension);
     }
+    // The cel crate's own `matches` (its `regex` feature, off) compiles the pattern on every call.
+    let _ = cel::add_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>, id = "matches");
+    let _ = cel::add_member_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>);
     Arc::new(env)
 });
+
+/// `string.matches(pattern)`: RE2-style search anywhere in the string, as Kubernetes CEL does.
+fn matches(this: &CelString<'_>, pattern: &CelString<'_>) -> Result<CelBool, ExecutionError> {
+    match super::patterns::compiled(pattern.inner(), super::patterns::Match::Search) {
+        Ok(compiled) => Ok(CelBool::from(compiled.is_match(this.inner()))),
+        Err(err) => Err(ExecutionError::FunctionError {
+            function: "matches".to_owned(),
+            message: format!("'{}' not a valid regex:\n{err}", pattern.inner()),
+        }),
+    }
+}
 
 static CACHE: LazyLock<Mutex<HashMap<String, Arc<Program>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
@@ -152,6 +166,9 @@ mod tests {
             Ok(true)
         );
         assert_eq!(eval("object.metadata.name.matches('^[a-z]+$')", deployment()), Ok(true));
+        assert_eq!(eval("matches(object.metadata.name, 'p')", deployment()), Ok(true));
+        assert_eq!(eval("object.metadata.name.matches('^x')", deployment()), Ok(false));
+        assert!(matches!(eval("object.metadata.name.matches('(')", deployment()), Err(EvalError::Object(_))));
     }
 
     #[test]

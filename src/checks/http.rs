@@ -7,15 +7,16 @@
 
 use std::time::Duration as StdDuration;
 
-use regex::{Regex, RegexBuilder};
+use std::sync::Arc;
 
+use regex::Regex;
+
+use super::patterns::{self, Match};
 use super::{HttpObservation, Mode, Outcome, Scope};
 use crate::api::{HttpCheck, TlsVersion};
 
 const DEFAULT_STATUS: u16 = 200;
 const DEFAULT_TIMEOUT: StdDuration = StdDuration::from_secs(10);
-/// Compiled-size cap for user patterns, so a checklist cannot make evaluation expensive.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
 const MAX_ECHOED_VALUE: usize = 80;
 
 pub fn evaluate(spec: &HttpCheck, scope: &Scope<'_>) -> Outcome {
@@ -74,13 +75,11 @@ pub(super) fn without_credentials(url: &str) -> String {
     }
 }
 
-fn header_rules(spec: &HttpCheck) -> Result<Vec<(String, Regex)>, String> {
+fn header_rules(spec: &HttpCheck) -> Result<Vec<(String, Arc<Regex>)>, String> {
     spec.require_headers
         .iter()
         .map(|(name, pattern)| {
-            RegexBuilder::new(pattern)
-                .size_limit(REGEX_SIZE_LIMIT)
-                .build()
+            patterns::compiled(pattern, Match::Search)
                 .map(|re| (name.to_ascii_lowercase(), re))
                 .map_err(|e| format!("requireHeaders[{name}]: invalid regex: {e}"))
         })

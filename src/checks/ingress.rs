@@ -1,8 +1,11 @@
 //! `ingress`: every listed host is routed by an Ingress, with TLS and annotations when required.
 
+use std::sync::Arc;
+
 use regex::Regex;
 use serde_json::Value;
 
+use super::patterns::{self, Match};
 use super::{Outcome, Scope};
 use crate::api::IngressCheck;
 use crate::inventory::{Object, kinds};
@@ -14,7 +17,7 @@ pub fn evaluate(spec: &IngressCheck, scope: &Scope<'_>) -> Outcome {
     let mut annotations = Vec::new();
     for (name, pattern) in &spec.require_annotations {
         // Full match, as the contract says: anchor the whole alternation, not its first branch.
-        match Regex::new(&format!("^(?:{pattern})$")) {
+        match patterns::compiled(pattern, Match::Full) {
             Ok(re) => annotations.push((name.as_str(), pattern.as_str(), re)),
             Err(e) => return Outcome::error(format!("requireAnnotations {name}: invalid regex: {e}")),
         }
@@ -95,7 +98,12 @@ fn is_object(value: Option<&Value>) -> bool {
 }
 
 /// What this Ingress lacks for `host`: a TLS entry listing it, and the required annotations.
-fn shortfalls(ingress: &Object, host: &str, require_tls: bool, annotations: &[(&str, &str, Regex)]) -> Vec<String> {
+fn shortfalls(
+    ingress: &Object,
+    host: &str,
+    require_tls: bool,
+    annotations: &[(&str, &str, Arc<Regex>)],
+) -> Vec<String> {
     let mut lacks = Vec::new();
     if require_tls && !tls_covers(ingress, host) {
         lacks.push("has no TLS entry for this host".to_owned());

@@ -17,6 +17,7 @@ mod kubernetes_version;
 mod listing;
 mod network_policy;
 mod outcome;
+pub(crate) mod patterns;
 pub(crate) mod podspec;
 mod prometheus;
 pub(crate) mod quantity;

@@ -44,7 +44,8 @@ pub enum Command {
     Status(status::StatusArgs),
     Signoff(signoff::SignoffArgs),
     Crd(crd::CrdArgs),
-    /// Boxed: its flags (controller + webhook) dwarf the other subcommands'.
+    // Boxed: its flags (controller + webhook) dwarf the other subcommands'.
+    /// Run the controller, admission webhook and metrics in one process.
     Run(Box<run::RunArgs>),
 }
 

@@ -90,7 +90,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
 
     shutdown.cancelled().await;
     // Fail readiness first so the Service stops routing here while connections drain.
-    running.readiness.register("shutting-down");
+    running.readiness.shut_down();
     tracing::info!("shutting down: draining admissions and reconciles");
     if let Some(task) = webhook_task {
         match task.await {

@@ -1,18 +1,20 @@
-//! The metrics and health endpoints: `/metrics` (Prometheus text), `/healthz` (the process
-//! runs), `/readyz` (caches synced, so the webhook answers from a complete view).
+//! The metrics and health endpoints: `/metrics` (Prometheus text 0.0.4, or OpenMetrics when the
+//! scraper's `Accept` asks for it), `/healthz` (the process runs), `/readyz` (caches synced, so
+//! the webhook answers from a complete view).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 
 use super::readiness::Readiness;
+use crate::metrics::exposition::{self, Format};
 
 #[derive(Clone)]
 struct AdminState {
@@ -28,10 +30,13 @@ pub fn router(registry: Arc<Registry>, readiness: Readiness) -> Router {
         .with_state(AdminState { registry, readiness })
 }
 
-async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
+async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> impl IntoResponse {
+    // A request may carry several Accept lines; they read as one comma-separated list.
+    let accept: Vec<&str> = headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).collect();
+    let format = Format::negotiate(Some(&accept.join(",")));
     (
-        [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
-        crate::metrics::encode(&state.registry),
+        [(header::CONTENT_TYPE, format.content_type()), (header::VARY, "Accept")],
+        exposition::encode(&state.registry, format),
     )
 }
 
@@ -69,11 +74,48 @@ mod tests {
     use super::*;
 
     async fn get_path(app: Router, path: &str) -> (StatusCode, String) {
-        let request = axum::http::Request::get(path).body(axum::body::Body::empty()).expect("request");
-        let response = app.oneshot(request).await.expect("answered");
+        let (status, _, body) = get_accepting(app, path, None).await;
+        (status, body)
+    }
+
+    /// Status, content type and body of a GET with an optional `Accept` header.
+    async fn get_accepting(app: Router, path: &str, accept: Option<&str>) -> (StatusCode, String, String) {
+        let mut request = axum::http::Request::get(path);
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT, accept);
+        }
+        let response = app.oneshot(request.body(axum::body::Body::empty()).expect("request")).await.expect("answered");
         let status = response.status();
+        let content_type =
+            response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
-        (status, String::from_utf8_lossy(&body).into_owned())
+        (status, content_type, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn app_with_a_status_write() -> Router {
+        let mut registry = crate::metrics::registry();
+        let metrics = crate::metrics::Metrics::new(&mut registry);
+        metrics.status_write("applied");
+        router(Arc::new(registry), Readiness::always())
+    }
+
+    #[tokio::test]
+    async fn scrapers_without_accept_get_prometheus_text_0_0_4() {
+        let (status, content_type, body) = get_accepting(app_with_a_status_write(), "/metrics", None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(content_type, "text/plain; version=0.0.4; charset=utf-8");
+        assert!(body.contains("# TYPE readygate_status_writes_total counter\n"), "{body}");
+        assert!(!body.contains("# EOF"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn scrapers_asking_for_openmetrics_get_it() {
+        let accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        let (status, content_type, body) = get_accepting(app_with_a_status_write(), "/metrics", Some(accept)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(content_type, "application/openmetrics-text; version=1.0.0; charset=utf-8");
+        assert!(body.contains("# TYPE readygate_status_writes counter\n"), "{body}");
+        assert!(body.ends_with("# EOF\n"), "{body}");
     }
 
     #[tokio::test]

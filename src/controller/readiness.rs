@@ -6,6 +6,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::watch;
 
+/// What `/readyz` reports as pending once [`Readiness::shut_down`] was called.
+pub const SHUTTING_DOWN: &str = "shutting-down";
+
 /// A cloneable handle: watches register and mark themselves synced; readers ask or wait.
 #[derive(Clone, Debug)]
 pub struct Readiness {
@@ -24,6 +27,8 @@ struct Pending {
     /// Set once every watch known at startup has registered: an empty pending set before that
     /// only means nothing registered yet.
     sealed: bool,
+    /// Set on shutdown: unready for good, whatever has synced.
+    stopping: bool,
 }
 
 impl Default for Readiness {
@@ -62,14 +67,26 @@ impl Readiness {
         self.publish();
     }
 
-    pub fn is_ready(&self) -> bool {
-        *self.inner.ready.borrow()
+    /// The process is shutting down: `/readyz` fails from now on, so the Service stops routing
+    /// here while in-flight work drains. [`Readiness::wait`] is unaffected: reconciles still
+    /// in flight must not hang on it.
+    pub fn shut_down(&self) {
+        self.lock().stopping = true;
     }
 
-    /// What is still syncing, sorted (for `/readyz` bodies and logs).
+    /// Synced and not shutting down.
+    pub fn is_ready(&self) -> bool {
+        *self.inner.ready.borrow() && !self.lock().stopping
+    }
+
+    /// What is still syncing, sorted (for `/readyz` bodies and logs), and the shutdown.
     pub fn pending(&self) -> Vec<String> {
-        let mut keys: Vec<String> = self.lock().keys.iter().cloned().collect();
+        let pending = self.lock();
+        let mut keys: Vec<String> = pending.keys.iter().cloned().collect();
         keys.sort();
+        if pending.stopping {
+            keys.push(SHUTTING_DOWN.to_owned());
+        }
         keys
     }
 
@@ -129,6 +146,25 @@ mod tests {
         });
         r.mark_synced("Service");
         tokio::time::timeout(std::time::Duration::from_secs(2), waiter).await.expect("ready in time").expect("joined");
+    }
+
+    #[test]
+    fn shutting_down_makes_a_ready_process_unready_for_good() {
+        let r = Readiness::always();
+        assert!(r.is_ready());
+        r.shut_down();
+        assert!(!r.is_ready());
+        assert_eq!(r.pending(), [SHUTTING_DOWN]);
+        r.mark_synced("Service");
+        r.seal();
+        assert!(!r.is_ready(), "nothing syncing later makes it ready again");
+    }
+
+    #[tokio::test]
+    async fn reconciles_waiting_for_the_caches_are_not_held_up_by_shutdown() {
+        let r = Readiness::always();
+        r.shut_down();
+        tokio::time::timeout(std::time::Duration::from_secs(2), r.wait()).await.expect("the caches are synced");
     }
 
     #[test]

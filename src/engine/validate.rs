@@ -228,7 +228,8 @@ impl Problems {
     }
 
     fn regex(&mut self, path: &str, pattern: &str) {
-        if let Err(e) = regex::Regex::new(pattern) {
+        // The same compiler (and size limit) the checks use, so what passes here also runs there.
+        if let Err(e) = crate::checks::patterns::compiled(pattern, crate::checks::patterns::Match::Search) {
             // The regex crate's message spans several lines to point at the fault; one will do.
             let message = e.to_string();
             let reason = message.lines().rfind(|l| l.starts_with("error:")).or_else(|| message.lines().next());

@@ -114,12 +114,48 @@ impl WebhookState {
 
     /// Resolves once the cache has been filled from the API server (at once for a plain view).
     pub(crate) async fn wait_until_synced(&self) -> crate::Result<()> {
-        match &self.synced {
-            Some(store) => store
-                .wait_until_ready()
-                .await
-                .map_err(|e| crate::Error::Config(format!("checklist cache never synced: {e}"))),
-            None => Ok(()),
+        let Some(store) = &self.synced else { return Ok(()) };
+        // The store's readiness future wakes only the task that polled it last, and the
+        // Controller sharing this store polls it too: ask again until it is ready, or this
+        // replica would never serve.
+        loop {
+            match tokio::time::timeout(SYNC_POLL, store.wait_until_ready()).await {
+                Ok(result) => {
+                    return result.map_err(|e| crate::Error::Config(format!("checklist cache never synced: {e}")));
+                }
+                Err(_) => continue,
+            }
         }
+    }
+}
+
+/// How often [`WebhookState::wait_until_synced`] asks the store again.
+const SYNC_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+    use std::time::Duration;
+
+    use kube::runtime::reflector::store::Writer;
+    use kube::runtime::watcher::Event;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn notices_the_sync_while_another_task_waits_on_the_same_store() {
+        let mut writer = Writer::<ReadinessChecklist>::default();
+        let store = writer.as_reader();
+        let state = WebhookState::from_store(store.clone(), Arc::new(LogOnlyEvents));
+        let webhook = tokio::spawn(async move { state.wait_until_synced().await });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // The Controller waits after the webhook did, taking the store's only waker slot.
+        let mut controller = pin!(store.wait_until_ready());
+        assert!(futures::poll!(controller.as_mut()).is_pending());
+
+        writer.apply_watcher_event(&Event::Init);
+        writer.apply_watcher_event(&Event::InitDone);
+        let synced = tokio::time::timeout(Duration::from_secs(5), webhook).await;
+        assert!(matches!(synced, Ok(Ok(Ok(())))), "the webhook saw the sync: {synced:?}");
     }
 }

@@ -10,7 +10,7 @@
 //! role gets that role's aggregated rules (as `admin` gets `edit`'s, which include `view`'s).
 //! An unusable selector makes the controller fail the sync and leave the role as written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde_json::Value;
@@ -103,16 +103,13 @@ fn aggregate(nodes: &mut BTreeMap<String, Node>) {
         let mut changed = false;
         for (name, selectors) in &aggregating {
             let mut union: Vec<PolicyRule> = Vec::new();
+            let mut seen: HashSet<&PolicyRule> = HashSet::new();
             for s in selectors {
                 for (other, node) in nodes.iter() {
                     if other == name || !selector::matches_lenient(s, &node.labels) {
                         continue;
                     }
-                    for rule in &node.rules {
-                        if !union.contains(rule) {
-                            union.push(rule.clone());
-                        }
-                    }
+                    union.extend(node.rules.iter().filter(|rule| seen.insert(*rule)).cloned());
                 }
             }
             if let Some(node) = nodes.get_mut(name)

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::aggregation::{self, ClusterRole};
+use super::aggregation::ClusterRole;
+use super::cluster::{self, ClusterRbac};
 use super::rules::{PolicyRule, ResourceRequest};
 use super::subjects::{BindingSubject, Requester, subject_applies};
 use crate::inventory::{Inventory, Object, kinds};
@@ -36,22 +37,25 @@ impl Verdict {
 
 /// A RoleBinding or ClusterRoleBinding: its role reference and subjects.
 #[derive(Clone, Debug)]
-pub struct Binding<'a> {
-    pub object: &'a Object,
+pub struct Binding {
+    pub object: Arc<Object>,
     pub role_kind: String,
     pub role_name: String,
     pub subjects: Vec<BindingSubject>,
 }
 
-impl<'a> Binding<'a> {
-    fn parse(object: &'a Object) -> Binding<'a> {
-        let role_ref = |key: &str| object.str_at(&format!("/roleRef/{key}")).unwrap_or_default().to_owned();
+impl Binding {
+    pub(super) fn parse(object: Arc<Object>) -> Binding {
+        let role_ref = object.get("/roleRef");
+        let field =
+            |key: &str| role_ref.and_then(|r| r.get(key)).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let (role_kind, role_name) = (field("kind"), field("name"));
         let subjects = object
             .get("/subjects")
             .and_then(Value::as_array)
             .map(|list| list.iter().map(BindingSubject::from_value).collect())
             .unwrap_or_default();
-        Binding { object, role_kind: role_ref("kind"), role_name: role_ref("name"), subjects }
+        Binding { object, role_kind, role_name, subjects }
     }
 
     /// `rolebinding/ops`.
@@ -75,29 +79,27 @@ impl<'a> Binding<'a> {
     }
 }
 
-/// RBAC state of one namespace plus the cluster-wide objects, resolved once per evaluation.
+/// RBAC state of one namespace plus the cluster-wide objects (shared, see `cluster`).
 pub struct Authorizer<'a> {
     namespace: &'a str,
-    cluster_roles: BTreeMap<String, ClusterRole>,
+    cluster: Arc<ClusterRbac>,
     roles: BTreeMap<String, Vec<PolicyRule>>,
-    cluster_role_bindings: Vec<Binding<'a>>,
-    role_bindings: Vec<Binding<'a>>,
+    role_bindings: Vec<Binding>,
 }
 
 impl<'a> Authorizer<'a> {
-    pub fn new(inventory: &'a Inventory, namespace: &'a str) -> Authorizer<'a> {
-        let bindings = |kind: &str, ns: Option<&str>| -> Vec<Binding<'a>> {
-            inventory.in_namespace(kind, ns).map(|o: &'a Arc<Object>| Binding::parse(o)).collect()
-        };
+    pub fn new(inventory: &Inventory, namespace: &'a str) -> Authorizer<'a> {
         Authorizer {
             namespace,
-            cluster_roles: aggregation::resolve(inventory.in_namespace(kinds::CLUSTER_ROLE, None).map(|o| &**o)),
+            cluster: cluster::resolve(inventory),
             roles: inventory
                 .in_namespace(kinds::ROLE, Some(namespace))
                 .map(|o| (o.name.clone(), PolicyRule::list_from(&o.data)))
                 .collect(),
-            cluster_role_bindings: bindings(kinds::CLUSTER_ROLE_BINDING, None),
-            role_bindings: bindings(kinds::ROLE_BINDING, Some(namespace)),
+            role_bindings: inventory
+                .in_namespace(kinds::ROLE_BINDING, Some(namespace))
+                .map(|o| Binding::parse(Arc::clone(o)))
+                .collect(),
         }
     }
 
@@ -106,27 +108,27 @@ impl<'a> Authorizer<'a> {
     }
 
     pub fn cluster_role(&self, name: &str) -> Option<&ClusterRole> {
-        self.cluster_roles.get(name)
+        self.cluster.roles.get(name)
     }
 
     pub fn has_role(&self, name: &str) -> bool {
         self.roles.contains_key(name)
     }
 
-    pub fn cluster_role_bindings(&self) -> &[Binding<'a>] {
-        &self.cluster_role_bindings
+    pub fn cluster_role_bindings(&self) -> &[Binding] {
+        &self.cluster.bindings
     }
 
-    pub fn role_bindings(&self) -> &[Binding<'a>] {
+    pub fn role_bindings(&self) -> &[Binding] {
         &self.role_bindings
     }
 
     /// The rules a binding's `roleRef` resolves to (`GetRoleReferenceRules`): a Role in the
     /// binding's namespace or a ClusterRole. `None` when the role is missing, or a
     /// ClusterRoleBinding names a Role (which Kubernetes cannot resolve either).
-    pub fn rules_of(&self, binding: &Binding<'_>) -> Option<&[PolicyRule]> {
+    pub fn rules_of(&self, binding: &Binding) -> Option<&[PolicyRule]> {
         match binding.role_kind.as_str() {
-            "ClusterRole" => self.cluster_roles.get(&binding.role_name).map(|r| r.rules.as_slice()),
+            "ClusterRole" => self.cluster.roles.get(&binding.role_name).map(|r| r.rules.as_slice()),
             "Role" if binding.namespace() == self.namespace => self.roles.get(&binding.role_name).map(Vec::as_slice),
             _ => None,
         }
@@ -135,7 +137,7 @@ impl<'a> Authorizer<'a> {
     /// May `who` perform `request` in this authorizer's namespace?
     pub fn authorize(&self, who: &Requester, request: &ResourceRequest) -> Verdict {
         let mut verdict = Verdict::default();
-        for binding in self.cluster_role_bindings.iter().chain(&self.role_bindings) {
+        for binding in self.cluster.bindings.iter().chain(&self.role_bindings) {
             if !binding.applies_to(who) {
                 continue;
             }

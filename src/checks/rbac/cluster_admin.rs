@@ -35,7 +35,7 @@ pub(super) fn judge(authorizer: &Authorizer<'_>) -> Vec<String> {
 }
 
 /// `clusterrole/cluster-admin`, or the role and why it counts as admin; `None` for others.
-fn admin_role(authorizer: &Authorizer<'_>, binding: &Binding<'_>) -> Option<String> {
+fn admin_role(authorizer: &Authorizer<'_>, binding: &Binding) -> Option<String> {
     if binding.role_kind == "ClusterRole" && binding.role_name == CLUSTER_ADMIN {
         return Some(binding.role_reference());
     }

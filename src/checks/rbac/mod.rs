@@ -4,6 +4,7 @@
 mod access;
 mod aggregation;
 mod authorizer;
+mod cluster;
 mod cluster_admin;
 #[cfg(test)]
 pub(crate) mod fixtures;

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 /// One rule of a Role or ClusterRole. Absent lists are empty, as in Go.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PolicyRule {
     pub verbs: Vec<String>,
     pub api_groups: Vec<String>,
