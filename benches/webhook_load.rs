@@ -48,6 +48,7 @@ fn main() {
     std::fs::write(&key, &pki.key_pem).expect("key");
     let body = Bytes::from(admission_review());
     let rss_start = rss_kib();
+    let decision_cost = in_process_cost(&body);
 
     let webhook = servers.block_on(start_webhook(&cert, &key));
     let floor = servers.block_on(start_floor(&pki));
@@ -58,6 +59,10 @@ fn main() {
         "{} s per phase, HTTP/1.1 keep-alive over TLS 1.3, server and load generator on this machine ({} cores)",
         phase.as_secs(),
         cores()
+    );
+    println!(
+        "in-process cost of the webhook's work per request (router: body, parse, decide, answer; no TLS): {:.1} us",
+        decision_cost.as_secs_f64() * 1e6
     );
     println!();
     println!(
@@ -150,7 +155,8 @@ impl Pki {
     }
 }
 
-async fn start_webhook(cert: &std::path::Path, key: &std::path::Path) -> SocketAddr {
+/// The webhook's state: one Go checklist gating the Deployment with `bindRelease`.
+fn webhook_state() -> WebhookState {
     let mut writer = reflector::store::Writer::<ReadinessChecklist>::default();
     writer.apply_watcher_event(&watcher::Event::Init);
     let checklist: ReadinessChecklist = serde_json::from_value(json!({
@@ -165,17 +171,38 @@ async fn start_webhook(cert: &std::path::Path, key: &std::path::Path) -> SocketA
     .expect("checklist");
     writer.apply_watcher_event(&watcher::Event::InitApply(checklist));
     writer.apply_watcher_event(&watcher::Event::InitDone);
-    let state = WebhookState::from_store(writer.as_reader(), Arc::new(LogOnlyEvents));
+    WebhookState::from_store(writer.as_reader(), Arc::new(LogOnlyEvents))
+}
+
+/// What the webhook adds to the floor per request: body in, parse, decide, answer out, through
+/// the router without TLS or sockets.
+fn in_process_cost(body: &Bytes) -> Duration {
+    use tower::ServiceExt;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let app = readygate::webhook::router(webhook_state(), WebhookMetrics::unregistered(), Duration::from_secs(10));
+    let rounds = 20_000;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        let request = hyper::Request::post(WORKLOADS_PATH).body(axum::body::Body::from(body.clone())).expect("request");
+        let allowed = runtime.block_on(async {
+            let response = app.clone().oneshot(request).await.expect("infallible");
+            let bytes = response.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+            contains(&bytes, b"\"allowed\":true")
+        });
+        assert!(allowed, "the benchmark request must be admitted");
+    }
+    started.elapsed() / rounds
+}
+
+async fn start_webhook(cert: &std::path::Path, key: &std::path::Path) -> SocketAddr {
+    let state = webhook_state();
     let mut args = WebhookArgs::new(cert, key);
     args.webhook_addr = SocketAddr::from(([127, 0, 0, 1], 0));
     args.tls_min_version = TlsMinVersion::Tls13;
     args.webhook_max_connections = 4096;
     let server = Server::bind(args, state, WebhookMetrics::unregistered()).await.expect("webhook binds");
     let addr = server.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _writer = writer;
-        let _ = server.run(tokio_util::sync::CancellationToken::new()).await;
-    });
+    tokio::spawn(server.run(tokio_util::sync::CancellationToken::new()));
     addr
 }
 

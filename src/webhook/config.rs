@@ -42,7 +42,7 @@ pub struct WebhookArgs {
     #[arg(long, default_value = "5s")]
     pub webhook_header_timeout: Duration,
     /// After shutdown starts: how long to keep accepting while `/readyz` fails and endpoints update.
-    #[arg(long, default_value = "3s")]
+    #[arg(long, default_value = "5s")]
     pub webhook_drain_delay: Duration,
     /// After that: how long in-flight requests may take before connections are dropped.
     #[arg(long, default_value = "20s")]
@@ -65,7 +65,7 @@ impl WebhookArgs {
             webhook_max_connections: 2048,
             webhook_request_timeout: secs(10),
             webhook_header_timeout: secs(5),
-            webhook_drain_delay: secs(3),
+            webhook_drain_delay: secs(5),
             webhook_drain_timeout: secs(20),
         }
     }

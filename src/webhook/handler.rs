@@ -17,7 +17,6 @@ use super::admit::workloads::{DeploymentView, TemplateOnly};
 use super::admit::{self, AdmissionInput, Effect, Reason, Verdict};
 use super::metrics::WebhookMetrics;
 use super::review::{self, ReviewError};
-use super::scan;
 use super::state::WebhookState;
 
 pub const WORKLOADS_PATH: &str = "/validate/workloads";
@@ -112,8 +111,7 @@ impl App {
 
     fn answer(&self, path: Path, body: &[u8]) -> (Response, bool, Reason) {
         if path == Path::Workloads
-            && let Some(request) =
-                scan::deployment_review(body).or_else(|| review::parse_as::<DeploymentView<'_>, TemplateOnly<'_>>(body))
+            && let Some(request) = review::parse_as::<DeploymentView<'_>, TemplateOnly<'_>>(body)
         {
             let verdict = admit::workloads::decide_parsed(&request, self.state.checklists(), self.state.now());
             return self.finish(path, &request, verdict);

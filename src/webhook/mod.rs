@@ -7,7 +7,6 @@ pub mod events;
 pub mod handler;
 pub mod metrics;
 pub mod review;
-pub mod scan;
 mod server;
 pub mod state;
 pub mod tls;

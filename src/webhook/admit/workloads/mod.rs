@@ -14,7 +14,10 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use kube::Resource;
 
-pub use deployment::{DeploymentView, Metadata, OVERRIDE_ANNOTATION, OverrideAnnotation, RawJson, SpecView, TemplateOnly, template_changed};
+pub use deployment::{
+    DeploymentView, Metadata, OVERRIDE_ANNOTATION, OverrideAnnotation, RawJson, SpecView, TemplateOnly,
+    template_changed,
+};
 
 use super::bounds::bound_text;
 use super::{AdmissionInput, Effect, Operation, OverrideEvent, Reason, Verdict};
