@@ -193,7 +193,9 @@ async fn seed_bench_namespace(double: &ApiServerDouble) {
     for doc in serde_yaml::Deserializer::from_str(include_str!("../tests/fixtures/projection.yaml")) {
         let Ok(value) = <Value as serde::Deserialize>::deserialize(doc) else { continue };
         // Add-on kinds (cert-manager, Prometheus operator) have no CRD in this cluster.
-        let addon = value["apiVersion"].as_str().is_some_and(|v| v.starts_with("cert-manager.io/") || v.starts_with("monitoring.coreos.com/"));
+        let addon = value["apiVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("cert-manager.io/") || v.starts_with("monitoring.coreos.com/"));
         if value["kind"] != "ReadinessChecklist" && !value.is_null() && !addon {
             double.seed(value);
         }

@@ -38,7 +38,11 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(object: &Object) -> Self {
-        Entry { namespace: object.namespace.clone(), name: object.name.clone(), compact: CompactObject::from_object(object) }
+        Entry {
+            namespace: object.namespace.clone(),
+            name: object.name.clone(),
+            compact: CompactObject::from_object(object),
+        }
     }
 }
 
@@ -165,8 +169,11 @@ impl Cache {
     /// Records that the cluster cannot serve `kind_key` (no CRD, forbidden). Items reading it
     /// become Error with this reason.
     pub fn set_unavailable(&self, kind_key: &str, reason: String) {
-        let previous =
-            self.unavailable.write().unwrap_or_else(PoisonError::into_inner).insert(kind_key.to_owned(), reason.clone());
+        let previous = self
+            .unavailable
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(kind_key.to_owned(), reason.clone());
         if previous.as_ref() != Some(&reason) {
             self.notify(Change::everywhere(kind_key));
         }

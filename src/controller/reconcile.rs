@@ -160,7 +160,8 @@ pub fn requeue_after(checklist: &ReadinessChecklist) -> Duration {
 /// Every kind any item reads (per `checks::reads`), plus sign-offs, which the engine applies
 /// to every item as approvals and waivers.
 pub fn kinds_read(checklist: &ReadinessChecklist) -> Vec<String> {
-    let mut kinds: Vec<String> = checklist.spec.items.iter().flat_map(|item| crate::checks::reads(&item.check)).collect();
+    let mut kinds: Vec<String> =
+        checklist.spec.items.iter().flat_map(|item| crate::checks::reads(&item.check)).collect();
     kinds.push(kinds::SIGNOFF.to_owned());
     kinds.sort();
     kinds.dedup();

@@ -91,7 +91,8 @@ impl WatchSpec {
     /// Whether a cached object of this kind belongs to this watch (a relist replaces exactly
     /// those).
     pub fn owns(&self, namespace: Option<&str>, name: &str) -> bool {
-        self.namespace.as_deref().is_none_or(|ns| namespace == Some(ns)) && self.name.as_deref().is_none_or(|n| n == name)
+        self.namespace.as_deref().is_none_or(|ns| namespace == Some(ns))
+            && self.name.as_deref().is_none_or(|n| n == name)
     }
 
     fn gvk(&self) -> GroupVersionKind {

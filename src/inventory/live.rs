@@ -164,7 +164,9 @@ fn metadata(value: Value) -> Value {
 fn workload_spec(value: Value) -> Value {
     let Value::Object(mut spec) = value else { return Value::Object(Map::new()) };
     let mut out = Map::new();
-    for key in ["replicas", "strategy", "updateStrategy", "selector"] {
+    // volumeClaimTemplates: small, and what `resource` items on StatefulSets judge (storage
+    // class and size), since catalogue kinds are cached projected, not whole.
+    for key in ["replicas", "strategy", "updateStrategy", "selector", "volumeClaimTemplates"] {
         insert_some(&mut out, key, spec.remove(key));
     }
     if let Some(Value::Object(mut template)) = spec.remove("template") {
