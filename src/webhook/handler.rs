@@ -183,36 +183,22 @@ impl App {
 /// One line per admission: who, what, and the verdict; never the object's content.
 fn log<O, P>(path: Path, request: &AdmissionInput<'_, O, P>, verdict: &Verdict) {
     let kind = request.kind.describe();
-    if verdict.allowed {
-        tracing::info!(
-            path = path.as_str(),
-            uid = %request.uid,
-            kind,
-            namespace = request.namespace(),
-            name = request.name(),
-            operation = request.operation.as_str(),
-            user = request.user_info.username,
-            dry_run = request.dry_run,
-            decision = "allowed",
-            reason = verdict.reason.as_str(),
-            "admission"
-        );
-    } else {
-        tracing::info!(
-            path = path.as_str(),
-            uid = %request.uid,
-            kind,
-            namespace = request.namespace(),
-            name = request.name(),
-            operation = request.operation.as_str(),
-            user = request.user_info.username,
-            dry_run = request.dry_run,
-            decision = "denied",
-            reason = verdict.reason.as_str(),
-            message = verdict.message,
-            "admission"
-        );
-    }
+    // An allowed verdict's message is empty; a denial's says why (never object content).
+    let message = (!verdict.allowed).then_some(verdict.message.as_str());
+    tracing::info!(
+        path = path.as_str(),
+        uid = %request.uid,
+        kind,
+        namespace = request.namespace(),
+        name = request.name(),
+        operation = request.operation.as_str(),
+        user = request.user_info.username,
+        dry_run = request.dry_run,
+        decision = if verdict.allowed { "allowed" } else { "denied" },
+        reason = verdict.reason.as_str(),
+        message,
+        "admission"
+    );
     if verdict.reason == Reason::UnsupportedKind {
         tracing::warn!(path = path.as_str(), kind, "kind not handled on this path; allowed (check the webhook rules)");
     }
