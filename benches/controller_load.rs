@@ -5,6 +5,9 @@
 //!
 //! `cargo bench --bench controller_load` (set `READYGATE_BENCH_FLIPS` to change the flip count).
 
+#[path = "common/harness_mode.rs"]
+mod harness_mode;
+
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -23,6 +26,9 @@ const PDBS: usize = 10;
 const PER_NAMESPACE: usize = DEPLOYMENTS + SERVICES + HPAS + PDBS + 3;
 
 fn main() {
+    if !harness_mode::is_bench_run("controller_load") {
+        return;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     runtime.block_on(bench());
 }

@@ -6,6 +6,9 @@
 //!
 //! `cargo bench --bench webhook_load` (env `LOAD_PHASE_SECS`, default 3, sets each phase's length).
 
+#[path = "common/harness_mode.rs"]
+mod harness_mode;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,6 +40,9 @@ const CONCURRENCY: [usize; 3] = [1, 64, 1024];
 const MEMORY_AFTER_REQUESTS: u64 = 100_000;
 
 fn main() {
+    if !harness_mode::is_bench_run("webhook_load") {
+        return;
+    }
     let phase = Duration::from_secs(std::env::var("LOAD_PHASE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3));
     let servers = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let clients = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");

@@ -103,6 +103,9 @@ ensure_lua() {
 # fails if any did. Tests print notices and return when shared test data (../shared) is absent.
 run_tests() {
   local failed=0
+  # Doc tests first: nextest does not run them, and the suite's own summary should close the log.
+  log "cargo test --doc"
+  cargo test --doc || failed=1
   if have cargo-nextest; then
     log "cargo nextest run --all-targets"
     cargo nextest run --all-targets --no-fail-fast || failed=1
@@ -110,9 +113,6 @@ run_tests() {
     log "cargo test --all-targets (cargo-nextest not found)"
     cargo test --all-targets --no-fail-fast || failed=1
   fi
-  # nextest does not run doc tests.
-  log "cargo test --doc"
-  cargo test --doc || failed=1
   return "$failed"
 }
 
