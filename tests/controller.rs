@@ -14,6 +14,20 @@ use serde_json::Value;
 
 const READY: Duration = Duration::from_secs(20);
 
+/// The shop fixture in a fresh double, watched by one ready replica, once `first_evaluation`
+/// holds. The kubeconfig file is returned so it outlives the replica that reads it.
+async fn shop_after_first_evaluation(
+    first_evaluation: impl FnMut(&support::ApiServerDouble) -> bool,
+) -> (support::ApiServerDouble, tempfile::NamedTempFile, Replica) {
+    let double = double(false).await;
+    seed_shop(&double).await;
+    let config = kubeconfig(&double);
+    let replica = Replica::start(config.path(), &[]);
+    replica.wait_ready(READY).await;
+    eventually(&double, &replica, Duration::from_secs(15), "first evaluation", first_evaluation).await;
+    (double, config, replica)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_status_matches_offline_evaluation_of_the_same_objects() {
     let double = double(true).await;
@@ -56,15 +70,9 @@ async fn live_status_matches_offline_evaluation_of_the_same_objects() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signoffs_hpa_edits_and_spec_changes_reach_status_quickly() {
-    let double = double(false).await;
-    seed_shop(&double).await;
-    let config = kubeconfig(&double);
-    let replica = Replica::start(config.path(), &[]);
-    replica.wait_ready(READY).await;
-    eventually(&double, &replica, Duration::from_secs(15), "first evaluation", |d| {
-        item_state(d, "shop", "shop-v1", "approval").as_deref() == Some("Pending")
-    })
-    .await;
+    let (double, _config, replica) =
+        shop_after_first_evaluation(|d| item_state(d, "shop", "shop-v1", "approval").as_deref() == Some("Pending"))
+            .await;
     assert_eq!(item_state(&double, "shop", "shop-v1", "autoscaling").as_deref(), Some("Passed"));
     assert_eq!(decision(&double, "shop", "shop-v1").as_deref(), Some("NoGo"));
     // cert-manager is not installed: only the item that needs it is Error, with the reason.
@@ -188,15 +196,9 @@ async fn restarts_repeat_neither_events_nor_writes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_watches_expired_history_and_an_outage_all_recover() {
-    let double = double(false).await;
-    seed_shop(&double).await;
-    let config = kubeconfig(&double);
-    let replica = Replica::start(config.path(), &[]);
-    replica.wait_ready(READY).await;
-    eventually(&double, &replica, Duration::from_secs(15), "first evaluation", |d| {
-        item_state(d, "shop", "shop-v1", "autoscaling").as_deref() == Some("Passed")
-    })
-    .await;
+    let (double, _config, replica) =
+        shop_after_first_evaluation(|d| item_state(d, "shop", "shop-v1", "autoscaling").as_deref() == Some("Passed"))
+            .await;
     let autoscaling_is = |state: &'static str| {
         move |d: &support::ApiServerDouble| item_state(d, "shop", "shop-v1", "autoscaling").as_deref() == Some(state)
     };
