@@ -133,19 +133,47 @@ pub fn template_changed(old: Option<&str>, new: Option<&str>) -> bool {
 
 /// Byte equality outside insignificant whitespace; whitespace inside strings counts.
 fn same_json_text(a: &str, b: &str) -> bool {
-    if a == b {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let common = common_prefix_len(a, b);
+    if common == a.len() && common == b.len() {
         return true;
     }
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // A whitespace-insensitive walk over the identical prefix reaches this offset in both texts
+    // in the same state. Unless one of the first differing bytes is whitespace (which the walk
+    // might skip), it then compares them and finds the texts different.
+    let blank = |c: Option<&u8>| c.is_some_and(|c| is_json_blank(*c));
+    if !blank(a.get(common)) && !blank(b.get(common)) {
+        return false;
+    }
+    same_json_text_walk(a, b)
+}
+
+fn is_json_blank(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Length of the longest common prefix, compared 32 bytes at a time (templates run to kilobytes,
+/// and an image change often sits deep inside).
+fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
+    let len = a.len().min(b.len());
+    let (a, b) = (&a[..len], &b[..len]);
+    let (a_chunks, _) = a.as_chunks::<32>();
+    let (b_chunks, _) = b.as_chunks::<32>();
+    let equal_chunks = a_chunks.iter().zip(b_chunks).take_while(|(x, y)| x == y).count();
+    let start = equal_chunks * 32;
+    start + a[start..].iter().zip(&b[start..]).take_while(|(x, y)| x == y).count()
+}
+
+/// The byte-by-byte walk behind [`same_json_text`], skipping whitespace outside strings.
+fn same_json_text_walk(a: &[u8], b: &[u8]) -> bool {
     let (mut i, mut j) = (0, 0);
     let (mut in_string, mut escaped) = (false, false);
-    let blank = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
     loop {
         if !in_string {
-            while i < a.len() && blank(a[i]) {
+            while i < a.len() && is_json_blank(a[i]) {
                 i += 1;
             }
-            while j < b.len() && blank(b[j]) {
+            while j < b.len() && is_json_blank(b[j]) {
                 j += 1;
             }
         }
@@ -235,6 +263,30 @@ mod tests {
         let escaped_quote_spaced = raw(r#"{"args":["x\"  y"]}"#);
         assert!(template_changed(Some(a.get()), Some(b.get())));
         assert!(template_changed(Some(escaped_quote.get()), Some(escaped_quote_spaced.get())));
+    }
+
+    proptest::proptest! {
+        /// The prefix shortcut never disagrees with the full walk, including at chunk edges and
+        /// around whitespace, quotes and escapes.
+        #[test]
+        fn the_prefix_shortcut_agrees_with_the_walk(
+            prefix in "[a\" ]{0,70}",
+            a in "[ a\"\\\\\n]{0,12}",
+            b in "[ a\"\\\\\n]{0,12}",
+        ) {
+            let (a, b) = (format!("{prefix}{a}"), format!("{prefix}{b}"));
+            proptest::prop_assert_eq!(same_json_text(&a, &b), same_json_text_walk(a.as_bytes(), b.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn a_deep_change_in_a_long_template_is_found() {
+        let padding = "x".repeat(5000);
+        let a = format!(r#"{{"pad":"{padding}","image":"api:1"}}"#);
+        let b = format!(r#"{{"pad":"{padding}","image":"api:2"}}"#);
+        let b_spaced = format!(r#"{{"pad":"{padding}", "image": "api:1"}}"#);
+        assert!(template_changed(Some(&a), Some(&b)));
+        assert!(!template_changed(Some(&a), Some(&b_spaced)));
     }
 
     #[test]
