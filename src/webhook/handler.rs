@@ -1,17 +1,19 @@
-//! Thin axum handlers: read the body within limits, parse the review, call the pure decision,
+//! The admission endpoints: read the body within limits, parse the review, call the pure decision,
 //! apply its effects, log, count, answer.
+//!
+//! A plain service rather than a general router: three fixed POST paths, and every microsecond
+//! here is paid again for each rollout the API server sends through the webhook.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 
 use super::admit::workloads::{DeploymentView, TemplateOnly};
 use super::admit::{self, AdmissionInput, Effect, Reason, Verdict};
@@ -26,6 +28,9 @@ pub const CHECKLISTS_PATH: &str = "/validate/checklists";
 /// Largest request body accepted: the API server's own request limit is 3 MiB.
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
+/// Every answer is a complete body: an AdmissionReview or a short text.
+pub type AdmissionResponse = Response<Full<Bytes>>;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Path {
     Workloads,
@@ -34,6 +39,15 @@ enum Path {
 }
 
 impl Path {
+    fn of(path: &str) -> Option<Self> {
+        match path {
+            WORKLOADS_PATH => Some(Path::Workloads),
+            SIGNOFFS_PATH => Some(Path::Signoffs),
+            CHECKLISTS_PATH => Some(Path::Checklists),
+            _ => None,
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Path::Workloads => WORKLOADS_PATH,
@@ -48,56 +62,102 @@ struct App {
     metrics: WebhookMetrics,
 }
 
-/// The admission routes, with the per-request timeout applied to body read and decision alike.
-pub fn router(state: WebhookState, metrics: WebhookMetrics, request_timeout: Duration) -> Router {
-    let app = Arc::new(App { state, metrics });
-    Router::new()
-        .route(WORKLOADS_PATH, post(workloads))
-        .route(SIGNOFFS_PATH, post(signoffs))
-        .route(CHECKLISTS_PATH, post(checklists))
-        .fallback(not_found)
-        .with_state(app)
-        .layer(middleware::from_fn_with_state(request_timeout, limit_time))
+/// The admission endpoints, with the per-request timeout applied to body read and decision
+/// alike. Cheap to clone; usable as a hyper service and as a tower service (in-process tests).
+#[derive(Clone)]
+pub struct AdmissionService {
+    app: Arc<App>,
+    request_timeout: Duration,
 }
 
-async fn workloads(State(app): State<Arc<App>>, request: Request) -> Response {
-    app.admit(Path::Workloads, request).await
+/// The admission endpoints over `state`, counted into `metrics`.
+pub fn router(state: WebhookState, metrics: WebhookMetrics, request_timeout: Duration) -> AdmissionService {
+    AdmissionService { app: Arc::new(App { state, metrics }), request_timeout }
 }
 
-async fn signoffs(State(app): State<Arc<App>>, request: Request) -> Response {
-    app.admit(Path::Signoffs, request).await
-}
-
-async fn checklists(State(app): State<Arc<App>>, request: Request) -> Response {
-    app.admit(Path::Checklists, request).await
-}
-
-async fn not_found() -> Response {
-    text(
-        StatusCode::NOT_FOUND,
-        format!("no such path; readygate serves {WORKLOADS_PATH}, {SIGNOFFS_PATH} and {CHECKLISTS_PATH}"),
-    )
-}
-
-async fn limit_time(State(limit): State<Duration>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(path, timeout_ms = limit.as_millis() as u64, "admission request timed out");
-            text(StatusCode::REQUEST_TIMEOUT, format!("request not completed within {}s", limit.as_secs_f64()))
+impl AdmissionService {
+    /// Answers one HTTP request; never fails (errors are answers too).
+    pub async fn handle<B>(&self, request: Request<B>) -> AdmissionResponse
+    where
+        B: hyper::body::Body<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let Some(path) = Path::of(request.uri().path()) else {
+            return text(
+                StatusCode::NOT_FOUND,
+                format!("no such path; readygate serves {WORKLOADS_PATH}, {SIGNOFFS_PATH} and {CHECKLISTS_PATH}"),
+            );
+        };
+        if request.method() != Method::POST {
+            let mut response = text(StatusCode::METHOD_NOT_ALLOWED, format!("{} accepts POST only", path.as_str()));
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+        let limit = self.request_timeout;
+        match tokio::time::timeout(limit, self.app.admit(path, request.into_body())).await {
+            Ok(response) => response,
+            Err(_) => {
+                tracing::warn!(
+                    path = path.as_str(),
+                    timeout_ms = limit.as_millis() as u64,
+                    "admission request timed out"
+                );
+                text(StatusCode::REQUEST_TIMEOUT, format!("request not completed within {}s", limit.as_secs_f64()))
+            }
         }
     }
 }
 
-fn text(status: StatusCode, message: String) -> Response {
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], message).into_response()
+type Answer = Pin<Box<dyn Future<Output = Result<AdmissionResponse, Infallible>> + Send>>;
+
+impl<B> hyper::service::Service<Request<B>> for AdmissionService
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = AdmissionResponse;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn call(&self, request: Request<B>) -> Self::Future {
+        let service = self.clone();
+        Box::pin(async move { Ok(service.handle(request).await) })
+    }
+}
+
+impl<B> tower::Service<Request<B>> for AdmissionService
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = AdmissionResponse;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        hyper::service::Service::call(&*self, request)
+    }
+}
+
+fn text(status: StatusCode, message: String) -> AdmissionResponse {
+    let mut response = Response::new(Full::new(Bytes::from(message)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
 }
 
 impl App {
-    async fn admit(&self, path: Path, request: Request) -> Response {
+    async fn admit<B>(&self, path: Path, body: B) -> AdmissionResponse
+    where
+        B: hyper::body::Body<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let started = Instant::now();
-        let (response, allowed, reason) = match read_body(request.into_body()).await {
+        let (response, allowed, reason) = match read_body(body).await {
             Ok(body) => self.answer(path, &body),
             Err((status, message)) => {
                 let reason = if status == StatusCode::PAYLOAD_TOO_LARGE { Reason::TooLarge } else { Reason::Malformed };
@@ -109,7 +169,7 @@ impl App {
         response
     }
 
-    fn answer(&self, path: Path, body: &[u8]) -> (Response, bool, Reason) {
+    fn answer(&self, path: Path, body: &[u8]) -> (AdmissionResponse, bool, Reason) {
         if path == Path::Workloads
             && let Some(request) = review::parse_as::<DeploymentView<'_>, TemplateOnly<'_>>(body)
         {
@@ -143,7 +203,7 @@ impl App {
         path: Path,
         request: &AdmissionInput<'_, O, P>,
         verdict: Verdict,
-    ) -> (Response, bool, Reason) {
+    ) -> (AdmissionResponse, bool, Reason) {
         self.apply_effects(request, &verdict);
         log(path, request, &verdict);
         (json(review::render(&request.uid, &verdict)), verdict.allowed, verdict.reason)
@@ -182,13 +242,13 @@ impl App {
 
 /// One line per admission: who, what, and the verdict; never the object's content.
 fn log<O, P>(path: Path, request: &AdmissionInput<'_, O, P>, verdict: &Verdict) {
-    let kind = request.kind.describe();
+    let kind = &request.kind;
     // An allowed verdict's message is empty; a denial's says why (never object content).
     let message = (!verdict.allowed).then_some(verdict.message.as_str());
     tracing::info!(
         path = path.as_str(),
         uid = %request.uid,
-        kind,
+        kind = %kind,
         namespace = request.namespace(),
         name = request.name(),
         operation = request.operation.as_str(),
@@ -200,17 +260,27 @@ fn log<O, P>(path: Path, request: &AdmissionInput<'_, O, P>, verdict: &Verdict) 
         "admission"
     );
     if verdict.reason == Reason::UnsupportedKind {
-        tracing::warn!(path = path.as_str(), kind, "kind not handled on this path; allowed (check the webhook rules)");
+        tracing::warn!(path = path.as_str(), kind = %kind, "kind not handled on this path; allowed (check the webhook rules)");
     }
 }
 
-fn json(body: Vec<u8>) -> Response {
-    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+fn json(body: Vec<u8>) -> AdmissionResponse {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }
 
 /// The body, or the HTTP status and text to refuse it with.
-async fn read_body(body: Body) -> Result<Bytes, (StatusCode, String)> {
+async fn read_body<B>(body: B) -> Result<Bytes, (StatusCode, String)>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let too_large = || (StatusCode::PAYLOAD_TOO_LARGE, format!("request body exceeds {MAX_BODY_BYTES} bytes"));
+    // A declared length over the limit is refused before a byte of it is read.
+    if body.size_hint().lower() > MAX_BODY_BYTES as u64 {
+        return Err(too_large());
+    }
     match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
@@ -220,6 +290,7 @@ async fn read_body(body: Body) -> Result<Bytes, (StatusCode, String)> {
 
 #[cfg(test)]
 mod tests {
+    use axum::body::Body;
     use tower::ServiceExt;
 
     use super::*;
@@ -227,7 +298,7 @@ mod tests {
     use crate::webhook::events::MemoryEvents;
     use crate::webhook::state::ChecklistView;
 
-    fn app() -> Router {
+    fn app() -> AdmissionService {
         let view: Arc<dyn ChecklistView> = Arc::new(Vec::new());
         router(WebhookState::new(view), WebhookMetrics::unregistered(), Duration::from_secs(10))
     }
@@ -265,7 +336,7 @@ mod tests {
         assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
     }
 
-    fn override_setup(dry_run: bool) -> (Router, Arc<MemoryEvents>, WebhookMetrics, String) {
+    fn override_setup(dry_run: bool) -> (AdmissionService, Arc<MemoryEvents>, WebhookMetrics, String) {
         use crate::webhook::admit::fixtures::{checklist, deployment};
         let nogo = checklist("release").override_groups(&["sre-oncall"]).decision("NoGo", &["x"]).build();
         let view: Arc<dyn ChecklistView> = Arc::new(vec![nogo]);
@@ -282,7 +353,7 @@ mod tests {
         (router(state, metrics.clone(), Duration::from_secs(10)), events, metrics, body)
     }
 
-    async fn allowed(router: Router, body: String) -> bool {
+    async fn allowed(router: AdmissionService, body: String) -> bool {
         let request = Request::post(WORKLOADS_PATH).body(Body::from(body)).expect("request");
         let response = router.oneshot(request).await.expect("infallible");
         let body = response.into_body().collect().await.expect("body").to_bytes();

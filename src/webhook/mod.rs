@@ -13,7 +13,9 @@ pub mod tls;
 
 pub use config::{TlsMinVersion, WebhookArgs};
 pub use events::{EventSink, KubeEvents, LogOnlyEvents, MemoryEvents};
-pub use handler::{CHECKLISTS_PATH, MAX_BODY_BYTES, SIGNOFFS_PATH, WORKLOADS_PATH, router};
+pub use handler::{
+    AdmissionResponse, AdmissionService, CHECKLISTS_PATH, MAX_BODY_BYTES, SIGNOFFS_PATH, WORKLOADS_PATH, router,
+};
 pub use metrics::WebhookMetrics;
 pub use server::{Server, serve};
 pub use state::{ChecklistView, Ready, WebhookState};

@@ -8,7 +8,6 @@ use std::time::Duration;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -74,7 +73,7 @@ impl Server {
         let reloads =
             tokio::spawn(certs.watch(config.tls_reload_interval.as_std(), metrics.clone(), reload_stop.clone()));
 
-        let service = TowerToHyperService::new(router(state, metrics, config.webhook_request_timeout.as_std()));
+        let service = router(state, metrics, config.webhook_request_timeout.as_std());
         let handshake_timeout = config.webhook_header_timeout.as_std();
         let builder = Arc::new(http_builder(handshake_timeout));
         let acceptor = TlsAcceptor::from(tls);

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::support::{answer, app, checklist, deployment_request, post, review, state_of};
 
-fn plain_app(checklists: Vec<serde_json::Value>) -> axum::Router {
+fn plain_app(checklists: Vec<serde_json::Value>) -> readygate::webhook::AdmissionService {
     app(state_of(checklists, Arc::new(LogOnlyEvents)), WebhookMetrics::unregistered())
 }
 

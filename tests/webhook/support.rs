@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -14,7 +13,7 @@ use kube::core::admission::AdmissionReview;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::watcher;
 use readygate::api::ReadinessChecklist;
-use readygate::webhook::{EventSink, WebhookMetrics, WebhookState, router};
+use readygate::webhook::{AdmissionService, EventSink, WebhookMetrics, WebhookState, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -54,7 +53,7 @@ pub fn state_of(checklists: Vec<Value>, events: Arc<dyn EventSink>) -> WebhookSt
     WebhookState::from_store(store, events)
 }
 
-pub fn app(state: WebhookState, metrics: WebhookMetrics) -> Router {
+pub fn app(state: WebhookState, metrics: WebhookMetrics) -> AdmissionService {
     router(state, metrics, Duration::from_secs(10))
 }
 
@@ -84,7 +83,7 @@ pub fn review(request: Value) -> String {
     json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}).to_string()
 }
 
-pub async fn post(app: &Router, path: &str, body: impl Into<Body>) -> (StatusCode, Vec<u8>) {
+pub async fn post(app: &AdmissionService, path: &str, body: impl Into<Body>) -> (StatusCode, Vec<u8>) {
     let request = Request::post(path).header("content-type", "application/json").body(body.into()).expect("request");
     let response = app.clone().oneshot(request).await.expect("router is infallible");
     let status = response.status();

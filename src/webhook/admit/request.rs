@@ -50,13 +50,16 @@ impl Gvk<'_> {
     pub fn is(&self, group: &str, kind: &str) -> bool {
         self.group == group && self.kind == kind
     }
+}
 
-    /// `apps/v1 Deployment`, `v1 Pod`: for messages and logs.
-    pub fn describe(&self) -> String {
+/// `apps/v1 Deployment`, `v1 Pod`: for messages and logs (written straight into the log line,
+/// without a string of its own per request).
+impl std::fmt::Display for Gvk<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.group.is_empty() {
-            format!("{} {}", self.version, self.kind)
+            write!(f, "{} {}", self.version, self.kind)
         } else {
-            format!("{}/{} {}", self.group, self.version, self.kind)
+            write!(f, "{}/{} {}", self.group, self.version, self.kind)
         }
     }
 }
