@@ -78,6 +78,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         let events = Arc::new(KubeEvents::spawn(client.clone(), reporter));
         // Every replica answers admissions from its own cache of checklists, leader or not.
         let state = WebhookState::from_store(running.store.clone(), events);
+        // `/readyz` waits for the webhook to serve, and fails as soon as it starts draining.
+        let serving = state.ready();
+        running.readiness.require("admission webhook", move || serving.is_ready());
         let server = webhook::Server::bind(args.webhook.clone(), state, webhook_metrics)
             .await
             .context("starting the admission webhook")?;

@@ -10,20 +10,25 @@ use tokio::sync::watch;
 pub const SHUTTING_DOWN: &str = "shutting-down";
 
 /// A cloneable handle: watches register and mark themselves synced; readers ask or wait.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Readiness {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     pending: Mutex<Pending>,
     ready: watch::Sender<bool>,
 }
 
-#[derive(Debug, Default)]
+/// A condition outside the caches that `/readyz` also waits for, such as the admission webhook
+/// serving.
+type Condition = Arc<dyn Fn() -> bool + Send + Sync>;
+
+#[derive(Default)]
 struct Pending {
     keys: HashSet<String>,
+    /// Named conditions checked on every `/readyz`; unlike synced watches they may fall again.
+    conditions: Vec<(String, Condition)>,
     /// Set once every watch known at startup has registered: an empty pending set before that
     /// only means nothing registered yet.
     sealed: bool,
@@ -74,15 +79,24 @@ impl Readiness {
         self.lock().stopping = true;
     }
 
-    /// Synced and not shutting down.
-    pub fn is_ready(&self) -> bool {
-        *self.inner.ready.borrow() && !self.lock().stopping
+    /// `/readyz` also waits for `condition` (named `name` while it is false). [`Readiness::wait`]
+    /// does not: reconciles only need the caches.
+    pub fn require(&self, name: &str, condition: impl Fn() -> bool + Send + Sync + 'static) {
+        self.lock().conditions.push((name.to_owned(), Arc::new(condition)));
     }
 
-    /// What is still syncing, sorted (for `/readyz` bodies and logs), and the shutdown.
+    /// Synced, every required condition holds, and not shutting down.
+    pub fn is_ready(&self) -> bool {
+        let pending = self.lock();
+        *self.inner.ready.borrow() && !pending.stopping && pending.conditions.iter().all(|(_, holds)| holds())
+    }
+
+    /// What is still syncing or not yet holding, sorted (for `/readyz` bodies and logs), and the
+    /// shutdown.
     pub fn pending(&self) -> Vec<String> {
         let pending = self.lock();
         let mut keys: Vec<String> = pending.keys.iter().cloned().collect();
+        keys.extend(pending.conditions.iter().filter(|(_, holds)| !holds()).map(|(name, _)| name.clone()));
         keys.sort();
         if pending.stopping {
             keys.push(SHUTTING_DOWN.to_owned());
@@ -117,9 +131,30 @@ impl Readiness {
     }
 }
 
+impl std::fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Readiness").field("ready", &self.is_ready()).field("pending", &self.pending()).finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_required_condition_holds_readiness_back_and_is_named_while_false() {
+        let r = Readiness::always();
+        let serving = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = serving.clone();
+        r.require("admission webhook", move || flag.load(std::sync::atomic::Ordering::Acquire));
+        assert!(!r.is_ready());
+        assert_eq!(r.pending(), vec!["admission webhook".to_owned()]);
+        serving.store(true, std::sync::atomic::Ordering::Release);
+        assert!(r.is_ready());
+        assert!(r.pending().is_empty());
+        serving.store(false, std::sync::atomic::Ordering::Release);
+        assert!(!r.is_ready(), "a condition may fall again (the webhook lowers it on shutdown)");
+    }
 
     #[test]
     fn ready_only_after_sealing_and_every_watch_synced() {
