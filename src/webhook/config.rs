@@ -35,8 +35,9 @@ pub struct WebhookArgs {
     /// Concurrent connections served; further connections wait in the listen backlog.
     #[arg(long, default_value_t = 2048)]
     pub webhook_max_connections: usize,
-    /// Longest time to read a request body and answer it.
-    #[arg(long, default_value = "10s")]
+    /// Longest time to read a request body and answer it: the webhook configurations'
+    /// `timeoutSeconds`, after which the API server has given up on the answer anyway.
+    #[arg(long, default_value = "5s")]
     pub webhook_request_timeout: Duration,
     /// Longest time for a TLS handshake and for request headers, so slow clients can't hold a slot.
     #[arg(long, default_value = "5s")]
@@ -63,7 +64,7 @@ impl WebhookArgs {
             tls_min_version: TlsMinVersion::Tls13,
             tls_reload_interval: secs(5),
             webhook_max_connections: 2048,
-            webhook_request_timeout: secs(10),
+            webhook_request_timeout: secs(5),
             webhook_header_timeout: secs(5),
             webhook_drain_delay: secs(5),
             webhook_drain_timeout: secs(20),

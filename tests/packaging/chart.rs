@@ -167,3 +167,14 @@ fn a_workloads_namespace_selector_from_values_replaces_the_default() {
     let signoffs = &find(&objects, "ValidatingWebhookConfiguration", "readygate")["webhooks"][1];
     assert_eq!(signoffs["failurePolicy"], "Fail", "sign-offs always fail closed");
 }
+
+#[test]
+fn readygate_stops_waiting_for_a_request_when_the_api_server_does() {
+    let objects = documents(&helm_template(json!({"webhook": {"timeoutSeconds": 8}})));
+    let configuration = find(&objects, "ValidatingWebhookConfiguration", "readygate");
+    for hook in configuration["webhooks"].as_array().expect("webhooks") {
+        assert_eq!(hook["timeoutSeconds"], 8);
+    }
+    let deployment = find(&objects, "Deployment", "readygate");
+    assert!(args(deployment).contains(&"--webhook-request-timeout=8s"), "{:?}", args(deployment));
+}

@@ -194,6 +194,7 @@ fn the_deployment_runs_two_hardened_replicas_with_the_documented_flags() {
             "--webhook-addr=0.0.0.0:8443",
             "--tls-cert=/tls/tls.crt",
             "--tls-key=/tls/tls.key",
+            "--webhook-request-timeout=5s",
             "--metrics-addr=0.0.0.0:9090",
             "--leader-election=true",
             "--lease-name=readygate-leader",
