@@ -13,6 +13,7 @@ WORKDIR /src
 
 # Only what the build reads: the manifest declares the bench target, so benches/ must be there.
 COPY Cargo.toml Cargo.lock ./
+COPY .cargo ./.cargo
 COPY src ./src
 COPY benches ./benches
 

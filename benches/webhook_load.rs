@@ -6,6 +6,8 @@
 //!
 //! `cargo bench --bench webhook_load` (env `LOAD_PHASE_SECS`, default 3, sets each phase's length).
 
+#[path = "common/admission.rs"]
+mod admission;
 #[path = "common/harness_mode.rs"]
 mod harness_mode;
 
@@ -21,84 +23,119 @@ use hyper::client::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use jiff::{SignedDuration, Timestamp};
-use kube::runtime::reflector;
-use kube::runtime::watcher;
-use readygate::api::ReadinessChecklist;
 use readygate::webhook::tls::{SwappableCert, load_certified_key, server_config};
-use readygate::webhook::{
-    LogOnlyEvents, Server, TlsMinVersion, WORKLOADS_PATH, WebhookArgs, WebhookMetrics, WebhookState,
-};
+use readygate::webhook::{Server, TlsMinVersion, WORKLOADS_PATH, WebhookArgs, WebhookMetrics};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, RootCertStore};
-use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
+// The allocator `readygate` itself uses (src/main.rs), so the webhook's memory is measured as
+// it runs in production.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const CONCURRENCY: [usize; 3] = [1, 64, 1024];
 const MEMORY_AFTER_REQUESTS: u64 = 100_000;
+/// How long the webhook gets to hand memory back once the load has stopped.
+const RSS_SETTLE_LIMIT: Duration = Duration::from_secs(30);
+/// Worker threads of each server process, as `readygate run` gets on a 2-core node.
+const SERVER_THREADS: usize = 2;
+
+/// Which server a child process of this bench runs (`WEBHOOK_LOAD_SERVE`), with its certificate
+/// pair in `WEBHOOK_LOAD_DIR`.
+/// `USER_HZ`: the unit of the CPU times in `/proc/<pid>/stat` (100 on every Linux architecture
+/// this runs on).
+const CLOCK_TICKS_PER_SECOND: u64 = 100;
+
+const SERVE_ENV: &str = "WEBHOOK_LOAD_SERVE";
+const DIR_ENV: &str = "WEBHOOK_LOAD_DIR";
 
 fn main() {
     if !harness_mode::is_bench_run("webhook_load") {
         return;
     }
+    if let Ok(which) = std::env::var(SERVE_ENV) {
+        serve_child(&which);
+        return;
+    }
     let phase = Duration::from_secs(std::env::var("LOAD_PHASE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3));
-    let servers = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let rounds: u32 = std::env::var("LOAD_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(2).max(1);
     let clients = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
 
     let pki = Pki::new();
     let dir = tempfile::tempdir().expect("tempdir");
-    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
-    std::fs::write(&cert, &pki.cert_pem).expect("cert");
-    std::fs::write(&key, &pki.key_pem).expect("key");
-    let body = Bytes::from(admission_review());
-    let rss_start = rss_kib();
+    std::fs::write(dir.path().join("tls.crt"), &pki.cert_pem).expect("cert");
+    std::fs::write(dir.path().join("tls.key"), &pki.key_pem).expect("key");
+    let body = Bytes::from(admission::admission_review());
     let decision_cost = in_process_cost(&body);
 
-    let webhook = servers.block_on(start_webhook(&cert, &key));
-    let floor = servers.block_on(start_floor(&pki));
+    // Each server in its own process, as in production: its resident memory is its own, and
+    // neither shares an allocator or a runtime with the load generator.
+    let webhook = Child::start("webhook", dir.path());
+    let floor = Child::start("floor", dir.path());
     let client = pki.client();
 
     println!("readygate webhook load: {} B AdmissionReview (Deployment UPDATE changing the pod template),", body.len());
     println!(
-        "{} s per phase, HTTP/1.1 keep-alive over TLS 1.3, server and load generator on this machine ({} cores)",
-        phase.as_secs(),
+        "{rounds} interleaved rounds of {} s per target and concurrency, HTTP/1.1 keep-alive over TLS 1.3;",
+        phase.as_secs()
+    );
+    println!(
+        "webhook and floor each in their own process ({SERVER_THREADS} worker threads), load generator in this one \
+         (2 threads), all on this machine ({} cores)",
         cores()
     );
     println!(
-        "in-process cost of the webhook's work per request (router: body, parse, decide, answer; no TLS): {:.1} us",
+        "in-process cost of the webhook's work per request (service: body, parse, decide, answer; no TLS): {:.1} us",
         decision_cost.as_secs_f64() * 1e6
     );
+
+    // The memory baseline: the webhook serving, warmed up once at every concurrency, connections
+    // closed and freed memory handed back. The cold figure (one connection) is printed too.
+    let warm_up = clients.block_on(drive(webhook.addr, WORKLOADS_PATH, client.clone(), body.clone(), 1, phase));
+    let rss_cold = webhook.rss_kib();
+    let mut webhook_requests = warm_up.requests;
+    for &conns in &CONCURRENCY[1..] {
+        let warm_up =
+            clients.block_on(drive(webhook.addr, WORKLOADS_PATH, client.clone(), body.clone(), conns, phase / 3));
+        webhook_requests += warm_up.requests;
+    }
+    let (rss_start, _) = webhook.settled_rss_kib(None);
     println!();
     println!(
-        "{:<8} {:>6} {:>9} {:>10} {:>9} {:>9} {:>9} {:>7}",
-        "target", "conns", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors"
+        "{:<8} {:>6} {:>9} {:>10} {:>9} {:>9} {:>9} {:>7} {:>12}",
+        "target", "conns", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "server us/req"
     );
     let mut rows = Vec::new();
-    let mut webhook_requests = 0;
     for &conns in &CONCURRENCY {
-        for (name, addr, path) in [("webhook", webhook, WORKLOADS_PATH), ("floor", floor, "/")] {
-            let result = clients.block_on(drive(addr, path, client.clone(), body.clone(), conns, phase));
-            println!("{}", result.row(name, conns));
-            if name == "webhook" {
-                webhook_requests += result.requests;
+        let mut results = [PhaseResult::default(), PhaseResult::default()];
+        for _ in 0..rounds {
+            for (result, (server, path)) in results.iter_mut().zip([(&webhook, WORKLOADS_PATH), (&floor, "/")]) {
+                let cpu_before = server.cpu_time();
+                let mut round = clients.block_on(drive(server.addr, path, client.clone(), body.clone(), conns, phase));
+                round.server_cpu = server.cpu_time().saturating_sub(cpu_before);
+                result.merge(round);
             }
-            rows.push((name, conns, result));
         }
+        let [w, f] = results;
+        webhook_requests += w.requests;
+        println!("{}", w.row("webhook", conns));
+        println!("{}", f.row("floor", conns));
+        rows.push((conns, w, f));
     }
     while webhook_requests < MEMORY_AFTER_REQUESTS {
-        let result = clients.block_on(drive(webhook, WORKLOADS_PATH, client.clone(), body.clone(), 64, phase));
+        let result = clients.block_on(drive(webhook.addr, WORKLOADS_PATH, client.clone(), body.clone(), 64, phase));
         webhook_requests += result.requests;
     }
-    let rss_after = rss_kib();
-
+    // Every client connection is closed now; the allocator hands freed pages back after a decay
+    // period, so wait for that (up to a limit) and report how long it took.
+    let (rss_after, settled_after) = webhook.settled_rss_kib(Some(rss_start));
     println!();
     println!("{:<6} {:>22} {:>22} {:>8}", "conns", "throughput vs floor", "p99 vs floor", "verdict");
     let mut all_pass = true;
-    for &conns in &CONCURRENCY {
-        let find = |target: &str| rows.iter().find(|(n, c, _)| *n == target && *c == conns).map(|(_, _, r)| r);
-        let (Some(w), Some(f)) = (find("webhook"), find("floor")) else { continue };
+    for (conns, w, f) in &rows {
         let throughput = w.rate() / f.rate();
         let p99 = w.percentile(0.99).as_secs_f64() / f.percentile(0.99).as_secs_f64().max(1e-9);
         let pass = throughput >= 0.8 && p99 <= 1.5 && w.errors == 0 && f.errors == 0;
@@ -107,26 +144,129 @@ fn main() {
     }
     println!("targets: throughput >= 80% of the floor, p99 <= 1.5x the floor's, zero errors");
     println!();
+    let growth = rss_after as f64 / rss_start.max(1) as f64 - 1.0;
+    let memory_pass = growth <= 0.10;
+    all_pass &= memory_pass;
     println!(
-        "resident memory (whole process: both servers and the load generator): {:.1} MiB at start, {:.1} MiB after {} webhook requests",
+        "webhook resident memory: {:.1} MiB cold (one connection), {:.1} MiB warmed up (every concurrency once, \
+         settled), {:.1} MiB peak,\n{:.1} MiB {:.1} s after the last of {webhook_requests} requests with all \
+         connections closed ({:+.1}% of warmed up, target within 10%): {}",
+        rss_cold as f64 / 1024.0,
         rss_start as f64 / 1024.0,
+        webhook.peak_rss_kib() as f64 / 1024.0,
         rss_after as f64 / 1024.0,
-        webhook_requests
+        settled_after.as_secs_f64(),
+        growth * 100.0,
+        if memory_pass { "ok" } else { "MISSED" }
     );
     println!("overall: {}", if all_pass { "all targets met" } else { "some targets missed" });
 }
 
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+/// A server in a child process of this bench (this same executable, told by `SERVE_ENV` which
+/// server to run). It prints its address and serves until its stdin closes, that is until the
+/// parent drops it or exits.
+struct Child {
+    process: std::process::Child,
+    addr: SocketAddr,
 }
 
-/// `VmRSS` of this process, in KiB.
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_owned))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        .unwrap_or(0)
+impl Child {
+    fn start(which: &str, dir: &std::path::Path) -> Self {
+        use std::io::BufRead;
+        let mut process = std::process::Command::new(std::env::current_exe().expect("own executable"))
+            .arg("--bench")
+            .env(SERVE_ENV, which)
+            .env(DIR_ENV, dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("server process starts");
+        let stdout = process.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).expect("server prints its address");
+        let addr = line.trim().parse().unwrap_or_else(|_| panic!("{which} server printed {line:?}, not an address"));
+        Child { process, addr }
+    }
+
+    fn status_kib(&self, field: &str) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.process.id()))
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with(field)).map(str::to_owned))
+            .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+            .unwrap_or(0)
+    }
+
+    /// CPU time (user + system) the process has used so far.
+    fn cpu_time(&self) -> Duration {
+        let ticks = std::fs::read_to_string(format!("/proc/{}/stat", self.process.id()))
+            .ok()
+            .and_then(|stat| {
+                // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+                let rest = stat.rsplit_once(')')?.1.to_owned();
+                let fields: Vec<u64> =
+                    rest.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
+                Some(fields.iter().sum::<u64>())
+            })
+            .unwrap_or(0);
+        Duration::from_millis(ticks * 1000 / CLOCK_TICKS_PER_SECOND)
+    }
+
+    /// Resident memory once the allocator has handed back what it will: polled until it is within
+    /// 10% of `target`, or has stopped falling, or [`RSS_SETTLE_LIMIT`] has passed. Returns the
+    /// figure and how long the wait took.
+    fn settled_rss_kib(&self, target: Option<u64>) -> (u64, Duration) {
+        let started = Instant::now();
+        let mut samples = vec![self.rss_kib()];
+        loop {
+            let latest = samples[samples.len() - 1];
+            let close_enough = target.is_some_and(|t| latest as f64 <= t as f64 * 1.10);
+            // Stopped falling: no drop of more than 1% over the last 3 s (6 samples).
+            let flat = samples.len() > 6 && samples[samples.len() - 7] as f64 <= latest as f64 * 1.01;
+            if close_enough || flat || started.elapsed() >= RSS_SETTLE_LIMIT {
+                return (latest, started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(500));
+            samples.push(self.rss_kib());
+        }
+    }
+
+    fn rss_kib(&self) -> u64 {
+        self.status_kib("VmRSS:")
+    }
+
+    fn peak_rss_kib(&self) -> u64 {
+        self.status_kib("VmHWM:")
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        drop(self.process.stdin.take());
+        let _ = self.process.wait();
+    }
+}
+
+/// The child side of [`Child::start`].
+fn serve_child(which: &str) {
+    let dir = std::path::PathBuf::from(std::env::var(DIR_ENV).expect("certificate directory"));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(SERVER_THREADS)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let addr = match which {
+        "webhook" => runtime.block_on(start_webhook(&dir.join("tls.crt"), &dir.join("tls.key"))),
+        "floor" => runtime.block_on(start_floor(&dir)),
+        other => panic!("unknown server {other:?}"),
+    };
+    println!("{addr}");
+    // Serve until the parent closes stdin.
+    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+    runtime.shutdown_background();
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 struct Pki {
@@ -161,31 +301,13 @@ impl Pki {
     }
 }
 
-/// The webhook's state: one Go checklist gating the Deployment with `bindRelease`.
-fn webhook_state() -> WebhookState {
-    let mut writer = reflector::store::Writer::<ReadinessChecklist>::default();
-    writer.apply_watcher_event(&watcher::Event::Init);
-    let checklist: ReadinessChecklist = serde_json::from_value(json!({
-        "apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessChecklist",
-        "metadata": {"name": "release", "namespace": "shop", "generation": 1, "uid": "1"},
-        "spec": {"release": "v1.4.2", "items": [{"name": "cto-signoff", "severity": "Critical",
-                 "check": {"manual": {"approvers": {"groups": ["cto"]}}}}],
-                 "gate": {"selector": {"matchLabels": {"app.kubernetes.io/part-of": "shop"}}, "bindRelease": true}},
-        "status": {"decision": "Go", "observedGeneration": 1,
-                   "lastEvaluationTime": (Timestamp::now() - SignedDuration::from_secs(5)).to_string()}
-    }))
-    .expect("checklist");
-    writer.apply_watcher_event(&watcher::Event::InitApply(checklist));
-    writer.apply_watcher_event(&watcher::Event::InitDone);
-    WebhookState::from_store(writer.as_reader(), Arc::new(LogOnlyEvents))
-}
-
 /// What the webhook adds to the floor per request: body in, parse, decide, answer out, through
 /// the router without TLS or sockets.
 fn in_process_cost(body: &Bytes) -> Duration {
     use tower::ServiceExt;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let app = readygate::webhook::router(webhook_state(), WebhookMetrics::unregistered(), Duration::from_secs(10));
+    let app =
+        readygate::webhook::router(admission::webhook_state(), WebhookMetrics::unregistered(), Duration::from_secs(10));
     let rounds = 20_000;
     let started = Instant::now();
     for _ in 0..rounds {
@@ -201,7 +323,7 @@ fn in_process_cost(body: &Bytes) -> Duration {
 }
 
 async fn start_webhook(cert: &std::path::Path, key: &std::path::Path) -> SocketAddr {
-    let state = webhook_state();
+    let state = admission::webhook_state();
     let mut args = WebhookArgs::new(cert, key);
     args.webhook_addr = SocketAddr::from(([127, 0, 0, 1], 0));
     args.tls_min_version = TlsMinVersion::Tls13;
@@ -214,9 +336,11 @@ async fn start_webhook(cert: &std::path::Path, key: &std::path::Path) -> SocketA
 
 /// The floor: what any Rust HTTPS admission server costs at least. Same TLS configuration and
 /// HTTP stack as the webhook; reads the body and answers a fixed AdmissionReview.
-async fn start_floor(pki: &Pki) -> SocketAddr {
+async fn start_floor(dir: &std::path::Path) -> SocketAddr {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let key = load_certified_key(pki.cert_pem.as_bytes(), pki.key_pem.as_bytes(), &provider).expect("pair");
+    let cert_pem = std::fs::read(dir.join("tls.crt")).expect("cert");
+    let key_pem = std::fs::read(dir.join("tls.key")).expect("key");
+    let key = load_certified_key(&cert_pem, &key_pem, &provider).expect("pair");
     let config = server_config(Arc::new(SwappableCert::new(key)), TlsMinVersion::Tls13, provider).expect("config");
     let acceptor = TlsAcceptor::from(config);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("floor binds");
@@ -251,14 +375,27 @@ async fn start_floor(pki: &Pki) -> SocketAddr {
     addr
 }
 
+#[derive(Default)]
 struct PhaseResult {
     requests: u64,
     errors: u64,
     elapsed: Duration,
+    /// CPU the server process used during the phase (connection setup included).
+    server_cpu: Duration,
     latencies_us: Vec<u32>,
 }
 
 impl PhaseResult {
+    /// Adds another round of the same target and concurrency.
+    fn merge(&mut self, other: PhaseResult) {
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.elapsed += other.elapsed;
+        self.server_cpu += other.server_cpu;
+        self.latencies_us.extend(other.latencies_us);
+        self.latencies_us.sort_unstable();
+    }
+
     fn rate(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
@@ -274,13 +411,14 @@ impl PhaseResult {
     fn row(&self, name: &str, conns: usize) -> String {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         format!(
-            "{name:<8} {conns:>6} {:>9} {:>10.0} {:>9.3} {:>9.3} {:>9.3} {:>7}",
+            "{name:<8} {conns:>6} {:>9} {:>10.0} {:>9.3} {:>9.3} {:>9.3} {:>7} {:>12.1}",
             self.requests,
             self.rate(),
             ms(self.percentile(0.5)),
             ms(self.percentile(0.99)),
             ms(self.percentile(1.0)),
-            self.errors
+            self.errors,
+            self.server_cpu.as_secs_f64() * 1e6 / self.requests.max(1) as f64
         )
     }
 }
@@ -362,108 +500,15 @@ async fn drive(
     }
     let elapsed = started.elapsed();
     latencies_us.sort_unstable();
-    PhaseResult { requests: latencies_us.len() as u64, errors: errors.load(Ordering::Relaxed), elapsed, latencies_us }
+    PhaseResult {
+        requests: latencies_us.len() as u64,
+        errors: errors.load(Ordering::Relaxed),
+        elapsed,
+        server_cpu: Duration::ZERO,
+        latencies_us,
+    }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// A Deployment as the API server sends it after a server-side apply by a GitOps controller:
-/// managedFields, an app container and a sidecar with env, probes and resources, status. The
-/// UPDATE changes the app image, so the request is gated and fully judged.
-fn deployment(image: &str) -> Value {
-    let env: Vec<Value> = (0..6)
-        .map(|i| json!({"name": format!("SHOP_SETTING_{i}"), "value": format!("value-{i}-with-some-length")}))
-        .collect();
-    let container = |name: &str, image: &str, port: i64| {
-        json!({
-            "name": name, "image": image, "imagePullPolicy": "IfNotPresent",
-            "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
-            "env": env,
-            "envFrom": [{"secretRef": {"name": format!("{name}-secrets")}}],
-            "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
-            "readinessProbe": {"httpGet": {"path": "/ready", "port": port, "scheme": "HTTP"},
-                               "periodSeconds": 5, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3},
-            "livenessProbe": {"httpGet": {"path": "/live", "port": port, "scheme": "HTTP"},
-                              "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3},
-            "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "sleep 5"]}}},
-            "securityContext": {"runAsNonRoot": true, "readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false,
-                                "capabilities": {"drop": ["ALL"]}},
-            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
-            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, {"name": "config", "mountPath": "/etc/shop", "readOnly": true}]
-        })
-    };
-    let labels = json!({"app": "api", "app.kubernetes.io/name": "api", "app.kubernetes.io/part-of": "shop",
-                        "app.kubernetes.io/version": "v1.4.2", "app.kubernetes.io/managed-by": "argocd"});
-    let template = json!({
-        "metadata": {"labels": labels, "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": "9102"}},
-        "spec": {
-            "serviceAccountName": "api", "terminationGracePeriodSeconds": 45, "restartPolicy": "Always",
-            "dnsPolicy": "ClusterFirst", "schedulerName": "default-scheduler",
-            "securityContext": {"runAsNonRoot": true, "runAsUser": 10001, "fsGroup": 10001},
-            "containers": [container("api", image, 8080), json!({"name": "statsd-exporter", "image": "prom/statsd-exporter:v0.26.1",
-                "ports": [{"name": "metrics", "containerPort": 9102, "protocol": "TCP"}],
-                "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}})],
-            "volumes": [{"name": "tmp", "emptyDir": {}}, {"name": "config", "configMap": {"name": "api-config", "defaultMode": 420}}],
-            "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100,
-                "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": "api"}}, "topologyKey": "kubernetes.io/hostname"}}]}},
-            "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}]
-        }
-    });
-    let spec = json!({
-        "replicas": 3, "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600,
-        "selector": {"matchLabels": {"app": "api"}},
-        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}},
-        "template": template
-    });
-    let managed = json!([
-        {"manager": "argocd-controller", "operation": "Apply", "apiVersion": "apps/v1", "time": "2026-11-25T09:58:00Z",
-         "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {"f:labels": {"f:app": {}, "f:app.kubernetes.io/name": {},
-            "f:app.kubernetes.io/part-of": {}, "f:app.kubernetes.io/version": {}}},
-            "f:spec": {"f:replicas": {}, "f:selector": {}, "f:strategy": {"f:rollingUpdate": {"f:maxSurge": {}, "f:maxUnavailable": {}},
-            "f:type": {}}, "f:template": {"f:metadata": {"f:labels": {"f:app": {}}}, "f:spec": {"f:containers": {
-            "k:{\"name\":\"api\"}": {".": {}, "f:env": {}, "f:image": {}, "f:name": {}, "f:ports": {}, "f:resources": {}}}}}}}},
-        {"manager": "kube-controller-manager", "operation": "Update", "apiVersion": "apps/v1", "time": "2026-11-25T09:59:00Z",
-         "fieldsType": "FieldsV1", "subresource": "status", "fieldsV1": {"f:metadata": {"f:annotations": {
-            "f:deployment.kubernetes.io/revision": {}}}, "f:status": {"f:availableReplicas": {}, "f:conditions": {},
-            "f:observedGeneration": {}, "f:readyReplicas": {}, "f:replicas": {}, "f:updatedReplicas": {}}}}
-    ]);
-    json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {
-            "name": "api", "namespace": "shop", "uid": "5d4e1a5c-1c9b-4a3e-9a43-2f0c1b7e8d11",
-            "resourceVersion": "4811923", "generation": 42, "creationTimestamp": "2026-01-12T08:30:00Z",
-            "labels": labels,
-            "annotations": {"deployment.kubernetes.io/revision": "41"},
-            "managedFields": managed
-        },
-        "spec": spec,
-        "status": {"observedGeneration": 42, "replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3,
-                   "conditions": [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
-                                  {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}]}
-    })
-}
-
-fn admission_review() -> Vec<u8> {
-    json!({
-        "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
-        "request": {
-            "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
-            "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
-            "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
-            "requestKind": {"group": "apps", "version": "v1", "kind": "Deployment"},
-            "requestResource": {"group": "apps", "version": "v1", "resource": "deployments"},
-            "name": "api", "namespace": "shop", "operation": "UPDATE",
-            "userInfo": {"username": "system:serviceaccount:argocd:argocd-application-controller",
-                         "uid": "2b5a1e2f-0b4c-4d8e-9b1a-7c6d5e4f3a2b",
-                         "groups": ["system:serviceaccounts", "system:serviceaccounts:argocd", "system:authenticated"]},
-            "object": deployment("registry.example.com/shop/api:v1.4.2"),
-            "oldObject": deployment("registry.example.com/shop/api:v1.4.1"),
-            "dryRun": false,
-            "options": {"kind": "UpdateOptions", "apiVersion": "meta.k8s.io/v1", "fieldManager": "argocd-controller"}
-        }
-    })
-    .to_string()
-    .into_bytes()
 }

@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 use readygate::cli::{self, Command};
 
+/// jemalloc with background threads: memory a burst of admission traffic used goes back to the
+/// OS within seconds of the burst ending (see `benches/webhook_load.rs`).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     // Several dependencies bring TLS stacks; name the one process-wide provider explicitly.
     // It fails only when one is installed already, which is fine.
