@@ -1,10 +1,17 @@
 //! Load generator for the admission webhook: 1, 64 and 1024 concurrent keep-alive TLS
-//! connections send a ~9 KB Deployment UPDATE AdmissionReview to the real webhook and, in the
+//! connections send a ~9.7 KB Deployment UPDATE AdmissionReview to the real webhook and, in the
 //! same run, to a floor server (bare hyper + rustls with the same TLS settings answering a fixed
-//! AdmissionReview). Prints req/s, p50/p99/max latency and error counts for both, and resident
-//! memory at start and after 100k webhook requests.
+//! AdmissionReview). Each server runs in a child process of this bench (2 worker threads); the
+//! load generator stays in this one. Rounds alternate between the two so a noisy neighbour hurts
+//! both alike.
 //!
-//! `cargo bench --bench webhook_load` (env `LOAD_PHASE_SECS`, default 3, sets each phase's length).
+//! Prints req/s, p50/p99/max latency, errors and server CPU per request for both, the ratios
+//! against the targets (throughput >= 80% of the floor, p99 <= 1.5x), and the webhook's resident
+//! memory: cold, warmed up (every concurrency once, connections closed, settled) and after 100k
+//! more requests once the connections have closed (target: within 10% of warmed up).
+//!
+//! `cargo bench --bench webhook_load` (env `LOAD_PHASE_SECS`, default 3, sets each phase's length;
+//! `LOAD_ROUNDS`, default 2, the rounds per target and concurrency).
 
 #[path = "common/admission.rs"]
 mod admission;
