@@ -77,11 +77,7 @@ pub fn router(state: WebhookState, metrics: WebhookMetrics, request_timeout: Dur
 
 impl AdmissionService {
     /// Answers one HTTP request; never fails (errors are answers too).
-    pub async fn handle<B>(&self, request: Request<B>) -> AdmissionResponse
-    where
-        B: hyper::body::Body<Data = Bytes>,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
+    pub async fn handle<B: RequestBody>(&self, request: Request<B>) -> AdmissionResponse {
         let Some(path) = Path::of(request.uri().path()) else {
             return text(
                 StatusCode::NOT_FOUND,
@@ -108,13 +104,21 @@ impl AdmissionService {
     }
 }
 
+/// A request body the service reads: bytes, with errors it can report (hyper's `Incoming` on
+/// the server, axum's `Body` in tests).
+pub trait RequestBody:
+    hyper::body::Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
+impl<B> RequestBody for B where
+    B: hyper::body::Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
 type Answer = Pin<Box<dyn Future<Output = Result<AdmissionResponse, Infallible>> + Send>>;
 
-impl<B> hyper::service::Service<Request<B>> for AdmissionService
-where
-    B: hyper::body::Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+impl<B: RequestBody> hyper::service::Service<Request<B>> for AdmissionService {
     type Response = AdmissionResponse;
     type Error = Infallible;
     type Future = Answer;
@@ -125,11 +129,7 @@ where
     }
 }
 
-impl<B> tower::Service<Request<B>> for AdmissionService
-where
-    B: hyper::body::Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+impl<B: RequestBody> tower::Service<Request<B>> for AdmissionService {
     type Response = AdmissionResponse;
     type Error = Infallible;
     type Future = Answer;
@@ -151,11 +151,7 @@ fn text(status: StatusCode, message: String) -> AdmissionResponse {
 }
 
 impl App {
-    async fn admit<B>(&self, path: Path, body: B) -> AdmissionResponse
-    where
-        B: hyper::body::Body<Data = Bytes>,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
+    async fn admit<B: RequestBody>(&self, path: Path, body: B) -> AdmissionResponse {
         let started = Instant::now();
         let (response, allowed, reason) = match read_body(body).await {
             Ok(body) => self.answer(path, &body),
@@ -271,11 +267,7 @@ fn json(body: Vec<u8>) -> AdmissionResponse {
 }
 
 /// The body, or the HTTP status and text to refuse it with.
-async fn read_body<B>(body: B) -> Result<Bytes, (StatusCode, String)>
-where
-    B: hyper::body::Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+async fn read_body<B: RequestBody>(body: B) -> Result<Bytes, (StatusCode, String)> {
     let too_large = || (StatusCode::PAYLOAD_TOO_LARGE, format!("request body exceeds {MAX_BODY_BYTES} bytes"));
     // A declared length over the limit is refused before a byte of it is read.
     if body.size_hint().lower() > MAX_BODY_BYTES as u64 {
