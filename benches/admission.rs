@@ -1,6 +1,6 @@
 //! In-process cost of one admission on the hot path (`/validate/workloads`, a ~9.7 KB Deployment
 //! UPDATE that changes the pod template), split into its parts: reading the review, deciding,
-//! writing the answer, and all of it through the router (no TLS, no sockets).
+//! writing the answer, and all of it through the service (no TLS, no sockets).
 //!
 //! `cargo bench --bench admission`. The load generator (`webhook_load`) measures the same request
 //! over TLS against a floor server.
@@ -13,10 +13,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput};
-use http_body_util::BodyExt;
 use readygate::webhook::admit::workloads::{self, DeploymentView, TemplateOnly};
-use readygate::webhook::{WORKLOADS_PATH, WebhookMetrics, review, router};
-use tower::ServiceExt;
+use readygate::webhook::{WebhookMetrics, review, router};
 
 // The allocator `readygate` itself uses (src/main.rs): allocation is part of the cost measured.
 #[global_allocator]
@@ -40,17 +38,10 @@ fn bench_admission(c: &mut Criterion) {
     group.bench_function("write answer", |b| b.iter(|| review::render(black_box(&request.uid), &verdict).len()));
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let app = router(state.clone(), WebhookMetrics::unregistered(), Duration::from_secs(10));
+    let service = router(state.clone(), WebhookMetrics::unregistered(), Duration::from_secs(10));
     let body = Bytes::from(body.clone());
-    group.bench_function("router (body to answer)", |b| {
-        b.iter(|| {
-            let request =
-                hyper::Request::post(WORKLOADS_PATH).body(axum::body::Body::from(body.clone())).expect("request");
-            runtime.block_on(async {
-                let response = app.clone().oneshot(request).await.expect("infallible");
-                response.into_body().collect().await.map(|c| c.to_bytes().len()).unwrap_or_default()
-            })
-        })
+    group.bench_function("service (body to answer)", |b| {
+        b.iter(|| runtime.block_on(admission::admit_in_process(&service, body.clone())).len())
     });
     group.finish();
 }

@@ -50,12 +50,12 @@ const RSS_SETTLE_LIMIT: Duration = Duration::from_secs(30);
 /// Worker threads of each server process, as `readygate run` gets on a 2-core node.
 const SERVER_THREADS: usize = 2;
 
-/// Which server a child process of this bench runs (`WEBHOOK_LOAD_SERVE`), with its certificate
-/// pair in `WEBHOOK_LOAD_DIR`.
 /// `USER_HZ`: the unit of the CPU times in `/proc/<pid>/stat` (100 on every Linux architecture
 /// this runs on).
 const CLOCK_TICKS_PER_SECOND: u64 = 100;
 
+/// Which server a child process of this bench runs (`WEBHOOK_LOAD_SERVE`), with its certificate
+/// pair in `WEBHOOK_LOAD_DIR`.
 const SERVE_ENV: &str = "WEBHOOK_LOAD_SERVE";
 const DIR_ENV: &str = "WEBHOOK_LOAD_DIR";
 
@@ -311,20 +311,14 @@ impl Pki {
 /// What the webhook adds to the floor per request: body in, parse, decide, answer out, through
 /// the router without TLS or sockets.
 fn in_process_cost(body: &Bytes) -> Duration {
-    use tower::ServiceExt;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let app =
+    let service =
         readygate::webhook::router(admission::webhook_state(), WebhookMetrics::unregistered(), Duration::from_secs(10));
     let rounds = 20_000;
     let started = Instant::now();
     for _ in 0..rounds {
-        let request = hyper::Request::post(WORKLOADS_PATH).body(axum::body::Body::from(body.clone())).expect("request");
-        let allowed = runtime.block_on(async {
-            let response = app.clone().oneshot(request).await.expect("infallible");
-            let bytes = response.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
-            contains(&bytes, b"\"allowed\":true")
-        });
-        assert!(allowed, "the benchmark request must be admitted");
+        let answer = runtime.block_on(admission::admit_in_process(&service, body.clone()));
+        assert!(contains(&answer, b"\"allowed\":true"), "the benchmark request must be admitted");
     }
     started.elapsed() / rounds
 }

@@ -4,10 +4,12 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+use http_body_util::BodyExt;
 use jiff::{SignedDuration, Timestamp};
 use kube::runtime::{reflector, watcher};
 use readygate::api::ReadinessChecklist;
-use readygate::webhook::{LogOnlyEvents, WebhookState};
+use readygate::webhook::{AdmissionService, LogOnlyEvents, WORKLOADS_PATH, WebhookState};
 use serde_json::{Value, json};
 
 /// The webhook's state: one Go checklist gating the Deployment with `bindRelease`.
@@ -27,6 +29,13 @@ pub fn webhook_state() -> WebhookState {
     writer.apply_watcher_event(&watcher::Event::InitApply(checklist));
     writer.apply_watcher_event(&watcher::Event::InitDone);
     WebhookState::from_store(writer.as_reader(), Arc::new(LogOnlyEvents))
+}
+
+/// One admission through the service, without TLS or sockets: the body in, the answer's bytes out.
+pub async fn admit_in_process(service: &AdmissionService, body: Bytes) -> Bytes {
+    let request = hyper::Request::post(WORKLOADS_PATH).body(axum::body::Body::from(body)).expect("request");
+    let response = service.handle(request).await;
+    response.into_body().collect().await.map(|collected| collected.to_bytes()).unwrap_or_default()
 }
 
 /// A Deployment as the API server sends it after a server-side apply by a GitOps controller:

@@ -144,9 +144,14 @@ impl<B: RequestBody> tower::Service<Request<B>> for AdmissionService {
 }
 
 fn text(status: StatusCode, message: String) -> AdmissionResponse {
-    let mut response = Response::new(Full::new(Bytes::from(message)));
+    complete(status, "text/plain; charset=utf-8", message.into())
+}
+
+/// An answer whose body is all there: `status`, `content_type` and `body`.
+fn complete(status: StatusCode, content_type: &'static str, body: Bytes) -> AdmissionResponse {
+    let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 
@@ -261,9 +266,7 @@ fn log<O, P>(path: Path, request: &AdmissionInput<'_, O, P>, verdict: &Verdict) 
 }
 
 fn json(body: Vec<u8>) -> AdmissionResponse {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
+    complete(StatusCode::OK, "application/json", body.into())
 }
 
 /// The body, or the HTTP status and text to refuse it with.
