@@ -91,9 +91,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         None
     };
 
+    // `/readyz` fails from the moment `shutdown` fires (Readiness::stop_with), so the Service
+    // stops routing here while connections drain.
     shutdown.cancelled().await;
-    // Fail readiness first so the Service stops routing here while connections drain.
-    running.readiness.shut_down();
     tracing::info!("shutting down: draining admissions and reconciles");
     if let Some(task) = webhook_task {
         match task.await {

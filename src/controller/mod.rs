@@ -70,6 +70,8 @@ pub async fn start(
     shutdown: CancellationToken,
 ) -> crate::Result<Running> {
     let readiness = Readiness::new();
+    // `/readyz` fails from the moment shutdown is signalled.
+    readiness.stop_with(shutdown.clone());
     let (cache, changes) = cache::Cache::new(readiness.clone());
     let watch_ctx = watches::WatchContext { client: client.clone(), cache: cache.clone(), metrics: metrics.clone() };
     for spec in watches::catalogue() {

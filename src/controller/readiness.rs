@@ -5,8 +5,9 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
-/// What `/readyz` reports as pending once [`Readiness::shut_down`] was called.
+/// What `/readyz` reports as pending once the [`Readiness::stop_with`] signal fired.
 pub const SHUTTING_DOWN: &str = "shutting-down";
 
 /// A cloneable handle: watches register and mark themselves synced; readers ask or wait.
@@ -32,8 +33,8 @@ struct Pending {
     /// Set once every watch known at startup has registered: an empty pending set before that
     /// only means nothing registered yet.
     sealed: bool,
-    /// Set on shutdown: unready for good, whatever has synced.
-    stopping: bool,
+    /// The process's shutdown signal: once it fires, unready for good, whatever has synced.
+    stop_signal: Option<CancellationToken>,
 }
 
 impl Default for Readiness {
@@ -72,11 +73,13 @@ impl Readiness {
         self.publish();
     }
 
-    /// The process is shutting down: `/readyz` fails from now on, so the Service stops routing
-    /// here while in-flight work drains. [`Readiness::wait`] is unaffected: reconciles still
-    /// in flight must not hang on it.
-    pub fn shut_down(&self) {
-        self.lock().stopping = true;
+    /// Once `signal` (the process's shutdown) fires, `/readyz` fails for good, so the Service
+    /// stops routing here while in-flight work drains. The signal is read at each question rather
+    /// than by a task waiting for it, so nothing reacting to the same signal (the webhook lowering
+    /// its flag) can be seen before readiness reports the shutdown. [`Readiness::wait`] is
+    /// unaffected: reconciles still in flight must not hang on it.
+    pub fn stop_with(&self, signal: CancellationToken) {
+        self.lock().stop_signal = Some(signal);
     }
 
     /// `/readyz` also waits for `condition` (named `name` while it is false). [`Readiness::wait`]
@@ -88,7 +91,7 @@ impl Readiness {
     /// Synced, every required condition holds, and not shutting down.
     pub fn is_ready(&self) -> bool {
         let pending = self.lock();
-        *self.inner.ready.borrow() && !pending.stopping && pending.conditions.iter().all(|(_, holds)| holds())
+        *self.inner.ready.borrow() && !pending.is_stopping() && pending.conditions.iter().all(|(_, holds)| holds())
     }
 
     /// What is still syncing or not yet holding, sorted (for `/readyz` bodies and logs), and the
@@ -98,7 +101,7 @@ impl Readiness {
         let mut keys: Vec<String> = pending.keys.iter().cloned().collect();
         keys.extend(pending.conditions.iter().filter(|(_, holds)| !holds()).map(|(name, _)| name.clone()));
         keys.sort();
-        if pending.stopping {
+        if pending.is_stopping() {
             keys.push(SHUTTING_DOWN.to_owned());
         }
         keys
@@ -131,6 +134,12 @@ impl Readiness {
     }
 }
 
+impl Pending {
+    fn is_stopping(&self) -> bool {
+        self.stop_signal.as_ref().is_some_and(CancellationToken::is_cancelled)
+    }
+}
+
 impl std::fmt::Debug for Readiness {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Readiness").field("ready", &self.is_ready()).field("pending", &self.pending()).finish()
@@ -140,6 +149,22 @@ impl std::fmt::Debug for Readiness {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shutdown_signal_is_reported_before_anything_reacting_to_it() {
+        let r = Readiness::always();
+        let signal = CancellationToken::new();
+        r.stop_with(signal.clone());
+        let serving = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let flag = serving.clone();
+        r.require("admission webhook", move || flag.load(std::sync::atomic::Ordering::Acquire));
+        assert!(r.is_ready());
+        signal.cancel();
+        // What the webhook does on seeing the signal; /readyz must already say why.
+        serving.store(false, std::sync::atomic::Ordering::Release);
+        assert!(!r.is_ready());
+        assert!(r.pending().contains(&SHUTTING_DOWN.to_owned()), "{:?}", r.pending());
+    }
 
     #[test]
     fn a_required_condition_holds_readiness_back_and_is_named_while_false() {
@@ -186,8 +211,10 @@ mod tests {
     #[test]
     fn shutting_down_makes_a_ready_process_unready_for_good() {
         let r = Readiness::always();
+        let signal = CancellationToken::new();
+        r.stop_with(signal.clone());
         assert!(r.is_ready());
-        r.shut_down();
+        signal.cancel();
         assert!(!r.is_ready());
         assert_eq!(r.pending(), [SHUTTING_DOWN]);
         r.mark_synced("Service");
@@ -198,7 +225,9 @@ mod tests {
     #[tokio::test]
     async fn reconciles_waiting_for_the_caches_are_not_held_up_by_shutdown() {
         let r = Readiness::always();
-        r.shut_down();
+        let signal = CancellationToken::new();
+        r.stop_with(signal.clone());
+        signal.cancel();
         tokio::time::timeout(std::time::Duration::from_secs(2), r.wait()).await.expect("the caches are synced");
     }
 
