@@ -96,6 +96,28 @@ pub fn analyze(schedule: &str, time_zone: Option<&str>, now: Timestamp) -> Resul
 }
 
 fn analyze_uncached(schedule: &str, time_zone: Option<&str>, year: i16) -> Result<Analysis, ScheduleError> {
+    let (tz, zone, legacy_prefix, kind) = resolve(schedule, time_zone)?;
+    // The horizon starts at the beginning of the year, so the result depends only on the key.
+    let from = jiff::civil::date(year, 1, 1).to_zoned(TimeZone::UTC).map(|z| z.timestamp()).unwrap_or(Timestamp::MIN);
+    Ok(Analysis { zone, legacy_prefix, gap: max_gap(&kind, &tz, from) })
+}
+
+/// The controller's next run strictly after `after` (robfig/cron v3 `Schedule.Next` in the
+/// CronJob's zone), `None` where robfig gives up (no run within five years). Whole seconds.
+pub fn next_run(schedule: &str, time_zone: Option<&str>, after: Timestamp) -> Result<Option<Timestamp>, ScheduleError> {
+    let (tz, _, _, kind) = resolve(schedule, time_zone)?;
+    let after = after.as_second();
+    let next = match kind {
+        // `ConstantDelaySchedule.Next`: the delay, from the whole second.
+        Kind::Every(secs) => Some(after + secs),
+        Kind::Fields(fields) => next::next(&fields, &tz, after),
+    };
+    Ok(next.and_then(|secs| Timestamp::from_second(secs).ok()))
+}
+
+/// The zone (as the controller picks it), its name, whether it came from a legacy prefix, and
+/// the parsed schedule.
+fn resolve(schedule: &str, time_zone: Option<&str>) -> Result<(TimeZone, String, bool, Kind), ScheduleError> {
     let (tz, zone, legacy_prefix, spec) = if schedule.contains("TZ") {
         if time_zone.is_some() {
             return Err(ScheduleError::Invalid("cannot use both timeZone field and TZ or CRON_TZ in schedule".into()));
@@ -113,9 +135,7 @@ fn analyze_uncached(schedule: &str, time_zone: Option<&str>, year: i16) -> Resul
         (TimeZone::UTC, "UTC".to_owned(), false, schedule)
     };
     let kind = parse::parse_spec(spec).map_err(ScheduleError::Invalid)?;
-    // The horizon starts at the beginning of the year, so the result depends only on the key.
-    let from = jiff::civil::date(year, 1, 1).to_zoned(TimeZone::UTC).map(|z| z.timestamp()).unwrap_or(Timestamp::MIN);
-    Ok(Analysis { zone, legacy_prefix, gap: max_gap(&kind, &tz, from) })
+    Ok((tz, zone, legacy_prefix, kind))
 }
 
 fn max_gap(kind: &Kind, tz: &TimeZone, from: Timestamp) -> Gap {
