@@ -7,6 +7,8 @@
 //! times a wall-clock reading would not pick. Only a literal port reproduces that, including
 //! Go's `time.Date` choice for wall-clock times a transition skips or repeats.
 
+use std::cell::Cell;
+
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
@@ -32,12 +34,29 @@ struct Local {
 /// nanoseconds, and `Next` drops them first).
 struct Clock<'a> {
     tz: &'a TimeZone,
+    /// The offset last looked up and the span `[start, end)` up to the next transition it holds for:
+    /// `Next` reads the local time dozens of times within hours, so one lookup serves them all.
+    span: Cell<(i64, i64, i64)>,
 }
 
 impl Clock<'_> {
+    fn new(tz: &TimeZone) -> Clock<'_> {
+        Clock { tz, span: Cell::new((0, 0, 0)) }
+    }
+
     /// The UTC offset at `unix`, in seconds (`Location.lookup`).
     fn offset(&self, unix: i64) -> i64 {
-        Timestamp::from_second(unix).map_or(0, |t| i64::from(self.tz.to_offset(t).seconds()))
+        let (start, end, offset) = self.span.get();
+        if (start..end).contains(&unix) {
+            return offset;
+        }
+        let Ok(at) = Timestamp::from_second(unix) else { return 0 };
+        let offset = i64::from(self.tz.to_offset(at).seconds());
+        // The span runs from here to the next transition; `Next` mostly walks forward, and a
+        // step back simply looks up again.
+        let end = self.tz.following(at).next().map_or(i64::MAX, |t| t.timestamp().as_second());
+        self.span.set((unix, end, offset));
+        offset
     }
 
     fn local(&self, unix: i64) -> Local {
@@ -89,7 +108,7 @@ fn day_matches(fields: &Fields, l: &Local) -> bool {
 /// `SpecSchedule.Next(after)` in `tz`, as a Unix second; `None` where robfig returns the zero
 /// time (nothing within five years). The seconds field of a five-field schedule is `0`.
 pub(super) fn next(fields: &Fields, tz: &TimeZone, after: i64) -> Option<i64> {
-    let clock = Clock { tz };
+    let clock = Clock::new(tz);
     // "Start at the earliest possible time (the upcoming second)."
     let mut t = after + 1;
     let mut added = false;
@@ -153,7 +172,8 @@ pub(super) fn next(fields: &Fields, tz: &TimeZone, after: i64) -> Option<i64> {
                 // robfig adds one second at a time until the local second is 0; with the
                 // offset unchanged over the stretch, that is one jump to the minute.
                 let jump = 60 - clock.local(t).second;
-                t += if clock.offset(t + jump) == clock.offset(t) { jump } else { 1 };
+                let here = clock.offset(t);
+                t += if clock.offset(t + jump) == here { jump } else { 1 };
                 if clock.local(t).second == 0 {
                     continue 'wrap;
                 }

@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use super::Fields;
-use super::civil::{DayMatcher, civil_from_days};
+use super::civil::{DayMatcher, civil_from_days, days_from_civil};
 use super::next::next;
 
 pub(super) const HORIZON_YEARS: i64 = 28;
@@ -80,18 +80,35 @@ pub(super) fn max_gap_near_transitions(
 }
 
 /// The last wall-clock minute (since 1970, local) before `before` at which the schedule fires,
-/// looking back at most `search_days`.
+/// looking back at most `search_days`; month by month, as the day matcher answers per month.
 fn last_wall_clock_run_before(matcher: &DayMatcher, times: &[u16], before: i64, search_days: i64) -> Option<i64> {
     let (day, minute_of_day) = (before.div_euclid(MINUTES_PER_DAY), before.rem_euclid(MINUTES_PER_DAY));
-    (day - search_days..=day).rev().find_map(|d| {
-        let (year, month, day_of_month) = civil_from_days(d);
-        if matcher.mask(year, month) & (1 << day_of_month) == 0 {
+    let earliest = day - search_days;
+    let (mut year, mut month, today) = civil_from_days(day);
+    // Days of the first month after today cannot fire before `before`.
+    let mut allowed = if today >= 31 { u32::MAX } else { (1u32 << (today + 1)) - 1 };
+    loop {
+        let month_start = days_from_civil(year, month, 1) - 1;
+        let mut days = matcher.mask(year, month) & allowed;
+        while days != 0 {
+            let day_of_month = 31 - days.leading_zeros();
+            days &= !(1 << day_of_month);
+            let d = month_start + i64::from(day_of_month);
+            if d < earliest {
+                return None;
+            }
+            let candidates =
+                if d == day { &times[..times.partition_point(|t| i64::from(*t) < minute_of_day)] } else { times };
+            if let Some(t) = candidates.last() {
+                return Some(d * MINUTES_PER_DAY + i64::from(*t));
+            }
+        }
+        if month_start < earliest {
             return None;
         }
-        let candidates =
-            if d == day { &times[..times.partition_point(|t| i64::from(*t) < minute_of_day)] } else { times };
-        candidates.last().map(|t| d * MINUTES_PER_DAY + i64::from(*t))
-    })
+        (year, month) = if month == 1 { (year - 1, 12) } else { (year, month - 1) };
+        allowed = u32::MAX;
+    }
 }
 
 /// A wall-clock minute well clear of any transition, as an instant.
