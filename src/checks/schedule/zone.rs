@@ -18,8 +18,10 @@ use super::next::next;
 
 pub(super) const HORIZON_YEARS: i64 = 28;
 const MINUTES_PER_DAY: i64 = 1440;
-/// A bound on `Next` calls per analysis, so no schedule can make it slow; dense schedules need
-/// a few per transition, the worst real ones a few thousand in all.
+/// A guard on `Next` calls per analysis. It never binds for a five-field schedule: each
+/// transition replays only the runs from the last one before its shift to the first one after
+/// it (at most the shift in minutes, plus two: about 180 in Antarctica/Troll's two-hour shift),
+/// over at most 512 transitions.
 const MAX_STEPS: usize = 200_000;
 
 /// A transition: its instant, and the local wall-clock minute (before it) from which it can
