@@ -25,7 +25,7 @@ pub mod rbac;
 mod reads;
 mod resource;
 mod resource_quota;
-mod schedule;
+pub mod schedule;
 mod secret;
 mod select;
 mod service;

@@ -205,8 +205,8 @@ impl Problems {
     }
 
     fn selector(&mut self, path: &str, selector: Option<&LabelSelector>) {
-        if let Some(Err(e)) = selector.map(selector::validate) {
-            self.push(path, e);
+        for problem in selector.map(selector::problems).unwrap_or_default() {
+            self.push(&format!("{path}.{}", problem.field), problem.error);
         }
     }
 

@@ -1,4 +1,7 @@
-//! Kubernetes label selector semantics (`matchLabels` + `matchExpressions`), as `kubectl get -l`.
+//! Kubernetes label selector semantics (`matchLabels` + `matchExpressions`), as `kubectl get -l`,
+//! and their validation, as `ValidateLabelSelector` / `LabelSelectorAsSelector` do it.
+
+mod syntax;
 
 use std::collections::BTreeMap;
 
@@ -13,6 +16,19 @@ pub enum SelectorError {
     MissingValues { key: String, operator: String },
     #[error("operator {operator} on key {key:?} must not have values")]
     UnexpectedValues { key: String, operator: String },
+    #[error("invalid label key {key:?}: {reason}")]
+    InvalidKey { key: String, reason: String },
+    #[error("invalid label value {value:?}: {reason}")]
+    InvalidValue { value: String, reason: String },
+}
+
+/// One problem of a selector and the field under the selector it concerns
+/// (`matchExpressions[0].values[1]`, `matchLabels[app]`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {error}")]
+pub struct SelectorProblem {
+    pub field: String,
+    pub error: SelectorError,
 }
 
 /// True when `labels` satisfy `selector`. An empty selector (`{}`) selects everything, as in
@@ -61,10 +77,47 @@ pub fn matches_lenient(selector: &LabelSelector, labels: &BTreeMap<String, Strin
     matches(selector, labels).unwrap_or(false)
 }
 
-/// Validates every requirement, so an invalid selector is reported even when an earlier
-/// requirement already failed to match.
-pub fn validate(selector: &LabelSelector) -> Result<(), SelectorError> {
-    check_expressions_valid(selector)
+/// The first problem [`problems`] finds, for callers that refuse a selector as a whole.
+pub fn validate(selector: &LabelSelector) -> Result<(), SelectorProblem> {
+    problems(selector).into_iter().next().map_or(Ok(()), Err)
+}
+
+/// Every reason the API server would refuse `selector` (`ValidateLabelSelector`, without
+/// `AllowInvalidLabelValueInSelector`): `matchLabels` keys and values, then each expression's
+/// operator and values, key and values, in that order. A key or value no label can carry is
+/// refused rather than evaluated: `NotIn` on such a value would select everything.
+pub fn problems(selector: &LabelSelector) -> Vec<SelectorProblem> {
+    let mut found = Vec::new();
+    let mut push = |field: String, error: SelectorError| found.push(SelectorProblem { field, error });
+    for (key, value) in selector.match_labels.iter().flatten() {
+        if let Some(reason) = syntax::key_problem(key) {
+            push(format!("matchLabels[{key}]"), SelectorError::InvalidKey { key: key.clone(), reason });
+        }
+        if let Some(reason) = syntax::value_problem(value) {
+            push(format!("matchLabels[{key}]"), SelectorError::InvalidValue { value: value.clone(), reason });
+        }
+    }
+    for (i, r) in selector.match_expressions.iter().flatten().enumerate() {
+        let at = format!("matchExpressions[{i}]");
+        let values = r.values.as_deref().unwrap_or_default();
+        let structure = match r.operator.as_str() {
+            "In" | "NotIn" => require_values(&r.key, &r.operator, values).err().map(|e| (".values", e)),
+            "Exists" | "DoesNotExist" => forbid_values(&r.key, &r.operator, values).err().map(|e| (".values", e)),
+            other => Some((".operator", SelectorError::UnknownOperator(other.to_owned()))),
+        };
+        if let Some((field, error)) = structure {
+            push(format!("{at}{field}"), error);
+        }
+        if let Some(reason) = syntax::key_problem(&r.key) {
+            push(format!("{at}.key"), SelectorError::InvalidKey { key: r.key.clone(), reason });
+        }
+        for (j, value) in values.iter().enumerate() {
+            if let Some(reason) = syntax::value_problem(value) {
+                push(format!("{at}.values[{j}]"), SelectorError::InvalidValue { value: value.clone(), reason });
+            }
+        }
+    }
+    found
 }
 
 /// True for `{}` (and for a selector whose lists are present but empty).
@@ -175,6 +228,28 @@ mod tests {
         assert!(matches(&selector(&[], vec![expr("app", "Exists", &["x"])]), &l).is_err());
         // Reported even when matchLabels already failed to match.
         assert!(matches(&selector(&[("app", "web")], vec![expr("app", "In", &[])]), &l).is_err());
+    }
+
+    #[test]
+    fn validation_names_each_field_kubernetes_would_refuse() {
+        let s = selector(
+            &[("app", "a b")],
+            vec![expr("env", "Matches", &["x y"]), expr("bad key", "Exists", &[]), expr("tier", "In", &["web"])],
+        );
+        let fields: Vec<String> = problems(&s).into_iter().map(|p| p.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "matchLabels[app]",
+                "matchExpressions[0].operator",
+                "matchExpressions[0].values[0]",
+                "matchExpressions[1].key"
+            ]
+        );
+        let first = validate(&s).expect_err("invalid");
+        assert_eq!(first.to_string().split(": ").next(), Some("matchLabels[app]"));
+        assert!(first.to_string().contains("invalid label value \"a b\": a valid label must be"), "{first}");
+        assert_eq!(validate(&selector(&[("app.kubernetes.io/name", "")], vec![expr("x", "In", &["1"])])), Ok(()));
     }
 
     #[test]

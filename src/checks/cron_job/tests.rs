@@ -127,6 +127,20 @@ fn time_zone_and_dst_lengthen_the_gap() {
     assert_eq!(run(json!({"name": "backup", "maxInterval": "48h"}), vec![nightly]).state, ItemState::Passed);
 }
 
+/// Issue 14: zones whose DST change is not a whole hour, judged as the CronJob controller
+/// (robfig/cron v3 `Next`) runs them.
+#[test]
+fn half_hour_dst_zones_are_judged_as_the_controller_runs_them() {
+    let lord_howe = with(cron_job("backup", "0 12 * * *"), "/spec/timeZone", json!("Australia/Lord_Howe"));
+    let outcome = run(json!({"name": "backup", "maxInterval": "25h"}), vec![lord_howe]);
+    assert_eq!(outcome.state, ItemState::Failed, "{}", outcome.message);
+    assert!(outcome.message.contains("can wait 2d30m between runs"), "{}", outcome.message);
+    let chatham = with(cron_job("backup", "45 2 * * *"), "/spec/timeZone", json!("Pacific/Chatham"));
+    let outcome = run(json!({"name": "backup", "maxInterval": "25h"}), vec![chatham]);
+    assert_eq!(outcome.state, ItemState::Passed, "{}", outcome.message);
+    assert!(outcome.message.contains("runs at least every 25h"), "{}", outcome.message);
+}
+
 #[test]
 fn unknown_time_zone_fails_naming_the_cronjob() {
     let outcome = run(

@@ -242,17 +242,19 @@ mod tests {
         for holder in ["system:serviceaccounts", "system:serviceaccounts:shop", "system:authenticated"] {
             let objects = pod_reader_for_the_cluster(group(holder));
             assert!(verdict(objects.clone(), &Requester::service_account(NS, "app")).allowed(), "{holder}");
-            assert!(!verdict(objects, &Requester::group("devs")).allowed(), "{holder}");
+            let devs_are_authenticated = holder == "system:authenticated";
+            assert_eq!(verdict(objects, &Requester::group("devs")).allowed(), devs_are_authenticated, "{holder}");
         }
         let other_namespace = pod_reader_for_the_cluster(group("system:serviceaccounts:other"));
         assert!(!verdict(other_namespace, &Requester::service_account(NS, "app")).allowed());
     }
 
     #[test]
-    fn every_user_is_authenticated_but_a_group_is_only_itself() {
+    fn every_user_and_every_group_member_is_authenticated_but_the_anonymous_one() {
         let objects = pod_reader_for_the_cluster(group("system:authenticated"));
         assert!(verdict(objects.clone(), &Requester::user("alice")).allowed());
-        assert!(!verdict(objects.clone(), &Requester::group("devs")).allowed());
+        assert!(verdict(objects.clone(), &Requester::group("devs")).allowed());
+        assert!(!verdict(objects.clone(), &Requester::group("system:unauthenticated")).allowed());
         assert!(!verdict(objects, &Requester::user("system:anonymous")).allowed());
     }
 

@@ -44,9 +44,23 @@ impl Requester {
         }
     }
 
-    /// What members of `group` are granted through that group alone.
+    /// What every member of `group` is granted: a member is authenticated (an authenticator
+    /// that puts a user in any group also adds `system:authenticated`), and a member of
+    /// `system:serviceaccounts:<ns>` is a ServiceAccount, so it is also in
+    /// `system:serviceaccounts`. Only `system:unauthenticated` (anonymous requests) is not
+    /// authenticated. Without these, a grant to `system:authenticated` would be invisible to a
+    /// Group assertion and a prohibition would pass where every member is allowed.
     pub fn group(name: &str) -> Requester {
-        Requester { name: None, groups: vec![name.to_owned()] }
+        let mut groups = vec![name.to_owned()];
+        if name != UNAUTHENTICATED {
+            if name.strip_prefix(SERVICE_ACCOUNTS).is_some_and(|rest| rest.starts_with(':') && rest.len() > 1) {
+                groups.push(SERVICE_ACCOUNTS.to_owned());
+            }
+            if name != AUTHENTICATED {
+                groups.push(AUTHENTICATED.to_owned());
+            }
+        }
+        Requester { name: None, groups }
     }
 }
 
@@ -120,7 +134,26 @@ mod tests {
     fn users_are_authenticated_except_the_anonymous_one() {
         assert_eq!(Requester::user("alice").groups, ["system:authenticated"]);
         assert_eq!(Requester::user("system:anonymous").groups, ["system:unauthenticated"]);
-        assert_eq!(Requester::group("devs"), Requester { name: None, groups: vec!["devs".to_owned()] });
+    }
+
+    #[test]
+    fn group_members_are_authenticated_and_service_account_groups_nest() {
+        assert_eq!(Requester::group("devs").groups, ["devs", "system:authenticated"]);
+        assert_eq!(Requester::group("system:authenticated").groups, ["system:authenticated"]);
+        assert_eq!(Requester::group("system:unauthenticated").groups, ["system:unauthenticated"]);
+        assert_eq!(
+            Requester::group("system:serviceaccounts:shop").groups,
+            ["system:serviceaccounts:shop", "system:serviceaccounts", "system:authenticated"]
+        );
+        assert_eq!(
+            Requester::group("system:serviceaccounts").groups,
+            ["system:serviceaccounts", "system:authenticated"]
+        );
+        assert_eq!(
+            Requester::group("system:serviceaccounts:").groups,
+            ["system:serviceaccounts:", "system:authenticated"]
+        );
+        assert_eq!(Requester::group("devs").name, None);
     }
 
     #[test]
@@ -133,6 +166,7 @@ mod tests {
         assert!(subject_applies(&subject("Group", "system:serviceaccounts:shop", None), &sa, ""));
         assert!(!subject_applies(&subject("User", "app", None), &sa, "shop"));
         assert!(!subject_applies(&subject("Group", "", None), &Requester::group("devs"), "shop"));
+        assert!(subject_applies(&subject("Group", "system:authenticated", None), &Requester::group("devs"), "shop"));
         assert!(!subject_applies(&subject("User", "", None), &Requester::group("devs"), "shop"));
         assert!(!subject_applies(&subject("Robot", "app", None), &sa, "shop"));
     }

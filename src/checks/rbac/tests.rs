@@ -164,7 +164,7 @@ fn resource_names_limit_what_is_granted() {
 }
 
 #[test]
-fn bindings_to_system_authenticated_apply_to_users_and_service_accounts_but_not_to_a_group_alone() {
+fn bindings_to_system_authenticated_apply_to_users_service_accounts_and_every_group_member() {
     let objects = vec![
         cluster_role("pod-reader", json!([{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}])),
         cluster_role_binding("everyone", ("ClusterRole", "pod-reader"), group("system:authenticated")),
@@ -172,8 +172,38 @@ fn bindings_to_system_authenticated_apply_to_users_and_service_accounts_but_not_
     let spec = json!({"access": [
         access(json!({"kind": "User", "name": "anyone"}), "get", "pods", "", true),
         access(json!({"kind": "ServiceAccount", "name": "app"}), "get", "pods", "", true),
-        access(json!({"kind": "Group", "name": "contractors"}), "get", "pods", "", false),
+        access(json!({"kind": "Group", "name": "contractors"}), "get", "pods", "", true),
         access(json!({"kind": "Group", "name": "system:authenticated"}), "get", "pods", "", true),
+        access(json!({"kind": "Group", "name": "system:unauthenticated"}), "get", "pods", "", false),
+    ]});
+    assert_eq!(run(spec, objects).state, ItemState::Passed);
+}
+
+/// Issue 14: every member of `viewers` is authenticated, so a grant to `system:authenticated`
+/// reaches them; a prohibition for the group must fail, not pass.
+#[test]
+fn a_prohibition_for_a_group_fails_when_system_authenticated_may_do_it() {
+    let objects = vec![
+        cluster_role("secret-reader", json!([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}])),
+        cluster_role_binding("everyone", ("ClusterRole", "secret-reader"), group("system:authenticated")),
+    ];
+    let spec = json!({"access": [access(json!({"kind": "Group", "name": "viewers"}), "get", "secrets", "", false)]});
+    assert_state(
+        &run(spec, objects),
+        ItemState::Failed,
+        "Group viewers can get secrets (via clusterrolebinding/everyone -> clusterrole/secret-reader) but allowed: false",
+    );
+}
+
+#[test]
+fn members_of_a_namespace_service_account_group_carry_system_serviceaccounts() {
+    let objects = vec![
+        cluster_role("pod-reader", json!([{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}])),
+        cluster_role_binding("sas", ("ClusterRole", "pod-reader"), group("system:serviceaccounts")),
+    ];
+    let spec = json!({"access": [
+        access(json!({"kind": "Group", "name": "system:serviceaccounts:novacron"}), "get", "pods", "", true),
+        access(json!({"kind": "Group", "name": "viewers"}), "get", "pods", "", false),
     ]});
     assert_eq!(run(spec, objects).state, ItemState::Passed);
 }

@@ -59,6 +59,18 @@ fn fall_back_lengthens_a_daily_gap_by_the_repeated_hour() {
     assert_eq!(gap("0 1 * * *", Some("America/New_York")), Gap::AtMost(DAY));
 }
 
+/// Issue 14: zones whose DST shift is not a whole hour, or not on the hour, read exactly as the
+/// controller's robfig/cron v3 `Next` reads them (figures checked against robfig v3.0.1).
+#[test]
+fn half_hour_and_quarter_hour_dst_shifts_follow_the_controller() {
+    // Lord Howe falls back 02:00 +11 -> 01:30 +10:30: `Next` adds hours from midnight, lands on
+    // 12:30 and skips the day's noon run: Saturday 12:00 to Monday 12:00 is 48 h 30 m.
+    assert_eq!(gap("0 12 * * *", Some("Australia/Lord_Howe")), Gap::AtMost(48 * HOUR + 30 * 60));
+    // Chatham springs forward 02:45 +12:45 -> 03:45 +13:45: `Next` reaches 02:00, then adds
+    // minutes straight to 03:45, which matches minute 45: it runs, an hour late, not skipped.
+    assert_eq!(gap("45 2 * * *", Some("Pacific/Chatham")), Gap::AtMost(25 * HOUR));
+}
+
 #[test]
 fn dense_schedules_are_unaffected_by_dst() {
     if !have_tzdb() {
@@ -157,4 +169,6 @@ fn spans_are_formatted_briefly() {
     assert_eq!(format_secs(84 * DAY + 9 * HOUR + 13 * 60 + 28), "84d9h");
     assert_eq!(format_secs(6 * HOUR + 59 * 60 + 20), "6h59m");
     assert_eq!(format_secs(2 * DAY + 5), "2d");
+    assert_eq!(format_secs(48 * HOUR + 30 * 60), "2d30m");
+    assert_eq!(format_secs(DAY + 30 * 60), "24h30m");
 }

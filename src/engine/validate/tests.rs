@@ -94,10 +94,66 @@ fn refuses_selectors_with_unknown_operators_or_misplaced_values() {
     let problems = problems_of(json!({"workload": {"target": {"selector": {"matchExpressions": [
         {"key": "app", "operator": "Matches", "values": ["api"]}]}}}}));
     assert_eq!(problems.len(), 1);
-    assert!(problems[0].starts_with("items[0] (probe).check.workload.target.selector: unknown selector operator"));
+    assert!(
+        problems[0].starts_with(
+            "items[0] (probe).check.workload.target.selector.matchExpressions[0].operator: unknown selector operator"
+        ),
+        "{problems:?}"
+    );
     let problems = problems_of(json!({"networkPolicy": {"coverWorkloads": {"matchExpressions": [
         {"key": "app", "operator": "In"}]}}}));
-    assert!(problems[0].starts_with("items[0] (probe).check.networkPolicy.coverWorkloads: "), "{problems:?}");
+    assert!(
+        problems[0].starts_with("items[0] (probe).check.networkPolicy.coverWorkloads.matchExpressions[0].values: "),
+        "{problems:?}"
+    );
+}
+
+/// Issue 14: keys, values and operators as `ValidateLabelSelector` refuses them, each named by
+/// its field, so a `NotIn` on a value no label can carry never quietly selects everything.
+#[test]
+fn refuses_selector_keys_and_values_that_kubernetes_refuses() {
+    let long_key = format!("{}.io/app", "a".repeat(251));
+    let problems = problems_of(json!({"workload": {"target": {"selector": {
+        "matchLabels": {"tier": "x".repeat(64)},
+        "matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["a b"]}, {"key": long_key, "operator": "Exists"}]}}}}));
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    let at = "items[0] (probe).check.workload.target.selector";
+    assert!(problems[0].starts_with(&format!("{at}.matchLabels[tier]: ")), "{problems:?}");
+    assert!(problems[0].contains("must be no more than 63 characters"), "{problems:?}");
+    assert!(problems[1].starts_with(&format!("{at}.matchExpressions[0].values[0]: ")), "{problems:?}");
+    assert!(problems[1].contains("\"a b\""), "{problems:?}");
+    assert!(problems[2].starts_with(&format!("{at}.matchExpressions[1].key: ")), "{problems:?}");
+    assert!(problems[2].contains("prefix part must be no more than 253 characters"), "{problems:?}");
+}
+
+#[test]
+fn every_selector_of_the_api_is_validated() {
+    let bad = json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["a b"]}]});
+    let spec = json!({"gate": {"selector": bad},
+    "items": [
+        item("a", json!({"workload": {"target": {"selector": bad}}})),
+        item("b", json!({"horizontalPodAutoscaler": {"target": {"kind": "Deployment", "selector": bad}}})),
+        item("c", json!({"service": {"forbidExposedPorts": [22], "selector": bad}})),
+        item("d", json!({"networkPolicy": {"coverWorkloads": bad}})),
+        item("e", json!({"certificate": {"selector": bad}})),
+        item("f", json!({"cronJob": {"selector": bad}})),
+        item("g", json!({"resource": {"apiVersion": "v1", "kind": "Pod", "selector": bad}})),
+    ]});
+    let problems = validate_checklist(&checklist_with(spec));
+    let fields: Vec<&str> = problems.iter().map(|p| p.split(": ").next().unwrap_or_default()).collect();
+    assert_eq!(
+        fields,
+        [
+            "gate.selector.matchExpressions[0].values[0]",
+            "items[0] (a).check.workload.target.selector.matchExpressions[0].values[0]",
+            "items[1] (b).check.horizontalPodAutoscaler.target.selector.matchExpressions[0].values[0]",
+            "items[2] (c).check.service.selector.matchExpressions[0].values[0]",
+            "items[3] (d).check.networkPolicy.coverWorkloads.matchExpressions[0].values[0]",
+            "items[4] (e).check.certificate.selector.matchExpressions[0].values[0]",
+            "items[5] (f).check.cronJob.selector.matchExpressions[0].values[0]",
+            "items[6] (g).check.resource.selector.matchExpressions[0].values[0]",
+        ]
+    );
 }
 
 #[test]
@@ -106,7 +162,7 @@ fn refuses_a_gate_selector_the_api_server_would_reject() {
                       "items": [item("v", json!({"kubernetesVersion": {"atLeast": "1.28"}}))]});
     let problems = validate_checklist(&checklist_with(spec));
     assert_eq!(problems.len(), 1);
-    assert!(problems[0].starts_with("gate.selector: "), "{problems:?}");
+    assert!(problems[0].starts_with("gate.selector.matchExpressions[0].values: "), "{problems:?}");
 }
 
 #[test]

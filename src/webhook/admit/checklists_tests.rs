@@ -125,3 +125,14 @@ fn refuses_cel_that_does_not_compile_naming_item_and_field() {
                                "all": "object.spec.endpoints.size() >"}}}]));
     assert!(message.contains("items[0] (monitors).check.resource.all: CEL does not compile: "), "{message}");
 }
+
+/// Issue 14: a selector `LabelSelectorAsSelector` refuses is refused here too, naming the field.
+#[test]
+fn refuses_a_selector_value_no_label_can_carry() {
+    let message = denial(json!([{"name": "api", "check": {"workload": {"target": {"selector": {"matchExpressions": [
+        {"key": "app", "operator": "NotIn", "values": ["a b"]}]}}}}}]));
+    assert!(
+        message.contains("items[0] (api).check.workload.target.selector.matchExpressions[0].values[0]: "),
+        "{message}"
+    );
+}
