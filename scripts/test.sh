@@ -99,6 +99,48 @@ ensure_lua() {
   have lua5.1 || apt_install lua5.1
 }
 
+# The real control plane under tests/real_*.rs: kube-apiserver and etcd built from the Go modules
+# pinned in tests/cluster/go.mod (no release tarballs, no images). The build is cold-slow (see
+# docs/real-cluster.md), so it lands in a cache folder keyed by the pinned versions and a later
+# run reuses it. READYGATE_CONTROL_PLANE tells the tests where the binaries are; when it is unset
+# they look in the same cache folder and fail, saying how to build, when it is empty.
+CONTROL_PLANE_MODULE=tests/cluster
+# One line, e.g. k8s-v1.37.2-etcd-v3.7.0, read from go.mod so the key cannot drift from the pins.
+control_plane_key() {
+  awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v/ { k = $2 }
+       $1 == "go.etcd.io/etcd/server/v3" && $2 ~ /^v/ { e = $2 }
+       END { printf "k8s-%s-etcd-%s", k, e }' "$CONTROL_PLANE_MODULE/go.mod"
+}
+
+ensure_go() {
+  have go || apt_install golang-go
+}
+
+ensure_control_plane() {
+  local dir
+  dir="${XDG_CACHE_HOME:-$HOME/.cache}/readygate/control-plane/$(control_plane_key)"
+  if [[ -x $dir/kube-apiserver && -x $dir/etcd ]]; then
+    log "control plane: reusing $dir"
+  else
+    ensure_go
+    log "control plane: building $(control_plane_key) into $dir (slow the first time)"
+    mkdir -p "$dir.tmp"
+    local started=$SECONDS
+    # -trimpath and -s -w keep the binaries small and the build cache reusable across checkouts;
+    # GOTOOLCHAIN=local refuses a silent toolchain download (only the module proxy is reachable).
+    local binary package
+    for binary in kube-apiserver:k8s.io/kubernetes/cmd/kube-apiserver etcd:go.etcd.io/etcd/server/v3; do
+      package=${binary#*:}
+      (cd "$CONTROL_PLANE_MODULE" &&
+        GOTOOLCHAIN=local CGO_ENABLED=0 nice -n 5 go build -trimpath -ldflags='-s -w' \
+          -o "$dir.tmp/${binary%%:*}" "$package")
+    done
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+    log "control plane: built in $((SECONDS - started)) s"
+  fi
+  export READYGATE_CONTROL_PLANE=$dir
+}
+
 # Unit, integration and doc tests. Every suite runs even when an earlier one fails; the script
 # fails if any did. Tests print notices and return when shared test data (../shared) is absent.
 run_tests() {
@@ -125,6 +167,7 @@ main() {
   ensure_promtool
   ensure_prometheus
   ensure_lua
+  ensure_control_plane
   run_tests
 }
 
