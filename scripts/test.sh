@@ -105,11 +105,12 @@ ensure_lua() {
 # run reuses it. READYGATE_CONTROL_PLANE tells the tests where the binaries are; when it is unset
 # they look in the same cache folder and fail, saying how to build, when it is empty.
 CONTROL_PLANE_MODULE=tests/cluster
-# One line, e.g. k8s-v1.37.2-etcd-v3.7.0, read from go.mod so the key cannot drift from the pins.
+# The pinned versions, read from go.mod so that the cache key cannot drift from the pins.
+pinned_version() {
+  awk -v module="$1" '$1 == module && $2 ~ /^v/ { print $2; exit }' "$CONTROL_PLANE_MODULE/go.mod"
+}
 control_plane_key() {
-  awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v/ { k = $2 }
-       $1 == "go.etcd.io/etcd/server/v3" && $2 ~ /^v/ { e = $2 }
-       END { printf "k8s-%s-etcd-%s", k, e }' "$CONTROL_PLANE_MODULE/go.mod"
+  printf 'k8s-%s-etcd-%s' "$(pinned_version k8s.io/kubernetes)" "$(pinned_version go.etcd.io/etcd/server/v3)"
 }
 
 ensure_go() {
@@ -128,13 +129,19 @@ ensure_control_plane() {
     local started=$SECONDS
     # -trimpath and -s -w keep the binaries small and the build cache reusable across checkouts;
     # GOTOOLCHAIN=local refuses a silent toolchain download (only the module proxy is reachable).
-    local binary package
-    for binary in kube-apiserver:k8s.io/kubernetes/cmd/kube-apiserver etcd:go.etcd.io/etcd/server/v3; do
-      package=${binary#*:}
-      (cd "$CONTROL_PLANE_MODULE" &&
-        GOTOOLCHAIN=local CGO_ENABLED=0 nice -n 5 go build -trimpath -ldflags='-s -w' \
-          -o "$dir.tmp/${binary%%:*}" "$package")
-    done
+    # A build from the module proxy has no git tree to stamp its version from (it would report
+    # v0.0.0-master, which kubectl and version checks misread): stamp it as Kubernetes' release
+    # build does, from go.mod.
+    local k8s minor component_base=k8s.io/component-base/version
+    k8s=$(pinned_version k8s.io/kubernetes)
+    minor=${k8s#v1.}; minor=${minor%%.*}
+    local stamp="-X $component_base.gitVersion=$k8s -X $component_base.gitMajor=1 -X $component_base.gitMinor=$minor"
+    stamp+=" -X $component_base.gitTreeState=clean"
+    (cd "$CONTROL_PLANE_MODULE" &&
+      GOTOOLCHAIN=local CGO_ENABLED=0 nice -n 5 go build -trimpath -ldflags="-s -w $stamp" \
+        -o "$dir.tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver &&
+      GOTOOLCHAIN=local CGO_ENABLED=0 nice -n 5 go build -trimpath -ldflags='-s -w' \
+        -o "$dir.tmp/etcd" go.etcd.io/etcd/server/v3)
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
     log "control plane: built in $((SECONDS - started)) s"
   fi
