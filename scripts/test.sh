@@ -127,8 +127,9 @@ ensure_control_plane() {
     log "control plane: building $(control_plane_key) into $dir (slow the first time)"
     mkdir -p "$dir.tmp"
     local started=$SECONDS
-    # -trimpath and -s -w keep the binaries small and the build cache reusable across checkouts;
-    # GOTOOLCHAIN=local refuses a silent toolchain download (only the module proxy is reachable).
+    # -trimpath and -s -w keep the binaries small and the build cache reusable across checkouts.
+    # An older Go (1.21+, e.g. Debian's golang-go) fetches the toolchain go.mod asks for (1.26)
+    # from the module proxy by itself (GOTOOLCHAIN=auto, the default).
     # A build from the module proxy has no git tree to stamp its version from (it would report
     # v0.0.0-master, which kubectl and version checks misread): stamp it as Kubernetes' release
     # build does, from go.mod.
@@ -138,9 +139,9 @@ ensure_control_plane() {
     local stamp="-X $component_base.gitVersion=$k8s -X $component_base.gitMajor=1 -X $component_base.gitMinor=$minor"
     stamp+=" -X $component_base.gitTreeState=clean"
     (cd "$CONTROL_PLANE_MODULE" &&
-      GOTOOLCHAIN=local CGO_ENABLED=0 nice -n 5 go build -trimpath -ldflags="-s -w $stamp" \
+      CGO_ENABLED=0 nice -n 5 go build -trimpath -ldflags="-s -w $stamp" \
         -o "$dir.tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver &&
-      GOTOOLCHAIN=local CGO_ENABLED=0 nice -n 5 go build -trimpath -ldflags='-s -w' \
+      CGO_ENABLED=0 nice -n 5 go build -trimpath -ldflags='-s -w' \
         -o "$dir.tmp/etcd" go.etcd.io/etcd/server/v3)
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
     log "control plane: built in $((SECONDS - started)) s"

@@ -34,7 +34,7 @@ async fn the_api_server_calls_the_gate_and_honours_its_answer() {
     let log = || format!("readygate log:\n{}\n{}", readygate.log(), plane.logs());
 
     eventually(FOLLOWS, "the controller writes NoGo", log, || async move {
-        (shop::decision(&admin, NAMESPACE).await.as_deref() == Some("NoGo")).then_some(())
+        (shop::decision(admin, NAMESPACE).await.as_deref() == Some("NoGo")).then_some(())
     })
     .await;
 

@@ -106,7 +106,8 @@ async fn signoffs(plane: &ControlPlane, admin: &kube::Client, readygate: &Readyg
     let stored: Value = serde_json::from_str(&stored).expect("JSON");
     let signer = &stored["items"][0]["spec"]["signer"];
     assert_eq!(signer["username"], "carol", "{stored}");
-    assert!(signer["groups"].as_array().is_some_and(|g| g.contains(&json!("cto"))), "{stored}");
+    // The groups SelfSubjectReview reports: the token's, plus the one every authenticated user has.
+    assert_eq!(signer["groups"], json!(["cto", "system:authenticated"]), "{stored}");
 
     let status = status_when(admin, readygate, |s| {
         s["items"].as_array().into_iter().flatten().any(|i| i["name"] == "approval" && i["state"] == "Passed")

@@ -13,6 +13,8 @@ use rustls::{ClientConfig, RootCertStore};
 pub struct Ca {
     issuer: Issuer<'static, KeyPair>,
     der: CertificateDer<'static>,
+    // Read by tests/support/cluster only; other tests include this file too.
+    #[allow(dead_code)]
     pem: String,
 }
 
@@ -28,6 +30,7 @@ impl Ca {
 
     /// The CA certificate (PEM): a webhook configuration's caBundle, a kubeconfig's
     /// certificate-authority-data.
+    #[allow(dead_code)]
     pub fn pem(&self) -> &str {
         &self.pem
     }

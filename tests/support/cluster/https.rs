@@ -20,10 +20,10 @@ pub fn get(tls: &Arc<ClientConfig>, port: u16, path: &str, token: &str) -> Resul
     stream.write_all(request.as_bytes()).map_err(|e| format!("request: {e}"))?;
     let mut raw = Vec::new();
     // Go closes without close_notify at times; what arrived before that is the answer.
-    if let Err(e) = stream.read_to_end(&mut raw) {
-        if raw.is_empty() {
-            return Err(format!("reading: {e}"));
-        }
+    if let Err(e) = stream.read_to_end(&mut raw)
+        && raw.is_empty()
+    {
+        return Err(format!("reading: {e}"));
     }
     let text = String::from_utf8_lossy(&raw);
     let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or("no HTTP status line")?;

@@ -158,11 +158,10 @@ impl ControlPlane {
         let ca = base64::engine::general_purpose::STANDARD.encode(self.ca.pem());
         format!(
             "apiVersion: v1\nkind: Config\n\
-             clusters:\n- name: real\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\n\
+             clusters:\n- name: real\n  cluster:\n    server: https://127.0.0.1:{port}\n    certificate-authority-data: {ca}\n\
              users:\n- name: {key}\n  user:\n    token: {token}\n\
              contexts:\n- name: {key}\n  context:\n    cluster: real\n    user: {key}\n    namespace: default\n\
              current-context: {key}\n",
-            server = format!("https://127.0.0.1:{port}"),
             token = identity.token,
         )
     }
@@ -353,7 +352,8 @@ fn apiserver_args(files: &Files, etcd_port: u16, port: u16) -> Vec<String> {
         format!("--cert-dir={}", path(&files.cert_dir)),
         format!("--token-auth-file={}", path(&files.tokens)),
         "--authorization-mode=RBAC".to_owned(),
-        "--service-cluster-ip-range=10.0.0.0/24".to_owned(),
+        // Room for the bench's thousands of Services (a /24 holds 254).
+        "--service-cluster-ip-range=10.0.0.0/16".to_owned(),
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local".to_owned(),
         format!("--service-account-key-file={}", path(&files.service_account_public)),
         format!("--service-account-signing-key-file={}", path(&files.service_account_key)),

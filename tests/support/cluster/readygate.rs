@@ -63,6 +63,11 @@ impl Readygate {
         format!("https://{}{path}", self.webhook)
     }
 
+    /// The process id, e.g. to read its resident memory from /proc.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
