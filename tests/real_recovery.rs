@@ -42,7 +42,8 @@ async fn status_is_current_again_within_15_s_of_the_api_server_returning_after_3
     let returned = Instant::now();
     let back = jiff::Timestamp::now();
 
-    // Fixed while readygate was cut off from the API server's return: Go must follow.
+    // Fixed as soon as the API server is back: readygate sees it only through watches it has
+    // re-established, and must write Go.
     shop::set_hpa_min(&plane, NAMESPACE, 3);
     let admin = &plane.client("admin").await;
     let status = decision_becomes(admin, &readygate, "Go", RECOVERY + Duration::from_secs(30)).await;
