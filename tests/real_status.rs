@@ -3,7 +3,7 @@
 //! spec edits; Events read back with `kubectl get events`; `kubectl get rcl` prints the CRD's
 //! columns; `readygate status` and `readygate signoff` (SelfSubjectReview) work as a user; a
 //! sign-off whose signer is not the requesting user is refused by the API server's call to
-//! readygate's webhook.
+//! readygate's webhook, and so is a checklist readygate's /validate/checklists finds wrong.
 
 #[path = "support/cluster/mod.rs"]
 mod cluster;
@@ -76,6 +76,35 @@ async fn status_events_columns_and_the_cli_against_the_api_server() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("Go"), "{}", text(&output));
 
     signoffs(plane, admin, &readygate).await;
+
+    // What the schema refuses never reaches readygate: a doubled item name breaks the list-map.
+    let manual = json!({"manual": {"approvers": {"groups": ["cto"]}}});
+    let checklist = |name: &str, spec: Value| {
+        json!({"apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessChecklist",
+               "metadata": {"name": name, "namespace": NAMESPACE}, "spec": spec})
+        .to_string()
+    };
+    let twice = checklist(
+        "twice",
+        json!({"items": [{"name": "review", "check": manual}, {"name": "review", "check": manual}]}),
+    );
+    let output = plane.kubectl("admin", &["create", "-f", "-"], Some(&twice));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("spec.items[1]: Duplicate value: {\"name\":\"review\"}"), "{stderr}");
+    // What it cannot, /validate/checklists does: here an unknown selector operator.
+    let selector = json!({"matchExpressions": [{"key": "app", "operator": "Matches", "values": ["web"]}]});
+    let odd = checklist(
+        "odd-selector",
+        json!({"gate": {"selector": selector}, "items": [{"name": "review", "check": manual}]}),
+    );
+    let output = plane.kubectl("admin", &["create", "-f", "-"], Some(&odd));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    let denied = format!(
+        "admission webhook \"checklists.readygate.io\" denied the request: readinesschecklist {NAMESPACE}/odd-selector is invalid: gate.selector"
+    );
+    assert!(stderr.contains(&denied) && stderr.contains("Matches"), "{stderr}");
 }
 
 /// A sign-off for someone else is refused; `readygate signoff` (dry run, then for real) signs as
