@@ -314,3 +314,26 @@ fn the_novacron_example_checklist_is_accepted_as_it_is() {
     assert_eq!(stored["spec"]["items"].as_array().map(Vec::len), written["spec"]["items"].as_array().map(Vec::len));
     assert_eq!(stored["spec"]["gate"], written["spec"]["gate"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_doubled_item_name_is_refused_by_the_list_map() {
+    // The API double answers the same (tests/api_double.rs).
+    let plane = cluster::shared();
+    install::crds(plane);
+    install::namespace(plane, NAMESPACE);
+    let api = checklists(plane.client("admin").await, NAMESPACE);
+    let manual = json!({"manual": {"approvers": {"groups": ["cto"]}}});
+    let twice: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessChecklist",
+        "metadata": {"name": "twice", "namespace": NAMESPACE},
+        "spec": {"items": [{"name": "review", "check": manual}, {"name": "review", "check": manual}]}
+    }))
+    .expect("a DynamicObject");
+    let refused = api.create(&PostParams::default(), &twice).await.expect_err("a repeated key");
+    let kube::Error::Api(status) = refused else { panic!("not an API answer: {refused}") };
+    assert_eq!((status.code, status.reason.as_str()), (422, "Invalid"));
+    assert_eq!(
+        status.message,
+        r#"ReadinessChecklist.readygate.io "twice" is invalid: spec.items[1]: Duplicate value: {"name":"review"}"#
+    );
+}
