@@ -99,6 +99,56 @@ ensure_lua() {
   have lua5.1 || apt_install lua5.1
 }
 
+# The real control plane under tests/real_*.rs: kube-apiserver and etcd built from the Go modules
+# pinned in tests/cluster/go.mod (no release tarballs, no images). The build is cold-slow (see
+# docs/real-cluster.md), so it lands in a cache folder keyed by the pinned versions and a later
+# run reuses it. READYGATE_CONTROL_PLANE tells the tests where the binaries are; when it is unset
+# they look in the same cache folder and fail, saying how to build, when it is empty.
+CONTROL_PLANE_MODULE=tests/cluster
+# The pinned versions, read from go.mod so that the cache key cannot drift from the pins.
+pinned_version() {
+  awk -v module="$1" '$1 == module && $2 ~ /^v/ { print $2; exit }' "$CONTROL_PLANE_MODULE/go.mod"
+}
+control_plane_key() {
+  printf 'k8s-%s-etcd-%s' "$(pinned_version k8s.io/kubernetes)" "$(pinned_version go.etcd.io/etcd/server/v3)"
+}
+
+ensure_go() {
+  have go || apt_install golang-go
+}
+
+ensure_control_plane() {
+  local dir
+  dir="${XDG_CACHE_HOME:-$HOME/.cache}/readygate/control-plane/$(control_plane_key)"
+  if [[ -x $dir/kube-apiserver && -x $dir/etcd ]]; then
+    log "control plane: reusing $dir"
+  else
+    ensure_go
+    log "control plane: building $(control_plane_key) into $dir (slow the first time)"
+    mkdir -p "$dir.tmp"
+    local started=$SECONDS
+    # -trimpath and -s -w keep the binaries small and the build cache reusable across checkouts.
+    # An older Go (1.21+, e.g. Debian's golang-go) fetches the toolchain go.mod asks for (1.26)
+    # from the module proxy by itself (GOTOOLCHAIN=auto, the default).
+    # A build from the module proxy has no git tree to stamp its version from (it would report
+    # v0.0.0-master, which kubectl and version checks misread): stamp it as Kubernetes' release
+    # build does, from go.mod.
+    local k8s minor component_base=k8s.io/component-base/version
+    k8s=$(pinned_version k8s.io/kubernetes)
+    minor=${k8s#v1.}; minor=${minor%%.*}
+    local stamp="-X $component_base.gitVersion=$k8s -X $component_base.gitMajor=1 -X $component_base.gitMinor=$minor"
+    stamp+=" -X $component_base.gitTreeState=clean"
+    (cd "$CONTROL_PLANE_MODULE" &&
+      CGO_ENABLED=0 nice -n 5 go build -trimpath -ldflags="-s -w $stamp" \
+        -o "$dir.tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver &&
+      CGO_ENABLED=0 nice -n 5 go build -trimpath -ldflags='-s -w' \
+        -o "$dir.tmp/etcd" go.etcd.io/etcd/server/v3)
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+    log "control plane: built in $((SECONDS - started)) s"
+  fi
+  export READYGATE_CONTROL_PLANE=$dir
+}
+
 # Unit, integration and doc tests. Every suite runs even when an earlier one fails; the script
 # fails if any did. Tests print notices and return when shared test data (../shared) is absent.
 run_tests() {
@@ -125,6 +175,7 @@ main() {
   ensure_promtool
   ensure_prometheus
   ensure_lua
+  ensure_control_plane
   run_tests
 }
 

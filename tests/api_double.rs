@@ -853,3 +853,27 @@ fn a_blocking_double_serves_synchronous_tests() {
     assert!(served.starts_with("HTTP/1.1 200"), "{served}");
     assert_eq!(double.block_on(cms.get("sync")).unwrap().name_any(), "sync");
 }
+
+#[tokio::test]
+async fn a_repeated_list_map_key_is_refused_as_the_real_server_refuses_it() {
+    // kube-apiserver v1.37 (tests/real_status.rs): `spec.items[1]: Duplicate value: {"name":"review"}`.
+    use kube::CustomResourceExt;
+    let double = ApiServerDouble::start().await;
+    double.install_crd(readygate::api::ReadinessChecklist::crd());
+    let gvk = GroupVersionKind::gvk("readygate.io", "v1alpha1", "ReadinessChecklist");
+    let checklists: Api<DynamicObject> = Api::namespaced_with(double.client(), "default", &ApiResource::from_gvk(&gvk));
+    let manual = json!({"manual": {"approvers": {"groups": ["cto"]}}});
+    let twice: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessChecklist",
+        "metadata": {"name": "twice"},
+        "spec": {"items": [{"name": "review", "check": manual}, {"name": "review", "check": manual}]}
+    }))
+    .unwrap();
+    let refused = status_of(checklists.create(&PostParams::default(), &twice).await);
+    assert_eq!((refused.code, refused.reason.as_str()), (422, "Invalid"));
+    assert_eq!(
+        refused.message,
+        r#"ReadinessChecklist.readygate.io "twice" is invalid: spec.items[1]: Duplicate value: {"name":"review"}"#
+    );
+    assert!(double.get_object("readygate.io/v1alpha1", "ReadinessChecklist", Some("default"), "twice").is_none());
+}

@@ -13,6 +13,9 @@ use rustls::{ClientConfig, RootCertStore};
 pub struct Ca {
     issuer: Issuer<'static, KeyPair>,
     der: CertificateDer<'static>,
+    // Read by tests/support/cluster only; other tests include this file too.
+    #[allow(dead_code)]
+    pem: String,
 }
 
 impl Ca {
@@ -22,7 +25,14 @@ impl Ca {
         params.distinguished_name.push(rcgen::DnType::CommonName, "readygate e2e CA");
         let key = KeyPair::generate().expect("CA key");
         let cert = params.self_signed(&key).expect("CA certificate");
-        Ca { der: cert.der().clone(), issuer: Issuer::new(params, key) }
+        Ca { der: cert.der().clone(), pem: cert.pem(), issuer: Issuer::new(params, key) }
+    }
+
+    /// The CA certificate (PEM): a webhook configuration's caBundle, a kubeconfig's
+    /// certificate-authority-data.
+    #[allow(dead_code)]
+    pub fn pem(&self) -> &str {
+        &self.pem
     }
 
     /// A server certificate and key (PEM) for `localhost` and `127.0.0.1`.

@@ -16,6 +16,7 @@ use super::server::{Body, Shared, error_response, json_response, lock};
 pub const GROUP: &str = "authentication.k8s.io";
 pub const PLURAL: &str = "selfsubjectreviews";
 const KIND: &str = "SelfSubjectReview";
+const AUTHENTICATED: &str = "system:authenticated";
 
 /// The identity every request has.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +63,12 @@ fn review(shared: &Shared, body: &Bytes) -> Result<Value, ApiError> {
     if let Some(kind) = request["kind"].as_str().filter(|k| *k != KIND) {
         return Err(ApiError::bad_request(format!("the body is a {kind}, not a {KIND}")));
     }
-    let user = lock(&shared.settings).user.clone();
+    let mut user = lock(&shared.settings).user.clone();
+    // The real API server puts every authenticated user in system:authenticated, whatever the
+    // authenticator said (tests/real_status.rs sees it in a token user's review).
+    if !user.groups.iter().any(|g| g == AUTHENTICATED) {
+        user.groups.push(AUTHENTICATED.to_owned());
+    }
     Ok(json!({
         "apiVersion": format!("{GROUP}/v1"),
         "kind": KIND,

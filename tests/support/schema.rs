@@ -1,6 +1,8 @@
 //! Structural-schema behaviour of custom resources on write: unknown fields are pruned, nulls
-//! dropped, and `default`s filled in, as the real server does. Not done: validation (types,
-//! enums, required, CEL `x-kubernetes-validations`), so invalid objects are stored as sent.
+//! dropped, and `default`s filled in, as the real server does, and list-maps
+//! (`x-kubernetes-list-type: map`) refuse a repeated key. Not done: other validation (types,
+//! enums, required, CEL `x-kubernetes-validations`), so such invalid objects are stored as sent;
+//! tests/real_crds.rs runs those against a real API server.
 
 use serde_json::{Map, Value};
 
@@ -25,6 +27,48 @@ pub fn normalize(info: &ResourceInfo, obj: &mut Value) {
     if !entries.is_empty() {
         managed::prune(&mut entries, obj);
         managed::write_entries(obj, &entries);
+    }
+}
+
+/// The first entry of a list-map that repeats the keys of an earlier entry, as its field path
+/// (`spec.items[1]`) and those keys (`{"name":"review"}`): the real server refuses such a write
+/// with `Duplicate value`. Built-ins and CRDs without a schema have none.
+pub fn duplicate_list_key(info: &ResourceInfo, obj: &Value) -> Option<(String, Value)> {
+    let schema = info.schema.as_ref()?;
+    duplicate_in(schema, obj, "")
+}
+
+fn duplicate_in(schema: &Value, value: &Value, path: &str) -> Option<(String, Value)> {
+    let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+    match value {
+        Value::Object(map) => {
+            let props = schema.get("properties").and_then(Value::as_object);
+            map.iter().find_map(|(key, child)| {
+                let child_schema = props.and_then(|p| p.get(key)).or_else(|| schema.get("additionalProperties"))?;
+                duplicate_in(child_schema, child, &join(key))
+            })
+        }
+        Value::Array(items) => {
+            let item_schema = schema.get("items")?;
+            if schema.get("x-kubernetes-list-type").and_then(Value::as_str) == Some("map") {
+                let keys: Vec<&str> = schema
+                    .get("x-kubernetes-list-map-keys")
+                    .and_then(Value::as_array)
+                    .map(|k| k.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let mut seen = Vec::new();
+                for (index, item) in items.iter().enumerate() {
+                    let key: Map<String, Value> =
+                        keys.iter().filter_map(|k| Some(((*k).to_owned(), item.get(*k)?.clone()))).collect();
+                    if seen.contains(&key) {
+                        return Some((format!("{path}[{index}]"), Value::Object(key)));
+                    }
+                    seen.push(key);
+                }
+            }
+            items.iter().enumerate().find_map(|(i, item)| duplicate_in(item_schema, item, &format!("{path}[{i}]")))
+        }
+        _ => None,
     }
 }
 

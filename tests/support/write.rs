@@ -161,7 +161,14 @@ pub fn crd_status(crd: &Value) -> Value {
     })
 }
 
-fn check_crd(ctx: &Ctx, obj: &Value) -> Result<(), ApiError> {
+/// What the real server refuses on write that the double checks: repeated list-map keys, and CRDs
+/// it cannot serve.
+fn validate_write(ctx: &Ctx, obj: &Value) -> Result<(), ApiError> {
+    if let Some((field, keys)) = schema::duplicate_list_key(&ctx.info, obj) {
+        let kind = format!("{}.{}", ctx.info.kind, ctx.info.group);
+        let name = meta_str(obj, "name").unwrap_or_default();
+        return Err(ApiError::invalid(&kind, name, &field, &format!("Duplicate value: {keys}")));
+    }
     if !is_crd_kind(ctx) {
         return Ok(());
     }
@@ -170,7 +177,7 @@ fn check_crd(ctx: &Ctx, obj: &Value) -> Result<(), ApiError> {
 }
 
 fn commit_create(ctx: &Ctx, store: &mut Store, obj: Value) -> Reply {
-    check_crd(ctx, &obj)?;
+    validate_write(ctx, &obj)?;
     if ctx.query.dry_run() {
         return Ok((201, present(&ctx.info, &obj)));
     }
@@ -206,7 +213,7 @@ pub fn finish_update(ctx: &Ctx, store: &mut Store, old: &Value, mut new: Value, 
         let sub = ctx.path.subresource.as_deref().unwrap_or_default();
         managed::record_update(&ctx.info, sub, Some(old), &mut new, &ctx.manager, &now);
     }
-    check_crd(ctx, &new)?;
+    validate_write(ctx, &new)?;
     if same_content(old, &new) {
         return Ok((200, present(&ctx.info, old)));
     }
