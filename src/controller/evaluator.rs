@@ -84,8 +84,9 @@ pub type EvaluationKey = (String, String);
 pub enum Unfinished {
     #[error("evaluation did not finish within {}s", limit.as_secs_f64())]
     DeadlineExceeded { limit: Duration },
-    #[error("the previous evaluation of this checklist is still running")]
-    StillRunning,
+    /// The previous evaluation of the checklist still holds a worker (it overran its deadline).
+    #[error("evaluation did not finish within {}s (the previous one is still running)", limit.as_secs_f64())]
+    StillRunning { limit: Duration },
     #[error("evaluation failed unexpectedly (a bug: see the controller's log)")]
     Panicked,
     #[error("the evaluation pool has stopped")]
@@ -93,11 +94,21 @@ pub enum Unfinished {
 }
 
 impl Unfinished {
-    /// The `Evaluated` condition's reason, and the metric label.
+    /// The `Evaluated` condition's reason. A checklist whose previous evaluation still runs has
+    /// not finished within its deadline either: one reason, so retries don't flap the status.
     pub fn reason(&self) -> &'static str {
         match self {
+            Unfinished::DeadlineExceeded { .. } | Unfinished::StillRunning { .. } => "DeadlineExceeded",
+            Unfinished::Panicked => "EvaluationFailed",
+            Unfinished::Stopped => "ShuttingDown",
+        }
+    }
+
+    /// The `readygate_evaluations_unfinished_total` label: which case, exactly.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
             Unfinished::DeadlineExceeded { .. } => "DeadlineExceeded",
-            Unfinished::StillRunning => "StillRunning",
+            Unfinished::StillRunning { .. } => "StillRunning",
             Unfinished::Panicked => "EvaluationFailed",
             Unfinished::Stopped => "ShuttingDown",
         }
@@ -113,6 +124,11 @@ pub struct Deadline {
 }
 
 impl Deadline {
+    /// A deadline `limit` from now that nobody abandons (benches, tests, direct callers).
+    pub fn after(limit: Duration) -> Self {
+        Deadline { at: Instant::now() + limit, abandoned: Arc::new(AtomicBool::new(false)) }
+    }
+
     pub fn passed(&self) -> bool {
         self.abandoned.load(Ordering::Relaxed) || Instant::now() >= self.at
     }
@@ -204,7 +220,7 @@ impl EvaluationPool {
                 return Err(self.unfinished(Unfinished::Stopped));
             }
             if !queue.holding.insert(key.clone()) {
-                return Err(self.unfinished(Unfinished::StillRunning));
+                return Err(self.unfinished(Unfinished::StillRunning { limit }));
             }
             let work: Work = Box::new(move |deadline: &Deadline| {
                 // A panicking check must not take a worker with it; the caller sees `Panicked`.
@@ -245,7 +261,7 @@ impl EvaluationPool {
     }
 
     fn unfinished(&self, reason: Unfinished) -> Unfinished {
-        self.shared.metrics.unfinished.get_or_create(&ReasonLabels { reason: reason.reason() }).inc();
+        self.shared.metrics.unfinished.get_or_create(&ReasonLabels { reason: reason.metric_label() }).inc();
         reason
     }
 }
@@ -397,7 +413,7 @@ mod tests {
 
         // The same checklist again: refused at once, not queued behind itself.
         let again = pool.run(key("runaway"), Duration::from_secs(5), |_| 1).await;
-        assert_eq!(again, Err(Unfinished::StillRunning));
+        assert_eq!(again, Err(Unfinished::StillRunning { limit: Duration::from_secs(5) }));
         // Another checklist gets the free worker.
         assert_eq!(pool.run(key("other"), Duration::from_secs(5), |_| 7).await, Ok(7));
 
@@ -446,7 +462,8 @@ mod tests {
                 let _ = seen.send(());
             })
             .await;
-        assert!(matches!(result, Err(Unfinished::DeadlineExceeded { .. })));
+        // Whichever comes first, the caller's timer or the work returning; both mean "stopped".
+        assert!(matches!(result, Ok(()) | Err(Unfinished::DeadlineExceeded { .. })), "{result:?}");
         assert!(saw.recv_timeout(Duration::from_secs(5)).is_ok(), "the work noticed and returned");
         pool.stop();
     }

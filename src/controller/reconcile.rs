@@ -285,7 +285,7 @@ async fn record_unfinished(
         *count
     };
     let retry_in = CappedBackoff::delay_for(ERROR_BACKOFF_MIN, ERROR_BACKOFF_MAX, failures - 1);
-    tracing::warn!(%namespace, %name, reason = unfinished.reason(), error = %unfinished, failures, ?retry_in,
+    tracing::warn!(%namespace, %name, reason = unfinished.metric_label(), error = %unfinished, failures, ?retry_in,
         "checklist evaluation did not finish");
     if !ctx.leader.is_leader() {
         return Ok(Action::await_change());

@@ -135,6 +135,11 @@ mod tests {
         assert_eq!(second.conditions, first.conditions, "same condition, same transition time");
         assert_eq!(second.history, first.history, "no new history entry");
         assert!(event(Some(&first), &deadline()).is_none(), "no Event per retry");
-        assert!(event(Some(&first), &Unfinished::StillRunning).is_some(), "a new reason is announced");
+        let still_running = Unfinished::StillRunning { limit: Duration::from_secs(5) };
+        let third = status(Some(&second), &still_running, Some(1), Timestamp::from_second(3_000).expect("time"));
+        let reasons = |s: &ReadinessChecklistStatus| s.conditions.iter().map(|c| c.reason.clone()).collect::<Vec<_>>();
+        assert_eq!(reasons(&third), reasons(&second), "a retry refused while the runaway runs does not flap");
+        assert!(event(Some(&second), &still_running).is_none());
+        assert!(event(Some(&first), &Unfinished::Panicked).is_some(), "a new reason is announced");
     }
 }
