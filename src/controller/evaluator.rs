@@ -21,6 +21,11 @@
 //!   the `readygate_evaluation_workers_busy` gauge at its maximum and
 //!   `readygate_evaluations_unfinished_total` make visible.
 //!
+//! - **A lower CPU priority.** The pool's threads run at nice [`EVALUATION_NICE`], so when a
+//!   runaway spins on the CPU the kernel still gives the serving threads their turn first: the
+//!   webhook's latency stays near its idle figure (`cargo bench --bench webhook_load`), while
+//!   evaluations still progress whenever serving leaves CPU over.
+//!
 //! Hand-written rather than a crate (rayon, threadpool): those lack the two things this needs,
 //! taking a queued job back out when its waiter gives up, and knowing which checklist a busy
 //! worker holds.
@@ -75,6 +80,11 @@ pub struct EvaluationSettings {
     pub timeout: Duration,
     pub evaluate: EvaluateFn,
 }
+
+/// How much nicer than the process the evaluation threads run (niceness goes up to 19, the
+/// lowest priority): 10 steps make the kernel weigh a serving thread about ten times as heavily
+/// as an evaluation thread.
+pub const EVALUATION_NICE: i32 = 10;
 
 /// Which checklist an evaluation is for: `(namespace, name)`.
 pub type EvaluationKey = (String, String);
@@ -294,7 +304,24 @@ impl Drop for AbandonOnDrop<'_> {
     }
 }
 
+/// Lowers the calling thread's CPU priority. On Linux niceness is per thread; elsewhere this
+/// would renice the whole process, so it is left alone there.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{getpriority_process, setpriority_process};
+        let thread = Some(rustix::thread::gettid());
+        // Relative to what the process runs at (a niced pod stays niced).
+        let lowered =
+            getpriority_process(thread).and_then(|own| setpriority_process(thread, (own + EVALUATION_NICE).min(19)));
+        if let Err(error) = lowered {
+            tracing::warn!(%error, "cannot lower the priority of an evaluation thread");
+        }
+    }
+}
+
 fn work_loop(shared: &Shared) {
+    lower_priority();
     loop {
         let job = {
             let mut queue = shared.lock();
@@ -474,6 +501,22 @@ mod tests {
         let panicked = pool.run(key("bug"), Duration::from_secs(5), |_| -> u32 { panic!("a bug in a check") }).await;
         assert_eq!(panicked, Err(Unfinished::Panicked));
         assert_eq!(pool.run(key("bug"), Duration::from_secs(5), |_| 5).await, Ok(5));
+        pool.stop();
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn workers_run_at_a_lower_priority() {
+        let pool = EvaluationPool::start(1, PoolMetrics::unregistered()).expect("pool");
+        let own = rustix::process::getpriority_process(None).expect("own priority");
+        let worker = pool
+            .run(key("nice"), Duration::from_secs(5), |_| {
+                rustix::process::getpriority_process(Some(rustix::thread::gettid()))
+            })
+            .await
+            .expect("runs")
+            .expect("priority");
+        assert_eq!(worker, (own + EVALUATION_NICE).min(19), "the worker is niced relative to the process");
         pool.stop();
     }
 

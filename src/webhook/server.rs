@@ -191,10 +191,12 @@ impl Connection {
         };
         let connection = self.builder.serve_connection(TokioIo::new(tls), counted);
         tokio::pin!(connection);
-        // Set once the connection was told to close: the moment it is dropped regardless.
+        // Once told to close, a connection gets no further timers or signals but `close_by`: the
+        // moment it is dropped regardless (`None` while draining: `force_close` ends it then).
+        let mut closing = false;
         let mut close_by: Option<tokio::time::Instant> = None;
         loop {
-            let idle_deadline = if close_by.is_none() { activity.idle_deadline(&limits) } else { None };
+            let idle_deadline = if closing { None } else { activity.idle_deadline(&limits) };
             tokio::select! {
                 result = connection.as_mut() => {
                     if let Err(error) = result {
@@ -203,15 +205,14 @@ impl Connection {
                     break;
                 }
                 () = self.force_close.cancelled() => break,
-                () = self.draining.cancelled(), if close_by.is_none() => {
+                () = self.draining.cancelled(), if !closing => {
                     connection.as_mut().graceful_shutdown();
-                    // The server's drain timeout applies (`force_close`), not the short grace.
-                    close_by = Some(tokio::time::Instant::now() + Duration::from_secs(24 * 3600));
+                    closing = true;
                 }
-                () = activity.evicted(), if close_by.is_none() => {
+                () = activity.evicted(), if !closing => {
                     self.metrics.record_connection_closed(CloseReason::Evicted.as_str());
                     connection.as_mut().graceful_shutdown();
-                    close_by = Some(tokio::time::Instant::now() + CLOSE_GRACE);
+                    (closing, close_by) = (true, Some(tokio::time::Instant::now() + CLOSE_GRACE));
                 }
                 () = sleep_until_deadline(idle_deadline) => {
                     // Still idle at the deadline (a request that started since moved it).
@@ -221,7 +222,7 @@ impl Connection {
                         tracing::debug!(%peer, reason = reason.as_str(), "closing an idle webhook connection");
                         self.metrics.record_connection_closed(reason.as_str());
                         connection.as_mut().graceful_shutdown();
-                        close_by = Some(tokio::time::Instant::now() + CLOSE_GRACE);
+                        (closing, close_by) = (true, Some(tokio::time::Instant::now() + CLOSE_GRACE));
                     }
                 }
                 () = activity.changed() => {}
