@@ -231,10 +231,10 @@ impl Connections {
                     let victim = open.longest_idle(Some(peer)).ok_or(Refused::PeerBusy(self.limits.max_per_peer))?;
                     self.evict(&mut open, victim);
                 }
-                if open.live.len() >= self.limits.max_total {
-                    if let Some(victim) = open.longest_idle(None) {
-                        self.evict(&mut open, victim);
-                    }
+                if open.live.len() >= self.limits.max_total
+                    && let Some(victim) = open.longest_idle(None)
+                {
+                    self.evict(&mut open, victim);
                 }
                 if open.live.len() < self.limits.max_total {
                     let id = open.next_id;
