@@ -39,6 +39,20 @@ async fn connect_from(
     tokio_rustls::TlsConnector::from(config).connect(name, tcp).await
 }
 
+/// Both ends of every connection live in this process: raises the soft open-file limit to what
+/// that needs (within the hard limit), as many machines start at 1,024. Fails clearly otherwise.
+fn ensure_open_files(needed: u64) {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current.is_none_or(|current| current >= needed) {
+        return;
+    }
+    let raised = limit.maximum.map_or(needed, |maximum| maximum.min(needed));
+    setrlimit(Resource::Nofile, Rlimit { current: Some(raised), maximum: limit.maximum })
+        .expect("raising RLIMIT_NOFILE");
+    assert!(raised >= needed, "this test needs {needed} open files; the hard limit is {:?}", limit.maximum);
+}
+
 fn loopback(last: u8) -> IpAddr {
     IpAddr::from([127, 0, 0, last])
 }
@@ -87,6 +101,8 @@ async fn open_silent(
 /// request through is eviction at the caps, not a timer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_valid_request_is_answered_while_2048_silent_tls_connections_are_open() {
+    // Client and server side of each connection, plus what the rest of the harness holds.
+    ensure_open_files(2 * SILENT as u64 + 512);
     let a = pki("ca-a");
     let secret = SecretDir::new(&a);
     let mut flood = args(&secret);
