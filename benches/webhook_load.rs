@@ -10,8 +10,15 @@
 //! memory: cold, warmed up (every concurrency once, connections closed, settled) and after 100k
 //! more requests once the connections have closed (target: within 10% of warmed up).
 //!
+//! Last, the webhook's p99 while the same process evaluates abusive checklists (issue 8): a CEL
+//! expression of 8e9 steps running away on every evaluation thread of the production pool
+//! (`--evaluation-workers` default), each retried as the controller retries it, against the same
+//! webhook with nothing to evaluate; rounds alternate, each in a fresh process (a runaway cannot
+//! be stopped). Target: p99 within 2x of the idle p99.
+//!
 //! `cargo bench --bench webhook_load` (env `LOAD_PHASE_SECS`, default 3, sets each phase's length;
-//! `LOAD_ROUNDS`, default 2, the rounds per target and concurrency).
+//! `LOAD_ROUNDS`, default 2, the rounds per target and concurrency; `LOAD_ONLY_ABUSE=1` runs only
+//! the abusive-evaluation comparison).
 
 #[path = "common/admission.rs"]
 mod admission;
@@ -30,6 +37,7 @@ use hyper::client::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
+use readygate::controller::evaluator::{self, EvaluationPool, PoolMetrics};
 use readygate::webhook::tls::{SwappableCert, load_certified_key, server_config};
 use readygate::webhook::{Server, TlsMinVersion, WORKLOADS_PATH, WebhookArgs, WebhookMetrics};
 use rustls::pki_types::ServerName;
@@ -44,6 +52,12 @@ use tokio_rustls::{TlsAcceptor, TlsConnector};
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 const CONCURRENCY: [usize; 3] = [1, 64, 1024];
+/// Concurrencies of the abusive-evaluation comparison.
+const ABUSE_CONCURRENCY: [usize; 2] = [1, 64];
+/// What the parent writes to the webhook child's stdin to start the abusive evaluations.
+const START_ABUSE: &str = "abuse";
+/// The issue's abusive expression: 2000^3 steps, minutes of CPU without a CEL budget.
+const ABUSIVE_CEL: &str = "lists.range(2000).all(a, lists.range(2000).all(b, lists.range(2000).all(c, true)))";
 const MEMORY_AFTER_REQUESTS: u64 = 100_000;
 /// How long the webhook gets to hand memory back once the load has stopped.
 const RSS_SETTLE_LIMIT: Duration = Duration::from_secs(30);
@@ -80,9 +94,14 @@ fn main() {
 
     // Each server in its own process, as in production: its resident memory is its own, and
     // neither shares an allocator or a runtime with the load generator.
+    let client = pki.client();
+    if std::env::var("LOAD_ONLY_ABUSE").is_ok_and(|v| v == "1") {
+        let pass = abusive_evaluation_phase(&clients, dir.path(), &client, &body, phase, rounds);
+        println!("overall: {}", if pass { "all targets met" } else { "some targets missed" });
+        return;
+    }
     let webhook = Child::start("webhook", dir.path());
     let floor = Child::start("floor", dir.path());
-    let client = pki.client();
 
     println!("readygate webhook load: {} B AdmissionReview (Deployment UPDATE changing the pod template),", body.len());
     println!(
@@ -166,7 +185,95 @@ fn main() {
         growth * 100.0,
         if memory_pass { "ok" } else { "MISSED" }
     );
+    drop((floor, webhook));
+    all_pass &= abusive_evaluation_phase(&clients, dir.path(), &client, &body, phase, rounds);
     println!("overall: {}", if all_pass { "all targets met" } else { "some targets missed" });
+}
+
+/// The webhook's latency idle, and while abusive checklists run away on every evaluation thread
+/// of the same process. A runaway cannot be stopped, so each round starts a fresh webhook
+/// process, idle and abused alternately (a noisy neighbour then hurts both alike). Returns
+/// whether p99 stayed within 2x at every concurrency.
+fn abusive_evaluation_phase(
+    clients: &tokio::runtime::Runtime,
+    dir: &std::path::Path,
+    client: &Arc<ClientConfig>,
+    body: &Bytes,
+    phase: Duration,
+    rounds: u32,
+) -> bool {
+    let rounds = rounds.max(3);
+    let mut idle: Vec<PhaseResult> = ABUSE_CONCURRENCY.iter().map(|_| PhaseResult::default()).collect();
+    let mut abused: Vec<PhaseResult> = ABUSE_CONCURRENCY.iter().map(|_| PhaseResult::default()).collect();
+    let (mut eval_cpu, mut abused_time) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..rounds {
+        for abuse in [false, true] {
+            let mut webhook = Child::start("webhook", dir);
+            if abuse {
+                webhook.start_abuse();
+                // Let every evaluation thread pick up a runaway (and the first retries queue).
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            let eval_before = webhook.evaluation_cpu_time();
+            let started = Instant::now();
+            let results = if abuse { &mut abused } else { &mut idle };
+            for (result, &conns) in results.iter_mut().zip(&ABUSE_CONCURRENCY) {
+                let cpu_before = webhook.cpu_time();
+                let mut round =
+                    clients.block_on(drive(webhook.addr, WORKLOADS_PATH, client.clone(), body.clone(), conns, phase));
+                round.server_cpu = webhook.cpu_time().saturating_sub(cpu_before);
+                result.merge(round);
+            }
+            if abuse {
+                eval_cpu += webhook.evaluation_cpu_time().saturating_sub(eval_before);
+                abused_time += started.elapsed();
+            }
+        }
+    }
+    let eval_share = eval_cpu.as_secs_f64() / abused_time.as_secs_f64().max(1e-9);
+
+    println!();
+    println!(
+        "webhook while abusive checklists are evaluated in the same process ({rounds} rounds, a fresh process each, \
+         idle and abused alternately):"
+    );
+    println!(
+        "{} evaluation threads (the default, nice +{}), each running away on `{ABUSIVE_CEL}`;",
+        evaluator::DEFAULT_WORKERS,
+        evaluator::EVALUATION_NICE
+    );
+    println!(
+        "the evaluation threads used {eval_share:.2} CPU cores while measured (this {}-core machine's load average: {})",
+        cores(),
+        load_average()
+    );
+    println!(
+        "{:<8} {:>6} {:>9} {:>10} {:>9} {:>9} {:>9} {:>7} {:>12}",
+        "phase", "conns", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "server us/req"
+    );
+    let mut pass = eval_share > 0.02;
+    let mut verdicts = Vec::new();
+    for ((conns, idle), abused) in ABUSE_CONCURRENCY.iter().zip(&idle).zip(&abused) {
+        println!("{}", idle.row("idle", *conns));
+        println!("{}", abused.row("abused", *conns));
+        let ratio = abused.percentile(0.99).as_secs_f64() / idle.percentile(0.99).as_secs_f64().max(1e-9);
+        let ok = ratio <= 2.0 && abused.errors == 0;
+        pass &= ok;
+        verdicts.push((conns, ratio, ok));
+    }
+    for (conns, ratio, ok) in verdicts {
+        println!("{conns:<6} p99 abused vs idle {ratio:>6.2}x (target <= 2x): {}", if ok { "ok" } else { "MISSED" });
+    }
+    if eval_share <= 0.02 {
+        println!("the abusive evaluations did not run (evaluation threads got no CPU): MISSED");
+    }
+    pass
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 /// A server in a child process of this bench (this same executable, told by `SERVE_ENV` which
@@ -246,6 +353,34 @@ impl Child {
     }
 }
 
+impl Child {
+    /// Tells the webhook child to start evaluating the abusive checklists.
+    fn start_abuse(&mut self) {
+        use std::io::Write;
+        let stdin = self.process.stdin.as_mut().expect("piped stdin");
+        writeln!(stdin, "{START_ABUSE}").and_then(|()| stdin.flush()).expect("the child reads its stdin");
+    }
+
+    /// CPU time (user + system) of the child's evaluation threads (`readygate-eval-N`).
+    fn evaluation_cpu_time(&self) -> Duration {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.process.id())).expect("/proc task list");
+        let ticks: u64 = tasks
+            .filter_map(Result::ok)
+            .filter(|task| {
+                std::fs::read_to_string(task.path().join("comm")).is_ok_and(|c| c.starts_with("readygate-eval"))
+            })
+            .filter_map(|task| std::fs::read_to_string(task.path().join("stat")).ok())
+            .filter_map(|stat| {
+                let rest = stat.rsplit_once(')')?.1.to_owned();
+                let fields: Vec<u64> =
+                    rest.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
+                Some(fields.iter().sum::<u64>())
+            })
+            .sum();
+        Duration::from_millis(ticks * 1000 / CLOCK_TICKS_PER_SECOND)
+    }
+}
+
 impl Drop for Child {
     fn drop(&mut self) {
         drop(self.process.stdin.take());
@@ -266,10 +401,53 @@ fn serve_child(which: &str) {
         "floor" => runtime.block_on(start_floor(&dir)),
         other => panic!("unknown server {other:?}"),
     };
+    // The webhook process evaluates checklists too, on the pool `readygate run` uses.
+    let pool = EvaluationPool::start(evaluator::DEFAULT_WORKERS, PoolMetrics::unregistered()).expect("pool");
     println!("{addr}");
     // Serve until the parent closes stdin.
-    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+    for line in std::io::BufRead::lines(std::io::stdin().lock()) {
+        match line {
+            Ok(line) if line == START_ABUSE && which == "webhook" => {
+                // More abusive checklists than threads, as an attacker would create them.
+                for n in 0..pool.workers() * 2 {
+                    runtime.spawn(evaluate_abusive(pool.clone(), n));
+                }
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
     runtime.shutdown_background();
+}
+
+/// Evaluates abusive checklist `n` as the controller would: on the pool, with the default
+/// deadline, retried a second after each unfinished evaluation.
+async fn evaluate_abusive(pool: EvaluationPool, n: usize) {
+    let name = format!("abusive-{n}");
+    let checklist: readygate::api::ReadinessChecklist = serde_json::from_value(serde_json::json!({
+        "apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessChecklist",
+        "metadata": {"name": name, "namespace": "shop"},
+        "spec": {"items": [{"name": "hog", "severity": "Critical", "check": {"resource": {
+            "apiVersion": "v1", "kind": "ConfigMap", "all": ABUSIVE_CEL}}}]}
+    }))
+    .expect("checklist");
+    let config_map = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "settings", "namespace": "shop"}, "data": {"a": "b"}});
+    let inventory =
+        Arc::new(readygate::inventory::Inventory::from_objects([readygate::inventory::Object::from_value(
+            config_map, None,
+        )
+        .expect("object")]));
+    let checklist = Arc::new(checklist);
+    loop {
+        let (checklist, inventory) = (checklist.clone(), inventory.clone());
+        let job = move |deadline: &evaluator::Deadline| {
+            let facts = readygate::checks::Facts::live();
+            evaluator::engine_evaluate(&checklist, &inventory, &facts, jiff::Timestamp::now(), deadline)
+        };
+        let _ = pool.run(("shop".to_owned(), name.clone()), evaluator::DEFAULT_TIMEOUT, job).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 fn cores() -> usize {

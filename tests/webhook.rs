@@ -2,6 +2,8 @@
 //! corpus, the TLS server (rotation, versions, HTTP/2, limits, slow clients, shutdown), and
 //! property tests that no input can crash it.
 
+#[path = "webhook/connections.rs"]
+mod connections;
 #[path = "webhook/corpus.rs"]
 mod corpus;
 #[path = "webhook/properties.rs"]

@@ -1,5 +1,10 @@
 //! `readygate run`: the controller, metrics and health endpoints (and the admission webhook)
-//! in one process, until SIGTERM/SIGINT, then drain and exit 0.
+//! in one process, until SIGTERM/SIGINT, then drain and exit 0 (1 when the drain did not finish
+//! within `--shutdown-timeout`).
+//!
+//! Checklists are evaluated on a pool of dedicated threads (`controller::evaluator`), never on
+//! the runtime's workers, so a runaway evaluation can delay neither the webhook, nor `/healthz`,
+//! nor shutdown; and shutdown never joins those threads.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,6 +13,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
+use crate::controller::evaluator::{self, EvaluateFn, EvaluationPool, EvaluationSettings, PoolMetrics};
 use crate::controller::{self, LeaseConfig, leader};
 use crate::metrics::{self, Metrics};
 use crate::telemetry::{self, LogFormat};
@@ -15,6 +21,8 @@ use crate::webhook::{self, KubeEvents, WebhookArgs, WebhookMetrics, WebhookState
 
 /// How long in-flight reconciles may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long the runtime's own shutdown may wait for its tasks after the drain.
+const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(1);
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct RunArgs {
@@ -37,12 +45,38 @@ pub struct RunArgs {
     pub enable_secret_checks: bool,
     #[arg(long, value_enum, default_value_t = LogFormat::Plain)]
     pub log_format: LogFormat,
+    /// Threads that evaluate checklists, apart from those that serve: a checklist that never
+    /// finishes holds one of them, never the webhook or `/healthz`.
+    #[arg(long, default_value_t = evaluator::DEFAULT_WORKERS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    pub evaluation_workers: usize,
+    /// Deadline of one checklist evaluation (queue time included); past it the checklist is
+    /// `Unknown` (`Evaluated` False, `DeadlineExceeded`) and retried with backoff.
+    #[arg(long, default_value = "5s")]
+    pub evaluation_timeout: crate::api::Duration,
+    /// After SIGTERM: longest time for the drain (webhook connections, reconciles) before the
+    /// process exits anyway, with status 1. Keep it below the pod's terminationGracePeriodSeconds.
+    #[arg(long, default_value = "25s")]
+    pub shutdown_timeout: crate::api::Duration,
     /// The admission webhook; it starts when both `--tls-cert` and `--tls-key` are given.
     #[command(flatten)]
     pub webhook: WebhookArgs,
 }
 
-pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+/// How `readygate run` ended after a shutdown signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// Everything drained in time.
+    Drained,
+    /// `--shutdown-timeout` passed first; the process exits without waiting further.
+    DeadlinePassed,
+}
+
+pub async fn run(args: RunArgs) -> anyhow::Result<Stopped> {
+    run_with(args, evaluator::engine_evaluate).await
+}
+
+/// [`run`] with the evaluation function to run on the pool (tests inject a runaway one).
+pub async fn run_with(args: RunArgs, evaluate: EvaluateFn) -> anyhow::Result<Stopped> {
     telemetry::init(args.log_format);
     let client = kube::Client::try_default().await.context("connecting to the cluster (kubeconfig or in-cluster)")?;
     let shutdown = CancellationToken::new();
@@ -51,6 +85,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut registry = metrics::registry();
     let metrics = Arc::new(Metrics::new(&mut registry));
     let webhook_metrics = WebhookMetrics::register(&mut registry);
+    let pool = EvaluationPool::start(args.evaluation_workers, PoolMetrics::register(&mut registry))
+        .context("starting the checklist evaluation threads")?;
     let identity = leader::identity();
     let lease = args.leader_election.then(|| {
         let duration = args.lease_duration.as_std().max(Duration::from_secs(2));
@@ -62,7 +98,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             grace: (duration / 3).max(Duration::from_secs(1)),
         }
     });
-    let settings = controller::Settings { secret_checks: args.enable_secret_checks, lease, instance: identity.clone() };
+    let evaluation = EvaluationSettings { pool: pool.clone(), timeout: args.evaluation_timeout.as_std(), evaluate };
+    let settings = controller::Settings {
+        secret_checks: args.enable_secret_checks,
+        lease,
+        instance: identity.clone(),
+        evaluation,
+    };
     let running = controller::start(client.clone(), settings, metrics, shutdown.clone()).await?;
     // The health server outlives `shutdown`: `/readyz` must fail (not vanish) while the webhook
     // drains, and `/healthz` must keep answering so the kubelet doesn't kill a draining pod.
@@ -94,25 +136,48 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     // `/readyz` fails from the moment `shutdown` fires (Readiness::stop_with), so the Service
     // stops routing here while connections drain.
     shutdown.cancelled().await;
-    tracing::info!("shutting down: draining admissions and reconciles");
-    if let Some(task) = webhook_task {
+    let limit = args.shutdown_timeout.as_std();
+    tracing::info!(timeout_ms = limit.as_millis() as u64, "shutting down: draining admissions and reconciles");
+    // No new evaluations; one still running is not waited for (its thread dies with the process).
+    pool.stop();
+    let webhook_drained = async {
+        let Some(task) = webhook_task else { return };
         match task.await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => tracing::error!(%error, "admission webhook stopped with an error"),
             Err(error) => tracing::error!(%error, "admission webhook task failed"),
         }
+    };
+    let reconciles_drained = async {
+        if tokio::time::timeout(DRAIN_TIMEOUT, running.task).await.is_err() {
+            tracing::warn!("reconciles did not finish within {DRAIN_TIMEOUT:?}; exiting anyway");
+        }
+    };
+    let drained = async {
+        tokio::join!(webhook_drained, reconciles_drained);
+        admin_stop.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(5), admin).await;
+    };
+    match tokio::time::timeout(limit, drained).await {
+        Ok(()) => Ok(Stopped::Drained),
+        Err(_) => {
+            tracing::error!(
+                timeout_ms = limit.as_millis() as u64,
+                "drain did not finish within --shutdown-timeout; exiting"
+            );
+            Ok(Stopped::DeadlinePassed)
+        }
     }
-    if tokio::time::timeout(DRAIN_TIMEOUT, running.task).await.is_err() {
-        tracing::warn!("reconciles did not finish within {DRAIN_TIMEOUT:?}; exiting anyway");
-    }
-    admin_stop.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(5), admin).await;
-    Ok(())
 }
 
 /// `readygate run` from `main`: a multi-threaded runtime for the controller and webhook;
-/// exit 0 after a clean drain, 1 when startup failed.
+/// exit 0 after a clean drain, 1 when startup failed or the drain passed its deadline.
 pub fn main(args: &RunArgs) -> u8 {
+    main_with(args, evaluator::engine_evaluate)
+}
+
+/// [`main`] with the evaluation function to run (see [`run_with`]).
+pub fn main_with(args: &RunArgs, evaluate: EvaluateFn) -> u8 {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -120,13 +185,18 @@ pub fn main(args: &RunArgs) -> u8 {
             return 1;
         }
     };
-    match runtime.block_on(run(args.clone())) {
-        Ok(()) => 0,
+    let code = match runtime.block_on(run_with(args.clone(), evaluate)) {
+        Ok(Stopped::Drained) => 0,
+        Ok(Stopped::DeadlinePassed) => 1,
         Err(error) => {
             eprintln!("readygate run: {error:#}");
             1
         }
-    }
+    };
+    // Dropping the runtime would wait for every blocking task without limit; the process is
+    // about to exit, so give them a moment and no more.
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+    code
 }
 
 /// Cancels `shutdown` on SIGTERM (what the kubelet sends) or SIGINT.
@@ -173,6 +243,17 @@ mod tests {
         assert!(!args.enable_secret_checks);
         assert_eq!(args.lease_name, "readygate-leader");
         assert_eq!(args.log_format, LogFormat::Plain);
+        assert_eq!(args.evaluation_workers, evaluator::DEFAULT_WORKERS);
+        assert_eq!(args.evaluation_timeout.as_std(), evaluator::DEFAULT_TIMEOUT);
+        assert_eq!(args.shutdown_timeout.as_std(), Duration::from_secs(25));
+    }
+
+    #[test]
+    fn evaluation_workers_are_bounded() {
+        let args = Harness::try_parse_from(["run", "--evaluation-workers", "4"]).expect("parses");
+        assert_eq!(args.run.evaluation_workers, 4);
+        assert!(Harness::try_parse_from(["run", "--evaluation-workers", "0"]).is_err());
+        assert!(Harness::try_parse_from(["run", "--evaluation-workers", "1000"]).is_err());
     }
 
     #[test]

@@ -5,12 +5,14 @@
 pub mod admin;
 pub mod backoff;
 pub mod cache;
+pub mod evaluator;
 pub mod events;
 pub mod leader;
 pub mod readiness;
 pub mod reconcile;
 pub mod status;
 pub mod triggers;
+pub mod unfinished;
 pub mod watch_set;
 pub mod watches;
 
@@ -48,6 +50,8 @@ pub struct Settings {
     pub lease: Option<LeaseConfig>,
     /// Reported as the Events' `reportingInstance`.
     pub instance: String,
+    /// Where and how long checklists are evaluated (off the async runtime).
+    pub evaluation: evaluator::EvaluationSettings,
 }
 
 /// What the rest of the process shares with the running controller.
@@ -133,6 +137,8 @@ pub async fn start(
         Recorder::new(client, reporter),
         metrics,
         settings.secret_checks,
+        settings.evaluation,
+        shutdown.clone(),
     ));
 
     let trigger_store = store.clone();

@@ -10,12 +10,14 @@ use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::runtime::events::Recorder;
 use kube::runtime::reflector::Store;
+use tokio_util::sync::CancellationToken;
 
 use super::backoff::CappedBackoff;
 use super::cache::{Cache, Change};
+use super::evaluator::{Deadline, EvaluationSettings, Unfinished};
 use super::leader::Leader;
 use super::watch_set::WatchSet;
-use super::{events, status};
+use super::{events, status, unfinished};
 use crate::api::ReadinessChecklist;
 use crate::checks::Facts;
 use crate::engine;
@@ -43,6 +45,9 @@ pub struct Context {
     pub recorder: Recorder,
     pub metrics: Arc<Metrics>,
     pub secret_checks: bool,
+    pub evaluation: EvaluationSettings,
+    /// Fired on SIGTERM: a reconcile waiting for an evaluation stops waiting.
+    pub shutdown: CancellationToken,
     pub written: status::WrittenStatuses,
     failures: Mutex<HashMap<(String, String), u32>>,
     /// Item names whose metric series exist, per checklist, to remove them when items go.
@@ -62,6 +67,8 @@ impl Context {
         recorder: Recorder,
         metrics: Arc<Metrics>,
         secret_checks: bool,
+        evaluation: EvaluationSettings,
+        shutdown: CancellationToken,
     ) -> Self {
         Context {
             client,
@@ -74,6 +81,8 @@ impl Context {
             recorder,
             metrics,
             secret_checks,
+            evaluation,
+            shutdown,
             written: status::WrittenStatuses::default(),
             failures: Mutex::default(),
             recorded: Mutex::default(),
@@ -189,9 +198,11 @@ pub async fn reconcile(checklist: Arc<ReadinessChecklist>, ctx: Arc<Context>) ->
     let facts = Facts { http, prometheus, ..ctx.facts(&namespace, now) };
 
     let started = Instant::now();
-    let inventory = ctx.cache.snapshot(&namespace, &kinds_read(&checklist));
-    let evaluation = engine::evaluate(&checklist, &inventory, &facts, now);
-    drop(inventory);
+    let evaluation = match evaluate_off_runtime(&ctx, &checklist, facts, now).await {
+        Ok(evaluation) => evaluation,
+        Err(Unfinished::Stopped) => return Ok(Action::await_change()),
+        Err(unfinished) => return record_unfinished(&ctx, &checklist, &unfinished, now).await,
+    };
     ctx.metrics.observe_evaluation(started.elapsed().as_secs_f64());
 
     let previous = ctx.written.previous(&checklist);
@@ -225,6 +236,85 @@ pub async fn reconcile(checklist: Arc<ReadinessChecklist>, ctx: Arc<Context>) ->
     ctx.record_metrics(&evaluation);
     ctx.failures.lock().unwrap_or_else(PoisonError::into_inner).remove(&(namespace, name));
     Ok(Action::requeue(requeue_after(&checklist)))
+}
+
+/// Snapshot and evaluation on the evaluation pool, within the evaluation deadline; never on a
+/// runtime worker (see [`super::evaluator`]).
+async fn evaluate_off_runtime(
+    ctx: &Context,
+    checklist: &Arc<ReadinessChecklist>,
+    facts: Facts,
+    now: Timestamp,
+) -> std::result::Result<engine::Evaluation, Unfinished> {
+    let settings = &ctx.evaluation;
+    let (namespace, _) = key_of(checklist);
+    let job = {
+        let (cache, checklist, evaluate) = (ctx.cache.clone(), checklist.clone(), settings.evaluate);
+        let kinds = kinds_read(&checklist);
+        move |deadline: &Deadline| {
+            let inventory = cache.snapshot(&namespace, &kinds);
+            evaluate(&checklist, &inventory, &facts, now, deadline)
+        }
+    };
+    let run = settings.pool.run(key_of(checklist), settings.timeout, job);
+    tokio::select! {
+        result = run => match result {
+            Ok(Some(evaluation)) => Ok(evaluation),
+            // The engine stopped between items because the deadline passed.
+            Ok(None) => Err(Unfinished::DeadlineExceeded { limit: settings.timeout }),
+            Err(unfinished) => Err(unfinished),
+        },
+        () = ctx.shutdown.cancelled() => Err(Unfinished::Stopped),
+    }
+}
+
+/// An evaluation that did not finish: status `Unknown` with the reason (written only when it
+/// changes, like any status), a Warning Event the first time, and a retry with the same
+/// backoff as a failed reconcile.
+async fn record_unfinished(
+    ctx: &Context,
+    checklist: &ReadinessChecklist,
+    unfinished: &Unfinished,
+    now: Timestamp,
+) -> Result<Action> {
+    let (namespace, name) = key_of(checklist);
+    let failures = {
+        let mut map = ctx.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = map.entry((namespace.clone(), name.clone())).or_insert(0);
+        *count += 1;
+        *count
+    };
+    let retry_in = CappedBackoff::delay_for(ERROR_BACKOFF_MIN, ERROR_BACKOFF_MAX, failures - 1);
+    tracing::warn!(%namespace, %name, reason = unfinished.metric_label(), error = %unfinished, failures, ?retry_in,
+        "checklist evaluation did not finish");
+    if !ctx.leader.is_leader() {
+        return Ok(Action::await_change());
+    }
+    let previous = ctx.written.previous(checklist);
+    let next = unfinished::status(previous.as_ref(), unfinished, checklist.metadata.generation, now);
+    if engine::status_needs_write(previous.as_ref(), &next, refresh_after(checklist), now) {
+        let api: Api<ReadinessChecklist> = Api::namespaced(ctx.client.clone(), &namespace);
+        let stored = match status::apply(&api, &name, &next).await {
+            Ok(stored) => stored,
+            Err(error) => {
+                ctx.metrics.status_write("error");
+                return Err(Error::Kube(error));
+            }
+        };
+        ctx.metrics.status_write("applied");
+        ctx.written.record(&stored);
+        let mut planned = events::plan(previous.as_ref(), &next);
+        planned.extend(unfinished::event(previous.as_ref(), unfinished));
+        let published = events::publish(&ctx.recorder, checklist, &planned).await;
+        for p in planned.iter().take(published) {
+            ctx.metrics.event(&p.reason);
+        }
+        if previous.as_ref().is_none_or(|p| p.decision != next.decision) {
+            ctx.cache.notify(Change { kind_key: kinds::CHECKLIST.to_owned(), namespace: Some(namespace.clone()) });
+        }
+    }
+    ctx.metrics.record_decision(&namespace, &name, next.decision);
+    Ok(Action::requeue(retry_in))
 }
 
 /// Retries a failed reconcile with a per-checklist exponential backoff (1 s doubling to 60 s).

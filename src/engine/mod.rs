@@ -78,6 +78,22 @@ impl Evaluation {
 
 /// Evaluates one checklist against an inventory. Pure: same inputs, same result.
 pub fn evaluate(checklist: &ReadinessChecklist, inventory: &Inventory, facts: &Facts, now: Timestamp) -> Evaluation {
+    match evaluate_until(checklist, inventory, facts, now, &|| false) {
+        Some(evaluation) => evaluation,
+        None => unreachable!("an evaluation that is never told to stop finishes"),
+    }
+}
+
+/// [`evaluate`], asking `stop` before each item: `None` once it says so. The controller's
+/// deadline hook; one check costs an atomic load, so it is asked between items only (an item
+/// itself is bounded by the CEL budget, not by this).
+pub fn evaluate_until(
+    checklist: &ReadinessChecklist,
+    inventory: &Inventory,
+    facts: &Facts,
+    now: Timestamp,
+    stop: &dyn Fn() -> bool,
+) -> Option<Evaluation> {
     let namespace = checklist.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned());
     let name = checklist.metadata.name.clone().unwrap_or_default();
     let scope = Scope { namespace: &namespace, inventory, facts, now };
@@ -92,6 +108,9 @@ pub fn evaluate(checklist: &ReadinessChecklist, inventory: &Inventory, facts: &F
         .items
         .iter()
         .map(|item| {
+            if stop() {
+                return None;
+            }
             let outcome = match &item.check {
                 Check::Manual(manual) => signoffs.approval(&item.name, manual),
                 check => checks::evaluate(check, &scope),
@@ -101,7 +120,7 @@ pub fn evaluate(checklist: &ReadinessChecklist, inventory: &Inventory, facts: &F
             } else {
                 signoffs.waiver(&item.name, item.waivable_by.as_ref()).unwrap_or(outcome)
             };
-            ItemResult {
+            Some(ItemResult {
                 name: item.name.clone(),
                 title: item.display_title().to_owned(),
                 section: item.section.clone(),
@@ -109,11 +128,11 @@ pub fn evaluate(checklist: &ReadinessChecklist, inventory: &Inventory, facts: &F
                 check: item.check.key(),
                 state: outcome.state,
                 message: bound_message(outcome.message),
-            }
+            })
         })
-        .collect();
+        .collect::<Option<_>>()?;
 
-    Evaluation::from_items(namespace, name, items)
+    Some(Evaluation::from_items(namespace, name, items))
 }
 
 /// The kind keys evaluating `checklist` reads: those of every item's check, plus ReadinessSignoffs

@@ -32,14 +32,24 @@ pub struct WebhookArgs {
     /// How often the certificate files are checked for a new pair.
     #[arg(long, default_value = "5s")]
     pub tls_reload_interval: Duration,
-    /// Concurrent connections served; further connections wait in the listen backlog.
+    /// Connections kept open. At the cap a new connection closes the one idle longest; it waits
+    /// (in the listen backlog) only while every open connection has a request in flight.
     #[arg(long, default_value_t = 2048)]
     pub webhook_max_connections: usize,
+    /// Connections kept open per client address. At the cap the client's own longest-idle
+    /// connection makes room, so the API server is never refused for another client's sake.
+    #[arg(long, default_value_t = 1024)]
+    pub webhook_max_connections_per_peer: usize,
+    /// How long a keep-alive connection (HTTP/1.1 or HTTP/2) may stay idle between requests.
+    /// A new connection must send its first request within `--webhook-header-timeout`.
+    #[arg(long, default_value = "1m")]
+    pub webhook_idle_timeout: Duration,
     /// Longest time to read a request body and answer it: the webhook configurations'
     /// `timeoutSeconds`, after which the API server has given up on the answer anyway.
     #[arg(long, default_value = "5s")]
     pub webhook_request_timeout: Duration,
-    /// Longest time for a TLS handshake and for request headers, so slow clients can't hold a slot.
+    /// Longest time for a TLS handshake, for request headers, and from accept to the first
+    /// request, so slow or silent clients can't hold a slot.
     #[arg(long, default_value = "5s")]
     pub webhook_header_timeout: Duration,
     /// After shutdown starts: how long to keep accepting while `/readyz` fails and endpoints update.
@@ -64,10 +74,22 @@ impl WebhookArgs {
             tls_min_version: TlsMinVersion::Tls13,
             tls_reload_interval: secs(5),
             webhook_max_connections: 2048,
+            webhook_max_connections_per_peer: 1024,
+            webhook_idle_timeout: secs(60),
             webhook_request_timeout: secs(5),
             webhook_header_timeout: secs(5),
             webhook_drain_delay: secs(5),
             webhook_drain_timeout: secs(20),
+        }
+    }
+
+    /// The connection bounds these flags set.
+    pub fn connection_limits(&self) -> super::connections::Limits {
+        super::connections::Limits {
+            max_total: self.webhook_max_connections,
+            max_per_peer: self.webhook_max_connections_per_peer,
+            first_request: self.webhook_header_timeout.as_std(),
+            idle: self.webhook_idle_timeout.as_std(),
         }
     }
 

@@ -26,6 +26,11 @@ pub struct OverrideLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CloseLabels {
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReloadLabels {
     pub result: &'static str,
 }
@@ -37,6 +42,7 @@ pub struct WebhookMetrics {
     pub duration: Family<PathLabels, Histogram>,
     pub overrides: Family<OverrideLabels, Counter>,
     pub tls_reloads: Family<ReloadLabels, Counter>,
+    pub connections_closed: Family<CloseLabels, Counter>,
 }
 
 fn duration_histogram() -> Histogram {
@@ -52,6 +58,7 @@ impl WebhookMetrics {
             duration: Family::new_with_constructor(duration_histogram),
             overrides: Family::default(),
             tls_reloads: Family::default(),
+            connections_closed: Family::default(),
         }
     }
 
@@ -77,6 +84,11 @@ impl WebhookMetrics {
             "Webhook certificate reloads, by result (success/error)",
             metrics.tls_reloads.clone(),
         );
+        registry.register(
+            "webhook_connections_closed",
+            "Webhook connections the server closed or refused, by reason (no_request, idle, evicted, refused)",
+            metrics.connections_closed.clone(),
+        );
         metrics
     }
 
@@ -88,6 +100,10 @@ impl WebhookMetrics {
 
     pub fn record_override(&self, namespace: &str) {
         self.overrides.get_or_create(&OverrideLabels { namespace: namespace.to_owned() }).inc();
+    }
+
+    pub fn record_connection_closed(&self, reason: &'static str) {
+        self.connections_closed.get_or_create(&CloseLabels { reason }).inc();
     }
 
     pub fn record_tls_reload(&self, ok: bool) {

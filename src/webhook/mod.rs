@@ -3,6 +3,7 @@
 
 pub mod admit;
 mod config;
+pub mod connections;
 pub mod events;
 pub mod handler;
 pub mod metrics;

@@ -57,6 +57,20 @@ pub async fn seed_gated_shop(double: &ApiServerDouble, hpa_min: i64) {
 /// `readygate run` with the webhook on a free loopback port, certificates re-read every 200 ms
 /// and a short drain, against the double `kubeconfig` points at.
 pub fn start(kubeconfig: &Path, certs: &CertDir, extra: &[&str]) -> (Replica, SocketAddr) {
+    start_with(kubeconfig, certs, extra, |args| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_readygate"));
+        command.args(args);
+        command
+    })
+}
+
+/// [`start`], with `command` making the process from readygate's arguments.
+pub fn start_with(
+    kubeconfig: &Path,
+    certs: &CertDir,
+    extra: &[&str],
+    command: impl FnOnce(&[String]) -> tokio::process::Command,
+) -> (Replica, SocketAddr) {
     let webhook = SocketAddr::from(([127, 0, 0, 1], free_port()));
     let (cert, key) = (certs.cert().display().to_string(), certs.key().display().to_string());
     let mut args = vec![
@@ -70,7 +84,7 @@ pub fn start(kubeconfig: &Path, certs: &CertDir, extra: &[&str]) -> (Replica, So
     ];
     args.extend(extra.iter().map(|a| (*a).to_owned()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    (Replica::start(kubeconfig, &args), webhook)
+    (Replica::start_with(kubeconfig, &args, command), webhook)
 }
 
 pub fn free_port() -> u16 {

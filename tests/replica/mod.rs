@@ -25,13 +25,28 @@ fn free_port() -> u16 {
 
 impl Replica {
     pub fn start(kubeconfig: &Path, extra: &[&str]) -> Replica {
+        Self::start_with(kubeconfig, extra, |args| {
+            let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_readygate"));
+            command.args(args);
+            command
+        })
+    }
+
+    /// [`Replica::start`], with `command` making the process from readygate's arguments (a test
+    /// executable that stands in for the binary, say).
+    pub fn start_with(
+        kubeconfig: &Path,
+        extra: &[&str],
+        command: impl FnOnce(&[String]) -> tokio::process::Command,
+    ) -> Replica {
         let dir = tempfile::tempdir().expect("temporary directory");
         let log = dir.path().join("readygate.log");
         let port = free_port();
         let metrics_addr = format!("127.0.0.1:{port}");
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_readygate"))
-            .args(["run", "--metrics-addr", &metrics_addr, "--leader-namespace", "default"])
-            .args(extra)
+        let mut args: Vec<String> =
+            ["run", "--metrics-addr", &metrics_addr, "--leader-namespace", "default"].map(str::to_owned).to_vec();
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        let child = command(&args)
             .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", std::env::var("READYGATE_TEST_LOG").unwrap_or_else(|_| "info".to_owned()))
             .env_remove("POD_NAMESPACE")

@@ -15,15 +15,15 @@ use crate::tls_support::{
     SecretDir, args, client, connect, eventually, full, h1, h2, pki, post, read, served_cert, start, streamed,
 };
 
-fn go_state() -> WebhookState {
+pub fn go_state() -> WebhookState {
     state_of(vec![checklist("release", "Go", &[])], Arc::new(LogOnlyEvents))
 }
 
-fn body() -> String {
+pub fn body() -> String {
     review(deployment_request("UPDATE"))
 }
 
-fn allowed(body: &[u8]) -> bool {
+pub fn allowed(body: &[u8]) -> bool {
     let review: serde_json::Value = serde_json::from_slice(body).expect("review");
     review["response"]["allowed"] == true
 }
@@ -163,21 +163,52 @@ async fn a_client_sending_headers_slowly_is_cut_off_and_others_are_served_meanwh
     server.shutdown.cancel();
 }
 
+/// Was `connections_beyond_the_limit_wait_for_a_free_slot`: it pinned the flaw of issue 8 (two
+/// silent connections kept the third out). At the limit an idle connection now makes room; only
+/// connections with a request in flight make a new one wait.
 #[tokio::test]
-async fn connections_beyond_the_limit_wait_for_a_free_slot() {
+async fn at_the_limit_an_idle_connection_makes_room_and_busy_ones_make_the_next_wait() {
     let a = pki("ca-a");
     let secret = SecretDir::new(&a);
     let mut limited = args(&secret);
     limited.webhook_max_connections = 2;
     let server = start(limited, go_state()).await;
-    let config = client(&[&a], &[&TLS13], &[]);
-    let first = connect(server.addr, config.clone()).await.expect("first");
-    let _second = connect(server.addr, config.clone()).await.expect("second");
-    let third = tokio::time::timeout(Duration::from_millis(500), connect(server.addr, config.clone())).await;
-    assert!(third.is_err(), "the third handshake waits while two connections are open");
-    drop(first);
-    let third = tokio::time::timeout(Duration::from_secs(5), connect(server.addr, config)).await;
-    assert!(matches!(third, Ok(Ok(_))), "a freed slot admits the next connection");
+    let config = client(&[&a], &[&TLS13], &[b"http/1.1"]);
+    let mut first = connect(server.addr, config.clone()).await.expect("first");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let second = connect(server.addr, config.clone()).await.expect("second");
+    let third = tokio::time::timeout(Duration::from_secs(5), connect(server.addr, config.clone())).await;
+    assert!(matches!(third, Ok(Ok(_))), "the third connection is admitted at once");
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), first.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "the connection idle longest was closed to make room");
+
+    // Both open connections with a request in flight: the next one waits until one is done.
+    drop(third);
+    let (mut busy_a, _conn_a) = h1(second).await;
+    let (mut busy_b, _conn_b) = h1(connect(server.addr, config.clone()).await.expect("replacement")).await;
+    let text = body();
+    let (head, tail) = text.as_bytes().split_at(100);
+    let (chunks_a, body_a) = streamed();
+    let (chunks_b, body_b) = streamed();
+    let in_flight_a = tokio::spawn(busy_a.send_request(post(WORKLOADS_PATH, body_a)));
+    let in_flight_b = tokio::spawn(busy_b.send_request(post(WORKLOADS_PATH, body_b)));
+    chunks_a.send(Bytes::copy_from_slice(head)).await.expect("head a");
+    chunks_b.send(Bytes::copy_from_slice(head)).await.expect("head b");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let waiting = tokio::spawn(connect(server.addr, config));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!waiting.is_finished(), "no handshake while every connection has a request in flight");
+    chunks_a.send(Bytes::copy_from_slice(tail)).await.expect("tail a");
+    drop(chunks_a);
+    let (status, _) = read(in_flight_a.await.expect("task").expect("answered")).await;
+    assert_eq!(status, StatusCode::OK);
+    let admitted = tokio::time::timeout(Duration::from_secs(5), waiting).await;
+    assert!(matches!(admitted, Ok(Ok(Ok(_)))), "admitted once a connection went idle");
+    chunks_b.send(Bytes::copy_from_slice(tail)).await.expect("tail b");
+    drop(chunks_b);
+    let (status, _) = read(in_flight_b.await.expect("task").expect("the busy request is not cut")).await;
+    assert_eq!(status, StatusCode::OK);
     server.shutdown.cancel();
 }
 
