@@ -60,6 +60,9 @@ const SCALAR_BYTES: f64 = 16.0;
 const TRAVERSAL: f64 = 0.1;
 /// cel-go's `RegexStringLengthCostFactor`.
 const REGEX_FACTOR: f64 = 0.25;
+/// Compiling a pattern that is not a constant, on the call: up to the compiled-size limit
+/// (`checks::patterns`), which takes milliseconds to reach; Kubernetes' unit is ~100 ns.
+const REGEX_COMPILE: f64 = 50_000.0;
 const LIST_CREATE: f64 = 10.0;
 const MAP_CREATE: f64 = 30.0;
 const STRUCT_CREATE: f64 = 40.0;
@@ -613,7 +616,7 @@ fn call_cost(name: &str, member: bool, appends: bool, args: &[Arg]) -> Result<(f
         "contains" | "startsWith" | "endsWith" => (1.0 + traverse(a.chars + b.chars), Shape::scalar()),
         "matches" => {
             // A constant pattern is compiled with the program; another is compiled on the call.
-            let compile = if args.get(1).is_some_and(|p| p.literal.is_some()) { 0.0 } else { b.chars };
+            let compile = if args.get(1).is_some_and(|p| p.literal.is_some()) { 0.0 } else { REGEX_COMPILE };
             (1.0 + compile + (traverse(a.chars) * REGEX_FACTOR * b.chars.max(1.0)).ceil(), Shape::scalar())
         }
         "lowerAscii" | "upperAscii" | "trim" => (1.0 + traverse(a.chars), Shape::string(a.chars)),

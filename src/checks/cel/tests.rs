@@ -198,3 +198,35 @@ fn expressions_nested_as_deep_as_the_parser_allows_compile_and_run_on_a_small_st
         .expect("no overflow");
     assert_eq!(outcome, Ok(true));
 }
+
+/// Runs `f` on its own thread and fails the test if it has not finished within `seconds`: a
+/// regression to a runaway evaluation fails instead of hanging the suite.
+fn within<T: Send + 'static>(seconds: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || sender.send(f()));
+    receiver.recv_timeout(std::time::Duration::from_secs(seconds)).expect("finished in time")
+}
+
+#[test]
+fn a_refused_pattern_from_the_object_is_compiled_once_not_per_element() {
+    // Before, a pattern over the size limit was compiled (and refused) again for every element.
+    let items: Vec<String> = (0..50).map(|i| format!("name-{i}")).collect();
+    let object = json!({ "items": items, "pattern": "\\w{1000}{1000}" });
+    let outcome = within(30, move || {
+        let program = compile("object.items.all(s, s.matches(object.pattern))").expect("compiles");
+        Bound::new(&object).eval_bool(&program)
+    });
+    assert_eq!(outcome, Err(EvalError::Object("'matches' failed on a value of the object (not shown)".to_owned())));
+}
+
+#[test]
+fn a_constant_pattern_is_compiled_with_the_program() {
+    let items: Vec<String> = (0..1000).map(|i| format!("name-{i}")).collect();
+    let object = json!({ "items": items });
+    let outcome = within(30, move || {
+        let program = compile("object.items.all(s, s.matches('^[a-z]+-[0-9]+$'))").expect("compiles");
+        Bound::new(&object).eval_bool(&program)
+    });
+    assert_eq!(outcome, Ok(true));
+    assert!(crate::checks::patterns::compiled("^[a-z]+-[0-9]+$", crate::checks::patterns::Match::Search).is_ok());
+}
