@@ -91,17 +91,18 @@ pub struct Sizes {
 }
 
 impl Sizes {
-    /// The object assumed when a checklist is admitted: a large ordinary one, with lists and maps
-    /// of 100 entries, 1 KiB strings, ints up to 65535 (ports), 64 KiB in all and half as much
-    /// at each level down. An expression over budget on it would be over budget on most objects
-    /// it meets, so it is refused at once; each object is judged by its own sizes when evaluated.
+    /// The object assumed when a checklist is admitted: an ordinary one, with lists and maps of
+    /// 64 entries, 1 KiB strings, ints up to 65535 (ports), 32 KiB in all and half as much at
+    /// each level down. It refuses at once what is over budget whatever the object (the issue's
+    /// nested ranges, strings grown by `replace`) and leaves what depends on the object's size to
+    /// the estimate made with the object's own sizes before each evaluation.
     pub const STATIC: Sizes = Sizes {
-        entries: 100.0,
+        entries: 64.0,
         string: 1024.0,
         int: 65_535.0,
         bytes: [
-            65536.0, 32768.0, 16384.0, 8192.0, 4096.0, 2048.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0,
-            1024.0, 1024.0, 1024.0,
+            32768.0, 16384.0, 8192.0, 4096.0, 2048.0, 1024.0, 512.0, 512.0, 512.0, 512.0, 512.0, 512.0, 512.0, 512.0,
+            512.0, 512.0,
         ],
     };
 
