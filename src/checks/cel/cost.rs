@@ -643,7 +643,9 @@ fn call_cost(name: &str, member: bool, appends: bool, args: &[Arg]) -> Result<(f
         "split" if member => {
             let pieces = a.chars + 1.0;
             let pieces = args.get(2).map_or(pieces, |n| pieces.min(n.shape.int.max(1.0)));
-            (1.0 + traverse(a.chars), Shape::list(pieces, Shape::string(a.chars)))
+            // The pieces hold the string's bytes once between them, not each.
+            let bytes = SCALAR_BYTES + mul(pieces, ELEMENT_OVERHEAD + SCALAR_BYTES) + a.chars;
+            (1.0 + traverse(a.chars), Shape { bytes, ..Shape::list(pieces, Shape::string(a.chars)) })
         }
         "join" if member => {
             let separator = if args.len() > 1 { b.chars } else { 0.0 };

@@ -131,3 +131,9 @@ fn deeply_nested_comprehensions_are_estimated_in_linear_time() {
     assert!(check(program.expression(), &Sizes::STATIC).is_ok());
     assert!(started.elapsed() < std::time::Duration::from_secs(1));
 }
+
+#[test]
+fn splitting_a_long_string_counts_its_bytes_once() {
+    let long = Sizes::of(&json!({"text": "x,".repeat(25_000)}));
+    assert!(estimate("object.text.split(',').size() > 3", &long).is_ok());
+}
