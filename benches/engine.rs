@@ -22,6 +22,9 @@
 //! Cluster-scoped objects grow with N too, and the RBAC, ClusterIssuer and StorageClass checks
 //! read them, so the evaluation is not trivially independent of cluster size.
 //!
+//! `cel_budget` times the CEL budget's units: an expression estimated just under the limit, and
+//! `matches()` over 1,000 strings.
+//!
 //! Run with `cargo bench --bench engine`. After criterion's figures it prints the ratio of
 //! parse+evaluate to parse-only for the 10k stream (expected at most 1.5x: evaluation is cheap
 //! next to reading the YAML).
@@ -329,6 +332,24 @@ fn parse_versus_evaluate(c: &mut Criterion) {
     group.finish();
 }
 
+/// What the CEL budget's units cost in time: an expression estimated just under the limit (1e7),
+/// and `matches()` over 1,000 strings (compiled once with the program, not per element).
+fn cel_budget(c: &mut Criterion) {
+    use readygate::checks::cel::{Bound, compile};
+    let mut group = c.benchmark_group("cel_budget");
+    let near_limit = "lists.range(1000).all(a, lists.range(1000).all(b, a + b >= 0))";
+    let program = compile(near_limit).expect("within the budget");
+    let empty = json!({});
+    println!("cel_budget/near_limit: estimated cost {:.2e} (limit 1e7)", program.static_cost());
+    group.bench_function("near_limit", |b| b.iter(|| Bound::new(black_box(&empty)).eval_bool(&program)));
+    let names: Vec<String> = (0..1000).map(|i| format!("tenant-{i}-api")).collect();
+    let object = json!({ "items": names });
+    let matches = compile("object.items.all(s, s.matches('^[a-z]+-[0-9]+-[a-z]+$'))").expect("compiles");
+    group.throughput(Throughput::Elements(1000));
+    group.bench_function("matches_1000", |b| b.iter(|| Bound::new(black_box(&object)).eval_bool(&matches)));
+    group.finish();
+}
+
 /// Median of a few timed runs: enough to state the ratio without criterion's machinery.
 fn median_time(runs: usize, mut f: impl FnMut()) -> Duration {
     let mut times: Vec<Duration> = (0..runs)
@@ -361,6 +382,7 @@ fn main() {
         .configure_from_args();
     evaluate_by_cluster_size(&mut criterion);
     parse_versus_evaluate(&mut criterion);
+    cel_budget(&mut criterion);
     criterion.final_summary();
     // `cargo bench` passes --bench; `cargo test --benches` runs each benchmark once instead, and
     // listing (`--list`) must not do any work.

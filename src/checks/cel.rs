@@ -1,5 +1,5 @@
 //! CEL for `resource` checks: compiling (with a bounded cache), validating for the admission
-//! webhook, and evaluating a program against one object bound as `object`.
+//! webhook, and evaluating a program against one object bound as `object`, within a budget.
 //!
 //! The environment is CEL's standard library plus the strings, lists and math extensions, close
 //! to what Kubernetes offers in CRD rules and ValidatingAdmissionPolicies; the Kubernetes-only
@@ -7,24 +7,59 @@
 //! an absent field is an error (`no such key`), so optional fields are guarded with
 //! `has(object.spec.x)` or read with `object.?spec.?x.orValue(default)`.
 //!
+//! Budget ([`cost`]): every program's cost is estimated from its AST when it is compiled, on an
+//! ordinary large object (refused over [`COST_LIMIT`], so `/validate/checklists` and `readygate
+//! check` refuse it with its estimate), and again before every evaluation with the actual sizes
+//! of the bound object (an [`EvalError::Budget`] over it). Both bound every value the expression
+//! builds by [`CREATED_BYTES_LIMIT`]. A function without a cost model is refused.
+//!
+//! Messages ([`messages`]): errors never quote a value of the object, only names and literals the
+//! expression wrote and types. `metadata.managedFields` and the
+//! `kubectl.kubernetes.io/last-applied-configuration` annotation are not bound at all: no rule
+//! needs them, and the annotation is a full copy of the object, literal env values included.
+//!
 //! Cost: compiling is tens of microseconds and is cached (`Program` is `Send + Sync`, so one
-//! global cache serves every thread). Binding `object` converts the object's JSON to CEL values
-//! without copying strings; measured roughly at ~20 µs for a typical 5 KB Deployment and
+//! global cache serves every thread); constant `matches()` patterns are compiled with the
+//! program. Binding `object` converts the object's JSON to CEL values without copying strings
+//! and measures it in the same walk; measured roughly at ~20 µs for a typical 5 KB Deployment and
 //! ~0.25 ms for a 60 KB object in release builds, so only objects actually evaluated are bound,
-//! once each for both `all` and `any`.
+//! once each for both `all` and `any`. The runtime estimate walks the AST once per evaluation.
+
+mod ast;
+mod cost;
+mod messages;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use cel::common::ast::{Expr, LiteralValue};
 use cel::common::types::{CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, CelUInt};
 use cel::common::value::Val;
-use cel::{Context, Env, ExecutionError, Program, Value as CelValue};
-use serde_json::Value;
+use cel::{Context, Env, ExecutionError, IdedExpr, Program, Value as CelValue};
+use serde_json::{Map, Value};
+
+pub use cost::{BudgetError, COST_LIMIT, CREATED_BYTES_LIMIT, Sizes};
+use messages::Written;
 
 const CACHE_LIMIT: usize = 256;
 /// Longer expressions are refused: checklist rules are one-liners, and the parser's cost grows
 /// with the input.
 pub const MAX_EXPRESSION_BYTES: usize = 4096;
+
+/// The stack compiling runs on when the thread has less left than [`COMPILE_RED_ZONE`]: parsing a
+/// 4 KiB expression nested as deep as the parser allows (96 levels) takes a few MiB in debug
+/// builds, more than a 2 MiB worker thread has. Reserved, not committed, until used.
+const COMPILE_STACK: usize = 64 << 20;
+const COMPILE_RED_ZONE: usize = 16 << 20;
+/// Stack the interpreter needs per AST level, with room to spare: a 2 MiB stack overflowed at 56
+/// levels (28 nested macros) in a debug build, about 37 KiB a level.
+const STACK_PER_LEVEL: usize = 64 << 10;
+/// Stack for each level of a JSON value converted to CEL.
+const STACK_RED_ZONE: usize = 64 << 10;
+const STACK_SEGMENT: usize = 1 << 20;
+
+/// The annotation `kubectl apply` keeps a full copy of the object in (literal env values too).
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| {
     let mut env = Env::stdlib();
@@ -39,201 +74,248 @@ static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| {
 });
 
 /// `string.matches(pattern)`: RE2-style search anywhere in the string, as Kubernetes CEL does.
+/// The error names no pattern: one that is not a constant may come from the object.
 fn matches(this: &CelString<'_>, pattern: &CelString<'_>) -> Result<CelBool, ExecutionError> {
     match super::patterns::compiled(pattern.inner(), super::patterns::Match::Search) {
         Ok(compiled) => Ok(CelBool::from(compiled.is_match(this.inner()))),
-        Err(err) => Err(ExecutionError::FunctionError {
-            function: "matches".to_owned(),
-            message: format!("'{}' not a valid regex:\n{err}", pattern.inner()),
-        }),
+        Err(_) => Err(ExecutionError::function_error("matches", "not a valid regular expression")),
     }
 }
 
-static CACHE: LazyLock<Mutex<HashMap<String, Arc<Program>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// A program compiled and admitted by the budget, with what its messages may quote.
+#[derive(Debug)]
+pub struct Compiled {
+    program: Program,
+    written: Written,
+    static_cost: f64,
+    /// The AST's depth, for the stack its evaluation needs.
+    depth: usize,
+}
 
-/// Compiles `expr`, reusing an earlier compilation of the same text. The error is CEL's own
-/// message (`ERROR: <input>:1:5: Syntax error: ...`, with a snippet on following lines).
-pub fn compile(expr: &str) -> Result<Arc<Program>, String> {
+impl Compiled {
+    /// The cost estimated when it was compiled, on [`Sizes::STATIC`].
+    pub fn static_cost(&self) -> f64 {
+        self.static_cost
+    }
+}
+
+/// Why an expression cannot be used.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum CompileError {
+    /// Not CEL, too long, or an invalid constant regular expression. CEL's message
+    /// (`ERROR: <input>:1:5: Syntax error: ...`) has a snippet on the lines after the first.
+    #[error("{0}")]
+    Invalid(String),
+    /// Valid CEL the budget refuses: its estimate is over the limit, or it calls a function the
+    /// budget cannot cost.
+    #[error("CEL expression's {0}")]
+    Budget(BudgetError),
+}
+
+static CACHE: LazyLock<Mutex<HashMap<String, Arc<Compiled>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Compiles `expr`, reusing an earlier compilation of the same text.
+pub fn compile(expr: &str) -> Result<Arc<Compiled>, CompileError> {
     if expr.len() > MAX_EXPRESSION_BYTES {
-        return Err(format!("expression is {} bytes, longer than {MAX_EXPRESSION_BYTES}", expr.len()));
+        return Err(CompileError::Invalid(format!(
+            "expression is {} bytes, longer than {MAX_EXPRESSION_BYTES}",
+            expr.len()
+        )));
     }
     if expr.trim().is_empty() {
-        return Err("expression is empty".to_owned());
+        return Err(CompileError::Invalid("expression is empty".to_owned()));
     }
-    if let Some(program) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get(expr) {
-        return Ok(Arc::clone(program));
+    if let Some(compiled) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get(expr) {
+        return Ok(Arc::clone(compiled));
     }
-    let program = Arc::new(ENV.compile(expr).map_err(|e| e.to_string())?);
+    let compiled = Arc::new(stacker::maybe_grow(COMPILE_RED_ZONE, COMPILE_STACK, || compile_new(expr))?);
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     if cache.len() >= CACHE_LIMIT {
         cache.clear();
     }
-    cache.insert(expr.to_owned(), Arc::clone(&program));
-    Ok(program)
+    cache.insert(expr.to_owned(), Arc::clone(&compiled));
+    Ok(compiled)
 }
 
-/// Compile-only validation, for the admission webhook: `Err` carries CEL's message.
-pub fn check_expression(expr: &str) -> Result<(), String> {
+fn compile_new(expr: &str) -> Result<Compiled, CompileError> {
+    let program = ENV.compile(expr).map_err(|e| CompileError::Invalid(e.to_string()))?;
+    let static_cost = cost::check(program.expression(), &Sizes::STATIC).map_err(CompileError::Budget)?;
+    precompile_patterns(program.expression())?;
+    let written = Written::of(program.expression());
+    let depth = ast::depth(program.expression());
+    Ok(Compiled { program, written, static_cost, depth })
+}
+
+/// Compiles every constant `matches()` pattern now, into the shared pattern cache: an invalid
+/// one is refused with the checklist instead of failing every object, and evaluation finds them
+/// compiled.
+fn precompile_patterns(expr: &IdedExpr) -> Result<(), CompileError> {
+    let mut found = Vec::new();
+    constant_patterns(expr, &mut found);
+    for pattern in found {
+        if let Err(e) = super::patterns::compiled(&pattern, super::patterns::Match::Search) {
+            let message = e.to_string();
+            let reason = message.lines().rfind(|l| l.starts_with("error:")).or_else(|| message.lines().next());
+            let reason = reason.unwrap_or_default().trim_start_matches("error: ");
+            return Err(CompileError::Invalid(format!("matches(): invalid regular expression {pattern:?}: {reason}")));
+        }
+    }
+    Ok(())
+}
+
+fn constant_patterns(expr: &IdedExpr, found: &mut Vec<String>) {
+    if let Expr::Call(call) = &expr.expr
+        && call.func_name == "matches"
+        && let Some(IdedExpr { expr: Expr::Literal(LiteralValue::String(pattern)), .. }) = call.args.last()
+    {
+        found.push(pattern.inner().to_owned());
+    }
+    for child in ast::children(expr) {
+        constant_patterns(child, found);
+    }
+}
+
+/// Compile-only validation, for the admission webhook and `readygate check`.
+pub fn check_expression(expr: &str) -> Result<(), CompileError> {
     compile(expr).map(|_| ())
 }
 
 /// Why an evaluation gave no boolean.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EvalError {
-    /// The expression is wrong whatever the object (an unknown variable or function, a result
-    /// that is not a bool): the item cannot be evaluated.
+    /// The expression is wrong whatever the object (an unknown variable, a result that is not a
+    /// bool): the item cannot be evaluated.
     Expression(String),
     /// This object made the expression fail (an absent field, an unexpected type): the object
-    /// does not satisfy it.
+    /// does not satisfy it. The message quotes no value of the object.
     Object(String),
+    /// Evaluating the expression on this object could cost more than the budget allows; it was
+    /// not run.
+    Budget(String),
 }
 
 /// One object bound as `object`, ready to evaluate any number of programs against.
 pub struct Bound<'v> {
     context: Context<'v, 'v>,
+    sizes: Sizes,
 }
 
 impl<'v> Bound<'v> {
+    /// Binds `object` without its `managedFields` and last-applied annotation, and measures it.
     pub fn new(object: &'v Value) -> Self {
         let mut context = Context::with_env(Arc::clone(&ENV));
-        context.add_variable_as_val("object", to_cel(object));
-        Bound { context }
+        let mut sizes = Sizes::default();
+        let (value, _) = match object {
+            Value::Object(map) => root_to_cel(map, &mut sizes),
+            other => to_cel(other, &mut sizes, 0),
+        };
+        sizes.finish();
+        context.add_variable_as_val("object", value);
+        Bound { context, sizes }
     }
 
-    pub fn eval_bool(&self, program: &Program) -> Result<bool, EvalError> {
-        match program.execute(&self.context) {
+    /// The bounds the runtime estimate uses for this object.
+    pub fn sizes(&self) -> &Sizes {
+        &self.sizes
+    }
+
+    pub fn eval_bool(&self, compiled: &Compiled) -> Result<bool, EvalError> {
+        // The interpreter recurses once per AST level: run it where the stack is deep enough.
+        let needed = STACK_PER_LEVEL * (compiled.depth + 8);
+        stacker::maybe_grow(needed, needed * 2, || self.eval_bool_here(compiled))
+    }
+
+    fn eval_bool_here(&self, compiled: &Compiled) -> Result<bool, EvalError> {
+        let expression = compiled.program.expression();
+        cost::check(expression, &self.sizes).map_err(|e| EvalError::Budget(e.to_string()))?;
+        match compiled.program.execute(&self.context) {
             Ok(CelValue::Bool(b)) => Ok(b),
             Ok(other) => Err(EvalError::Expression(format!("returned {}, expected bool", other.type_of()))),
             Err(e @ (ExecutionError::UndeclaredReference(_) | ExecutionError::InvalidArgumentCount { .. })) => {
-                Err(EvalError::Expression(format!("{e} (the object is bound to `object`)")))
+                Err(EvalError::Expression(format!(
+                    "{} (the object is bound to `object`)",
+                    messages::describe(&e, &compiled.written)
+                )))
             }
-            Err(e) => Err(EvalError::Object(e.to_string())),
+            Err(e) => Err(EvalError::Object(messages::describe(&e, &compiled.written))),
         }
     }
+}
+
+/// A value converted to CEL, with its size as [`Sizes`] counts it.
+type Converted<'v> = (Box<dyn Val + 'v>, f64);
+
+/// The object's top level: as [`to_cel`], with `metadata` trimmed.
+fn root_to_cel<'v>(map: &'v Map<String, Value>, sizes: &mut Sizes) -> Converted<'v> {
+    let entries = map.iter().map(|(key, value)| match (key.as_str(), value) {
+        ("metadata", Value::Object(metadata)) => (key.as_str(), metadata_to_cel(metadata, sizes)),
+        _ => (key.as_str(), to_cel(value, sizes, 1)),
+    });
+    map_to_cel(entries.collect::<Vec<_>>(), sizes, 0)
+}
+
+/// `metadata` without `managedFields` and the last-applied annotation.
+fn metadata_to_cel<'v>(metadata: &'v Map<String, Value>, sizes: &mut Sizes) -> Converted<'v> {
+    let entries = metadata.iter().filter(|(key, _)| key.as_str() != "managedFields").map(|(key, value)| {
+        match (key.as_str(), value) {
+            ("annotations", Value::Object(annotations)) => {
+                let kept = annotations.iter().filter(|(name, _)| name.as_str() != LAST_APPLIED);
+                let kept = kept.map(|(name, v)| (name.as_str(), to_cel(v, sizes, 3))).collect::<Vec<_>>();
+                (key.as_str(), map_to_cel(kept, sizes, 2))
+            }
+            _ => (key.as_str(), to_cel(value, sizes, 2)),
+        }
+    });
+    map_to_cel(entries.collect::<Vec<_>>(), sizes, 1)
+}
+
+/// A map at `depth` of already converted values.
+fn map_to_cel<'v>(entries: Vec<(&'v str, Converted<'v>)>, sizes: &mut Sizes, depth: usize) -> Converted<'v> {
+    let bytes = sizes.map(entries.iter().map(|(key, _)| key.len())) + entries.iter().map(|(_, (_, b))| b).sum::<f64>();
+    sizes.value(depth, bytes);
+    let map = entries.into_iter().map(|(k, (v, _))| (CelMapKey::from(k), v)).collect::<HashMap<_, _>>();
+    (Box::new(CelMap::from(map)), bytes)
 }
 
 /// JSON to CEL as Kubernetes types it: whole numbers are `int` (`uint` only beyond `int`'s
-/// range), others `double`; strings are borrowed, not copied.
-fn to_cel(value: &Value) -> Box<dyn Val + '_> {
-    match value {
-        Value::Null => Box::new(CelNull),
-        Value::Bool(b) => Box::new(CelBool::from(*b)),
-        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-            (Some(i), _, _) => Box::new(CelInt::from(i)),
-            (None, Some(u), _) => Box::new(CelUInt::from(u)),
-            (_, _, f) => Box::new(CelDouble::from(f.unwrap_or(f64::NAN))),
-        },
-        Value::String(s) => Box::new(CelString::from(s.as_str())),
-        Value::Array(items) => Box::new(CelList::from(items.iter().map(to_cel).collect::<Vec<_>>())),
-        Value::Object(map) => Box::new(CelMap::from(
-            map.iter().map(|(k, v)| (CelMapKey::from(k.as_str()), to_cel(v))).collect::<HashMap<_, _>>(),
-        )),
-    }
+/// range), others `double`; strings are borrowed, not copied. Records the value, `depth` levels
+/// down the object, in `sizes`.
+fn to_cel<'v>(value: &'v Value, sizes: &mut Sizes, depth: usize) -> Converted<'v> {
+    stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || to_cel_here(value, sizes, depth))
+}
+
+fn to_cel_here<'v>(value: &'v Value, sizes: &mut Sizes, depth: usize) -> Converted<'v> {
+    let (converted, bytes): Converted<'v> = match value {
+        Value::Null => (Box::new(CelNull), sizes.scalar()),
+        Value::Bool(b) => (Box::new(CelBool::from(*b)), sizes.scalar()),
+        Value::Number(n) => {
+            let bytes = sizes.number(n);
+            let converted: Box<dyn Val> = match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                (Some(i), _, _) => Box::new(CelInt::from(i)),
+                (None, Some(u), _) => Box::new(CelUInt::from(u)),
+                (_, _, f) => Box::new(CelDouble::from(f.unwrap_or(f64::NAN))),
+            };
+            (converted, bytes)
+        }
+        Value::String(s) => (Box::new(CelString::from(s.as_str())), sizes.string(s.len())),
+        Value::Array(items) => {
+            let mut bytes = sizes.list(items.len());
+            let mut list = Vec::with_capacity(items.len());
+            for item in items {
+                let (converted, size) = to_cel(item, sizes, depth + 1);
+                bytes += size;
+                list.push(converted);
+            }
+            (Box::new(CelList::from(list)), bytes)
+        }
+        Value::Object(map) => {
+            let entries = map.iter().map(|(k, v)| (k.as_str(), to_cel(v, sizes, depth + 1))).collect::<Vec<_>>();
+            return map_to_cel(entries, sizes, depth);
+        }
+    };
+    sizes.value(depth, bytes);
+    (converted, bytes)
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn eval(expr: &str, object: Value) -> Result<bool, EvalError> {
-        let program = compile(expr).expect("compiles");
-        Bound::new(&object).eval_bool(&program)
-    }
-
-    fn deployment() -> Value {
-        json!({
-            "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "api", "labels": {"app": "api", "tier": "backend"}},
-            "spec": {"replicas": 3, "template": {"spec": {"containers": [
-                {"name": "api", "image": "ghcr.io/novacron/api:1.0.0", "resources": {"limits": {"cpu": "1"}}},
-                {"name": "proxy", "image": "envoy:v1.31"}
-            ]}}}
-        })
-    }
-
-    #[test]
-    fn kubernetes_style_expressions_evaluate() {
-        assert_eq!(eval("object.spec.replicas >= 3", deployment()), Ok(true));
-        assert_eq!(eval("object.metadata.labels['tier'] == 'backend'", deployment()), Ok(true));
-        assert_eq!(eval("'app' in object.metadata.labels", deployment()), Ok(true));
-        assert_eq!(eval("object.spec.template.spec.containers.all(c, c.image.contains(':'))", deployment()), Ok(true));
-        assert_eq!(eval("object.spec.template.spec.containers.exists(c, c.name == 'proxy')", deployment()), Ok(true));
-        assert_eq!(eval("size(object.spec.template.spec.containers) == 2", deployment()), Ok(true));
-        assert_eq!(
-            eval("object.metadata.name.startsWith('a') && object.metadata.name.upperAscii() == 'API'", deployment()),
-            Ok(true)
-        );
-        assert_eq!(eval("object.metadata.name.matches('^[a-z]+$')", deployment()), Ok(true));
-        assert_eq!(eval("matches(object.metadata.name, 'p')", deployment()), Ok(true));
-        assert_eq!(eval("object.metadata.name.matches('^x')", deployment()), Ok(false));
-        assert!(matches!(eval("object.metadata.name.matches('(')", deployment()), Err(EvalError::Object(_))));
-    }
-
-    #[test]
-    fn absent_fields_are_errors_unless_guarded_with_has_or_optionals() {
-        let unguarded = eval("object.spec.template.spec.containers.all(c, c.resources.limits.cpu != '')", deployment());
-        assert_eq!(unguarded, Err(EvalError::Object("No such key: resources".to_owned())));
-        let guarded = "object.spec.template.spec.containers.all(c, has(c.resources) && has(c.resources.limits))";
-        assert_eq!(eval(guarded, deployment()), Ok(false));
-        assert_eq!(eval("object.?spec.?paused.orValue(false) == false", deployment()), Ok(true));
-        assert_eq!(eval("has(object.spec.paused)", deployment()), Ok(false));
-    }
-
-    #[test]
-    fn whole_numbers_are_ints_and_others_doubles() {
-        let object = json!({"a": 3, "b": 2.5, "c": 18_446_744_073_709_551_615u64, "d": null});
-        assert_eq!(
-            eval("object.a == 3 && object.b > 2.0 && object.c > 0u && object.d == null", object.clone()),
-            Ok(true)
-        );
-        // Ordering across int and double works, as in cel-go; a field of an unexpected type fails
-        // the object.
-        assert_eq!(eval("object.b > 2", object.clone()), Ok(true));
-        assert!(matches!(eval("object.a.startsWith('3')", object), Err(EvalError::Object(_))));
-    }
-
-    #[test]
-    fn unknown_names_and_non_bool_results_are_expression_errors() {
-        assert!(
-            matches!(eval("obj.spec.replicas > 1", deployment()), Err(EvalError::Expression(m)) if m.contains("'obj'"))
-        );
-        assert!(matches!(eval("quantity(object.spec.replicas)", deployment()), Err(EvalError::Expression(_))));
-        assert_eq!(
-            eval("object.spec.replicas", deployment()),
-            Err(EvalError::Expression("returned int, expected bool".to_owned()))
-        );
-    }
-
-    #[test]
-    fn syntax_errors_carry_cels_position() {
-        let message = check_expression("object.spec.replicas >").expect_err("syntax error");
-        assert!(message.starts_with("ERROR: <input>:1:"), "{message}");
-        assert!(message.contains("Syntax error"), "{message}");
-        assert!(check_expression("").is_err());
-        assert!(check_expression(&"1 + ".repeat(2000)).expect_err("too long").contains("longer than"));
-        assert_eq!(check_expression("object.spec.replicas > 1"), Ok(()));
-    }
-
-    #[test]
-    fn compiled_programs_are_shared_from_the_cache() {
-        let first = compile("object.kind == 'Deployment'").expect("compiles");
-        let second = compile("object.kind == 'Deployment'").expect("compiles");
-        assert!(Arc::ptr_eq(&first, &second));
-    }
-
-    #[test]
-    fn programs_and_bindings_work_across_threads() {
-        let program = compile("object.spec.replicas == 3").expect("compiles");
-        let handles: Vec<_> = (0..4)
-            .map(|_| {
-                let program = Arc::clone(&program);
-                std::thread::spawn(move || Bound::new(&deployment()).eval_bool(&program))
-            })
-            .collect();
-        for handle in handles {
-            assert_eq!(handle.join().expect("thread"), Ok(true));
-        }
-    }
-}
+mod tests;

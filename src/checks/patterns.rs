@@ -20,7 +20,9 @@ pub(crate) enum Match {
     Full,
 }
 
-type ByPattern = HashMap<String, Arc<Regex>>;
+/// Failures are kept too: a pattern over the size limit takes milliseconds to refuse, and one
+/// matched against every element of a list must not be refused again each time.
+type ByPattern = HashMap<String, Result<Arc<Regex>, regex::Error>>;
 
 /// One map per [`Match`] (indexed by it), so a lookup borrows the pattern instead of building a key.
 static CACHE: LazyLock<Mutex<[ByPattern; 2]>> = LazyLock::new(Mutex::default);
@@ -28,21 +30,21 @@ static CACHE: LazyLock<Mutex<[ByPattern; 2]>> = LazyLock::new(Mutex::default);
 /// `pattern` compiled, from the cache when it was compiled before. The error is the regex
 /// crate's message.
 pub(crate) fn compiled(pattern: &str, how: Match) -> Result<Arc<Regex>, regex::Error> {
-    if let Some(regex) = CACHE.lock().unwrap_or_else(|e| e.into_inner())[how as usize].get(pattern) {
-        return Ok(Arc::clone(regex));
+    if let Some(compiled) = CACHE.lock().unwrap_or_else(|e| e.into_inner())[how as usize].get(pattern) {
+        return compiled.clone();
     }
     let source = match how {
         Match::Search => pattern.to_owned(),
         Match::Full => format!("^(?:{pattern})$"),
     };
-    let regex = Arc::new(RegexBuilder::new(&source).size_limit(SIZE_LIMIT).build()?);
+    let compiled = RegexBuilder::new(&source).size_limit(SIZE_LIMIT).build().map(Arc::new);
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     let patterns = &mut cache[how as usize];
     if patterns.len() >= CACHE_LIMIT {
         patterns.clear();
     }
-    patterns.insert(pattern.to_owned(), Arc::clone(&regex));
-    Ok(regex)
+    patterns.insert(pattern.to_owned(), compiled.clone());
+    compiled
 }
 
 #[cfg(test)]
@@ -67,5 +69,19 @@ mod tests {
     fn invalid_and_oversized_patterns_are_errors() {
         assert!(compiled("(unclosed", Match::Search).is_err());
         assert!(compiled("\\w{1000}{1000}", Match::Search).is_err());
+    }
+
+    #[test]
+    fn a_refused_pattern_is_refused_from_the_cache() {
+        let pattern = "x\\w{999}{999}";
+        let first = std::time::Instant::now();
+        assert!(compiled(pattern, Match::Search).is_err());
+        let compiling = first.elapsed();
+        let again = std::time::Instant::now();
+        for _ in 0..10 {
+            assert!(compiled(pattern, Match::Search).is_err());
+        }
+        // Ten lookups take less time than the one compilation that hit the size limit.
+        assert!(again.elapsed() < compiling, "{:?} vs {compiling:?}", again.elapsed());
     }
 }

@@ -7,12 +7,14 @@
 //! the error. An expression that cannot compile, names anything but `object`, or does not give
 //! a bool is an Error: the item cannot be evaluated. Live, `object` is the projection the
 //! inventory keeps of the object.
+//!
+//! Expressions run within the CEL budget (`checks::cel`): one whose estimated cost on an object
+//! is over it is not run, and the item is an Error starting `CEL cost budget exceeded`. Messages
+//! name objects, never quote their values.
 
 use std::sync::Arc;
 
-use cel::Program;
-
-use super::cel::{Bound, EvalError, compile};
+use super::cel::{Bound, Compiled, EvalError, compile};
 use super::listing::list;
 use super::{Outcome, Scope, describe_target, select};
 use crate::api::{IntRange, ResourceCheck};
@@ -67,10 +69,11 @@ pub fn evaluate(spec: &ResourceCheck, scope: &Scope<'_>) -> Outcome {
     Outcome::from_problems(problems, ok)
 }
 
-fn program(field: &str, expr: Option<&str>) -> Result<Option<(Arc<Program>, String)>, String> {
+fn program(field: &str, expr: Option<&str>) -> Result<Option<(Arc<Compiled>, String)>, String> {
     let Some(expr) = expr else { return Ok(None) };
     // CEL's first line carries the position; the snippet lines after it don't fit a status message.
-    let program = compile(expr).map_err(|e| format!("{field}: {}", e.lines().next().unwrap_or_default()))?;
+    let program =
+        compile(expr).map_err(|e| format!("{field}: {}", e.to_string().lines().next().unwrap_or_default()))?;
     Ok(Some((program, clip(expr))))
 }
 
@@ -99,15 +102,15 @@ fn count_problem(spec: &ResourceCheck, scope: &Scope<'_>, objects: &[&Arc<Object
 
 /// The state of the `all` and `any` rules while objects are judged one by one.
 struct Rules<'a> {
-    all: Option<(&'a Program, &'a str)>,
-    any: Option<(&'a Program, &'a str)>,
+    all: Option<(&'a Compiled, &'a str)>,
+    any: Option<(&'a Compiled, &'a str)>,
     all_false: Vec<String>,
     any_holder: Option<String>,
     any_failed: Vec<String>,
 }
 
 impl<'a> Rules<'a> {
-    fn new(all: Option<(&'a Program, &'a str)>, any: Option<(&'a Program, &'a str)>) -> Self {
+    fn new(all: Option<(&'a Compiled, &'a str)>, any: Option<(&'a Compiled, &'a str)>) -> Self {
         Rules { all, any, all_false: Vec::new(), any_holder: None, any_failed: Vec::new() }
     }
 
@@ -125,6 +128,7 @@ impl<'a> Rules<'a> {
                 Ok(false) => self.all_false.push(reference.clone()),
                 Err(EvalError::Object(e)) => self.all_false.push(format!("{reference} ({e})")),
                 Err(EvalError::Expression(e)) => return Err(format!("all: {e} (for {reference})")),
+                Err(EvalError::Budget(e)) => return Err(over_budget("all", &e, &reference)),
             }
         }
         if let Some((program, _)) = self.any
@@ -135,6 +139,7 @@ impl<'a> Rules<'a> {
                 Ok(false) => {}
                 Err(EvalError::Object(e)) => self.any_failed.push(format!("{reference} ({e})")),
                 Err(EvalError::Expression(e)) => return Err(format!("any: {e} (for {reference})")),
+                Err(EvalError::Budget(e)) => return Err(over_budget("any", &e, &reference)),
             }
         }
         Ok(())
@@ -174,6 +179,11 @@ impl<'a> Rules<'a> {
         }
         parts
     }
+}
+
+/// The message of an item whose expression the budget refused for one object.
+fn over_budget(field: &str, reason: &str, reference: &str) -> String {
+    format!("CEL cost budget exceeded: {field}: {reason} for {reference}")
 }
 
 /// The expression as messages show it: one line, cut at [`MAX_ECHOED_EXPRESSION`] characters.

@@ -246,9 +246,15 @@ impl Problems {
     }
 
     fn cel(&mut self, path: &str, expression: Option<&str>) {
-        if let Some(Err(e)) = expression.map(crate::checks::cel::check_expression) {
+        use crate::checks::cel::CompileError;
+        match expression.map(crate::checks::cel::check_expression) {
+            // Over the CEL budget: the message states the estimate and the limit.
+            Some(Err(e @ CompileError::Budget(_))) => self.push(path, e),
             // CEL's message continues with a snippet on further lines; the first says it all.
-            self.push(path, format!("CEL does not compile: {}", e.lines().next().unwrap_or_default()));
+            Some(Err(e)) => {
+                self.push(path, format!("CEL does not compile: {}", e.to_string().lines().next().unwrap_or_default()))
+            }
+            _ => {}
         }
     }
 }

@@ -260,3 +260,13 @@ fn refuses_cel_that_does_not_compile() {
     assert!(problems[0].starts_with("items[0] (probe).check.resource.all: CEL does not compile: "), "{problems:?}");
     assert!(!problems[0].contains('\n'), "one line: {problems:?}");
 }
+
+#[test]
+fn refuses_cel_over_the_budget_with_its_estimate() {
+    let problems = problems_of(json!({"resource": {"apiVersion": "v1", "kind": "Service",
+        "all": "lists.range(2000).all(a, lists.range(2000).all(b, lists.range(2000).all(c, true)))"}}));
+    assert_eq!(
+        problems,
+        ["items[0] (probe).check.resource.all: CEL expression's estimated cost 4.0e10 exceeds the budget 1e7"]
+    );
+}
