@@ -99,6 +99,12 @@ ensure_lua() {
   have lua5.1 || apt_install lua5.1
 }
 
+# Debian's chromium and its chromedriver for tests/html_report.rs, which loads the HTML report in
+# a real headless browser and fails rather than skips without them.
+ensure_chromium() {
+  have chromium && have chromedriver || apt_install chromium chromium-driver
+}
+
 # Unit, integration and doc tests. Every suite runs even when an earlier one fails; the script
 # fails if any did. Tests print notices and return when shared test data (../shared) is absent.
 run_tests() {
@@ -125,6 +131,7 @@ main() {
   ensure_promtool
   ensure_prometheus
   ensure_lua
+  ensure_chromium
   run_tests
 }
 
