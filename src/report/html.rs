@@ -122,6 +122,11 @@ fn banner(evaluation: &Evaluation, id: &str) -> Markup {
             critical_count(&[ItemState::Failed, ItemState::Pending]),
             plural(critical_count(&[ItemState::Failed, ItemState::Pending]), "item is", "items are")
         ),
+        // A reader's view of a stored status can be Unknown with no item to blame (not yet
+        // evaluated, stale, or for an older spec).
+        Decision::Unknown if blocking.is_empty() => {
+            "No current evaluation decides this checklist (not evaluated yet, stale, or for an older spec).".to_owned()
+        }
         Decision::Unknown => format!(
             "No Critical item failed, but {} Critical {} could not be decided (Error or Skipped).",
             blocking.len(),

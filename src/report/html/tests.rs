@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 
 use super::*;
-use crate::api::{ItemState, Severity, SignoffAction};
+use crate::api::{Decision, ItemState, Severity, SignoffAction};
 use crate::engine::{Evaluation, ItemResult, SignoffRecord};
 
 fn item(
@@ -109,6 +109,11 @@ fn unknown_names_the_undecided_items_and_go_says_all_passed() {
     assert!(html.contains("1 Critical item could not be decided"), "{html}");
     assert!(html.contains("<li>Skipped: Version <code>version</code></li>"), "{html}");
     assert!(!html.contains("Skipped offline"), "live evaluations say Skipped only: {html}");
+
+    let mut stale = Evaluation::from_items("shop".to_owned(), "release".to_owned(), vec![]);
+    stale.decision = Decision::Unknown;
+    let html = render(&[stale], &Options::default());
+    assert!(html.contains("No current evaluation decides this checklist"), "{html}");
 
     let go = Evaluation::from_items("shop".to_owned(), "release".to_owned(), vec![]);
     let html = render(&[go], &Options::default());
