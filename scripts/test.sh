@@ -149,6 +149,12 @@ ensure_control_plane() {
   export READYGATE_CONTROL_PLANE=$dir
 }
 
+# Debian's chromium and its chromedriver for tests/html_report.rs, which loads the HTML report in
+# a real headless browser and fails rather than skips without them.
+ensure_chromium() {
+  have chromium && have chromedriver || apt_install chromium chromium-driver
+}
+
 # Unit, integration and doc tests. Every suite runs even when an earlier one fails; the script
 # fails if any did. Tests print notices and return when shared test data (../shared) is absent.
 run_tests() {
@@ -176,6 +182,7 @@ main() {
   ensure_prometheus
   ensure_lua
   ensure_control_plane
+  ensure_chromium
   run_tests
 }
 

@@ -51,7 +51,8 @@ pub fn run(args: &CheckArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    match report::render(args.output.into(), &evaluations, &stdout_report_options()) {
+    let options = report::Options { offline: true, ..stdout_report_options() };
+    match report::render(args.output.into(), &evaluations, &options) {
         Ok(text) => print(&text).map_or_else(|code| code, |()| exit_code(&evaluations)),
         Err(e) => {
             report_errors([e]);

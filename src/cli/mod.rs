@@ -58,6 +58,8 @@ pub enum OutputFormat {
     Yaml,
     Junit,
     Markdown,
+    /// A self-contained HTML page (no external resources), e.g. a CI artifact.
+    Html,
 }
 
 impl From<OutputFormat> for report::Format {
@@ -68,6 +70,7 @@ impl From<OutputFormat> for report::Format {
             OutputFormat::Yaml => report::Format::Yaml,
             OutputFormat::Junit => report::Format::Junit,
             OutputFormat::Markdown => report::Format::Markdown,
+            OutputFormat::Html => report::Format::Html,
         }
     }
 }

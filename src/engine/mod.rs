@@ -14,7 +14,7 @@ pub use status::{
     CONDITION_EVALUATED, CONDITION_READY, HISTORY_LIMIT, REASON_CURRENT, next_status, status_needs_write,
 };
 
-use crate::api::{Check, Decision, ItemState, ReadinessChecklist, Severity, Summary};
+use crate::api::{Check, Decision, ItemState, ReadinessChecklist, Severity, SignoffAction, Summary};
 use crate::checks::{self, Facts, Scope};
 use crate::inventory::{Inventory, kinds};
 
@@ -45,6 +45,26 @@ pub struct Evaluation {
     pub blocking: Vec<String>,
     /// One per spec item, in spec order.
     pub items: Vec<ItemResult>,
+    /// When the items were evaluated; `None` when rebuilt from a status that says not.
+    pub evaluated_at: Option<Timestamp>,
+    /// The sign-offs that counted (approvals that passed a manual item, waivers that waived
+    /// one), in item order, for reports that show who signed what.
+    pub signoffs: Vec<SignoffRecord>,
+}
+
+/// A ReadinessSignoff that counted for an item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignoffRecord {
+    /// The ReadinessSignoff's name.
+    pub object: String,
+    pub item: String,
+    pub action: SignoffAction,
+    /// `spec.signer.username`.
+    pub signer: String,
+    pub reason: String,
+    /// Its creationTimestamp; offline manifests usually carry none.
+    pub signed_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
 }
 
 impl Evaluation {
@@ -57,6 +77,8 @@ impl Evaluation {
             summary: Summary::default(),
             blocking: Vec::new(),
             items,
+            evaluated_at: None,
+            signoffs: Vec::new(),
         };
         evaluation.refresh();
         evaluation
@@ -103,6 +125,7 @@ pub fn evaluate_until(
         signoffs::SignoffSet::empty(now)
     };
 
+    let mut counted = Vec::new();
     let items: Vec<ItemResult> = checklist
         .spec
         .items
@@ -111,14 +134,21 @@ pub fn evaluate_until(
             if stop() {
                 return None;
             }
-            let outcome = match &item.check {
+            let (outcome, approval) = match &item.check {
                 Check::Manual(manual) => signoffs.approval(&item.name, manual),
-                check => checks::evaluate(check, &scope),
+                check => (checks::evaluate(check, &scope), None),
             };
+            counted.extend(approval);
             let outcome = if outcome.state.is_satisfied() {
                 outcome
             } else {
-                signoffs.waiver(&item.name, item.waivable_by.as_ref()).unwrap_or(outcome)
+                match signoffs.waiver(&item.name, item.waivable_by.as_ref()) {
+                    Some((waived, waiver)) => {
+                        counted.push(waiver);
+                        waived
+                    }
+                    None => outcome,
+                }
             };
             Some(ItemResult {
                 name: item.name.clone(),
@@ -132,7 +162,10 @@ pub fn evaluate_until(
         })
         .collect::<Option<_>>()?;
 
-    Some(Evaluation::from_items(namespace, name, items))
+    let mut evaluation = Evaluation::from_items(namespace, name, items);
+    evaluation.evaluated_at = Some(now);
+    evaluation.signoffs = counted;
+    Some(evaluation)
 }
 
 /// The kind keys evaluating `checklist` reads: those of every item's check, plus ReadinessSignoffs

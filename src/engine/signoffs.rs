@@ -4,6 +4,7 @@ use jiff::Timestamp;
 
 use crate::api::{ItemState, ManualCheck, Principals, ReadinessSignoffSpec, SignoffAction};
 use crate::checks::Outcome;
+use crate::engine::SignoffRecord;
 use crate::inventory::{Inventory, kinds};
 
 /// A sign-off of the checklist: its spec, when it was made, and why it cannot count at all
@@ -53,8 +54,9 @@ impl SignoffSet {
         SignoffSet { candidates, now }
     }
 
-    /// A manual item: Passed by the first (by name) valid approval, else Pending.
-    pub(super) fn approval(&self, item: &str, manual: &ManualCheck) -> Outcome {
+    /// A manual item: Passed by the first (by name) valid approval, else Pending; with the
+    /// approval that counted.
+    pub(super) fn approval(&self, item: &str, manual: &ManualCheck) -> (Outcome, Option<SignoffRecord>) {
         let mut rejected = Vec::new();
         for c in self.for_item(item, SignoffAction::Approve) {
             if let Some(void) = &c.void {
@@ -77,35 +79,52 @@ impl SignoffSet {
                     continue;
                 }
             }
-            return Outcome::passed(format!(
+            let outcome = Outcome::passed(format!(
                 "approved by {} (readinesssignoff/{}): {}",
                 c.spec.signer.username, c.name, c.spec.reason
             ));
+            return (outcome, Some(c.record()));
         }
         let wanted = describe_principals(&manual.approvers);
         let mut message = format!("awaiting sign-off by {wanted}");
         if !rejected.is_empty() {
             message.push_str(&format!("; not counted: {}", rejected.join(", ")));
         }
-        Outcome::new(ItemState::Pending, message)
+        (Outcome::new(ItemState::Pending, message), None)
     }
 
-    /// A waiver by someone the item's `waivableBy` admits turns a non-passing item Waived.
-    pub(super) fn waiver(&self, item: &str, waivable_by: Option<&Principals>) -> Option<Outcome> {
+    /// A waiver by someone the item's `waivableBy` admits turns a non-passing item Waived; with
+    /// the waiver that counted.
+    pub(super) fn waiver(&self, item: &str, waivable_by: Option<&Principals>) -> Option<(Outcome, SignoffRecord)> {
         let allowed = waivable_by?;
         self.for_item(item, SignoffAction::Waive)
             .filter(|c| c.void.is_none())
             .find(|c| allowed.admits(&c.spec.signer.username, &c.spec.signer.groups))
             .map(|c| {
-                Outcome::new(
+                let outcome = Outcome::new(
                     ItemState::Waived,
                     format!("waived by {} (readinesssignoff/{}): {}", c.spec.signer.username, c.name, c.spec.reason),
-                )
+                );
+                (outcome, c.record())
             })
     }
 
     fn for_item<'a>(&'a self, item: &'a str, action: SignoffAction) -> impl Iterator<Item = &'a Candidate> + 'a {
         self.candidates.iter().filter(move |c| c.spec.item == item && c.spec.action == action)
+    }
+}
+
+impl Candidate {
+    fn record(&self) -> SignoffRecord {
+        SignoffRecord {
+            object: self.name.clone(),
+            item: self.spec.item.clone(),
+            action: self.spec.action,
+            signer: self.spec.signer.username.clone(),
+            reason: self.spec.reason.clone(),
+            signed_at: self.created,
+            expires_at: self.spec.expires_at.as_ref().map(|t| t.0),
+        }
     }
 }
 

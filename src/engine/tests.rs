@@ -142,6 +142,31 @@ fn waiver_by_waivable_by_member_turns_failure_into_waived() {
 }
 
 #[test]
+fn the_evaluation_carries_its_time_and_the_signoffs_that_counted() {
+    let c = checklist(json!([
+        manual_item("cto-signoff", "Critical"),
+        manual_item("ops-signoff", "High"),
+        {"name": "k8s", "severity": "Critical", "waivableBy": {"groups": ["platform-leads"]},
+         "check": {"checklist": {"name": "missing"}}}
+    ]));
+    let e = run(
+        &c,
+        vec![
+            signoff("s1", "cto-signoff", "Approve", "bob", &["cto"], json!({})),
+            signoff("s2", "ops-signoff", "Approve", "mallory", &["dev"], json!({})),
+            signoff("w", "k8s", "Waive", "carol", &["platform-leads"], json!({"expiresAt": "2026-12-01T00:00:00Z"})),
+        ],
+    );
+    assert_eq!(e.evaluated_at, Some(now()));
+    let counted: Vec<(&str, &str, SignoffAction)> =
+        e.signoffs.iter().map(|s| (s.object.as_str(), s.signer.as_str(), s.action)).collect();
+    assert_eq!(counted, [("s1", "bob", SignoffAction::Approve), ("w", "carol", SignoffAction::Waive)]);
+    assert_eq!(e.signoffs[0].signed_at, Some("2026-11-24T10:00:00Z".parse().expect("timestamp")));
+    assert_eq!(e.signoffs[1].expires_at, Some("2026-12-01T00:00:00Z".parse().expect("timestamp")));
+    assert_eq!(e.signoffs[1].reason, "reviewed");
+}
+
+#[test]
 fn waiver_without_waivable_by_is_never_honoured() {
     let c = checklist(json!([{"name": "k8s", "severity": "Critical", "check": {"checklist": {"name": "missing"}}}]));
     let e = run(&c, vec![signoff("w", "k8s", "Waive", "root", &["system:masters"], json!({}))]);

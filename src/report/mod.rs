@@ -1,6 +1,7 @@
-//! Rendering evaluations for people and tools: table, JSON and YAML, JUnit XML, Markdown.
+//! Rendering evaluations for people and tools: table, JSON and YAML, JUnit XML, Markdown, HTML.
 //! Pure: evaluations in, text out; the caller decides where it goes.
 
+pub mod html;
 mod json;
 mod junit;
 mod markdown;
@@ -20,20 +21,24 @@ pub enum Format {
     Yaml,
     Junit,
     Markdown,
+    Html,
 }
 
-/// How a table looks; the other formats ignore these.
+/// How a table (and the HTML report) looks; the other formats ignore these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
     /// ANSI colours (the caller decides: a terminal, and `NO_COLOR` unset).
     pub color: bool,
     /// Messages longer than this many characters are cut, so a row stays readable.
     pub max_message_chars: usize,
+    /// The evaluation ran from manifests, without a cluster: the HTML report marks Skipped
+    /// (live-only) items as not evaluated offline.
+    pub offline: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { color: false, max_message_chars: 100 }
+        Options { color: false, max_message_chars: 100, offline: false }
     }
 }
 
@@ -45,6 +50,7 @@ pub fn render(format: Format, evaluations: &[Evaluation], options: &Options) -> 
         Format::Yaml => json::render_yaml(evaluations),
         Format::Junit => Ok(junit::render(evaluations)),
         Format::Markdown => Ok(markdown::render(evaluations)),
+        Format::Html => Ok(html::render(evaluations, options)),
     }
 }
 

@@ -1,4 +1,4 @@
-//! The report formats of `readygate check`: json, yaml, junit, markdown and table.
+//! The report formats of `readygate check`: json, yaml, junit, markdown, html and table.
 
 use super::*;
 
@@ -64,6 +64,26 @@ fn markdown_has_the_decision_and_a_table_per_section() {
     assert!(markdown.contains("**Blocking:** `cto-signoff`, `version`"), "{markdown}");
     assert!(markdown.contains("#### Platform\n\n| State | Severity | Item | Title | Message |\n| --- |"), "{markdown}");
     assert!(markdown.contains("| Pending | Critical | `cto-signoff` | CTO signed off |"), "{markdown}");
+}
+
+#[test]
+fn html_is_one_page_with_the_decision_and_live_only_items_marked_offline() {
+    let ws = Workspace::new();
+    let (code, html, _) = check(&["-f", arg(&release(&ws)), "-o", "html"], None);
+    assert_eq!(code, 1);
+    assert!(html.starts_with("<!DOCTYPE html><html lang=\"en\">") && html.ends_with("</html>"), "{html}");
+    assert!(html.contains("<strong class=\"decision\">NO-GO</strong>"), "{html}");
+    assert!(html.contains("Skipped offline"), "kubernetesVersion is live-only without --kube-version: {html}");
+    assert!(html.contains("<time datetime=\"2026-11-25T10:00:00Z\">"), "evaluation time from --now: {html}");
+}
+
+#[test]
+fn an_unknown_output_is_bad_input_listing_the_formats() {
+    let ws = Workspace::new();
+    let (code, stdout, stderr) = check(&["-f", arg(&release(&ws)), "-o", "pdf"], None);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("[possible values: table, json, yaml, junit, markdown, html]"), "{stderr}");
 }
 
 #[test]

@@ -52,6 +52,7 @@ pub fn evaluation_from_status(checklist: &ReadinessChecklist, now: Timestamp) ->
         items,
     );
     evaluation.decision = decision;
+    evaluation.evaluated_at = stored.and_then(|s| s.last_evaluation_time.as_ref()).map(|t| t.0);
     if let Some(status) = stored.filter(|_| why.is_none()) {
         evaluation.summary = status.summary.clone();
         evaluation.blocking = status.blocking.clone();
