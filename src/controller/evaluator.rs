@@ -406,6 +406,9 @@ mod tests {
 
     use super::*;
 
+    /// For work that must finish: generous, since the workers run niced on a shared machine.
+    const AMPLE: Duration = Duration::from_secs(60);
+
     fn key(name: &str) -> EvaluationKey {
         ("ns".to_owned(), name.to_owned())
     }
@@ -422,7 +425,7 @@ mod tests {
     #[tokio::test]
     async fn returns_the_result_of_work_that_finishes_in_time() {
         let pool = EvaluationPool::start(1, PoolMetrics::unregistered()).expect("pool");
-        let value = pool.run(key("a"), Duration::from_secs(5), |_| 42).await;
+        let value = pool.run(key("a"), AMPLE, |_| 42).await;
         assert_eq!(value, Ok(42));
         pool.stop();
     }
@@ -442,7 +445,7 @@ mod tests {
         let again = pool.run(key("runaway"), Duration::from_secs(5), |_| 1).await;
         assert_eq!(again, Err(Unfinished::StillRunning { limit: Duration::from_secs(5) }));
         // Another checklist gets the free worker.
-        assert_eq!(pool.run(key("other"), Duration::from_secs(5), |_| 7).await, Ok(7));
+        assert_eq!(pool.run(key("other"), AMPLE, |_| 7).await, Ok(7));
 
         drop(release);
         for _ in 0..100 {
@@ -452,7 +455,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         assert_eq!(metrics.busy(), 0);
-        assert_eq!(pool.run(key("runaway"), Duration::from_secs(5), |_| 3).await, Ok(3), "released once it ended");
+        assert_eq!(pool.run(key("runaway"), AMPLE, |_| 3).await, Ok(3), "released once it ended");
         assert_eq!(metrics.unfinished("DeadlineExceeded"), 1);
         assert_eq!(metrics.unfinished("StillRunning"), 1);
         pool.stop();
@@ -470,7 +473,7 @@ mod tests {
         // Its checklist is free again although no worker ever took the job.
         let retried = tokio::spawn({
             let pool = pool.clone();
-            async move { pool.run(key("queued"), Duration::from_secs(5), |_| 2).await }
+            async move { pool.run(key("queued"), AMPLE, |_| 2).await }
         });
         drop(release);
         assert_eq!(retried.await.expect("task"), Ok(2));
@@ -498,9 +501,9 @@ mod tests {
     #[tokio::test]
     async fn a_panic_is_reported_and_the_worker_survives() {
         let pool = EvaluationPool::start(1, PoolMetrics::unregistered()).expect("pool");
-        let panicked = pool.run(key("bug"), Duration::from_secs(5), |_| -> u32 { panic!("a bug in a check") }).await;
+        let panicked = pool.run(key("bug"), AMPLE, |_| -> u32 { panic!("a bug in a check") }).await;
         assert_eq!(panicked, Err(Unfinished::Panicked));
-        assert_eq!(pool.run(key("bug"), Duration::from_secs(5), |_| 5).await, Ok(5));
+        assert_eq!(pool.run(key("bug"), AMPLE, |_| 5).await, Ok(5));
         pool.stop();
     }
 
@@ -510,9 +513,7 @@ mod tests {
         let pool = EvaluationPool::start(1, PoolMetrics::unregistered()).expect("pool");
         let own = rustix::process::getpriority_process(None).expect("own priority");
         let worker = pool
-            .run(key("nice"), Duration::from_secs(5), |_| {
-                rustix::process::getpriority_process(Some(rustix::thread::gettid()))
-            })
+            .run(key("nice"), AMPLE, |_| rustix::process::getpriority_process(Some(rustix::thread::gettid())))
             .await
             .expect("runs")
             .expect("priority");
