@@ -1,12 +1,13 @@
 //! Loading objects from manifest files, folders and stdin: multi-document YAML, JSON, `List`s.
 
 mod checklists;
+mod depth;
 mod documents;
 mod files;
 mod yaml_value;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -73,23 +74,63 @@ impl fmt::Debug for Source {
     }
 }
 
+/// A manifest-named entry of a walked folder that is no regular file (a FIFO, device or socket,
+/// or a symlink to one), passed over rather than read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    /// What it is instead: `a FIFO (named pipe)`, `a character device`, ...
+    pub what: &'static str,
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "skipped {}: {}, not a regular file", self.path.display(), self.what)
+    }
+}
+
 /// Reads every object from `paths`: `-` is stdin (read once, however often it is named), a file
 /// is read whatever its name, a folder is walked recursively in name order for `.yaml`, `.yml`
 /// and `.json` files, skipping hidden folders and kustomize's `kustomization.yaml` files. Namespaced objects without a namespace get
-/// `default_namespace`. The first unreadable or invalid document is the error.
+/// `default_namespace`. The first unreadable or invalid document is the error. Only regular
+/// files are read: a path naming anything else is an error, and such entries of a folder are
+/// passed over (see [`load_each`] to hear of them).
 pub fn load(paths: &[PathBuf], default_namespace: &str) -> Result<Vec<Object>> {
     let mut objects = Vec::new();
-    files::read_each(paths, &mut |origin, text| {
-        let json_only = files::is_json(&origin);
-        parse_into(&text, &origin, json_only, default_namespace, &mut |object, _| objects.push(object)).map(drop)
-    })?;
+    load_each(paths, default_namespace, &mut |_| {}, &mut |object| objects.push(object))?;
     Ok(objects)
+}
+
+/// Like [`load`], handing each object to `sink` as soon as its document is read, so a caller
+/// that keeps only some objects (or a compact form of them) never holds a whole file's trees;
+/// entries of a folder passed over go to `skipped`.
+pub fn load_each(
+    paths: &[PathBuf],
+    default_namespace: &str,
+    skipped: &mut dyn FnMut(Skipped),
+    sink: &mut dyn FnMut(Object),
+) -> Result<()> {
+    let mut skipped = |path: &Path, what| skipped(Skipped { path: path.to_owned(), what });
+    files::read_each(paths, &mut skipped, &mut |origin, text| {
+        let json_only = files::is_json(&origin);
+        parse_into(&text, &origin, json_only, default_namespace, &mut |object, _| sink(object)).map(drop)
+    })
 }
 
 /// Like [`load`], keeping where each object came from.
 pub fn load_with_sources(paths: &[PathBuf], default_namespace: &str) -> Result<Vec<Loaded>> {
+    load_with_sources_noting(paths, default_namespace, &mut |_| {})
+}
+
+/// Like [`load_with_sources`], telling `skipped` of the folder entries passed over.
+pub fn load_with_sources_noting(
+    paths: &[PathBuf],
+    default_namespace: &str,
+    skipped: &mut dyn FnMut(Skipped),
+) -> Result<Vec<Loaded>> {
     let mut loaded = Vec::new();
-    files::read_each(paths, &mut |origin, text| {
+    let mut skipped = |path: &Path, what| skipped(Skipped { path: path.to_owned(), what });
+    files::read_each(paths, &mut skipped, &mut |origin, text| {
         let json_only = files::is_json(&origin);
         loaded.extend(parse_with_sources(text, origin, json_only, default_namespace)?);
         Ok(())
@@ -121,7 +162,8 @@ fn parse_with_sources(text: String, origin: String, json_only: bool, namespace: 
         .collect())
 }
 
-/// Parses `text` and hands each object with its document number to `sink`.
+/// Parses `text` document by document and hands each object with its document number to
+/// `sink` before the next document is read.
 fn parse_into(
     text: &str,
     origin: &str,
@@ -130,21 +172,15 @@ fn parse_into(
     sink: &mut dyn FnMut(Object, usize),
 ) -> Result<Lines> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (documents, lines) = documents::parse(text, json_only);
-    let documents = documents.map_err(|e| Error::Manifest {
+    let (parsed, lines) = documents::parse(text, json_only, &mut |document, value| {
+        expand(value, default_namespace, &mut |object| sink(object, document))
+    });
+    parsed.map_err(|e| Error::Manifest {
         path: origin.to_owned(),
         document: Some(e.document),
         line: e.line.or_else(|| lines.document_line(text, e.document)),
         message: e.message,
     })?;
-    for (document, value) in documents {
-        expand(value, default_namespace, &mut |object| sink(object, document)).map_err(|message| Error::Manifest {
-            path: origin.to_owned(),
-            document: Some(document),
-            line: lines.document_line(text, document),
-            message,
-        })?;
-    }
     Ok(lines)
 }
 

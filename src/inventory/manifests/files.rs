@@ -1,7 +1,14 @@
 //! Finding and reading manifest files: stdin, single files, folders walked in name order.
+//!
+//! Only regular files are read. A FIFO would block the reader for ever and a device such as
+//! `/dev/zero` never ends, so anything else met in a folder is passed over with a note, and
+//! refused when named on the command line. The check is made on the opened file (`fstat`), not
+//! only on the name, so a path swapped for a FIFO between the walk and the read is refused too.
 
 use std::collections::HashSet;
+use std::fs::{File, FileType, OpenOptions};
 use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::STDIN_ORIGIN;
@@ -14,8 +21,13 @@ const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// Hands the text of every file `paths` name to `each`, in order, with the name messages should
-/// use. One file at a time, so a large manifest set is never held in memory twice.
-pub(super) fn read_each(paths: &[PathBuf], each: &mut dyn FnMut(String, String) -> Result<()>) -> Result<()> {
+/// use. One file at a time, so a large manifest set is never held in memory twice. Files of a
+/// folder that are not regular files are passed to `skipped` with the reason.
+pub(super) fn read_each(
+    paths: &[PathBuf],
+    skipped: &mut dyn FnMut(&Path, &'static str),
+    each: &mut dyn FnMut(String, String) -> Result<()>,
+) -> Result<()> {
     let mut stdin_read = false;
     for path in paths {
         if path.as_os_str() == "-" {
@@ -29,7 +41,7 @@ pub(super) fn read_each(paths: &[PathBuf], each: &mut dyn FnMut(String, String) 
         let metadata = std::fs::metadata(path).map_err(|source| Error::Io { path: path.clone(), source })?;
         if metadata.is_dir() {
             let mut files = Vec::new();
-            walk(path, &mut HashSet::new(), &mut files)?;
+            walk(path, &mut HashSet::new(), &mut files, skipped)?;
             for file in files {
                 each(file.display().to_string(), read_file(&file)?)?;
             }
@@ -53,9 +65,42 @@ fn read_stdin() -> Result<String> {
     utf8(bytes, STDIN_ORIGIN)
 }
 
+/// Reads a regular file. It is opened without blocking (a FIFO without a writer would otherwise
+/// hang the open itself) and refused unless the opened file is a regular one.
 fn read_file(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let io_error = |source| Error::Io { path: path.to_owned(), source };
+    let mut file: File = OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(io_error)?;
+    let metadata = file.metadata().map_err(io_error)?;
+    if let Some(kind) = irregular(metadata.file_type()) {
+        return Err(Error::Manifest {
+            path: path.display().to_string(),
+            document: None,
+            line: None,
+            message: format!("{kind}, not a regular file: only regular files and - (stdin) are read"),
+        });
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0).saturating_add(1));
+    file.read_to_end(&mut bytes).map_err(io_error)?;
     utf8(bytes, &path.display().to_string())
+}
+
+/// What a non-regular file is, for messages; `None` for a regular file.
+fn irregular(file_type: FileType) -> Option<&'static str> {
+    if file_type.is_file() {
+        None
+    } else if file_type.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else if file_type.is_socket() {
+        Some("a socket")
+    } else if file_type.is_char_device() {
+        Some("a character device")
+    } else if file_type.is_block_device() {
+        Some("a block device")
+    } else if file_type.is_dir() {
+        Some("a folder")
+    } else {
+        Some("not a file")
+    }
 }
 
 fn utf8(bytes: Vec<u8>, origin: &str) -> Result<String> {
@@ -73,8 +118,14 @@ fn utf8(bytes: Vec<u8>, origin: &str) -> Result<String> {
 
 /// Collects manifest files under `dir`, sorted by name at each level so the result never
 /// depends on the file system's order. Hidden folders (`.git`) and kustomization files are
-/// skipped; a symlinked folder seen before is not entered again, so link cycles end.
-fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, files: &mut Vec<PathBuf>) -> Result<()> {
+/// skipped; a symlinked folder seen before is not entered again, so link cycles end. A
+/// manifest-named entry that is no regular file (or links to none) goes to `skipped`.
+fn walk(
+    dir: &Path,
+    seen: &mut HashSet<PathBuf>,
+    files: &mut Vec<PathBuf>,
+    skipped: &mut dyn FnMut(&Path, &'static str),
+) -> Result<()> {
     let io_error = |source| Error::Io { path: dir.to_owned(), source };
     if !seen.insert(std::fs::canonicalize(dir).map_err(io_error)?) {
         return Ok(());
@@ -91,10 +142,13 @@ fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, files: &mut Vec<PathBuf>) -> Re
         let Ok(metadata) = std::fs::metadata(&path) else { continue };
         if metadata.is_dir() {
             if !hidden {
-                walk(&path, seen, files)?;
+                walk(&path, seen, files, skipped)?;
             }
         } else if has_manifest_extension(&path) && !is_kustomization(&path) {
-            files.push(path);
+            match irregular(metadata.file_type()) {
+                None => files.push(path),
+                Some(kind) => skipped(&path, kind),
+            }
         }
     }
     Ok(())
