@@ -5,6 +5,7 @@ mod json;
 mod junit;
 mod markdown;
 mod table;
+mod visible;
 
 pub use json::{ChecklistReport, ItemReport, reports};
 
