@@ -1,6 +1,7 @@
 //! Evaluating a checklist: run each item's check, apply sign-offs and waivers, decide Go/NoGo.
 
 mod decision;
+mod interest;
 mod signoffs;
 mod status;
 pub mod validate;
@@ -10,6 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use jiff::Timestamp;
 
 pub use decision::{DEFAULT_MAX_STALENESS, current_decision, decide, summarize};
+pub use interest::Interest;
 pub use status::{
     CONDITION_EVALUATED, CONDITION_READY, HISTORY_LIMIT, REASON_CURRENT, next_status, status_needs_write,
 };
