@@ -70,7 +70,10 @@ mod tests {
     #[test]
     fn wants_the_kinds_read_in_the_checklists_namespaces_and_cluster_wide() {
         let interest = Interest::of(&[
-            checklist(Some("shop"), json!({"horizontalPodAutoscaler": {"target": {"kind": "Deployment", "name": "api"}}})),
+            checklist(
+                Some("shop"),
+                json!({"horizontalPodAutoscaler": {"target": {"kind": "Deployment", "name": "api"}}}),
+            ),
             checklist(None, json!({"rbac": {}})),
         ]);
         assert!(interest.wants(&object("HorizontalPodAutoscaler", "autoscaling/v2", Some("shop"))));
