@@ -181,7 +181,7 @@ pub struct Deferred {
     pub kind_key: String,
     pub namespace: Option<String>,
     pub name: String,
-    compact: CompactObject,
+    pub compact: CompactObject,
 }
 
 impl Deferred {
@@ -197,6 +197,11 @@ impl Deferred {
     /// The object again, exactly as loaded.
     pub fn materialize(&self) -> Object {
         self.compact.to_object(&self.kind_key, self.namespace.as_deref(), &self.name)
+    }
+
+    /// Into `inventory`, still compact: built when a check first reads it.
+    pub fn insert_into(self, inventory: &mut super::Inventory) {
+        inventory.insert_compact_parts(self.kind_key, self.namespace, self.name, self.compact);
     }
 }
 
