@@ -245,6 +245,26 @@ mod large_and_deep_input {
     }
 
     #[test]
+    fn a_stream_of_which_one_object_is_judged_stays_within_three_times_its_size() {
+        let ws = Workspace::new();
+        let cl = ws.write(
+            "checklist.yaml",
+            "apiVersion: readygate.io/v1alpha1\nkind: ReadinessChecklist\nmetadata: {name: release}\nspec:\n  items:\n  \
+             - {name: replicas, severity: Critical, check: {workload: {target: {kind: Deployment, name: app-0000001}, \
+             replicas: {atLeast: 2}}}}\n",
+        );
+        let stream = deployments(62_000);
+        let size_kib = stream.len() / 1024;
+        let path = ws.write("stream.yaml", &stream);
+        drop(stream);
+        // Every Deployment is kept (the checklist reads the kind), as compact text; one is built.
+        let limit = BASE_KIB + 3 * size_kib;
+        let (code, stdout, stderr) = check_bounded(&["-f", arg(&cl), arg(&path)], limit, Duration::from_secs(300));
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert!(stdout.contains("deployment/app-0000001 meets replicas"), "{stdout}");
+    }
+
+    #[test]
     fn a_stream_no_checklist_reads_costs_about_its_size() {
         let ws = Workspace::new();
         let cl = ws.write("checklist.yaml", &checklist("release", false));
