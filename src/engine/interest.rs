@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn sign_offs_are_wanted_only_when_an_item_is_manual_or_waivable() {
-        let manual = Interest::of(&[checklist(Some("shop"), json!({"manual": {}}))]);
+        let manual = Interest::of(&[checklist(Some("shop"), json!({"manual": {"approvers": {"users": ["alice"]}}}))]);
         assert!(manual.wants_key(kinds::SIGNOFF, Some("shop")));
         let version = Interest::of(&[checklist(Some("shop"), json!({"kubernetesVersion": {"atLeast": "1.28"}}))]);
         assert!(!version.wants_key(kinds::SIGNOFF, Some("shop")));
