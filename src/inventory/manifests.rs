@@ -4,9 +4,11 @@ mod checklists;
 mod depth;
 mod documents;
 mod files;
+mod stream;
 mod yaml_value;
 
 use std::fmt;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -112,10 +114,40 @@ pub fn load_each(
     sink: &mut dyn FnMut(Object),
 ) -> Result<()> {
     let mut skipped = |path: &Path, what| skipped(Skipped { path: path.to_owned(), what });
-    files::read_each(paths, &mut skipped, &mut |origin, text| {
-        let json_only = files::is_json(&origin);
-        parse_into(&text, &origin, json_only, default_namespace, &mut |object, _| sink(object)).map(drop)
+    files::read_each(paths, &mut skipped, &mut |origin, reader| {
+        parse_reader(reader, &origin, default_namespace, stream::PIECE_BYTES, sink)
     })
+}
+
+/// Reads one stream (`origin` names it in errors) and hands each object to `sink`: YAML a piece
+/// of at least `piece_bytes` of whole documents at a time, so the stream is never held whole
+/// (the loader uses 1 MiB); a `.json` file, or a stream that starts with `{` (JSON, or YAML in
+/// flow style), whole, as [`parse_str`] does. Objects and errors are those of [`parse_str`].
+pub fn parse_reader(
+    reader: &mut dyn BufRead,
+    origin: &str,
+    default_namespace: &str,
+    piece_bytes: usize,
+    sink: &mut dyn FnMut(Object),
+) -> Result<()> {
+    if files::is_json(origin) {
+        let text = files::read_text(origin, reader)?;
+        return parse_into(&text, origin, true, default_namespace, &mut |object, _| sink(object)).map(drop);
+    }
+    let mut pieces = stream::Pieces::new(reader, origin, piece_bytes);
+    let first = pieces.next_piece()?;
+    if let Some(first) = first.as_ref().filter(|piece| piece.text.trim_start().starts_with('{')) {
+        let text = first.text.clone() + &pieces.rest()?;
+        return parse_into(&text, origin, false, default_namespace, &mut |object, _| sink(object)).map(drop);
+    }
+    stream::for_each_piece(
+        &mut pieces,
+        first,
+        &mut |text, before| {
+            documents::parse_yaml_from(text, before, &mut |_, value| expand(value, default_namespace, sink))
+        },
+        origin,
+    )
 }
 
 /// Like [`load`], keeping where each object came from.
@@ -131,7 +163,8 @@ pub fn load_with_sources_noting(
 ) -> Result<Vec<Loaded>> {
     let mut loaded = Vec::new();
     let mut skipped = |path: &Path, what| skipped(Skipped { path: path.to_owned(), what });
-    files::read_each(paths, &mut skipped, &mut |origin, text| {
+    files::read_each(paths, &mut skipped, &mut |origin, reader| {
+        let text = files::read_text(&origin, reader)?;
         let json_only = files::is_json(&origin);
         loaded.extend(parse_with_sources(text, origin, json_only, default_namespace)?);
         Ok(())
@@ -151,7 +184,8 @@ pub fn load_checklists(
     let mut checklists = Vec::new();
     let mut others = Vec::new();
     let mut skipped = |path: &Path, what| skipped(Skipped { path: path.to_owned(), what });
-    files::read_each(paths, &mut skipped, &mut |origin, text| {
+    files::read_each(paths, &mut skipped, &mut |origin, reader| {
+        let text = files::read_text(&origin, reader)?;
         let json_only = files::is_json(&origin);
         let mut found = Vec::new();
         let lines = parse_into(&text, &origin, json_only, default_namespace, &mut |object, document| {

@@ -84,11 +84,23 @@ fn json_syntax(text: &str) -> Result<(), DocumentError> {
 }
 
 fn parse_yaml(text: &str, each: &mut dyn FnMut(usize, Value) -> DocumentResult) -> Result<(), DocumentError> {
+    parse_yaml_from(text, 0, each).map(drop)
+}
+
+/// Parses the YAML documents of `text`, numbering them from `before + 1` (the documents of the
+/// stream before this piece of it), and returns how many there were.
+pub(super) fn parse_yaml_from(
+    text: &str,
+    before: usize,
+    each: &mut dyn FnMut(usize, Value) -> DocumentResult,
+) -> Result<usize, DocumentError> {
     if let Some(deep) = depth::find_too_deep(text) {
-        return Err(DocumentError { document: deep.document, line: Some(deep.line), message: deep.message() });
+        return Err(DocumentError { document: before + deep.document, line: Some(deep.line), message: deep.message() });
     }
+    let mut count = 0;
     for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let number = index + 1;
+        let number = before + index + 1;
+        count = index + 1;
         // After a syntax error the iterator repeats it forever: the first one ends the file.
         match ValueSeed.deserialize(document) {
             Ok(Value::Null) => {}
@@ -105,7 +117,12 @@ fn parse_yaml(text: &str, each: &mut dyn FnMut(usize, Value) -> DocumentResult) 
             }
         }
     }
-    Ok(())
+    Ok(count)
+}
+
+/// The 1-based line on which the `index`-th (1-based) YAML document of `text` starts.
+pub(super) fn yaml_document_line(text: &str, index: usize) -> Option<usize> {
+    yaml_document_starts(text).get(index.checked_sub(1)?).copied()
 }
 
 fn parse_json(
@@ -173,7 +190,7 @@ fn yaml_document_starts(text: &str) -> Vec<usize> {
     starts
 }
 
-fn is_marker(line: &str, marker: &str) -> bool {
+pub(super) fn is_marker(line: &str, marker: &str) -> bool {
     line.strip_prefix(marker).is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
 }
 

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 use std::fs::{File, FileType, OpenOptions};
-use std::io::Read;
+use std::io::{BufRead, BufReader};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -20,13 +20,13 @@ const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 /// `apiVersion` and `kind`, so a folder walk passes over them.
 const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-/// Hands the text of every file `paths` name to `each`, in order, with the name messages should
-/// use. One file at a time, so a large manifest set is never held in memory twice. Files of a
-/// folder that are not regular files are passed to `skipped` with the reason.
+/// Hands a reader of every file `paths` name to `each`, in order, with the name messages should
+/// use. One file at a time; `each` decides whether to read it whole ([`read_text`]) or in
+/// pieces. Files of a folder that are not regular files are passed to `skipped` with the reason.
 pub(super) fn read_each(
     paths: &[PathBuf],
     skipped: &mut dyn FnMut(&Path, &'static str),
-    each: &mut dyn FnMut(String, String) -> Result<()>,
+    each: &mut dyn FnMut(String, &mut dyn BufRead) -> Result<()>,
 ) -> Result<()> {
     let mut stdin_read = false;
     for path in paths {
@@ -34,7 +34,7 @@ pub(super) fn read_each(
             // Standard input can be consumed only once; naming it twice means the same stream.
             if !stdin_read {
                 stdin_read = true;
-                each(STDIN_ORIGIN.to_owned(), read_stdin()?)?;
+                each(STDIN_ORIGIN.to_owned(), &mut std::io::stdin().lock())?;
             }
             continue;
         }
@@ -43,10 +43,10 @@ pub(super) fn read_each(
             let mut files = Vec::new();
             walk(path, &mut HashSet::new(), &mut files, skipped)?;
             for file in files {
-                each(file.display().to_string(), read_file(&file)?)?;
+                each(file.display().to_string(), &mut BufReader::new(open_file(&file)?))?;
             }
         } else {
-            each(path.display().to_string(), read_file(path)?)?;
+            each(path.display().to_string(), &mut BufReader::new(open_file(path)?))?;
         }
     }
     Ok(())
@@ -57,31 +57,33 @@ pub(super) fn is_json(origin: &str) -> bool {
     Path::new(origin).extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
-fn read_stdin() -> Result<String> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut bytes)
-        .map_err(|source| Error::Io { path: PathBuf::from(STDIN_ORIGIN), source })?;
-    utf8(bytes, STDIN_ORIGIN)
+/// The whole of `reader` as text; `origin` names it in errors.
+pub(super) fn read_text(origin: &str, reader: &mut dyn BufRead) -> Result<String> {
+    read_text_from(origin, reader, 1)
 }
 
-/// Reads a regular file. It is opened without blocking (a FIFO without a writer would otherwise
+/// The rest of `reader` as text, its first line being line `first_line` of the stream.
+pub(super) fn read_text_from(origin: &str, reader: &mut dyn BufRead, first_line: usize) -> Result<String> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).map_err(|source| Error::Io { path: PathBuf::from(origin), source })?;
+    utf8(bytes, origin, first_line)
+}
+
+/// Opens a regular file. It is opened without blocking (a FIFO without a writer would otherwise
 /// hang the open itself) and refused unless the opened file is a regular one.
-fn read_file(path: &Path) -> Result<String> {
+fn open_file(path: &Path) -> Result<File> {
     let io_error = |source| Error::Io { path: path.to_owned(), source };
-    let mut file: File = OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(io_error)?;
+    let file: File = OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(io_error)?;
     let metadata = file.metadata().map_err(io_error)?;
-    if let Some(kind) = irregular(metadata.file_type()) {
-        return Err(Error::Manifest {
+    match irregular(metadata.file_type()) {
+        None => Ok(file),
+        Some(kind) => Err(Error::Manifest {
             path: path.display().to_string(),
             document: None,
             line: None,
             message: format!("{kind}, not a regular file: only regular files and - (stdin) are read"),
-        });
+        }),
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0).saturating_add(1));
-    file.read_to_end(&mut bytes).map_err(io_error)?;
-    utf8(bytes, &path.display().to_string())
 }
 
 /// What a non-regular file is, for messages; `None` for a regular file.
@@ -103,10 +105,11 @@ fn irregular(file_type: FileType) -> Option<&'static str> {
     }
 }
 
-fn utf8(bytes: Vec<u8>, origin: &str) -> Result<String> {
+/// `bytes` as text, or an error naming the line (counted from `first_line`) that is not UTF-8.
+pub(super) fn utf8(bytes: Vec<u8>, origin: &str, first_line: usize) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
+        let line = first_line + valid.iter().filter(|&&b| b == b'\n').count();
         Error::Manifest {
             path: origin.to_owned(),
             document: None,

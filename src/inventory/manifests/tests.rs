@@ -471,3 +471,79 @@ mod hostile {
         assert_eq!(seen, ["deployment/api", "deployment/api"], "{error}");
     }
 }
+
+mod pieces {
+    use std::io::Cursor;
+
+    use super::*;
+
+    /// Parsing `text` whole and a piece at a time (cut wherever the rules allow) gives the same
+    /// objects, or the same error with the same document and line.
+    fn agree(text: &str) {
+        let whole = parse_str(text, "test.yaml", "shop");
+        for piece_bytes in [0, 1, 40, 1 << 20] {
+            let mut objects = Vec::new();
+            let mut reader = Cursor::new(text.as_bytes());
+            let pieces = parse_reader(&mut reader, "test.yaml", "shop", piece_bytes, &mut |o| objects.push(o));
+            match (&whole, pieces) {
+                (Ok(expected), Ok(())) => assert_eq!(&objects, expected, "piece_bytes {piece_bytes}: {text:?}"),
+                (Err(expected), Err(got)) => {
+                    assert_eq!(got.to_string(), expected.to_string(), "piece_bytes {piece_bytes}: {text:?}");
+                }
+                (expected, got) => panic!("piece_bytes {piece_bytes}: whole {expected:?}, pieces {got:?}: {text:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn pieces_read_as_the_whole_stream() {
+        let service = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n";
+        for text in [
+            String::new(),
+            format!("{DEPLOYMENT}---\n{service}"),
+            format!("---\n# Source: x\n---\n{DEPLOYMENT}...\n---\nnull\n---\n---\n{service}"),
+            format!("%YAML 1.2\n---\n{DEPLOYMENT}...\n%TAG !k! tag:k8s.io,2024:\n# c\n---\n{service}"),
+            format!("{DEPLOYMENT}...\n{service}...\n"),
+            "base: &b {apiVersion: v1, kind: Service}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: x}\n"
+                .to_owned(),
+            format!("{DEPLOYMENT}spec:\n  note: |\n    ---not a marker\n    text\n---\n{service}"),
+            format!("\u{feff}{DEPLOYMENT}---\r\n{}", service.replace('\n', "\r\n")),
+            format!("{DEPLOYMENT}---\n{service}---\nmetadata: {{name: [broken}}\n"),
+            format!("{DEPLOYMENT}---\nkind: Service\nmetadata: {{name: a}}\n---\n{service}"),
+            format!("{DEPLOYMENT}---\n{service}---\n{}spec: {}\n", service, "[".repeat(200)),
+            format!("{DEPLOYMENT}---\n{service}x: .nan\n"),
+            format!(
+                "{{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {{\"name\": \"j\"}}}}\n---\n{service}"
+            ),
+            format!("{DEPLOYMENT}--- {{apiVersion: v1, kind: Service, metadata: {{name: inline}}}}\n"),
+        ] {
+            agree(&text);
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_names_the_streams_line() {
+        let mut bytes = format!("{DEPLOYMENT}---\n").into_bytes();
+        bytes.extend_from_slice(b"apiVersion: v1\nkind: Service\nmetadata: {name: caf\xe9}\n");
+        let mut reader = Cursor::new(bytes);
+        let error = parse_reader(&mut reader, "x.yaml", "shop", 0, &mut |_| {}).expect_err("not UTF-8");
+        assert_eq!(error.to_string(), "x.yaml line 8: not UTF-8 text");
+    }
+
+    #[test]
+    fn a_large_stream_is_cut_between_documents() {
+        let text: String =
+            (0..5000).map(|i| format!("---\n{}", DEPLOYMENT.replace("name: api", &format!("name: a{i}")))).collect();
+        let mut reader = Cursor::new(text.as_bytes());
+        let mut pieces = stream::Pieces::new(&mut reader, "x.yaml", 4096);
+        let mut cut = 0;
+        let mut lines = 1;
+        while let Some(piece) = pieces.next_piece().expect("reads") {
+            assert!(piece.text.starts_with("---\n"), "{:?}", &piece.text[..20]);
+            assert_eq!(piece.first_line, lines);
+            lines += piece.text.lines().count();
+            cut += 1;
+        }
+        assert!(cut > 20, "{cut} pieces");
+    }
+}
