@@ -15,6 +15,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use checklists::{split_checklists, to_checklist};
+pub use stream::MAX_DOCUMENT_BYTES;
 
 use self::documents::Lines;
 use super::live::CompactObject;
@@ -122,7 +123,8 @@ pub fn load_each(
 /// Reads one stream (`origin` names it in errors) and hands each object to `sink`: YAML a piece
 /// of at least `piece_bytes` of whole documents at a time, so the stream is never held whole
 /// (the loader uses 1 MiB); a `.json` file, or a stream that starts with `{` (JSON, or YAML in
-/// flow style), whole, as [`parse_str`] does. Objects and errors are those of [`parse_str`].
+/// flow style), whole, as [`parse_str`] does. Objects and errors are those of [`parse_str`],
+/// but that a document (or a JSON stream) of more than [`MAX_DOCUMENT_BYTES`] is refused.
 pub fn parse_reader(
     reader: &mut dyn BufRead,
     origin: &str,
@@ -130,11 +132,11 @@ pub fn parse_reader(
     piece_bytes: usize,
     sink: &mut dyn FnMut(Object),
 ) -> Result<()> {
+    let mut pieces = stream::Pieces::new(reader, origin, piece_bytes, MAX_DOCUMENT_BYTES);
     if files::is_json(origin) {
-        let text = files::read_text(origin, reader)?;
+        let text = pieces.rest()?;
         return parse_into(&text, origin, true, default_namespace, &mut |object, _| sink(object)).map(drop);
     }
-    let mut pieces = stream::Pieces::new(reader, origin, piece_bytes);
     let first = pieces.next_piece()?;
     if let Some(first) = first.as_ref().filter(|piece| piece.text.trim_start().starts_with('{')) {
         let text = first.text.clone() + &pieces.rest()?;

@@ -8,7 +8,7 @@
 //! between a directive (`%YAML`, `%TAG`) and the document it applies to. (Not after `...`:
 //! libyaml wants a `---` after it, and a piece starting without one would be read differently.)
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
@@ -21,6 +21,11 @@ use crate::{Error, Result};
 /// Whole documents are gathered up to about this much text before they are parsed: enough that
 /// cutting costs nothing measurable, little enough to be noise next to the objects kept.
 pub(super) const PIECE_BYTES: usize = 1 << 20;
+
+/// How large one document may be. serde_yaml buffers a document's events and the loader builds
+/// its whole tree, some 40 times its text, before any of it can be dropped; a Kubernetes object
+/// is at most about 1.5 MiB (etcd's limit), so only a `List` (`kubectl get -o yaml`) comes near.
+pub const MAX_DOCUMENT_BYTES: usize = 64 << 20;
 
 /// Whole documents of a stream, and where they start in it.
 pub(super) struct Piece {
@@ -38,12 +43,19 @@ pub(super) struct Pieces<'r> {
     /// A line read that opens the next piece, with its number.
     pending: Option<(String, usize)>,
     piece_bytes: usize,
+    max_document_bytes: usize,
 }
 
 impl<'r> Pieces<'r> {
-    /// Pieces of at least `piece_bytes` (but the last), cut between documents.
-    pub(super) fn new(reader: &'r mut dyn BufRead, origin: &'r str, piece_bytes: usize) -> Self {
-        Pieces { reader, origin, next_line: 1, pending: None, piece_bytes }
+    /// Pieces of at least `piece_bytes` (but the last), cut between documents; a document of
+    /// more than `max_document_bytes` is an error, found before more of it is read.
+    pub(super) fn new(
+        reader: &'r mut dyn BufRead,
+        origin: &'r str,
+        piece_bytes: usize,
+        max_document_bytes: usize,
+    ) -> Self {
+        Pieces { reader, origin, next_line: 1, pending: None, piece_bytes, max_document_bytes }
     }
 
     /// The next piece, or `None` at the end of the stream.
@@ -54,11 +66,20 @@ impl<'r> Pieces<'r> {
         // Whether the last line that is neither blank nor a comment is a directive, which must
         // stay with the `---` that follows it.
         let mut after_directive = false;
+        // Where the last document begun in this piece starts: its line and its offset.
+        let mut document_start = (self.next_line, 0);
         while let Some((line, number)) = self.read_line()? {
             let content = line.strip_suffix('\n').unwrap_or(&line);
-            if text.len() >= piece_bytes && first_line.is_some() && !after_directive && is_marker(content, "---") {
+            let opens_document = is_marker(content, "---");
+            if text.len() >= piece_bytes && first_line.is_some() && !after_directive && opens_document {
                 self.pending = Some((line, number));
                 break;
+            }
+            if opens_document {
+                document_start = (number, text.len());
+            }
+            if text.len() - document_start.1 > self.max_document_bytes {
+                return Err(too_large(self.origin, document_start.0, self.max_document_bytes));
             }
             first_line.get_or_insert(number);
             let significant = content.trim_start();
@@ -70,10 +91,15 @@ impl<'r> Pieces<'r> {
         Ok(first_line.map(|first_line| Piece { text, first_line }))
     }
 
-    /// Everything not yet read, as text.
+    /// Everything not yet read, as text (read whole: at most `max_document_bytes` of it).
     pub(super) fn rest(&mut self) -> Result<String> {
         let mut rest = self.pending.take().map(|(line, _)| line).unwrap_or_default();
-        rest.push_str(&files::read_text_from(self.origin, self.reader, self.next_line)?);
+        let limit = u64::try_from(self.max_document_bytes).unwrap_or(u64::MAX).saturating_add(1);
+        let first_line = self.next_line;
+        rest.push_str(&files::read_text_from(self.origin, &mut (&mut *self.reader).take(limit), first_line)?);
+        if rest.len() > self.max_document_bytes {
+            return Err(too_large(self.origin, 1, self.max_document_bytes));
+        }
         Ok(rest)
     }
 
@@ -142,4 +168,18 @@ fn shift_lines(message: String, offset: usize) -> String {
             format!("at line {line} column {}", &caps[2])
         })
         .into_owned()
+}
+
+fn too_large(origin: &str, line: usize, max_document_bytes: usize) -> Error {
+    Error::Manifest {
+        path: origin.to_owned(),
+        document: None,
+        line: Some(line),
+        message: format!(
+            "a document larger than {} MiB is refused: parsed whole it would take some 40 times that in \
+             memory (a List from `kubectl get -o yaml`? give one document per object, e.g. with \
+             `yq '.items[] | split_doc'`)",
+            max_document_bytes >> 20
+        ),
+    }
 }

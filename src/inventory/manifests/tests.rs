@@ -535,7 +535,7 @@ mod pieces {
         let text: String =
             (0..5000).map(|i| format!("---\n{}", DEPLOYMENT.replace("name: api", &format!("name: a{i}")))).collect();
         let mut reader = Cursor::new(text.as_bytes());
-        let mut pieces = stream::Pieces::new(&mut reader, "x.yaml", 4096);
+        let mut pieces = stream::Pieces::new(&mut reader, "x.yaml", 4096, 1 << 20);
         let mut cut = 0;
         let mut lines = 1;
         while let Some(piece) = pieces.next_piece().expect("reads") {
@@ -546,4 +546,30 @@ mod pieces {
         }
         assert!(cut > 20, "{cut} pieces");
     }
+}
+
+#[test]
+fn a_document_larger_than_the_limit_is_refused_before_it_is_read_whole() {
+    use std::io::Cursor;
+    let small: String =
+        (0..50).map(|i| format!("---\n{}", DEPLOYMENT.replace("name: api", &format!("name: a{i}")))).collect();
+    let big = format!(
+        "apiVersion: v1\nkind: List\nitems:\n{}",
+        "- {apiVersion: v1, kind: Service, metadata: {name: s}}\n".repeat(100)
+    );
+    let text = format!("{small}---\n{big}");
+    let mut reader = Cursor::new(text.as_bytes());
+    let mut pieces = stream::Pieces::new(&mut reader, "x.yaml", 0, 2048);
+    let error = loop {
+        match pieces.next_piece() {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the List is larger than the limit"),
+            Err(error) => break error.to_string(),
+        }
+    };
+    assert!(error.starts_with("x.yaml line 251: a document larger than 0 MiB is refused"), "{error}");
+    // Many small documents are no large document.
+    let mut reader = Cursor::new(small.as_bytes());
+    let mut pieces = stream::Pieces::new(&mut reader, "x.yaml", 0, 2048);
+    while pieces.next_piece().expect("small documents").is_some() {}
 }
