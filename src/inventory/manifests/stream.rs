@@ -66,12 +66,15 @@ impl<'r> Pieces<'r> {
         // Whether the last line that is neither blank nor a comment is a directive, which must
         // stay with the `---` that follows it.
         let mut after_directive = false;
+        // Whether a document has begun: a piece of only comments would count as an empty
+        // document of its own, where in the whole stream they belong to the next one.
+        let mut has_document = false;
         // Where the last document begun in this piece starts: its line and its offset.
         let mut document_start = (self.next_line, 0);
         while let Some((line, number)) = self.read_line()? {
             let content = line.strip_suffix('\n').unwrap_or(&line);
             let opens_document = is_marker(content, "---");
-            if text.len() >= piece_bytes && first_line.is_some() && !after_directive && opens_document {
+            if text.len() >= piece_bytes && has_document && !after_directive && opens_document {
                 self.pending = Some((line, number));
                 break;
             }
@@ -85,6 +88,7 @@ impl<'r> Pieces<'r> {
             let significant = content.trim_start();
             if !significant.is_empty() && !significant.starts_with('#') {
                 after_directive = content.starts_with('%');
+                has_document |= !after_directive;
             }
             text.push_str(&line);
         }

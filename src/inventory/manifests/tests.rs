@@ -516,6 +516,9 @@ mod pieces {
                 "{{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {{\"name\": \"j\"}}}}\n---\n{service}"
             ),
             format!("{DEPLOYMENT}--- {{apiVersion: v1, kind: Service, metadata: {{name: inline}}}}\n"),
+            // Found by the fuzz target: comments alone before the first `---` are no document.
+            format!("# Backups\n# more\n---\n{DEPLOYMENT}---\nmetadata: {{name: [b}}\n"),
+            format!("\n# c\n\n---\n{DEPLOYMENT}"),
         ] {
             agree(&text);
         }
