@@ -339,6 +339,9 @@ mod inputs {
 #[path = "cli/outputs.rs"]
 mod outputs;
 
+#[path = "cli/hostile.rs"]
+mod hostile;
+
 mod commands {
     use super::*;
 

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use super::{EXIT_BAD_INPUT, OutputFormat, exit_code, print, report_errors, stdout_report_options};
 use crate::api::ReadinessChecklist;
 use crate::checks::{Facts, KubeVersion};
-use crate::engine::{self, Evaluation, validate::validate_checklist};
+use crate::engine::{self, Evaluation, Interest, validate::validate_checklist};
 use crate::inventory::{Inventory, manifests};
 use crate::{Error, report};
 
@@ -62,6 +62,10 @@ pub fn run(args: &CheckArgs) -> u8 {
 }
 
 /// Loads, validates and evaluates. Every invalid checklist is reported, not just the first.
+///
+/// Checklists are read first, so that of the manifests only the objects some checklist can read
+/// (its kinds, in its namespace or cluster-scoped) are kept, each as soon as its document is
+/// parsed, and kept compact: memory follows what the checklists judge, not the stream's size.
 pub fn evaluate(args: &CheckArgs) -> Result<Vec<Evaluation>, Vec<Error>> {
     let is_stdin = |p: &PathBuf| p.as_os_str() == "-";
     if args.checklists.iter().any(is_stdin) && args.manifests.iter().any(is_stdin) {
@@ -69,18 +73,38 @@ pub fn evaluate(args: &CheckArgs) -> Result<Vec<Evaluation>, Vec<Error>> {
             "stdin (-) can be read only once: give it to -f or as a PATH, not both".into(),
         )]);
     }
-    let (checklists, mut objects) = load_checklists(args)?;
-    objects.extend(manifests::load(&args.manifests, &args.namespace).map_err(|e| vec![e])?);
-    let inventory = Inventory::from_objects(objects);
+    let (checklists, others) = load_checklists(args)?;
+    let interest = Interest::of(&checklists);
+    // Kept as compact text, built when a check reads it: a parsed tree costs 20 to 30 times its
+    // text, and an item naming one Deployment reads one, not the thousands beside it.
+    let mut inventory = Inventory::new();
+    for object in others {
+        if interest.wants_key(&object.kind_key, object.namespace.as_deref()) {
+            object.insert_into(&mut inventory);
+        }
+    }
+    manifests::load_each(&args.manifests, &args.namespace, &mut note_skipped, &mut |object| {
+        if interest.wants(&object) {
+            inventory.insert_compact(&object);
+        }
+    })
+    .map_err(|e| vec![e])?;
     let facts = Facts { server_version: args.kube_version, ..Facts::offline() };
     let now = args.now.unwrap_or_else(Timestamp::now);
     Ok(engine::evaluate_all(&checklists, &inventory, &facts, now))
 }
 
-/// The checklists of the `-f` paths, valid and unique, plus the other objects found there.
-fn load_checklists(args: &CheckArgs) -> Result<(Vec<ReadinessChecklist>, Vec<crate::inventory::Object>), Vec<Error>> {
-    let loaded = manifests::load_with_sources(&args.checklists, &args.namespace).map_err(|e| vec![e])?;
-    let (documents, others) = manifests::split_checklists(loaded);
+/// Tells on stderr of a folder entry passed over (a FIFO, device or socket).
+fn note_skipped(skipped: manifests::Skipped) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "readygate: note: {skipped}");
+}
+
+/// The checklists of the `-f` paths, valid and unique, plus the other objects found there
+/// (held compact until it is known which of them the checklists read).
+fn load_checklists(args: &CheckArgs) -> Result<(Vec<ReadinessChecklist>, Vec<manifests::Deferred>), Vec<Error>> {
+    let (documents, others) =
+        manifests::load_checklists(&args.checklists, &args.namespace, &mut note_skipped).map_err(|e| vec![e])?;
     if documents.is_empty() {
         let paths: Vec<String> = args.checklists.iter().map(|p| p.display().to_string()).collect();
         return Err(vec![Error::Config(format!("no ReadinessChecklist found in {}", paths.join(", ")))]);

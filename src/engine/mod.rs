@@ -1,15 +1,17 @@
 //! Evaluating a checklist: run each item's check, apply sign-offs and waivers, decide Go/NoGo.
 
 mod decision;
+mod interest;
 mod signoffs;
 mod status;
 pub mod validate;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use jiff::Timestamp;
 
 pub use decision::{DEFAULT_MAX_STALENESS, current_decision, decide, summarize};
+pub use interest::Interest;
 pub use status::{
     CONDITION_EVALUATED, CONDITION_READY, HISTORY_LIMIT, REASON_CURRENT, next_status, status_needs_write,
 };
@@ -187,67 +189,86 @@ fn needs_signoffs(checklist: &ReadinessChecklist) -> bool {
 /// Evaluates several checklists, those referenced by `checklist` items first, so a reference to
 /// a checklist in the same set sees its fresh decision. Reference cycles make the items involved
 /// `Error` instead of recursing. Results come back in input order.
+///
+/// The order is a depth-first walk kept on an explicit stack rather than the call stack: a
+/// chain of checklists each requiring the next is as long as its author makes it, and 17,500
+/// links overflowed the main thread's stack.
 pub fn evaluate_all(
     checklists: &[ReadinessChecklist],
     inventory: &Inventory,
     facts: &Facts,
     now: Timestamp,
 ) -> Vec<Evaluation> {
-    let key = |c: &ReadinessChecklist| {
-        (
-            c.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned()),
-            c.metadata.name.clone().unwrap_or_default(),
-        )
-    };
-    let index: HashMap<(String, String), usize> = checklists.iter().enumerate().map(|(i, c)| (key(c), i)).collect();
+    let namespaces: Vec<String> =
+        checklists.iter().map(|c| c.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned())).collect();
+    let index: HashMap<(&str, &str), usize> = checklists
+        .iter()
+        .zip(&namespaces)
+        .enumerate()
+        .map(|(i, (c, ns))| ((ns.as_str(), c.metadata.name.as_deref().unwrap_or_default()), i))
+        .collect();
+    // The checklist each item refers to, when it is one of `checklists`.
+    let dependencies: Vec<Vec<Option<usize>>> = checklists
+        .iter()
+        .zip(&namespaces)
+        .map(|(checklist, ns)| {
+            checklist
+                .spec
+                .items
+                .iter()
+                .map(|item| match &item.check {
+                    Check::Checklist(reference) => index.get(&(ns.as_str(), reference.name.as_str())).copied(),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
+
     let mut facts = facts.clone();
     let mut results: Vec<Option<Evaluation>> = vec![None; checklists.len()];
-    let mut visiting = HashSet::new();
-    for i in 0..checklists.len() {
-        evaluate_in_order(i, checklists, &index, inventory, &mut facts, now, &mut visiting, &mut results);
+    // On the walk's stack (entered, not yet evaluated): a reference to one of these is a cycle.
+    let mut visiting = vec![false; checklists.len()];
+    // Each entry: a checklist and the next of its items whose reference to follow.
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for root in 0..checklists.len() {
+        if results[root].is_some() {
+            continue;
+        }
+        visiting[root] = true;
+        stack.push((root, 0));
+        while let Some((node, next_item)) = stack.last_mut() {
+            let node = *node;
+            let unvisited = dependencies[node][*next_item..]
+                .iter()
+                .position(|dep| dep.is_some_and(|dep| results[dep].is_none() && !visiting[dep]));
+            if let Some(offset) = unvisited {
+                *next_item += offset + 1;
+                if let Some(dep) = dependencies[node][*next_item - 1] {
+                    visiting[dep] = true;
+                    stack.push((dep, 0));
+                }
+                continue;
+            }
+            stack.pop();
+            let mut evaluation = evaluate(&checklists[node], inventory, &facts, now);
+            // A dependency still being visited is a cycle: say so instead of reporting "not found".
+            for ((item, result), dep) in
+                checklists[node].spec.items.iter().zip(evaluation.items.iter_mut()).zip(&dependencies[node])
+            {
+                if let (Check::Checklist(reference), Some(dep)) = (&item.check, *dep)
+                    && visiting[dep]
+                {
+                    result.state = ItemState::Error;
+                    result.message = format!("checklist reference cycle through readinesschecklist/{}", reference.name);
+                }
+            }
+            evaluation.refresh();
+            facts.checklists.insert((evaluation.namespace.clone(), evaluation.name.clone()), evaluation.decision);
+            visiting[node] = false;
+            results[node] = Some(evaluation);
+        }
     }
     results.into_iter().flatten().collect()
-}
-
-#[allow(clippy::too_many_arguments)]
-fn evaluate_in_order(
-    i: usize,
-    checklists: &[ReadinessChecklist],
-    index: &HashMap<(String, String), usize>,
-    inventory: &Inventory,
-    facts: &mut Facts,
-    now: Timestamp,
-    visiting: &mut HashSet<usize>,
-    results: &mut Vec<Option<Evaluation>>,
-) {
-    if results[i].is_some() || !visiting.insert(i) {
-        return;
-    }
-    let checklist = &checklists[i];
-    let namespace = checklist.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned());
-    for item in &checklist.spec.items {
-        if let Check::Checklist(reference) = &item.check
-            && let Some(&dep) = index.get(&(namespace.clone(), reference.name.clone()))
-        {
-            evaluate_in_order(dep, checklists, index, inventory, facts, now, visiting, results);
-        }
-    }
-    let mut evaluation = evaluate(checklist, inventory, facts, now);
-    // A dependency still being visited is a cycle: say so instead of reporting "not found".
-    for (item, result) in checklist.spec.items.iter().zip(evaluation.items.iter_mut()) {
-        if let Check::Checklist(reference) = &item.check
-            && let Some(&dep) = index.get(&(namespace.clone(), reference.name.clone()))
-            && visiting.contains(&dep)
-            && results[dep].is_none()
-        {
-            result.state = ItemState::Error;
-            result.message = format!("checklist reference cycle through readinesschecklist/{}", reference.name);
-        }
-    }
-    evaluation.refresh();
-    facts.checklists.insert((evaluation.namespace.clone(), evaluation.name.clone()), evaluation.decision);
-    visiting.remove(&i);
-    results[i] = Some(evaluation);
 }
 
 /// Cuts a message to [`MAX_MESSAGE_BYTES`] on a character boundary, marking the cut.

@@ -252,6 +252,45 @@ fn checklist_references_see_fresh_decisions_and_cycles_are_errors() {
     assert!(results.iter().any(|r| r.items[0].state == ItemState::Error && r.items[0].message.contains("cycle")));
 }
 
+/// `name` requiring each checklist of `requires` to be Go.
+fn requiring(name: &str, requires: &[&str]) -> ReadinessChecklist {
+    let items: Vec<serde_json::Value> = requires
+        .iter()
+        .map(|r| json!({"name": format!("needs-{r}"), "severity": "Critical", "check": {"checklist": {"name": r}}}))
+        .collect();
+    let mut c = checklist(json!(items));
+    c.metadata.name = Some(name.to_owned());
+    c
+}
+
+#[test]
+fn a_cycle_is_reported_where_it_closes_and_the_rest_follows_from_it() {
+    let results =
+        evaluate_all(&[requiring("a", &["b"]), requiring("b", &["a"])], &Inventory::new(), &Facts::offline(), now());
+    assert_eq!(results[1].items[0].state, ItemState::Error);
+    assert_eq!(results[1].items[0].message, "checklist reference cycle through readinesschecklist/a");
+    assert_eq!(results[0].items[0].message, "readinesschecklist/b is Unknown (not evaluated or stale)");
+    let alone = evaluate_all(&[requiring("self", &["self"])], &Inventory::new(), &Facts::offline(), now());
+    assert_eq!(alone[0].items[0].message, "checklist reference cycle through readinesschecklist/self");
+}
+
+#[test]
+fn a_reference_chain_longer_than_any_stack_is_evaluated_in_order() {
+    // 17,500 links overflowed the stack when the walk recursed; a regression aborts this test.
+    const LINKS: usize = 40_000;
+    let names: Vec<String> = (0..LINKS).map(|i| format!("c{i}")).collect();
+    let chain: Vec<ReadinessChecklist> = (0..LINKS)
+        .map(|i| match names.get(i + 1) {
+            Some(next) => requiring(&names[i], &[next.as_str()]),
+            None => requiring(&names[i], &[]),
+        })
+        .collect();
+    let results = evaluate_all(&chain, &Inventory::new(), &Facts::offline(), now());
+    assert_eq!(results.len(), LINKS);
+    assert!(results.iter().all(|r| r.decision == Decision::Go));
+    assert_eq!(results[0].items[0].message, "readinesschecklist/c1 is Go");
+}
+
 fn evaluated(
     c: &ReadinessChecklist,
     objects: Vec<Object>,

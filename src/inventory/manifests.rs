@@ -1,20 +1,25 @@
 //! Loading objects from manifest files, folders and stdin: multi-document YAML, JSON, `List`s.
 
 mod checklists;
+mod depth;
 mod documents;
 mod files;
+mod stream;
 mod yaml_value;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
 
 pub use checklists::{split_checklists, to_checklist};
+pub use stream::MAX_DOCUMENT_BYTES;
 
 use self::documents::Lines;
-use super::{Object, ObjectError};
+use super::live::CompactObject;
+use super::{Object, ObjectError, kinds};
 use crate::{Error, Result};
 
 /// How messages name standard input.
@@ -73,28 +78,167 @@ impl fmt::Debug for Source {
     }
 }
 
+/// A manifest-named entry of a walked folder that is no regular file (a FIFO, device or socket,
+/// or a symlink to one), passed over rather than read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    /// What it is instead: `a FIFO (named pipe)`, `a character device`, ...
+    pub what: &'static str,
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "skipped {}: {}, not a regular file", self.path.display(), self.what)
+    }
+}
+
 /// Reads every object from `paths`: `-` is stdin (read once, however often it is named), a file
 /// is read whatever its name, a folder is walked recursively in name order for `.yaml`, `.yml`
 /// and `.json` files, skipping hidden folders and kustomize's `kustomization.yaml` files. Namespaced objects without a namespace get
-/// `default_namespace`. The first unreadable or invalid document is the error.
+/// `default_namespace`. The first unreadable or invalid document is the error. Only regular
+/// files are read: a path naming anything else is an error, and such entries of a folder are
+/// passed over (see [`load_each`] to hear of them).
 pub fn load(paths: &[PathBuf], default_namespace: &str) -> Result<Vec<Object>> {
     let mut objects = Vec::new();
-    files::read_each(paths, &mut |origin, text| {
-        let json_only = files::is_json(&origin);
-        parse_into(&text, &origin, json_only, default_namespace, &mut |object, _| objects.push(object)).map(drop)
-    })?;
+    load_each(paths, default_namespace, &mut |_| {}, &mut |object| objects.push(object))?;
     Ok(objects)
+}
+
+/// Like [`load`], handing each object to `sink` as soon as its document is read, so a caller
+/// that keeps only some objects (or a compact form of them) never holds a whole file's trees;
+/// entries of a folder passed over go to `skipped`.
+pub fn load_each(
+    paths: &[PathBuf],
+    default_namespace: &str,
+    skipped: &mut dyn FnMut(Skipped),
+    sink: &mut dyn FnMut(Object),
+) -> Result<()> {
+    let mut skipped = |path: &Path, what| skipped(Skipped { path: path.to_owned(), what });
+    files::read_each(paths, &mut skipped, &mut |origin, reader| {
+        parse_reader(reader, &origin, default_namespace, stream::PIECE_BYTES, sink)
+    })
+}
+
+/// Reads one stream (`origin` names it in errors) and hands each object to `sink`: YAML a piece
+/// of at least `piece_bytes` of whole documents at a time, so the stream is never held whole
+/// (the loader uses 1 MiB); a `.json` file, or a stream that starts with `{` (JSON, or YAML in
+/// flow style), whole, as [`parse_str`] does. Objects and errors are those of [`parse_str`],
+/// but that a document (or a JSON stream) of more than [`MAX_DOCUMENT_BYTES`] is refused.
+pub fn parse_reader(
+    reader: &mut dyn BufRead,
+    origin: &str,
+    default_namespace: &str,
+    piece_bytes: usize,
+    sink: &mut dyn FnMut(Object),
+) -> Result<()> {
+    let mut pieces = stream::Pieces::new(reader, origin, piece_bytes, MAX_DOCUMENT_BYTES);
+    if files::is_json(origin) {
+        let text = pieces.rest()?;
+        return parse_into(&text, origin, true, default_namespace, &mut |object, _| sink(object)).map(drop);
+    }
+    let first = pieces.next_piece()?;
+    if let Some(first) = first.as_ref().filter(|piece| piece.text.trim_start().starts_with('{')) {
+        let text = first.text.clone() + &pieces.rest()?;
+        return parse_into(&text, origin, false, default_namespace, &mut |object, _| sink(object)).map(drop);
+    }
+    stream::for_each_piece(
+        &mut pieces,
+        first,
+        &mut |text, before| {
+            documents::parse_yaml_from(text, before, &mut |_, value| expand(value, default_namespace, sink))
+        },
+        origin,
+    )
 }
 
 /// Like [`load`], keeping where each object came from.
 pub fn load_with_sources(paths: &[PathBuf], default_namespace: &str) -> Result<Vec<Loaded>> {
+    load_with_sources_noting(paths, default_namespace, &mut |_| {})
+}
+
+/// Like [`load_with_sources`], telling `skipped` of the folder entries passed over.
+pub fn load_with_sources_noting(
+    paths: &[PathBuf],
+    default_namespace: &str,
+    skipped: &mut dyn FnMut(Skipped),
+) -> Result<Vec<Loaded>> {
     let mut loaded = Vec::new();
-    files::read_each(paths, &mut |origin, text| {
+    let mut skipped = |path: &Path, what| skipped(Skipped { path: path.to_owned(), what });
+    files::read_each(paths, &mut skipped, &mut |origin, reader| {
+        let text = files::read_text(&origin, reader)?;
         let json_only = files::is_json(&origin);
         loaded.extend(parse_with_sources(text, origin, json_only, default_namespace)?);
         Ok(())
     })?;
     Ok(loaded)
+}
+
+/// The ReadinessChecklists of `paths` with their sources, and every other object found there
+/// in compact form: which of those the checklists read is known only once all are read, and a
+/// folder given to `-f` may hold a whole manifest set. Only files holding a checklist keep
+/// their text (for the line numbers of messages).
+pub fn load_checklists(
+    paths: &[PathBuf],
+    default_namespace: &str,
+    skipped: &mut dyn FnMut(Skipped),
+) -> Result<(Vec<Loaded>, Vec<Deferred>)> {
+    let mut checklists = Vec::new();
+    let mut others = Vec::new();
+    let mut skipped = |path: &Path, what| skipped(Skipped { path: path.to_owned(), what });
+    files::read_each(paths, &mut skipped, &mut |origin, reader| {
+        let text = files::read_text(&origin, reader)?;
+        let json_only = files::is_json(&origin);
+        let mut found = Vec::new();
+        let lines = parse_into(&text, &origin, json_only, default_namespace, &mut |object, document| {
+            if object.kind_key == kinds::CHECKLIST {
+                found.push((object, document));
+            } else {
+                others.push(Deferred::new(&object));
+            }
+        })?;
+        if !found.is_empty() {
+            let file = Arc::new(SourceFile { origin, text, lines });
+            checklists.extend(
+                found
+                    .into_iter()
+                    .map(|(object, document)| Loaded { object, source: Source { file: Arc::clone(&file), document } }),
+            );
+        }
+        Ok(())
+    })?;
+    Ok((checklists, others))
+}
+
+/// An object held as compact JSON text until it is known whether it is needed: a parsed tree
+/// costs 20 to 30 times its text.
+#[derive(Clone, Debug)]
+pub struct Deferred {
+    pub kind_key: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub compact: CompactObject,
+}
+
+impl Deferred {
+    fn new(object: &Object) -> Self {
+        Deferred {
+            kind_key: object.kind_key.clone(),
+            namespace: object.namespace.clone(),
+            name: object.name.clone(),
+            compact: CompactObject::from_object(object),
+        }
+    }
+
+    /// The object again, exactly as loaded.
+    pub fn materialize(&self) -> Object {
+        self.compact.to_object(&self.kind_key, self.namespace.as_deref(), &self.name)
+    }
+
+    /// Into `inventory`, still compact: built when a check first reads it.
+    pub fn insert_into(self, inventory: &mut super::Inventory) {
+        inventory.insert_compact_parts(self.kind_key, self.namespace, self.name, self.compact);
+    }
 }
 
 /// Parses one text (`origin` names it in errors): every non-empty document, `List`s expanded.
@@ -121,7 +265,8 @@ fn parse_with_sources(text: String, origin: String, json_only: bool, namespace: 
         .collect())
 }
 
-/// Parses `text` and hands each object with its document number to `sink`.
+/// Parses `text` document by document and hands each object with its document number to
+/// `sink` before the next document is read.
 fn parse_into(
     text: &str,
     origin: &str,
@@ -130,21 +275,15 @@ fn parse_into(
     sink: &mut dyn FnMut(Object, usize),
 ) -> Result<Lines> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (documents, lines) = documents::parse(text, json_only);
-    let documents = documents.map_err(|e| Error::Manifest {
+    let (parsed, lines) = documents::parse(text, json_only, &mut |document, value| {
+        expand(value, default_namespace, &mut |object| sink(object, document))
+    });
+    parsed.map_err(|e| Error::Manifest {
         path: origin.to_owned(),
         document: Some(e.document),
         line: e.line.or_else(|| lines.document_line(text, e.document)),
         message: e.message,
     })?;
-    for (document, value) in documents {
-        expand(value, default_namespace, &mut |object| sink(object, document)).map_err(|message| Error::Manifest {
-            path: origin.to_owned(),
-            document: Some(document),
-            line: lines.document_line(text, document),
-            message,
-        })?;
-    }
     Ok(lines)
 }
 

@@ -6,12 +6,43 @@ pub mod manifests;
 mod object;
 pub mod selector;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, btree_map};
+use std::sync::{Arc, OnceLock};
 
 pub use object::{Object, ObjectError, group_of, kind_key};
 
-type ByName = BTreeMap<String, Arc<Object>>;
+use self::live::CompactObject;
+
+type ByName = BTreeMap<String, Slot>;
+
+/// An object at rest: built, or compact JSON text made into an object the first time a check
+/// reads it. A parsed `Value` costs 20 to 30 times its text (a B-tree node per mapping), so an
+/// offline inventory of a large manifest stream keeps text and builds only what is read.
+#[derive(Clone, Debug)]
+enum Slot {
+    Built(Arc<Object>),
+    Compact { compact: CompactObject, built: OnceLock<Arc<Object>> },
+}
+
+impl Slot {
+    fn object(&self, kind_key: &str, namespace: &str, name: &str) -> &Arc<Object> {
+        match self {
+            Slot::Built(object) => object,
+            Slot::Compact { compact, built } => built.get_or_init(|| {
+                Arc::new(compact.to_object(kind_key, (!namespace.is_empty()).then_some(namespace), name))
+            }),
+        }
+    }
+
+    fn into_object(self, kind_key: &str, namespace: &str, name: &str) -> Arc<Object> {
+        match self {
+            Slot::Built(object) => object,
+            Slot::Compact { compact, built } => built.into_inner().unwrap_or_else(|| {
+                Arc::new(compact.to_object(kind_key, (!namespace.is_empty()).then_some(namespace), name))
+            }),
+        }
+    }
+}
 
 /// Objects indexed by kind key, then namespace (`""` for cluster-scoped), then name. BTreeMaps
 /// keep iteration deterministic, so reports and messages never depend on insertion order.
@@ -40,17 +71,49 @@ impl Inventory {
     }
 
     pub fn insert_arc(&mut self, object: Arc<Object>) -> Option<Arc<Object>> {
-        let by_name = self
-            .kinds
-            .entry(object.kind_key.clone())
-            .or_default()
-            .entry(object.namespace.clone().unwrap_or_default())
-            .or_default();
-        let replaced = by_name.insert(object.name.clone(), object);
-        if replaced.is_none() {
-            self.len += 1;
+        let kind_key = object.kind_key.clone();
+        let namespace = object.namespace.clone().unwrap_or_default();
+        let name = object.name.clone();
+        self.insert_slot(kind_key, namespace, name, Slot::Built(object))
+    }
+
+    /// Inserts or replaces an object kept as compact text until a check reads it. Built from
+    /// `object`, which the caller can then drop: what it held is in the text.
+    pub fn insert_compact(&mut self, object: &Object) -> Option<Arc<Object>> {
+        let namespace = object.namespace.clone();
+        self.insert_compact_parts(
+            object.kind_key.clone(),
+            namespace,
+            object.name.clone(),
+            CompactObject::from_object(object),
+        )
+    }
+
+    /// [`Self::insert_compact`] for an object already in compact form.
+    pub fn insert_compact_parts(
+        &mut self,
+        kind_key: String,
+        namespace: Option<String>,
+        name: String,
+        compact: CompactObject,
+    ) -> Option<Arc<Object>> {
+        let slot = Slot::Compact { compact, built: OnceLock::new() };
+        self.insert_slot(kind_key, namespace.unwrap_or_default(), name, slot)
+    }
+
+    fn insert_slot(&mut self, kind_key: String, namespace: String, name: String, slot: Slot) -> Option<Arc<Object>> {
+        let by_name = self.kinds.entry(kind_key.clone()).or_default().entry(namespace.clone()).or_default();
+        match by_name.entry(name) {
+            btree_map::Entry::Vacant(vacant) => {
+                vacant.insert(slot);
+                self.len += 1;
+                None
+            }
+            btree_map::Entry::Occupied(mut occupied) => {
+                let replaced = std::mem::replace(occupied.get_mut(), slot);
+                Some(replaced.into_object(&kind_key, &namespace, occupied.key()))
+            }
         }
-        replaced
     }
 
     pub fn remove(&mut self, kind_key: &str, namespace: Option<&str>, name: &str) -> Option<Arc<Object>> {
@@ -61,16 +124,16 @@ impl Inventory {
         if by_name.is_empty() {
             namespaces.remove(ns);
         }
-        if removed.is_some() {
-            self.len -= 1;
-        }
-        removed
+        let removed = removed?;
+        self.len -= 1;
+        Some(removed.into_object(kind_key, ns, name))
     }
 
     pub fn get(&self, kind_key: &str, namespace: Option<&str>, name: &str) -> Option<&Arc<Object>> {
         #[cfg(test)]
         recorder::note(kind_key);
-        self.kinds.get(kind_key)?.get(namespace.unwrap_or_default())?.get(name)
+        let ns = namespace.unwrap_or_default();
+        Some(self.kinds.get(kind_key)?.get(ns)?.get(name)?.object(kind_key, ns, name))
     }
 
     /// Objects of a kind in one namespace (pass `None` for cluster-scoped kinds), by name.
@@ -81,18 +144,26 @@ impl Inventory {
     ) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
         #[cfg(test)]
         recorder::note(kind_key);
-        self.kinds
-            .get(kind_key)
-            .and_then(|namespaces| namespaces.get(namespace.unwrap_or_default()))
+        // The keys are borrowed from the inventory, which outlives the iterator; the caller's
+        // strings need not.
+        let found = self.kinds.get_key_value(kind_key).and_then(|(kind_key, namespaces)| {
+            let (ns, by_name) = namespaces.get_key_value(namespace.unwrap_or_default())?;
+            Some((kind_key.as_str(), ns.as_str(), by_name))
+        });
+        found
             .into_iter()
-            .flat_map(BTreeMap::values)
+            .flat_map(|(kind_key, ns, by_name)| by_name.iter().map(move |(name, slot)| slot.object(kind_key, ns, name)))
     }
 
     /// Every object of a kind, by namespace then name.
     pub fn all<'a>(&'a self, kind_key: &str) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
         #[cfg(test)]
         recorder::note(kind_key);
-        self.kinds.get(kind_key).into_iter().flat_map(|ns| ns.values().flat_map(BTreeMap::values))
+        self.kinds.get_key_value(kind_key).into_iter().flat_map(|(kind_key, namespaces)| {
+            namespaces
+                .iter()
+                .flat_map(move |(ns, by_name)| by_name.iter().map(move |(name, slot)| slot.object(kind_key, ns, name)))
+        })
     }
 
     /// Whether any object of this kind is present (used to tell "kind absent" from "no match").
@@ -182,6 +253,31 @@ mod tests {
         assert!(inv.remove(kinds::DEPLOYMENT, Some("a"), "api").is_none());
         assert!(inv.is_empty());
         assert!(!inv.has_kind(kinds::DEPLOYMENT));
+    }
+
+    #[test]
+    fn compact_objects_are_built_on_first_read_and_read_the_same() {
+        let mut labelled = object("Deployment", "apps/v1", Some("a"), "web");
+        labelled.labels.insert("app".to_owned(), "web".to_owned());
+        labelled.data["metadata"]["labels"] = serde_json::json!({"app": "web"});
+        let cluster = object("ClusterRole", "rbac.authorization.k8s.io/v1", None, "view");
+        let mut inv = Inventory::new();
+        inv.insert_compact(&labelled);
+        inv.insert_compact(&cluster);
+        inv.insert(object("Deployment", "apps/v1", Some("a"), "api"));
+        assert_eq!(inv.len(), 3);
+        assert_eq!(inv.get(kinds::DEPLOYMENT, Some("a"), "web").map(|o| o.as_ref()), Some(&labelled));
+        assert_eq!(inv.get(kinds::CLUSTER_ROLE, None, "view").map(|o| o.as_ref()), Some(&cluster));
+        let names: Vec<_> = inv.in_namespace(kinds::DEPLOYMENT, Some("a")).map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["api", "web"]);
+        // The same built object on every read, not a new one each time.
+        let first = inv.get(kinds::DEPLOYMENT, Some("a"), "web").expect("present");
+        assert!(inv.all(kinds::DEPLOYMENT).any(|o| Arc::ptr_eq(o, first)));
+        let replaced = inv.insert_compact(&object("Deployment", "apps/v1", Some("a"), "web"));
+        assert_eq!(replaced.as_deref(), Some(&labelled));
+        assert_eq!(inv.len(), 3);
+        assert_eq!(inv.remove(kinds::CLUSTER_ROLE, None, "view").as_deref(), Some(&cluster));
+        assert_eq!(inv.len(), 2);
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod json;
 mod junit;
 mod markdown;
 mod table;
+mod visible;
 
 pub use json::{ChecklistReport, ItemReport, reports};
 

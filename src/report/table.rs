@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use super::visible::visible;
 use super::{Options, describe_summary, distinct_title, sections};
 use crate::api::{Decision, ItemState};
 use crate::engine::Evaluation;
@@ -35,28 +36,41 @@ pub(super) fn render(evaluations: &[Evaluation], options: &Options) -> String {
 
 fn render_one(out: &mut String, evaluation: &Evaluation, options: &Options, paint: Paint) {
     let decision = paint.wrap(decision_color(evaluation.decision), evaluation.decision.as_str());
-    let _ = writeln!(out, "{} {}/{}: {decision}", paint.wrap(BOLD, "checklist"), evaluation.namespace, evaluation.name);
+    let _ = writeln!(
+        out,
+        "{} {}/{}: {decision}",
+        paint.wrap(BOLD, "checklist"),
+        visible(&evaluation.namespace),
+        visible(&evaluation.name)
+    );
 
-    let name_width = evaluation.items.iter().map(|i| i.name.chars().count()).max().unwrap_or(0);
-    let title_width =
-        evaluation.items.iter().filter_map(distinct_title).map(|t| t.chars().count().min(MAX_TITLE_CHARS)).max();
+    // Everything below but states, severities and counts is the checklist author's text (or an
+    // object's, in messages): escaped before it is measured, so columns line up with the output.
+    let name_width = evaluation.items.iter().map(|i| visible(&i.name).chars().count()).max().unwrap_or(0);
+    let title_width = evaluation
+        .items
+        .iter()
+        .filter_map(distinct_title)
+        .map(|t| visible(t).chars().count().min(MAX_TITLE_CHARS))
+        .max();
     let sections = sections(evaluation);
     let headed = sections.iter().any(|s| s.title.is_some());
     for section in &sections {
         let indent = if headed {
-            let _ = writeln!(out, "  {}", paint.wrap(BOLD, section.title.unwrap_or("General")));
+            let _ = writeln!(out, "  {}", paint.wrap(BOLD, &visible(section.title.unwrap_or("General"))));
             "    "
         } else {
             "  "
         };
         for item in &section.items {
             let state = paint.wrap(state_color(item.state), &format!("{:<7}", item.state.as_str()));
-            let mut row = format!("{indent}{state}  {:<8}  {:<name_width$}", item.severity.as_str(), item.name);
+            let name = visible(&item.name);
+            let mut row = format!("{indent}{state}  {:<8}  {name:<name_width$}", item.severity.as_str());
             if let Some(width) = title_width {
-                let title = truncate(distinct_title(item).unwrap_or_default(), MAX_TITLE_CHARS);
+                let title = truncate(&visible(distinct_title(item).unwrap_or_default()), MAX_TITLE_CHARS);
                 let _ = write!(row, "  {title:<width$}");
             }
-            let message = truncate(&one_line(&item.message), options.max_message_chars);
+            let message = truncate(&visible(&one_line(&item.message)), options.max_message_chars);
             if !message.is_empty() {
                 let _ = write!(row, "  {message}");
             }
@@ -65,7 +79,8 @@ fn render_one(out: &mut String, evaluation: &Evaluation, options: &Options, pain
     }
     let mut summary = format!("{}: {}", evaluation.decision.as_str(), describe_summary(&evaluation.summary));
     if !evaluation.blocking.is_empty() {
-        let _ = write!(summary, "; blocking: {}", evaluation.blocking.join(", "));
+        let blocking: Vec<_> = evaluation.blocking.iter().map(|name| visible(name)).collect();
+        let _ = write!(summary, "; blocking: {}", blocking.join(", "));
     }
     let _ = writeln!(out, "  {}", paint.wrap(decision_color(evaluation.decision), &summary));
 }

@@ -140,3 +140,38 @@ fn a_go_checklist_says_nothing_blocks() {
     let table = render(Format::Table, &[e], &plain()).expect("renders");
     assert_eq!(table.lines().last(), Some("  Go: 1 item: 1 passed"));
 }
+
+/// An item whose title, section, name and message carry terminal escapes and line breaks.
+fn hostile() -> Evaluation {
+    let mut bad = item("probe\u{1b}[2J", Some("Ops\nforged row"), Severity::Critical, ItemState::Failed, "x");
+    bad.title = "\u{1b}]0;pwned\u{7}Title".to_owned();
+    bad.message = "deployment/api: \u{1b}[31mred\u{9b}1m\nnext".to_owned();
+    Evaluation::from_items("shop".to_owned(), "rel\u{1b}[2Jease".to_owned(), vec![bad])
+}
+
+#[test]
+fn table_and_markdown_print_no_control_character_raw() {
+    for format in [Format::Table, Format::Markdown] {
+        let text = render(format, &[hostile()], &plain()).expect("renders");
+        let raw: Vec<char> = text.chars().filter(|&c| c.is_control() && c != '\n').collect();
+        assert!(raw.is_empty(), "{format:?} printed {raw:?}:\n{text}");
+        assert!(text.contains("\\u{1b}]0;pwned\\u{7}") || text.contains("\\u{1b}\\]0;pwned\\u{7}"), "{text}");
+        assert!(!text.contains("\nforged row"), "{format:?}: a section's newline forged a line:\n{text}");
+    }
+    let table = render(Format::Table, &[hostile()], &plain()).expect("renders");
+    assert!(table.starts_with("checklist shop/rel\\u{1b}[2Jease: NoGo\n"), "{table}");
+    assert!(table.contains("  Ops\\nforged row\n"), "{table}");
+    assert!(table.contains("red\\u{9b}1m next"), "{table}");
+    assert!(table.contains("blocking: probe\\u{1b}[2J"), "{table}");
+}
+
+#[test]
+fn colours_stay_the_tables_own_escapes() {
+    let colored = Options { color: true, ..plain() };
+    let text = render(Format::Table, &[hostile()], &colored).expect("renders");
+    // The only ESC bytes left open an SGR colour the table chose, never one from the input.
+    for (at, _) in text.match_indices('\u{1b}') {
+        let rest = &text[at..];
+        assert!(["\u{1b}[0m", "\u{1b}[1m", "\u{1b}[31m"].iter().any(|sgr| rest.starts_with(sgr)), "{rest:?}");
+    }
+}

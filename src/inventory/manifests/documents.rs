@@ -3,9 +3,10 @@
 
 use std::sync::OnceLock;
 
-use serde::de::DeserializeSeed;
+use serde::de::{DeserializeSeed, IgnoredAny};
 use serde_json::Value;
 
+use super::depth;
 use super::yaml_value::ValueSeed;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,9 +15,9 @@ pub(super) enum Syntax {
     Json,
 }
 
-/// A syntax error: which document, where, and what.
+/// Why a document cannot be read (syntax, or refused by the handler): which, where, and what.
 #[derive(Debug)]
-pub(super) struct SyntaxError {
+pub(super) struct DocumentError {
     pub document: usize,
     pub line: Option<usize>,
     pub message: String,
@@ -42,32 +43,73 @@ impl Lines {
     }
 }
 
-/// The non-empty documents of `text` with their numbers, and the means to locate them. A file
-/// that begins with `{` is read as JSON (as kubectl does), falling back to YAML for flow-style
-/// YAML unless `json_only` (a `.json` file, whose JSON error is the useful one).
-pub(super) fn parse(text: &str, json_only: bool) -> (Result<Vec<(usize, Value)>, SyntaxError>, Lines) {
+/// What a document handler may answer: stop with this message about the document.
+pub(super) type DocumentResult = Result<(), String>;
+
+/// Hands the non-empty documents of `text` with their numbers to `each`, one at a time, so no
+/// more than one document's tree exists at once. A file that begins with `{` is read as JSON
+/// (as kubectl does), falling back to YAML for flow-style YAML unless `json_only` (a `.json`
+/// file, whose JSON error is the useful one). Returns where the documents start, and the first
+/// syntax error or refusal by `each`.
+pub(super) fn parse(
+    text: &str,
+    json_only: bool,
+    each: &mut dyn FnMut(usize, Value) -> DocumentResult,
+) -> (Result<(), DocumentError>, Lines) {
     if json_only || text.trim_start().starts_with('{') {
-        let mut offsets = Vec::new();
-        let parsed = parse_json(text, &mut offsets);
-        if parsed.is_ok() || json_only {
+        // Whether it is JSON is settled before any document is handed on (validating the stream
+        // builds nothing), so a fallback to YAML never hands a document on twice.
+        let syntax = json_syntax(text);
+        if syntax.is_ok() || json_only {
+            let mut offsets = Vec::new();
+            let parsed = syntax.and_then(|()| parse_json(text, &mut offsets, each));
             return (parsed, Lines { syntax: Syntax::Json, json_offsets: offsets, starts: OnceLock::new() });
         }
     }
     let lines = Lines { syntax: Syntax::Yaml, json_offsets: Vec::new(), starts: OnceLock::new() };
-    (parse_yaml(text), lines)
+    (parse_yaml(text, each), lines)
 }
 
-fn parse_yaml(text: &str) -> Result<Vec<(usize, Value)>, SyntaxError> {
-    let mut documents = Vec::new();
+/// The first JSON syntax error of a stream of JSON values, found without building them.
+fn json_syntax(text: &str) -> Result<(), DocumentError> {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<IgnoredAny>();
+    let mut document = 0;
+    loop {
+        match stream.next() {
+            None => return Ok(()),
+            Some(Ok(_)) => document += 1,
+            Some(Err(error)) => return Err(json_error(&error, document + 1)),
+        }
+    }
+}
+
+fn parse_yaml(text: &str, each: &mut dyn FnMut(usize, Value) -> DocumentResult) -> Result<(), DocumentError> {
+    parse_yaml_from(text, 0, each).map(drop)
+}
+
+/// Parses the YAML documents of `text`, numbering them from `before + 1` (the documents of the
+/// stream before this piece of it), and returns how many there were.
+pub(super) fn parse_yaml_from(
+    text: &str,
+    before: usize,
+    each: &mut dyn FnMut(usize, Value) -> DocumentResult,
+) -> Result<usize, DocumentError> {
+    if let Some(deep) = depth::find_too_deep(text) {
+        return Err(DocumentError { document: before + deep.document, line: Some(deep.line), message: deep.message() });
+    }
+    let mut count = 0;
     for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let number = index + 1;
+        let number = before + index + 1;
+        count = index + 1;
         // After a syntax error the iterator repeats it forever: the first one ends the file.
         match ValueSeed.deserialize(document) {
             Ok(Value::Null) => {}
-            Ok(value) => documents.push((number, value)),
+            Ok(value) => {
+                each(number, value).map_err(|message| DocumentError { document: number, line: None, message })?
+            }
             Err(error) => {
                 let location = error.location().map(|l| (l.line(), l.column()));
-                return Err(SyntaxError {
+                return Err(DocumentError {
                     document: number,
                     line: location.map(|(line, _)| line),
                     message: without_position(error.to_string(), location),
@@ -75,31 +117,42 @@ fn parse_yaml(text: &str) -> Result<Vec<(usize, Value)>, SyntaxError> {
             }
         }
     }
-    Ok(documents)
+    Ok(count)
 }
 
-fn parse_json(text: &str, offsets: &mut Vec<usize>) -> Result<Vec<(usize, Value)>, SyntaxError> {
-    let mut documents = Vec::new();
+/// The 1-based line on which the `index`-th (1-based) YAML document of `text` starts.
+pub(super) fn yaml_document_line(text: &str, index: usize) -> Option<usize> {
+    yaml_document_starts(text).get(index.checked_sub(1)?).copied()
+}
+
+fn parse_json(
+    text: &str,
+    offsets: &mut Vec<usize>,
+    each: &mut dyn FnMut(usize, Value) -> DocumentResult,
+) -> Result<(), DocumentError> {
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
     loop {
         let offset = stream.byte_offset();
         match stream.next() {
-            None => return Ok(documents),
+            None => return Ok(()),
             Some(Ok(value)) => {
                 offsets.push(offset);
+                let number = offsets.len();
                 if !value.is_null() {
-                    documents.push((offsets.len(), value));
+                    each(number, value).map_err(|message| DocumentError { document: number, line: None, message })?;
                 }
             }
-            Some(Err(error)) => {
-                let location = (error.line() > 0).then(|| (error.line(), error.column()));
-                return Err(SyntaxError {
-                    document: offsets.len() + 1,
-                    line: location.map(|(line, _)| line),
-                    message: without_position(error.to_string(), location),
-                });
-            }
+            Some(Err(error)) => return Err(json_error(&error, offsets.len() + 1)),
         }
+    }
+}
+
+fn json_error(error: &serde_json::Error, document: usize) -> DocumentError {
+    let location = (error.line() > 0).then(|| (error.line(), error.column()));
+    DocumentError {
+        document,
+        line: location.map(|(line, _)| line),
+        message: without_position(error.to_string(), location),
     }
 }
 
@@ -137,7 +190,7 @@ fn yaml_document_starts(text: &str) -> Vec<usize> {
     starts
 }
 
-fn is_marker(line: &str, marker: &str) -> bool {
+pub(super) fn is_marker(line: &str, marker: &str) -> bool {
     line.strip_prefix(marker).is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
 }
 

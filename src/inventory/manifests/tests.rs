@@ -264,6 +264,48 @@ mod files {
         assert!(error.to_string().contains("/no/such/manifests.yaml"), "{error}");
     }
 
+    fn mkfifo(path: &std::path::Path) {
+        let status = std::process::Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+        assert!(status.success(), "mkfifo {}", path.display());
+    }
+
+    #[test]
+    fn folder_entries_that_are_no_regular_files_are_skipped_and_told() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "a.yaml", &service("a"));
+        mkfifo(&dir.path().join("x.yaml"));
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.yaml")).expect("symlink");
+        mkfifo(&dir.path().join("notes.txt"));
+        let mut skipped = Vec::new();
+        let mut objects = Vec::new();
+        load_each(&[dir.path().to_owned()], "shop", &mut |s| skipped.push(s), &mut |o| objects.push(o)).expect("loads");
+        assert_eq!(names(&objects), ["service/a"]);
+        let told: Vec<String> = skipped.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            told,
+            [
+                format!("skipped {}: a FIFO (named pipe), not a regular file", dir.path().join("x.yaml").display()),
+                format!("skipped {}: a character device, not a regular file", dir.path().join("zero.yaml").display()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_named_path_that_is_no_regular_file_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("x.yaml");
+        mkfifo(&fifo);
+        let link = dir.path().join("zero.yaml");
+        std::os::unix::fs::symlink("/dev/zero", &link).expect("symlink");
+        for (path, what) in [(fifo, "a FIFO (named pipe)"), (link, "a character device")] {
+            let error = load(std::slice::from_ref(&path), "shop").expect_err("refused").to_string();
+            assert_eq!(
+                error,
+                format!("{}: {what}, not a regular file: only regular files and - (stdin) are read", path.display())
+            );
+        }
+    }
+
     #[test]
     fn text_that_is_not_utf8_is_reported_with_its_line() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -362,4 +404,175 @@ fn refuses_duplicate_keys_instead_of_judging_the_last_object_written() {
     };
     assert_eq!(document, Some(1));
     assert!(message.contains("duplicate key \"apiVersion\""), "{message}");
+}
+
+mod hostile {
+    use super::*;
+
+    const CHECKLIST: &str = "apiVersion: readygate.io/v1alpha1\nkind: ReadinessChecklist\nmetadata: {name: r}\n";
+
+    #[test]
+    fn non_finite_numbers_are_refused_with_the_field_path() {
+        for (spelled, text) in [
+            (".inf", "spec:\n  items:\n  - name: a\n    check: {workload: {replicas: {atLeast: .inf}}}\n"),
+            (".nan", "spec:\n  items:\n  - name: q\n    check: {resourceQuota: {maxUsedRatio: .NaN}}\n"),
+            ("-.inf", "spec:\n  items:\n  - name: a\n    check: {workload: {replicas: {atMost: -.Inf}}}\n"),
+        ] {
+            let (document, line, message) = parse_error(&format!("{DEPLOYMENT}---\n{CHECKLIST}{text}"));
+            assert_eq!((document, line), (Some(2), Some(12)), "{message}");
+            assert!(message.starts_with("spec.items[0].check."), "{message}");
+            assert!(message.contains(&format!("{spelled} is not a finite number")), "{message}");
+        }
+    }
+
+    #[test]
+    fn finite_floats_and_quoted_infinity_are_kept() {
+        let objects = parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nratio: 0.5\ndata: {x: '.inf'}\n");
+        assert_eq!(objects[0].get("/ratio"), Some(&serde_json::json!(0.5)));
+        assert_eq!(objects[0].str_at("/data/x"), Some(".inf"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_naming_document_and_line() {
+        let deep = format!("{DEPLOYMENT}---\n{DEPLOYMENT}spec: {}\n", "[".repeat(1 << 20));
+        let (document, line, message) = parse_error(&deep);
+        assert_eq!((document, line), (Some(2), Some(10)), "{message}");
+        assert!(message.contains("nested more than 128 levels deep"), "{message}");
+        // `{` first is tried as JSON, which stops at its own limit; the YAML fallback must too.
+        let (document, _, message) = parse_error(&"{\"a\": ".repeat(1 << 18));
+        assert_eq!(document, Some(1));
+        assert!(message.contains("nested more than 128 levels deep"), "{message}");
+    }
+
+    #[test]
+    fn nesting_within_the_limit_still_loads() {
+        let value = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+        let objects = parse(&format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\nx: {value}\n"));
+        assert_eq!(objects.len(), 1);
+    }
+
+    #[test]
+    fn a_document_error_comes_before_a_later_syntax_error() {
+        // Documents are read one at a time: the first bad one in file order is reported.
+        let text = format!("kind: Service\nmetadata: {{name: a}}\n---\n{DEPLOYMENT}---\nmetadata: {{name: [b}}\n");
+        let (document, line, message) = parse_error(&text);
+        assert_eq!((document, line), (Some(1), Some(1)), "{message}");
+        assert_eq!(message, "object has no apiVersion");
+    }
+
+    #[test]
+    fn objects_reach_the_sink_one_document_at_a_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("stream.yaml");
+        std::fs::write(&path, format!("{DEPLOYMENT}---\n{DEPLOYMENT}---\nkind: broken\n")).expect("write");
+        let mut seen = Vec::new();
+        let error = load_each(&[path], "shop", &mut |_| {}, &mut |object| seen.push(object.reference()))
+            .expect_err("third document has no apiVersion");
+        assert_eq!(seen, ["deployment/api", "deployment/api"], "{error}");
+    }
+}
+
+mod pieces {
+    use std::io::Cursor;
+
+    use super::*;
+
+    /// Parsing `text` whole and a piece at a time (cut wherever the rules allow) gives the same
+    /// objects, or the same error with the same document and line.
+    fn agree(text: &str) {
+        let whole = parse_str(text, "test.yaml", "shop");
+        for piece_bytes in [0, 1, 40, 1 << 20] {
+            let mut objects = Vec::new();
+            let mut reader = Cursor::new(text.as_bytes());
+            let pieces = parse_reader(&mut reader, "test.yaml", "shop", piece_bytes, &mut |o| objects.push(o));
+            match (&whole, pieces) {
+                (Ok(expected), Ok(())) => assert_eq!(&objects, expected, "piece_bytes {piece_bytes}: {text:?}"),
+                (Err(expected), Err(got)) => {
+                    assert_eq!(got.to_string(), expected.to_string(), "piece_bytes {piece_bytes}: {text:?}");
+                }
+                (expected, got) => panic!("piece_bytes {piece_bytes}: whole {expected:?}, pieces {got:?}: {text:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn pieces_read_as_the_whole_stream() {
+        let service = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n";
+        for text in [
+            String::new(),
+            format!("{DEPLOYMENT}---\n{service}"),
+            format!("---\n# Source: x\n---\n{DEPLOYMENT}...\n---\nnull\n---\n---\n{service}"),
+            format!("%YAML 1.2\n---\n{DEPLOYMENT}...\n%TAG !k! tag:k8s.io,2024:\n# c\n---\n{service}"),
+            format!("{DEPLOYMENT}...\n{service}...\n"),
+            "base: &b {apiVersion: v1, kind: Service}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: x}\n"
+                .to_owned(),
+            format!("{DEPLOYMENT}spec:\n  note: |\n    ---not a marker\n    text\n---\n{service}"),
+            format!("\u{feff}{DEPLOYMENT}---\r\n{}", service.replace('\n', "\r\n")),
+            format!("{DEPLOYMENT}---\n{service}---\nmetadata: {{name: [broken}}\n"),
+            format!("{DEPLOYMENT}---\nkind: Service\nmetadata: {{name: a}}\n---\n{service}"),
+            format!("{DEPLOYMENT}---\n{service}---\n{}spec: {}\n", service, "[".repeat(200)),
+            format!("{DEPLOYMENT}---\n{service}x: .nan\n"),
+            format!(
+                "{{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {{\"name\": \"j\"}}}}\n---\n{service}"
+            ),
+            format!("{DEPLOYMENT}--- {{apiVersion: v1, kind: Service, metadata: {{name: inline}}}}\n"),
+            // Found by the fuzz target: comments alone before the first `---` are no document.
+            format!("# Backups\n# more\n---\n{DEPLOYMENT}---\nmetadata: {{name: [b}}\n"),
+            format!("\n# c\n\n---\n{DEPLOYMENT}"),
+        ] {
+            agree(&text);
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_names_the_streams_line() {
+        let mut bytes = format!("{DEPLOYMENT}---\n").into_bytes();
+        bytes.extend_from_slice(b"apiVersion: v1\nkind: Service\nmetadata: {name: caf\xe9}\n");
+        let mut reader = Cursor::new(bytes);
+        let error = parse_reader(&mut reader, "x.yaml", "shop", 0, &mut |_| {}).expect_err("not UTF-8");
+        assert_eq!(error.to_string(), "x.yaml line 8: not UTF-8 text");
+    }
+
+    #[test]
+    fn a_large_stream_is_cut_between_documents() {
+        let text: String =
+            (0..5000).map(|i| format!("---\n{}", DEPLOYMENT.replace("name: api", &format!("name: a{i}")))).collect();
+        let mut reader = Cursor::new(text.as_bytes());
+        let mut pieces = stream::Pieces::new(&mut reader, "x.yaml", 4096, 1 << 20);
+        let mut cut = 0;
+        let mut lines = 1;
+        while let Some(piece) = pieces.next_piece().expect("reads") {
+            assert!(piece.text.starts_with("---\n"), "{:?}", &piece.text[..20]);
+            assert_eq!(piece.first_line, lines);
+            lines += piece.text.lines().count();
+            cut += 1;
+        }
+        assert!(cut > 20, "{cut} pieces");
+    }
+}
+
+#[test]
+fn a_document_larger_than_the_limit_is_refused_before_it_is_read_whole() {
+    use std::io::Cursor;
+    let small: String =
+        (0..50).map(|i| format!("---\n{}", DEPLOYMENT.replace("name: api", &format!("name: a{i}")))).collect();
+    let big = format!(
+        "apiVersion: v1\nkind: List\nitems:\n{}",
+        "- {apiVersion: v1, kind: Service, metadata: {name: s}}\n".repeat(100)
+    );
+    let text = format!("{small}---\n{big}");
+    let mut reader = Cursor::new(text.as_bytes());
+    let mut pieces = stream::Pieces::new(&mut reader, "x.yaml", 0, 2048);
+    let error = loop {
+        match pieces.next_piece() {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the List is larger than the limit"),
+            Err(error) => break error.to_string(),
+        }
+    };
+    assert!(error.starts_with("x.yaml line 251: a document larger than 0 MiB is refused"), "{error}");
+    // Many small documents are no large document.
+    let mut reader = Cursor::new(small.as_bytes());
+    let mut pieces = stream::Pieces::new(&mut reader, "x.yaml", 0, 2048);
+    while pieces.next_piece().expect("small documents").is_some() {}
 }

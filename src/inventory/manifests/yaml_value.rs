@@ -44,9 +44,22 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Number(v.into()))
     }
 
+    /// JSON, and so a Kubernetes object, holds no NaN or infinity: kubectl refuses `.inf` and
+    /// `.nan`, and reading them as null would turn `replicas: {atLeast: .inf}` into "unset",
+    /// i.e. no requirement at all. serde_yaml prefixes the message with the field's path.
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        // JSON has no NaN or infinity; null is what a YAML-to-JSON conversion can offer.
-        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+        Number::from_f64(v).map(Value::Number).ok_or_else(|| {
+            let spelled = if v.is_nan() {
+                ".nan"
+            } else if v > 0.0 {
+                ".inf"
+            } else {
+                "-.inf"
+            };
+            E::custom(format_args!(
+                "{spelled} is not a finite number; JSON, and so a Kubernetes object, has no infinity or NaN"
+            ))
+        })
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
