@@ -18,7 +18,7 @@ use super::evaluator::{Deadline, EvaluationSettings, Unfinished};
 use super::leader::Leader;
 use super::watch_set::WatchSet;
 use super::{events, status, unfinished};
-use crate::api::ReadinessChecklist;
+use crate::api::{ReadinessChecklist, ReadinessChecklistStatus};
 use crate::checks::Facts;
 use crate::engine;
 use crate::inventory::kinds;
@@ -212,26 +212,8 @@ pub async fn reconcile(checklist: Arc<ReadinessChecklist>, ctx: Arc<Context>) ->
         if !ctx.leader.is_leader() {
             return Ok(Action::await_change());
         }
-        let api: Api<ReadinessChecklist> = Api::namespaced(ctx.client.clone(), &namespace);
-        let stored = match status::apply(&api, &name, &next).await {
-            Ok(stored) => stored,
-            Err(error) => {
-                ctx.metrics.status_write("error");
-                return Err(Error::Kube(error));
-            }
-        };
-        ctx.metrics.status_write("applied");
-        ctx.written.record(&stored);
+        write_status(&ctx, &checklist, previous.as_ref(), &next, None).await?;
         tracing::info!(%namespace, %name, decision = next.decision.as_str(), "status written");
-        let planned = events::plan(previous.as_ref(), &next);
-        let published = events::publish(&ctx.recorder, &checklist, &planned).await;
-        for p in planned.iter().take(published) {
-            ctx.metrics.event(&p.reason);
-        }
-        if previous.as_ref().is_none_or(|p| p.decision != next.decision) {
-            // Checklists that reference this one re-evaluate with the new decision.
-            ctx.cache.notify(Change { kind_key: kinds::CHECKLIST.to_owned(), namespace: Some(namespace.clone()) });
-        }
     }
     ctx.record_metrics(&evaluation);
     ctx.failures.lock().unwrap_or_else(PoisonError::into_inner).remove(&(namespace, name));
@@ -293,28 +275,44 @@ async fn record_unfinished(
     let previous = ctx.written.previous(checklist);
     let next = unfinished::status(previous.as_ref(), unfinished, checklist.metadata.generation, now);
     if engine::status_needs_write(previous.as_ref(), &next, refresh_after(checklist), now) {
-        let api: Api<ReadinessChecklist> = Api::namespaced(ctx.client.clone(), &namespace);
-        let stored = match status::apply(&api, &name, &next).await {
-            Ok(stored) => stored,
-            Err(error) => {
-                ctx.metrics.status_write("error");
-                return Err(Error::Kube(error));
-            }
-        };
-        ctx.metrics.status_write("applied");
-        ctx.written.record(&stored);
-        let mut planned = events::plan(previous.as_ref(), &next);
-        planned.extend(unfinished::event(previous.as_ref(), unfinished));
-        let published = events::publish(&ctx.recorder, checklist, &planned).await;
-        for p in planned.iter().take(published) {
-            ctx.metrics.event(&p.reason);
-        }
-        if previous.as_ref().is_none_or(|p| p.decision != next.decision) {
-            ctx.cache.notify(Change { kind_key: kinds::CHECKLIST.to_owned(), namespace: Some(namespace.clone()) });
-        }
+        write_status(ctx, checklist, previous.as_ref(), &next, unfinished::event(previous.as_ref(), unfinished))
+            .await?;
     }
     ctx.metrics.record_decision(&namespace, &name, next.decision);
     Ok(Action::requeue(retry_in))
+}
+
+/// Writes `next` over `previous` by server-side apply, then publishes the Events it implies
+/// (plus `extra`), and tells checklists that reference this one when the decision changed.
+async fn write_status(
+    ctx: &Context,
+    checklist: &ReadinessChecklist,
+    previous: Option<&ReadinessChecklistStatus>,
+    next: &ReadinessChecklistStatus,
+    extra: Option<events::Planned>,
+) -> Result<()> {
+    let (namespace, name) = key_of(checklist);
+    let api: Api<ReadinessChecklist> = Api::namespaced(ctx.client.clone(), &namespace);
+    let stored = match status::apply(&api, &name, next).await {
+        Ok(stored) => stored,
+        Err(error) => {
+            ctx.metrics.status_write("error");
+            return Err(Error::Kube(error));
+        }
+    };
+    ctx.metrics.status_write("applied");
+    ctx.written.record(&stored);
+    let mut planned = events::plan(previous, next);
+    planned.extend(extra);
+    let published = events::publish(&ctx.recorder, checklist, &planned).await;
+    for p in planned.iter().take(published) {
+        ctx.metrics.event(&p.reason);
+    }
+    if previous.is_none_or(|p| p.decision != next.decision) {
+        // Checklists that reference this one re-evaluate with the new decision.
+        ctx.cache.notify(Change { kind_key: kinds::CHECKLIST.to_owned(), namespace: Some(namespace) });
+    }
+    Ok(())
 }
 
 /// Retries a failed reconcile with a per-checklist exponential backoff (1 s doubling to 60 s).

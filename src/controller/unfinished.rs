@@ -4,12 +4,12 @@
 //! whoever debugs the checklist; they no longer decide anything.
 
 use jiff::Timestamp;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::evaluator::Unfinished;
 use super::events::Planned;
 use crate::api::{Decision, HistoryEntry, ReadinessChecklistStatus};
-use crate::engine::{CONDITION_EVALUATED, CONDITION_READY, HISTORY_LIMIT};
+use crate::engine::{CONDITION_EVALUATED, CONDITION_READY, HISTORY_LIMIT, condition};
 
 /// What `status.conditions[Evaluated].message` and the Event say.
 pub fn message(unfinished: &Unfinished) -> String {
@@ -52,35 +52,13 @@ pub fn event(previous: Option<&ReadinessChecklistStatus>, unfinished: &Unfinishe
     (!already).then(|| Planned { warning: true, reason: unfinished.reason().to_owned(), note: message(unfinished) })
 }
 
-fn condition(
-    previous: &[Condition],
-    type_: &str,
-    status: &str,
-    reason: &str,
-    message: &str,
-    generation: Option<i64>,
-    now: &Time,
-) -> Condition {
-    let last_transition_time = previous
-        .iter()
-        .find(|c| c.type_ == type_ && c.status == status)
-        .map_or_else(|| now.clone(), |c| c.last_transition_time.clone());
-    Condition {
-        type_: type_.to_owned(),
-        status: status.to_owned(),
-        reason: reason.to_owned(),
-        message: message.to_owned(),
-        observed_generation: generation,
-        last_transition_time,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
     use super::*;
     use crate::api::{ItemState, ItemStatus, Severity};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
     fn go() -> ReadinessChecklistStatus {
         let at = Time(Timestamp::UNIX_EPOCH);

@@ -93,7 +93,9 @@ pub fn next_status(
     }
 }
 
-fn condition(
+/// A condition that keeps its `lastTransitionTime` when `previous` already had it with the same
+/// status (as `meta.SetStatusCondition` does).
+pub fn condition(
     previous: &[Condition],
     type_: &str,
     status: &str,
