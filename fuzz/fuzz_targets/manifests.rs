@@ -30,7 +30,12 @@ fuzz_target!(|data: &[u8]| {
     };
     match (parse_str(text, origin, "default"), streaming) {
         (Ok(whole), Ok(())) => assert_eq!(whole, streamed, "whole and streamed read alike"),
-        (Err(whole), Err(pieces)) => assert_eq!(whole.to_string(), pieces.to_string(), "the same error"),
+        // Both refuse. Where may differ: libyaml checks a whole buffer for control characters
+        // before parsing (the whole stream's error says document 1 line 1, a piece's names its
+        // own), and words an open quoted scalar cut by a `---` line differently.
+        (Err(whole), Err(pieces)) => {
+            assert!(place(&whole).is_some() && place(&pieces).is_some(), "{whole} / {pieces}");
+        }
         (whole, pieces) => panic!("whole {whole:?}, streamed {pieces:?}"),
     }
 
@@ -50,3 +55,11 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// Where a manifest error points (file, document, line); `None` for any other error.
+fn place(error: &readygate::Error) -> Option<(String, Option<usize>, Option<usize>)> {
+    match error {
+        readygate::Error::Manifest { path, document, line, .. } => Some((path.clone(), *document, *line)),
+        _ => None,
+    }
+}

@@ -7,6 +7,10 @@
 //! stream would. Pieces are cut only before such a line, once past [`PIECE_BYTES`], and never
 //! between a directive (`%YAML`, `%TAG`) and the document it applies to. (Not after `...`:
 //! libyaml wants a `---` after it, and a piece starting without one would be read differently.)
+//! Valid text gives the same objects and invalid text is refused either way, but the message may
+//! differ: libyaml checks a whole buffer for control characters before parsing (the whole
+//! stream's error names document 1, a piece's the document holding the character), and words a
+//! quoted scalar left open before a `---` line differently.
 
 use std::io::{BufRead, Read};
 use std::path::PathBuf;
