@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{ApiServerDouble, RequestRecord, Verb};
+
+mod http_get;
 
 /// A `readygate run` process with metrics on a free port and its log in a temporary file.
 pub struct Replica {
@@ -64,15 +65,7 @@ impl Replica {
 
     /// GET a path of the metrics server; `None` while it does not answer.
     pub async fn get(&self, path: &str) -> Option<(u16, String)> {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.ok()?;
-        let request = format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n");
-        stream.write_all(request.as_bytes()).await.ok()?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.ok()?;
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let status = text.split_whitespace().nth(1)?.parse().ok()?;
-        let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-        Some((status, body))
+        http_get::get(self.port, path).await
     }
 
     /// The value of a metric sample line (`name{labels}` exactly as exposed), 0 when absent.

@@ -6,11 +6,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-
 use super::ControlPlane;
 use super::free_port;
 use super::pki::CertDir;
+
+#[path = "../../replica/http_get.rs"]
+mod http_get;
 
 pub struct Readygate {
     child: tokio::process::Child,
@@ -78,15 +79,7 @@ impl Readygate {
 
     /// GET a path of the metrics server; `None` while it does not answer.
     pub async fn get(&self, path: &str) -> Option<(u16, String)> {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.metrics_port)).await.ok()?;
-        let request = format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n");
-        stream.write_all(request.as_bytes()).await.ok()?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.ok()?;
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let status = text.split_whitespace().nth(1)?.parse().ok()?;
-        let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-        Some((status, body))
+        http_get::get(self.metrics_port, path).await
     }
 
     /// The sum of the samples of metric family `name` whose labels contain every `labels` pair

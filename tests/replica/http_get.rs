@@ -1,0 +1,17 @@
+//! A bare HTTP/1.0 GET on loopback, for reading a `readygate run` process's metrics and health
+//! endpoints from tests (the API double's replica and the real-cluster harness share it).
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+/// GET `path` from `127.0.0.1:port`: the status code and body, `None` while nothing answers.
+pub async fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let request = format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.ok()?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Some((status, body))
+}
