@@ -82,8 +82,10 @@ fn render_case(out: &mut String, item: &ItemResult, suite: &str) {
 }
 
 /// Escapes text for XML content and double-quoted attributes. Characters XML 1.0 cannot carry
-/// at all (most control characters) become U+FFFD; line breaks become character references so
-/// attribute values keep them.
+/// at all (most C0 controls) become U+FFFD; line breaks become character references so
+/// attribute values keep them. DEL, C1 controls and bidi overrides are legal XML but reach the
+/// terminals and web pages that show CI results (`\u{9b}` is a CSI): they are spelled as visible
+/// escapes, as in the table and Markdown outputs.
 fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
@@ -97,7 +99,7 @@ fn escape(text: &str) -> String {
             '\r' => escaped.push_str("&#13;"),
             '\t' => escaped.push_str("&#9;"),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => escaped.push('\u{FFFD}'),
-            c => escaped.push(c),
+            c => super::visible::push_visible(&mut escaped, c),
         }
     }
     escaped
@@ -111,5 +113,12 @@ mod tests {
     fn escapes_markup_quotes_and_characters_xml_cannot_hold() {
         assert_eq!(escape(r#"a<b & "c" 'd'>"#), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;");
         assert_eq!(escape("line\nbreak\u{1b}[31m"), "line&#10;break\u{FFFD}[31m");
+    }
+
+    #[test]
+    fn del_c1_and_bidi_controls_are_spelled_out() {
+        assert_eq!(escape("del\u{7f} csi\u{9b}2J"), "del\\u{7f} csi\\u{9b}2J");
+        assert_eq!(escape("abc\u{202e}def"), "abc\\u{202e}def");
+        assert_eq!(escape("Café ✓"), "Café ✓");
     }
 }
