@@ -1,5 +1,6 @@
 //! A bare HTTP/1.0 GET on loopback, for reading a `readygate run` process's metrics and health
-//! endpoints from tests (the API double's replica and the real-cluster harness share it).
+//! endpoints from tests, and waiting for it to be ready (the API double's replica and the
+//! real-cluster harness share it).
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -14,4 +15,18 @@ pub async fn get(port: u16, path: &str) -> Option<(u16, String)> {
     let status = text.split_whitespace().nth(1)?.parse().ok()?;
     let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     Some((status, body))
+}
+
+/// Waits until `/readyz` on `port` answers 200, polling every `every`; past `within`, panics
+/// with what `/readyz` still waits for and the process's `log`.
+pub async fn wait_ready(port: u16, within: std::time::Duration, every: std::time::Duration, log: impl Fn() -> String) {
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        if let Some((200, _)) = get(port, "/readyz").await {
+            return;
+        }
+        tokio::time::sleep(every).await;
+    }
+    let pending = get(port, "/readyz").await.map(|(_, body)| body).unwrap_or_default();
+    panic!("readygate not ready within {within:?} ({pending}); log:\n{}", log());
 }

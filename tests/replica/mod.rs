@@ -75,15 +75,7 @@ impl Replica {
     }
 
     pub async fn wait_ready(&self, timeout: Duration) {
-        let deadline = tokio::time::Instant::now() + timeout;
-        while tokio::time::Instant::now() < deadline {
-            if let Some((200, _)) = self.get("/readyz").await {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let pending = self.get("/readyz").await.map(|(_, body)| body).unwrap_or_default();
-        panic!("readygate not ready within {timeout:?} ({pending}); log:\n{}", self.log());
+        http_get::wait_ready(self.port, timeout, Duration::from_millis(50), || self.log()).await;
     }
 
     pub async fn is_leader(&self) -> bool {

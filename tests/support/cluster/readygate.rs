@@ -98,15 +98,7 @@ impl Readygate {
 
     /// Waits for `/readyz` to answer 200; panics with the log otherwise.
     pub async fn wait_ready(&self, within: Duration) {
-        let deadline = tokio::time::Instant::now() + within;
-        while tokio::time::Instant::now() < deadline {
-            if let Some((200, _)) = self.get("/readyz").await {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let pending = self.get("/readyz").await.map(|(_, body)| body).unwrap_or_default();
-        panic!("readygate not ready within {within:?} ({pending}); log:\n{}", self.log());
+        http_get::wait_ready(self.metrics_port, within, Duration::from_millis(100), || self.log()).await;
     }
 
     /// SIGTERM, then the exit status.
