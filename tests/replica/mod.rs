@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::support::{ApiServerDouble, RequestRecord, Verb};
 
-mod http_get;
+mod run_process;
 
 /// A `readygate run` process with metrics on a free port and its log in a temporary file.
 pub struct Replica {
@@ -47,15 +47,7 @@ impl Replica {
         let mut args: Vec<String> =
             ["run", "--metrics-addr", &metrics_addr, "--leader-namespace", "default"].map(str::to_owned).to_vec();
         args.extend(extra.iter().map(|a| (*a).to_owned()));
-        let child = command(&args)
-            .env("KUBECONFIG", kubeconfig)
-            .env("RUST_LOG", std::env::var("READYGATE_TEST_LOG").unwrap_or_else(|_| "info".to_owned()))
-            .env_remove("POD_NAMESPACE")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .kill_on_drop(true)
-            .spawn()
-            .expect("starting readygate run");
+        let child = run_process::spawn(command(&args), kubeconfig, &log);
         Replica { child, port, log, _dir: dir }
     }
 
@@ -65,7 +57,7 @@ impl Replica {
 
     /// GET a path of the metrics server; `None` while it does not answer.
     pub async fn get(&self, path: &str) -> Option<(u16, String)> {
-        http_get::get(self.port, path).await
+        run_process::get(self.port, path).await
     }
 
     /// The value of a metric sample line (`name{labels}` exactly as exposed), 0 when absent.
@@ -75,7 +67,7 @@ impl Replica {
     }
 
     pub async fn wait_ready(&self, timeout: Duration) {
-        http_get::wait_ready(self.port, timeout, Duration::from_millis(50), || self.log()).await;
+        run_process::wait_ready(self.port, timeout, Duration::from_millis(50), || self.log()).await;
     }
 
     pub async fn is_leader(&self) -> bool {
@@ -84,13 +76,8 @@ impl Replica {
 
     /// SIGTERM, then the exit status.
     pub async fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().expect("running").to_string();
-        let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
-        assert!(sent.success());
-        match tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await {
-            Ok(status) => status.expect("exit status"),
-            Err(_) => panic!("readygate did not exit within 30 s of SIGTERM; log:\n{}", self.log()),
-        }
+        let log = self.log.clone();
+        run_process::terminate(&mut self.child, || std::fs::read_to_string(&log).unwrap_or_default()).await
     }
 
     /// SIGKILL: no chance to release the lease.

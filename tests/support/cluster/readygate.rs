@@ -10,8 +10,8 @@ use super::ControlPlane;
 use super::free_port;
 use super::pki::CertDir;
 
-#[path = "../../replica/http_get.rs"]
-mod http_get;
+#[path = "../../replica/run_process.rs"]
+mod run_process;
 
 pub struct Readygate {
     child: tokio::process::Child,
@@ -39,7 +39,8 @@ impl Readygate {
         let certs = CertDir::new(&cert, &key);
         let metrics_port = free_port();
         let webhook = SocketAddr::from(([127, 0, 0, 1], free_port()));
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_readygate"))
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_readygate"));
+        command
             .arg("run")
             .arg(format!("--metrics-addr=127.0.0.1:{metrics_port}"))
             .arg(format!("--webhook-addr={webhook}"))
@@ -47,15 +48,8 @@ impl Readygate {
             .arg(format!("--tls-key={}", certs.key().display()))
             .arg("--webhook-drain-delay=1s")
             .arg("--webhook-drain-timeout=5s")
-            .args(extra)
-            .env("KUBECONFIG", kubeconfig)
-            .env("RUST_LOG", std::env::var("READYGATE_TEST_LOG").unwrap_or_else(|_| "info".to_owned()))
-            .env_remove("POD_NAMESPACE")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .kill_on_drop(true)
-            .spawn()
-            .expect("starting readygate run");
+            .args(extra);
+        let child = run_process::spawn(command, kubeconfig, &log);
         Readygate { child, metrics_port, webhook, log, _certs: certs, _dir: dir }
     }
 
@@ -79,7 +73,7 @@ impl Readygate {
 
     /// GET a path of the metrics server; `None` while it does not answer.
     pub async fn get(&self, path: &str) -> Option<(u16, String)> {
-        http_get::get(self.metrics_port, path).await
+        run_process::get(self.metrics_port, path).await
     }
 
     /// The sum of the samples of metric family `name` whose labels contain every `labels` pair
@@ -98,17 +92,12 @@ impl Readygate {
 
     /// Waits for `/readyz` to answer 200; panics with the log otherwise.
     pub async fn wait_ready(&self, within: Duration) {
-        http_get::wait_ready(self.metrics_port, within, Duration::from_millis(100), || self.log()).await;
+        run_process::wait_ready(self.metrics_port, within, Duration::from_millis(100), || self.log()).await;
     }
 
     /// SIGTERM, then the exit status.
     pub async fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().expect("running").to_string();
-        let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
-        assert!(sent.success());
-        match tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await {
-            Ok(status) => status.expect("exit status"),
-            Err(_) => panic!("readygate did not exit within 30 s of SIGTERM; log:\n{}", self.log()),
-        }
+        let log = self.log.clone();
+        run_process::terminate(&mut self.child, || std::fs::read_to_string(&log).unwrap_or_default()).await
     }
 }
