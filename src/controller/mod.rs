@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod backoff;
 pub mod cache;
+pub mod changes;
 pub mod evaluator;
 pub mod events;
 pub mod leader;
@@ -142,8 +143,9 @@ pub async fn start(
     ));
 
     let trigger_store = store.clone();
-    let triggers =
-        changes.flat_map(move |change| futures::stream::iter(triggers::affected(&change, &trigger_store.state())));
+    let triggers = changes
+        .into_stream()
+        .flat_map(move |change| futures::stream::iter(triggers::affected(&change, &trigger_store.state())));
     let gained = {
         let ctx = ctx.clone();
         leader.gained().map(move |()| {

@@ -301,7 +301,7 @@ async fn write_status(
         }
     };
     ctx.metrics.status_write("applied");
-    ctx.written.record(&stored);
+    ctx.written.record(checklist, &stored);
     let mut planned = events::plan(previous, next);
     planned.extend(extra);
     let published = events::publish(&ctx.recorder, checklist, &planned).await;
