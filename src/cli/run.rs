@@ -40,6 +40,11 @@ pub struct RunArgs {
     /// How long the Lease holds without renewal: a crashed leader is replaced after this.
     #[arg(long, default_value = "15s")]
     pub lease_duration: crate::api::Duration,
+    /// The ValidatingWebhookConfiguration whose `workloads.readygate.io` webhook gates
+    /// Deployments: checklists that gate (Enforce, Warn) in namespaces its namespaceSelector
+    /// leaves out say so (condition `GateWired`).
+    #[arg(long, default_value = crate::controller::wiring::DEFAULT_CONFIGURATION)]
+    pub webhook_configuration: String,
     /// Let `secret` items read the Secrets they name (only those, only as digests).
     #[arg(long)]
     pub enable_secret_checks: bool,
@@ -104,6 +109,7 @@ pub async fn run_with(args: RunArgs, evaluate: EvaluateFn) -> anyhow::Result<Sto
         lease,
         instance: identity.clone(),
         evaluation,
+        webhook_configuration: args.webhook_configuration.clone(),
     };
     let running = controller::start(client.clone(), settings, metrics, shutdown.clone()).await?;
     // The health server outlives `shutdown`: `/readyz` must fail (not vanish) while the webhook
@@ -242,6 +248,7 @@ mod tests {
         assert!(args.leader_election);
         assert!(!args.enable_secret_checks);
         assert_eq!(args.lease_name, "readygate-leader");
+        assert_eq!(args.webhook_configuration, "readygate");
         assert_eq!(args.log_format, LogFormat::Plain);
         assert_eq!(args.evaluation_workers, evaluator::DEFAULT_WORKERS);
         assert_eq!(args.evaluation_timeout.as_std(), evaluator::DEFAULT_TIMEOUT);

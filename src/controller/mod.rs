@@ -16,6 +16,7 @@ pub mod triggers;
 pub mod unfinished;
 pub mod watch_set;
 pub mod watches;
+pub mod wiring;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +54,9 @@ pub struct Settings {
     pub instance: String,
     /// Where and how long checklists are evaluated (off the async runtime).
     pub evaluation: evaluator::EvaluationSettings,
+    /// The ValidatingWebhookConfiguration whose workloads webhook gates Deployments: gating
+    /// checklists in namespaces it does not select are `GateWired=False`.
+    pub webhook_configuration: String,
 }
 
 /// What the rest of the process shares with the running controller.
@@ -84,6 +88,25 @@ pub async fn start(
         readiness.register(&id);
         let readiness = readiness.clone();
         tokio::spawn(watches::run(spec, watch_ctx.clone(), shutdown.child_token(), move || readiness.mark_synced(&id)));
+    }
+    let (wiring, wiring_changes) = wiring::Wiring::new(&settings.webhook_configuration);
+    {
+        let namespaces_id = wiring::watch::NAMESPACES_METRIC.to_owned();
+        let configuration_id = format!("ValidatingWebhookConfiguration {}", settings.webhook_configuration);
+        readiness.register(&namespaces_id);
+        readiness.register(&configuration_id);
+        let (ready, cancel) = (readiness.clone(), shutdown.child_token());
+        tokio::spawn(wiring::watch::namespaces(wiring.clone(), client.clone(), metrics.clone(), cancel, move || {
+            ready.mark_synced(&namespaces_id)
+        }));
+        let (ready, cancel) = (readiness.clone(), shutdown.child_token());
+        tokio::spawn(wiring::watch::configuration(
+            wiring.clone(),
+            client.clone(),
+            metrics.clone(),
+            cancel,
+            move || ready.mark_synced(&configuration_id),
+        ));
     }
     readiness.register(kinds::CHECKLIST);
     readiness.seal();
@@ -139,6 +162,7 @@ pub async fn start(
         metrics,
         settings.secret_checks,
         settings.evaluation,
+        wiring,
         shutdown.clone(),
     ));
 
@@ -146,6 +170,11 @@ pub async fn start(
     let triggers = changes
         .into_stream()
         .flat_map(move |change| futures::stream::iter(triggers::affected(&change, &trigger_store.state())));
+    let wiring_store = store.clone();
+    let triggers = futures::stream::select(
+        triggers,
+        wiring_changes.flat_map(move |scope| futures::stream::iter(wiring::affected(&scope, &wiring_store.state()))),
+    );
     let gained = {
         let ctx = ctx.clone();
         leader.gained().map(move |()| {

@@ -17,6 +17,7 @@ use super::cache::{Cache, Change};
 use super::evaluator::{Deadline, EvaluationSettings, Unfinished};
 use super::leader::Leader;
 use super::watch_set::WatchSet;
+use super::wiring::{self, Wiring};
 use super::{events, status, unfinished};
 use crate::api::{ReadinessChecklist, ReadinessChecklistStatus};
 use crate::checks::Facts;
@@ -46,6 +47,8 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     pub secret_checks: bool,
     pub evaluation: EvaluationSettings,
+    /// Whether gating checklists' namespaces reach the workloads webhook (`GateWired`).
+    pub wiring: Arc<Wiring>,
     /// Fired on SIGTERM: a reconcile waiting for an evaluation stops waiting.
     pub shutdown: CancellationToken,
     pub written: status::WrittenStatuses,
@@ -68,6 +71,7 @@ impl Context {
         metrics: Arc<Metrics>,
         secret_checks: bool,
         evaluation: EvaluationSettings,
+        wiring: Arc<Wiring>,
         shutdown: CancellationToken,
     ) -> Self {
         Context {
@@ -82,6 +86,7 @@ impl Context {
             metrics,
             secret_checks,
             evaluation,
+            wiring,
             shutdown,
             written: status::WrittenStatuses::default(),
             failures: Mutex::default(),
@@ -206,7 +211,8 @@ pub async fn reconcile(checklist: Arc<ReadinessChecklist>, ctx: Arc<Context>) ->
     ctx.metrics.observe_evaluation(started.elapsed().as_secs_f64());
 
     let previous = ctx.written.previous(&checklist);
-    let next = engine::next_status(previous.as_ref(), &evaluation, checklist.metadata.generation, now);
+    let mut next = engine::next_status(previous.as_ref(), &evaluation, checklist.metadata.generation, now);
+    ctx.wiring.settle(&checklist, &mut next, previous.as_ref(), &ctx.metrics, now);
     if engine::status_needs_write(previous.as_ref(), &next, refresh_after(&checklist), now) {
         // Leadership may have moved while probes ran; a former leader must not write.
         if !ctx.leader.is_leader() {
@@ -273,7 +279,8 @@ async fn record_unfinished(
         return Ok(Action::await_change());
     }
     let previous = ctx.written.previous(checklist);
-    let next = unfinished::status(previous.as_ref(), unfinished, checklist.metadata.generation, now);
+    let mut next = unfinished::status(previous.as_ref(), unfinished, checklist.metadata.generation, now);
+    ctx.wiring.settle(checklist, &mut next, previous.as_ref(), &ctx.metrics, now);
     if engine::status_needs_write(previous.as_ref(), &next, refresh_after(checklist), now) {
         write_status(ctx, checklist, previous.as_ref(), &next, unfinished::event(previous.as_ref(), unfinished))
             .await?;
@@ -304,6 +311,7 @@ async fn write_status(
     ctx.written.record(checklist, &stored);
     let mut planned = events::plan(previous, next);
     planned.extend(extra);
+    planned.extend(wiring::event(previous, next));
     let published = events::publish(&ctx.recorder, checklist, &planned).await;
     for p in planned.iter().take(published) {
         ctx.metrics.event(&p.reason);
