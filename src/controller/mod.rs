@@ -10,6 +10,7 @@ pub mod events;
 pub mod leader;
 pub mod readiness;
 pub mod reconcile;
+pub mod report_export;
 pub mod status;
 pub mod triggers;
 pub mod unfinished;
@@ -52,6 +53,8 @@ pub struct Settings {
     pub instance: String,
     /// Where and how long checklists are evaluated (off the async runtime).
     pub evaluation: evaluator::EvaluationSettings,
+    /// `--report-format`: also write a PolicyReport / OpenReports Report per checklist.
+    pub report_format: Option<crate::report::policy_report::ReportFormat>,
 }
 
 /// What the rest of the process shares with the running controller.
@@ -126,20 +129,24 @@ pub async fn start(
 
     let prober = HttpProber::new().map_err(crate::Error::Tls)?;
     let reporter = Reporter { controller: "readygate".to_owned(), instance: Some(settings.instance.clone()) };
-    let ctx = Arc::new(reconcile::Context::new(
-        client.clone(),
-        cache.clone(),
-        watch_set::WatchSet::new(watch_ctx, settings.secret_checks, shutdown.child_token()),
-        store.clone(),
-        Probes::new(prober),
-        version,
-        leader.clone(),
-        Recorder::new(client, reporter),
-        metrics,
-        settings.secret_checks,
-        settings.evaluation,
-        shutdown.clone(),
-    ));
+    let reports = settings.report_format.map(|format| report_export::ReportExport::new(client.clone(), format));
+    let ctx = Arc::new(
+        reconcile::Context::new(
+            client.clone(),
+            cache.clone(),
+            watch_set::WatchSet::new(watch_ctx, settings.secret_checks, shutdown.child_token()),
+            store.clone(),
+            Probes::new(prober),
+            version,
+            leader.clone(),
+            Recorder::new(client, reporter),
+            metrics,
+            settings.secret_checks,
+            settings.evaluation,
+            shutdown.clone(),
+        )
+        .with_reports(reports),
+    );
 
     let trigger_store = store.clone();
     let triggers =
@@ -149,6 +156,9 @@ pub async fn start(
         leader.gained().map(move |()| {
             // Another replica may have written since this one last did.
             ctx.written.clear();
+            if let Some(reports) = &ctx.reports {
+                reports.clear();
+            }
         })
     };
     let garbage = {
