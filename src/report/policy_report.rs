@@ -233,8 +233,10 @@ fn result(checklist: &ReadinessChecklist, checklist_name: &str, item: &ItemStatu
     if let Some(section) = spec.and_then(|i| i.section.as_deref()) {
         result["category"] = json!(section);
     }
+    // Whole seconds: a `metav1.Time` is stored with second precision, so the status read back
+    // has none finer, and a timestamp from the status just computed must not differ from it.
     if let Some(at) = &item.last_transition_time {
-        result["timestamp"] = json!({"seconds": at.0.as_second(), "nanos": at.0.subsec_nanosecond()});
+        result["timestamp"] = json!({"seconds": at.0.as_second(), "nanos": 0});
     }
     result
 }

@@ -79,7 +79,7 @@ fn a_policy_report_has_one_result_per_item_and_counts_that_add_up() {
         body["results"][0],
         json!({"source": "readygate", "policy": "novacron-v1", "rule": "hsts", "result": "fail",
                "severity": "critical", "scored": true, "message": "hsts is Failed", "category": "Security",
-               "timestamp": {"seconds": 1_795_600_800_i64, "nanos": 500_000_000},
+               "timestamp": {"seconds": 1_795_600_800_i64, "nanos": 0},
                "properties": {"state": "Failed", "title": "HSTS on the ingress", "release": "v1.4.0"}})
     );
     assert_eq!(body["results"][1]["result"], "skip");
