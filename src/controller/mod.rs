@@ -11,6 +11,7 @@ pub mod events;
 pub mod leader;
 pub mod readiness;
 pub mod reconcile;
+pub mod report_export;
 pub mod status;
 pub mod triggers;
 pub mod unfinished;
@@ -57,6 +58,8 @@ pub struct Settings {
     /// The ValidatingWebhookConfiguration whose workloads webhook gates Deployments: gating
     /// checklists in namespaces it does not select are `GateWired=False`.
     pub webhook_configuration: String,
+    /// `--report-format`: also write a PolicyReport / OpenReports Report per checklist.
+    pub report_format: Option<crate::report::policy_report::ReportFormat>,
 }
 
 /// What the rest of the process shares with the running controller.
@@ -150,6 +153,7 @@ pub async fn start(
 
     let prober = HttpProber::new().map_err(crate::Error::Tls)?;
     let reporter = Reporter { controller: "readygate".to_owned(), instance: Some(settings.instance.clone()) };
+    let reports = settings.report_format.map(|format| report_export::ReportExport::new(client.clone(), format));
     let ctx = Arc::new(reconcile::Context::new(
         client.clone(),
         cache.clone(),
@@ -164,7 +168,7 @@ pub async fn start(
         settings.evaluation,
         wiring,
         shutdown.clone(),
-    ));
+    ).with_reports(reports));
 
     let trigger_store = store.clone();
     let triggers = changes
@@ -180,6 +184,9 @@ pub async fn start(
         leader.gained().map(move |()| {
             // Another replica may have written since this one last did.
             ctx.written.clear();
+            if let Some(reports) = &ctx.reports {
+                reports.clear();
+            }
         })
     };
     let garbage = {

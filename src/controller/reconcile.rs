@@ -18,7 +18,7 @@ use super::evaluator::{Deadline, EvaluationSettings, Unfinished};
 use super::leader::Leader;
 use super::watch_set::WatchSet;
 use super::wiring::{self, Wiring};
-use super::{events, status, unfinished};
+use super::{events, report_export, status, unfinished};
 use crate::api::{ReadinessChecklist, ReadinessChecklistStatus};
 use crate::checks::Facts;
 use crate::engine;
@@ -52,6 +52,8 @@ pub struct Context {
     /// Fired on SIGTERM: a reconcile waiting for an evaluation stops waiting.
     pub shutdown: CancellationToken,
     pub written: status::WrittenStatuses,
+    /// `--report-format`: the PolicyReport / OpenReports writer, when enabled.
+    pub reports: Option<report_export::ReportExport>,
     failures: Mutex<HashMap<(String, String), u32>>,
     /// Item names whose metric series exist, per checklist, to remove them when items go.
     recorded: Mutex<HashMap<(String, String), Vec<String>>>,
@@ -89,8 +91,29 @@ impl Context {
             wiring,
             shutdown,
             written: status::WrittenStatuses::default(),
+            reports: None,
             failures: Mutex::default(),
             recorded: Mutex::default(),
+        }
+    }
+
+    /// Writes PolicyReports / OpenReports Reports as well (`--report-format`).
+    pub fn with_reports(mut self, reports: Option<report_export::ReportExport>) -> Self {
+        self.reports = reports;
+        self
+    }
+
+    /// Brings the checklist's report (when enabled) in line with `status`; a failure is logged
+    /// and retried on the next evaluation, never a failed reconcile.
+    async fn export_report(&self, checklist: &ReadinessChecklist, status: &ReadinessChecklistStatus) {
+        let Some(reports) = &self.reports else { return };
+        match reports.publish(checklist, status).await {
+            Ok(report_export::Outcome::Written) => {
+                tracing::debug!(namespace = ?checklist.metadata.namespace, name = ?checklist.metadata.name,
+                    kind = reports.format().kind(), "report written");
+            }
+            Ok(report_export::Outcome::Unchanged) => {}
+            Err(error) => tracing::warn!(%error, "report not written; retried on the next evaluation"),
         }
     }
 
@@ -140,6 +163,9 @@ impl Context {
             .collect();
         self.watch_set.retain(|k| alive.contains(k));
         self.written.retain(|k| alive.contains(k));
+        if let Some(reports) = &self.reports {
+            reports.retain(|k| alive.contains(k));
+        }
         self.failures.lock().unwrap_or_else(PoisonError::into_inner).retain(|k, _| alive.contains(k));
         let mut recorded = self.recorded.lock().unwrap_or_else(PoisonError::into_inner);
         recorded.retain(|(ns, name), items| {
@@ -221,6 +247,7 @@ pub async fn reconcile(checklist: Arc<ReadinessChecklist>, ctx: Arc<Context>) ->
         write_status(&ctx, &checklist, previous.as_ref(), &next, None).await?;
         tracing::info!(%namespace, %name, decision = next.decision.as_str(), "status written");
     }
+    ctx.export_report(&checklist, &next).await;
     ctx.record_metrics(&evaluation);
     ctx.failures.lock().unwrap_or_else(PoisonError::into_inner).remove(&(namespace, name));
     Ok(Action::requeue(requeue_after(&checklist)))
@@ -285,6 +312,7 @@ async fn record_unfinished(
         write_status(ctx, checklist, previous.as_ref(), &next, unfinished::event(previous.as_ref(), unfinished))
             .await?;
     }
+    ctx.export_report(checklist, &next).await;
     ctx.metrics.record_decision(&namespace, &name, next.decision);
     Ok(Action::requeue(retry_in))
 }
