@@ -1,5 +1,6 @@
 //! Evaluating a checklist: run each item's check, apply sign-offs and waivers, decide Go/NoGo.
 
+pub mod admission;
 mod decision;
 mod interest;
 mod signoffs;
