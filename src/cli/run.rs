@@ -57,6 +57,10 @@ pub struct RunArgs {
     /// process exits anyway, with status 1. Keep it below the pod's terminationGracePeriodSeconds.
     #[arg(long, default_value = "25s")]
     pub shutdown_timeout: crate::api::Duration,
+    /// A counted waiver that expires within this raises the `WaiverExpiringSoon` condition, a
+    /// Warning Event and `readygate_waivers_expiring_soon`.
+    #[arg(long, default_value = "72h")]
+    pub waiver_expiry_lead_time: crate::api::Duration,
     /// The admission webhook; it starts when both `--tls-cert` and `--tls-key` are given.
     #[command(flatten)]
     pub webhook: WebhookArgs,
@@ -104,6 +108,7 @@ pub async fn run_with(args: RunArgs, evaluate: EvaluateFn) -> anyhow::Result<Sto
         lease,
         instance: identity.clone(),
         evaluation,
+        waiver_lead_time: args.waiver_expiry_lead_time.as_std(),
     };
     let running = controller::start(client.clone(), settings, metrics, shutdown.clone()).await?;
     // The health server outlives `shutdown`: `/readyz` must fail (not vanish) while the webhook

@@ -7,6 +7,7 @@ pub mod backoff;
 pub mod cache;
 pub mod evaluator;
 pub mod events;
+mod governance;
 pub mod leader;
 pub mod readiness;
 pub mod reconcile;
@@ -52,6 +53,8 @@ pub struct Settings {
     pub instance: String,
     /// Where and how long checklists are evaluated (off the async runtime).
     pub evaluation: evaluator::EvaluationSettings,
+    /// A counted waiver expiring within this raises `WaiverExpiringSoon` and an Event.
+    pub waiver_lead_time: Duration,
 }
 
 /// What the rest of the process shares with the running controller.
@@ -126,20 +129,23 @@ pub async fn start(
 
     let prober = HttpProber::new().map_err(crate::Error::Tls)?;
     let reporter = Reporter { controller: "readygate".to_owned(), instance: Some(settings.instance.clone()) };
-    let ctx = Arc::new(reconcile::Context::new(
-        client.clone(),
-        cache.clone(),
-        watch_set::WatchSet::new(watch_ctx, settings.secret_checks, shutdown.child_token()),
-        store.clone(),
-        Probes::new(prober),
-        version,
-        leader.clone(),
-        Recorder::new(client, reporter),
-        metrics,
-        settings.secret_checks,
-        settings.evaluation,
-        shutdown.clone(),
-    ));
+    let ctx = Arc::new(
+        reconcile::Context::new(
+            client.clone(),
+            cache.clone(),
+            watch_set::WatchSet::new(watch_ctx, settings.secret_checks, shutdown.child_token()),
+            store.clone(),
+            Probes::new(prober),
+            version,
+            leader.clone(),
+            Recorder::new(client, reporter),
+            metrics,
+            settings.secret_checks,
+            settings.evaluation,
+            shutdown.clone(),
+        )
+        .with_waiver_lead_time(settings.waiver_lead_time),
+    );
 
     let trigger_store = store.clone();
     let triggers =

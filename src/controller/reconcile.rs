@@ -17,7 +17,7 @@ use super::cache::{Cache, Change};
 use super::evaluator::{Deadline, EvaluationSettings, Unfinished};
 use super::leader::Leader;
 use super::watch_set::WatchSet;
-use super::{events, status, unfinished};
+use super::{events, governance, status, unfinished};
 use crate::api::{ReadinessChecklist, ReadinessChecklistStatus};
 use crate::checks::Facts;
 use crate::engine;
@@ -49,6 +49,8 @@ pub struct Context {
     /// Fired on SIGTERM: a reconcile waiting for an evaluation stops waiting.
     pub shutdown: CancellationToken,
     pub written: status::WrittenStatuses,
+    /// See [`super::Settings::waiver_lead_time`].
+    pub waiver_lead_time: Duration,
     failures: Mutex<HashMap<(String, String), u32>>,
     /// Item names whose metric series exist, per checklist, to remove them when items go.
     recorded: Mutex<HashMap<(String, String), Vec<String>>>,
@@ -84,9 +86,15 @@ impl Context {
             evaluation,
             shutdown,
             written: status::WrittenStatuses::default(),
+            waiver_lead_time: engine::governance::DEFAULT_WAIVER_LEAD_TIME,
             failures: Mutex::default(),
             recorded: Mutex::default(),
         }
+    }
+
+    pub fn with_waiver_lead_time(mut self, lead_time: Duration) -> Self {
+        self.waiver_lead_time = lead_time;
+        self
     }
 
     /// Facts from the caches: server version, unavailable kinds, other checklists' decisions
@@ -206,7 +214,10 @@ pub async fn reconcile(checklist: Arc<ReadinessChecklist>, ctx: Arc<Context>) ->
     ctx.metrics.observe_evaluation(started.elapsed().as_secs_f64());
 
     let previous = ctx.written.previous(&checklist);
-    let next = engine::next_status(previous.as_ref(), &evaluation, checklist.metadata.generation, now);
+    let mut next = engine::next_status(previous.as_ref(), &evaluation, checklist.metadata.generation, now);
+    // Windows, soak time and expiring waivers change with the clock alone: look again then.
+    let next_change =
+        engine::governance::annotate(&checklist, &evaluation, &mut next, previous.as_ref(), ctx.waiver_lead_time, now);
     if engine::status_needs_write(previous.as_ref(), &next, refresh_after(&checklist), now) {
         // Leadership may have moved while probes ran; a former leader must not write.
         if !ctx.leader.is_leader() {
@@ -216,8 +227,9 @@ pub async fn reconcile(checklist: Arc<ReadinessChecklist>, ctx: Arc<Context>) ->
         tracing::info!(%namespace, %name, decision = next.decision.as_str(), "status written");
     }
     ctx.record_metrics(&evaluation);
+    governance::record_metrics(&ctx.metrics, &namespace, &name, &next);
     ctx.failures.lock().unwrap_or_else(PoisonError::into_inner).remove(&(namespace, name));
-    Ok(Action::requeue(requeue_after(&checklist)))
+    Ok(Action::requeue(governance::requeue_until(requeue_after(&checklist), next_change, now)))
 }
 
 /// Snapshot and evaluation on the evaluation pool, within the evaluation deadline; never on a
@@ -303,6 +315,7 @@ async fn write_status(
     ctx.metrics.status_write("applied");
     ctx.written.record(&stored);
     let mut planned = events::plan(previous, next);
+    planned.extend(governance::plan(previous, next));
     planned.extend(extra);
     let published = events::publish(&ctx.recorder, checklist, &planned).await;
     for p in planned.iter().take(published) {

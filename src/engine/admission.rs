@@ -54,6 +54,17 @@ impl Hold {
         }
     }
 
+    /// [`Hold::message`] without the time left, which changes at every instant: for status,
+    /// which is rewritten only when something in it changes.
+    pub fn message_without_clock(&self) -> String {
+        match self {
+            Hold::Soaking { go_since: Some(since), soaked_at: Some(at), min } => format!(
+                "soaking: Go since {since}, admission needs {min} of uninterrupted Go (gate.minGoDuration), until {at}"
+            ),
+            other => other.message(Timestamp::UNIX_EPOCH),
+        }
+    }
+
     /// What the user reads: `blocked by freeze 'black-friday' (peak sales) until
     /// 2026-11-30T06:00:00Z`.
     pub fn message(&self, now: Timestamp) -> String {

@@ -2,6 +2,7 @@
 
 pub mod admission;
 mod decision;
+pub mod governance;
 mod interest;
 mod signoffs;
 mod status;
