@@ -130,6 +130,31 @@ pub struct GateAdmission {
     pub next_change: Option<Timestamp>,
 }
 
+/// The admission note for `evaluation` of `checklist` at `now`, as the webhook would answer once
+/// the controller stored this evaluation: the decision history is the checklist's stored one
+/// (an exported `status`, offline) continued with this evaluation, exactly as the controller's
+/// [`super::next_status`] continues it. `None` when the gate sets no time rule.
+pub fn for_evaluation(
+    checklist: &crate::api::ReadinessChecklist,
+    evaluation: &super::Evaluation,
+    now: Timestamp,
+) -> Option<super::AdmissionNote> {
+    let gate = checklist.spec.gate.as_ref().filter(|g| has_time_rules(g))?;
+    let status = super::next_status(checklist.status.as_ref(), evaluation, checklist.metadata.generation, now);
+    let answer = gate_admission(gate, status.decision, go_since(status.decision, &status.history), now);
+    Some(match answer.hold {
+        Some(hold) => super::AdmissionNote { held: true, reason: hold.reason().to_owned(), message: hold.message(now) },
+        None => super::AdmissionNote {
+            held: false,
+            reason: status.decision.as_str().to_owned(),
+            message: format!(
+                "no window or soak time holds admission back; the decision is {}",
+                status.decision.as_str()
+            ),
+        },
+    })
+}
+
 /// Whether the gate sets any time rule at all (windows or soak).
 pub fn has_time_rules(gate: &Gate) -> bool {
     !gate.freeze_windows.is_empty() || !gate.allowed_windows.is_empty() || gate.min_go_duration.is_some()
