@@ -124,3 +124,49 @@ pub struct ExpiringWaiver {
     pub signoff: String,
     pub expires_at: Time,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::{ChecklistItem, Gate};
+
+    fn failures(result: Result<(), kube::core::cel::ValidationErrors>) -> Vec<String> {
+        result.err().map(|errors| errors.iter().map(|e| e.message.clone()).collect()).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_schema_refuses_empty_durations_and_shared_window_names() {
+        let window = |duration: &str| json!({"name": "w", "schedule": "@daily", "duration": duration});
+        assert!(failures(TimeWindow::validate_cel(&window("1h"), None)).is_empty());
+        assert!(failures(TimeWindow::validate_cel(&window("0.5s"), None)).is_empty());
+        assert_eq!(failures(TimeWindow::validate_cel(&window("0s"), None)), ["duration must be positive"]);
+        assert_eq!(failures(TimeWindow::validate_cel(&window("0h0m"), None)), ["duration must be positive"]);
+        let gate = json!({"selector": {}, "freezeWindows": [window("1h")], "allowedWindows": [window("8h")],
+                          "minGoDuration": "0m"});
+        assert_eq!(
+            failures(Gate::validate_cel(&gate, None)),
+            ["window names must be unique across freezeWindows and allowedWindows", "minGoDuration must be positive"]
+        );
+        assert_eq!(
+            failures(WaiverPolicy::validate_cel(&json!({"maxValidity": "0d"}), None)),
+            ["maxValidity must be positive"]
+        );
+    }
+
+    #[test]
+    fn the_schema_refuses_waivers_of_manual_items() {
+        let manual = json!({"name": "cto", "waivableBy": {"groups": ["leads"]},
+                            "check": {"manual": {"approvers": {"users": ["alice"]}}}});
+        assert_eq!(
+            failures(ChecklistItem::validate_cel(&manual, None)),
+            ["a manual item cannot be waived: approvals are personal (remove waivableBy)"]
+        );
+        let lonely = json!({"name": "v", "waiver": {"requireTicket": true}, "check": {"kubernetesVersion": {"atLeast": "1.28"}}});
+        assert_eq!(
+            failures(ChecklistItem::validate_cel(&lonely, None)),
+            ["waiver rules need waivableBy: nobody may waive this item"]
+        );
+    }
+}
