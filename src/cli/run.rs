@@ -67,6 +67,10 @@ pub struct RunArgs {
     /// that CRD installed and RBAC to write it (chart value `reports.format`).
     #[arg(long, value_enum)]
     pub report_format: Option<crate::report::policy_report::ReportFormat>,
+    /// A counted waiver that expires within this raises the `WaiverExpiringSoon` condition, a
+    /// Warning Event and `readygate_waivers_expiring_soon`.
+    #[arg(long, default_value = "72h")]
+    pub waiver_expiry_lead_time: crate::api::Duration,
     /// The admission webhook; it starts when both `--tls-cert` and `--tls-key` are given.
     #[command(flatten)]
     pub webhook: WebhookArgs,
@@ -116,6 +120,7 @@ pub async fn run_with(args: RunArgs, evaluate: EvaluateFn) -> anyhow::Result<Sto
         evaluation,
         webhook_configuration: args.webhook_configuration.clone(),
         report_format: args.report_format,
+        waiver_lead_time: args.waiver_expiry_lead_time.as_std(),
     };
     let running = controller::start(client.clone(), settings, metrics, shutdown.clone()).await?;
     // The health server outlives `shutdown`: `/readyz` must fail (not vanish) while the webhook

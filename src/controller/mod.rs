@@ -8,6 +8,7 @@ pub mod cache;
 pub mod changes;
 pub mod evaluator;
 pub mod events;
+mod governance;
 pub mod leader;
 pub mod readiness;
 pub mod reconcile;
@@ -60,6 +61,8 @@ pub struct Settings {
     pub webhook_configuration: String,
     /// `--report-format`: also write a PolicyReport / OpenReports Report per checklist.
     pub report_format: Option<crate::report::policy_report::ReportFormat>,
+    /// A counted waiver expiring within this raises `WaiverExpiringSoon` and an Event.
+    pub waiver_lead_time: Duration,
 }
 
 /// What the rest of the process shares with the running controller.
@@ -168,7 +171,9 @@ pub async fn start(
         settings.evaluation,
         wiring,
         shutdown.clone(),
-    ).with_reports(reports));
+    )
+    .with_reports(reports)
+    .with_waiver_lead_time(settings.waiver_lead_time));
 
     let trigger_store = store.clone();
     let triggers = changes

@@ -18,7 +18,7 @@ use super::evaluator::{Deadline, EvaluationSettings, Unfinished};
 use super::leader::Leader;
 use super::watch_set::WatchSet;
 use super::wiring::{self, Wiring};
-use super::{events, report_export, status, unfinished};
+use super::{events, governance, report_export, status, unfinished};
 use crate::api::{ReadinessChecklist, ReadinessChecklistStatus};
 use crate::checks::Facts;
 use crate::engine;
@@ -54,6 +54,8 @@ pub struct Context {
     pub written: status::WrittenStatuses,
     /// `--report-format`: the PolicyReport / OpenReports writer, when enabled.
     pub reports: Option<report_export::ReportExport>,
+    /// See [`super::Settings::waiver_lead_time`].
+    pub waiver_lead_time: Duration,
     failures: Mutex<HashMap<(String, String), u32>>,
     /// Item names whose metric series exist, per checklist, to remove them when items go.
     recorded: Mutex<HashMap<(String, String), Vec<String>>>,
@@ -92,6 +94,7 @@ impl Context {
             shutdown,
             written: status::WrittenStatuses::default(),
             reports: None,
+            waiver_lead_time: engine::governance::DEFAULT_WAIVER_LEAD_TIME,
             failures: Mutex::default(),
             recorded: Mutex::default(),
         }
@@ -115,6 +118,11 @@ impl Context {
             Ok(report_export::Outcome::Unchanged) => {}
             Err(error) => tracing::warn!(%error, "report not written; retried on the next evaluation"),
         }
+    }
+
+    pub fn with_waiver_lead_time(mut self, lead_time: Duration) -> Self {
+        self.waiver_lead_time = lead_time;
+        self
     }
 
     /// Facts from the caches: server version, unavailable kinds, other checklists' decisions
@@ -239,6 +247,9 @@ pub async fn reconcile(checklist: Arc<ReadinessChecklist>, ctx: Arc<Context>) ->
     let previous = ctx.written.previous(&checklist);
     let mut next = engine::next_status(previous.as_ref(), &evaluation, checklist.metadata.generation, now);
     ctx.wiring.settle(&checklist, &mut next, previous.as_ref(), &ctx.metrics, now);
+    // Windows, soak time and expiring waivers change with the clock alone: look again then.
+    let next_change =
+        engine::governance::annotate(&checklist, &evaluation, &mut next, previous.as_ref(), ctx.waiver_lead_time, now);
     if engine::status_needs_write(previous.as_ref(), &next, refresh_after(&checklist), now) {
         // Leadership may have moved while probes ran; a former leader must not write.
         if !ctx.leader.is_leader() {
@@ -249,8 +260,9 @@ pub async fn reconcile(checklist: Arc<ReadinessChecklist>, ctx: Arc<Context>) ->
     }
     ctx.export_report(&checklist, &next).await;
     ctx.record_metrics(&evaluation);
+    governance::record_metrics(&ctx.metrics, &namespace, &name, &next);
     ctx.failures.lock().unwrap_or_else(PoisonError::into_inner).remove(&(namespace, name));
-    Ok(Action::requeue(requeue_after(&checklist)))
+    Ok(Action::requeue(governance::requeue_until(requeue_after(&checklist), next_change, now)))
 }
 
 /// Snapshot and evaluation on the evaluation pool, within the evaluation deadline; never on a
@@ -338,6 +350,7 @@ async fn write_status(
     ctx.metrics.status_write("applied");
     ctx.written.record(checklist, &stored);
     let mut planned = events::plan(previous, next);
+    planned.extend(governance::plan(previous, next));
     planned.extend(extra);
     planned.extend(wiring::event(previous, next));
     let published = events::publish(&ctx.recorder, checklist, &planned).await;
