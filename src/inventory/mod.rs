@@ -5,6 +5,7 @@ pub mod live;
 pub mod manifests;
 mod object;
 pub mod selector;
+pub mod whole;
 
 use std::collections::{BTreeMap, HashMap, btree_map};
 use std::sync::{Arc, OnceLock};
