@@ -20,7 +20,7 @@ use super::watch_set::WatchSet;
 use super::wiring::{self, Wiring};
 use super::{events, governance, report_export, status, unfinished};
 use crate::api::{ReadinessChecklist, ReadinessChecklistStatus};
-use crate::checks::Facts;
+use crate::checks::{ChecklistReads, Facts};
 use crate::engine;
 use crate::inventory::kinds;
 use crate::metrics::Metrics;
@@ -205,17 +205,6 @@ pub fn requeue_after(checklist: &ReadinessChecklist) -> Duration {
     every.min(refresh_after(checklist)).max(Duration::from_secs(1))
 }
 
-/// Every kind any item reads (per `checks::reads`), plus sign-offs, which the engine applies
-/// to every item as approvals and waivers.
-pub fn kinds_read(checklist: &ReadinessChecklist) -> Vec<String> {
-    let mut kinds: Vec<String> =
-        checklist.spec.items.iter().flat_map(|item| crate::checks::reads(&item.check)).collect();
-    kinds.push(kinds::SIGNOFF.to_owned());
-    kinds.sort();
-    kinds.dedup();
-    kinds
-}
-
 fn key_of(checklist: &ReadinessChecklist) -> (String, String) {
     (checklist.metadata.namespace.clone().unwrap_or_default(), checklist.metadata.name.clone().unwrap_or_default())
 }
@@ -277,9 +266,9 @@ async fn evaluate_off_runtime(
     let (namespace, _) = key_of(checklist);
     let job = {
         let (cache, checklist, evaluate) = (ctx.cache.clone(), checklist.clone(), settings.evaluate);
-        let kinds = kinds_read(&checklist);
+        let keys: Vec<String> = ChecklistReads::of(&checklist).keys.into_iter().collect();
         move |deadline: &Deadline| {
-            let inventory = cache.snapshot(&namespace, &kinds);
+            let inventory = cache.snapshot(&namespace, &keys);
             evaluate(&checklist, &inventory, &facts, now, deadline)
         }
     };

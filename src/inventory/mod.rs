@@ -6,6 +6,7 @@ pub mod live;
 pub mod manifests;
 mod object;
 pub mod selector;
+pub mod whole;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, btree_map};
