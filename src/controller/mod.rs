@@ -5,11 +5,14 @@
 pub mod admin;
 pub mod backoff;
 pub mod cache;
+pub mod changes;
 pub mod evaluator;
 pub mod events;
+mod governance;
 pub mod leader;
 pub mod readiness;
 pub mod reconcile;
+pub mod report_export;
 pub mod status;
 pub mod triggers;
 pub mod unfinished;
@@ -56,6 +59,10 @@ pub struct Settings {
     /// The ValidatingWebhookConfiguration whose workloads webhook gates Deployments: gating
     /// checklists in namespaces it does not select are `GateWired=False`.
     pub webhook_configuration: String,
+    /// `--report-format`: also write a PolicyReport / OpenReports Report per checklist.
+    pub report_format: Option<crate::report::policy_report::ReportFormat>,
+    /// A counted waiver expiring within this raises `WaiverExpiringSoon` and an Event.
+    pub waiver_lead_time: Duration,
 }
 
 /// What the rest of the process shares with the running controller.
@@ -149,6 +156,7 @@ pub async fn start(
 
     let prober = HttpProber::new().map_err(crate::Error::Tls)?;
     let reporter = Reporter { controller: "readygate".to_owned(), instance: Some(settings.instance.clone()) };
+    let reports = settings.report_format.map(|format| report_export::ReportExport::new(client.clone(), format));
     let ctx = Arc::new(reconcile::Context::new(
         client.clone(),
         cache.clone(),
@@ -163,11 +171,14 @@ pub async fn start(
         settings.evaluation,
         wiring,
         shutdown.clone(),
-    ));
+    )
+    .with_reports(reports)
+    .with_waiver_lead_time(settings.waiver_lead_time));
 
     let trigger_store = store.clone();
-    let triggers =
-        changes.flat_map(move |change| futures::stream::iter(triggers::affected(&change, &trigger_store.state())));
+    let triggers = changes
+        .into_stream()
+        .flat_map(move |change| futures::stream::iter(triggers::affected(&change, &trigger_store.state())));
     let wiring_store = store.clone();
     let triggers = futures::stream::select(
         triggers,
@@ -178,6 +189,9 @@ pub async fn start(
         leader.gained().map(move |()| {
             // Another replica may have written since this one last did.
             ctx.written.clear();
+            if let Some(reports) = &ctx.reports {
+                reports.clear();
+            }
         })
     };
     let garbage = {

@@ -51,7 +51,7 @@ fn strip(value: &mut Value, key: &str) {
 }
 
 /// The chart's templates plus its crds/, as `helm install` would create them.
-fn chart_objects(values: Value) -> Vec<Value> {
+pub(super) fn chart_objects(values: Value) -> Vec<Value> {
     let run = helm(values);
     let mut objects = documents(&run.rendered.unwrap_or_else(|e| panic!("helm template failed: {e}")));
     for crd in &run.crds {
@@ -84,7 +84,7 @@ fn the_chart_passes_strict_lint_with_defaults_and_every_option() {
 }
 
 /// The same objects by kind and name, then each one the same, so a failure shows one object.
-fn assert_same_objects(chart: Vec<Value>, kustomized: Vec<Value>) {
+pub(super) fn assert_same_objects(chart: Vec<Value>, kustomized: Vec<Value>) {
     let (chart, kustomized) = (comparable(chart), comparable(kustomized));
     let names = |objects: &[Value]| -> Vec<String> {
         objects
