@@ -166,7 +166,10 @@ pub fn compile(expr: &str) -> Result<Arc<Compiled>, CompileError> {
 fn compile_new(expr: &str) -> Result<Compiled, CompileError> {
     let env = ENV.as_ref().map_err(|e| CompileError::Environment(e.clone()))?;
     let program = env.compile(expr).map_err(|e| CompileError::Invalid(e.to_string()))?;
-    let static_cost = cost::check(program.expression(), &Sizes::STATIC).map_err(CompileError::Budget)?;
+    let static_cost = cost::check(program.expression(), &Sizes::STATIC).map_err(|e| match e {
+        BudgetError::UnknownFunction { name, id } => undeclared(&program, &name, id),
+        other => CompileError::Budget(other),
+    })?;
     precompile_patterns(program.expression())?;
     let written = Written::of(program.expression());
     let depth = ast::depth(program.expression());

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::CappedBackoff;
 use super::cache::{Cache, Entry};
-use crate::inventory::{CatalogueKind, Object, kinds, live, whole};
+use crate::inventory::{CatalogueKind, Object, live, whole};
 use crate::metrics::Metrics;
 
 /// How long to wait before asking again about a kind the cluster does not serve (a CRD may be
