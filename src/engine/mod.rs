@@ -4,6 +4,7 @@ pub mod admission;
 mod decision;
 pub mod governance;
 mod interest;
+pub mod signoff_rules;
 mod signoffs;
 mod status;
 pub mod validate;
@@ -154,19 +155,25 @@ pub fn evaluate_until(
                 return None;
             }
             let (outcome, approval) = match &item.check {
-                Check::Manual(manual) => signoffs.approval(&item.name, manual),
+                Check::Manual(manual) => signoffs.approval(item, manual),
                 check => (checks::evaluate(check, &scope), None),
             };
             counted.extend(approval);
             let outcome = if outcome.state.is_satisfied() {
                 outcome
             } else {
-                match signoffs.waiver(&item.name, item.waivable_by.as_ref()) {
-                    Some((waived, waiver)) => {
+                match signoffs.waiver(item) {
+                    signoffs::WaiverOutcome::Counted(waived, waiver) => {
                         counted.push(waiver);
                         waived
                     }
-                    None => outcome,
+                    // Say why, as manual items do for approvals: a plain failure next to a
+                    // waiver someone believes in reads as a bug.
+                    signoffs::WaiverOutcome::Ignored(rejected) => checks::Outcome::new(
+                        outcome.state,
+                        format!("{}; waiver not counted: {}", outcome.message, rejected.join(", ")),
+                    ),
+                    signoffs::WaiverOutcome::None => outcome,
                 }
             };
             Some(ItemResult {
