@@ -284,6 +284,17 @@ pub fn evaluate_all(
                 {
                     result.state = ItemState::Error;
                     result.message = format!("checklist reference cycle through readinesschecklist/{}", reference.name);
+                } else if let (Check::Checklist(reference), Some(Some(referenced))) =
+                    (&item.check, dep.map(|dep| results[dep].as_ref()))
+                    && referenced.decision == Decision::Unknown
+                    && result.state == ItemState::Error
+                {
+                    // Evaluated in this run: say why it is Unknown rather than guess at staleness.
+                    result.message = bound_message(format!(
+                        "readinesschecklist/{} is Unknown: {}",
+                        reference.name,
+                        why_unknown(referenced)
+                    ));
                 }
             }
             evaluation.refresh();
@@ -293,6 +304,18 @@ pub fn evaluate_all(
         }
     }
     results.into_iter().flatten().collect()
+}
+
+/// `item a is Error (message); item b is Skipped (message)`: the Critical items that make an
+/// evaluation Unknown.
+fn why_unknown(evaluation: &Evaluation) -> String {
+    let undecided: Vec<String> = evaluation
+        .items
+        .iter()
+        .filter(|i| i.severity == Severity::Critical && matches!(i.state, ItemState::Error | ItemState::Skipped))
+        .map(|i| format!("item {} is {} ({})", i.name, i.state.as_str(), i.message))
+        .collect();
+    if undecided.is_empty() { "no critical item decided it".to_owned() } else { undecided.join("; ") }
 }
 
 /// Cuts a message to [`MAX_MESSAGE_BYTES`] on a character boundary, marking the cut.
