@@ -79,6 +79,7 @@ pub struct Metrics {
     watch_restarts: Family<KindLabels, Counter>,
     watch_errors: Family<KindReasonLabels, Counter>,
     leader: Gauge,
+    gate_wired: Family<ChecklistLabels, Gauge>,
     window_open: Family<WindowLabels, Gauge>,
     /// The window series set per checklist, to remove them when the window closes.
     windows_set: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(String, String), WindowLabels>>>,
@@ -99,6 +100,7 @@ impl Metrics {
             watch_restarts: Family::default(),
             watch_errors: Family::default(),
             leader: Gauge::default(),
+            gate_wired: Family::default(),
             window_open: Family::default(),
             windows_set: Default::default(),
             waivers_expiring: Family::default(),
@@ -116,6 +118,11 @@ impl Metrics {
         registry.register("watch_restarts", "Watches that had to list again", metrics.watch_restarts.clone());
         registry.register("watch_errors", "Watch errors, by kind and reason", metrics.watch_errors.clone());
         registry.register("leader", "1 while this replica holds the leader lease", metrics.leader.clone());
+        registry.register(
+            "gate_wired",
+            "Per gating checklist (Enforce or Warn): 1 when the workloads webhook receives its namespace, 0 when not",
+            metrics.gate_wired.clone(),
+        );
         registry.register(
             "gate_window_open",
             "1 while a gate's freeze or allowed window is open (kind Freeze or Allowed)",
@@ -183,6 +190,7 @@ impl Metrics {
             }
         }
         if keep_items.is_empty() {
+            self.set_gate_wired(namespace, checklist, None);
             self.record_window(namespace, checklist, None);
             self.waivers_expiring
                 .remove(&ChecklistLabels { namespace: namespace.to_owned(), checklist: checklist.to_owned() });
@@ -252,6 +260,20 @@ impl Metrics {
         self.watch_errors.get_or_create(&KindReasonLabels { kind: kind.to_owned(), reason: reason.to_owned() }).inc();
     }
 
+    /// Whether a gating checklist's namespace is wired to the workloads webhook; `None` removes
+    /// the series (not gating, or wiring unknown).
+    pub fn set_gate_wired(&self, namespace: &str, checklist: &str, wired: Option<bool>) {
+        let labels = ChecklistLabels { namespace: namespace.to_owned(), checklist: checklist.to_owned() };
+        match wired {
+            Some(wired) => {
+                self.gate_wired.get_or_create(&labels).set(i64::from(wired));
+            }
+            None => {
+                self.gate_wired.remove(&labels);
+            }
+        }
+    }
+
     pub fn set_leader(&self, leader: bool) {
         self.leader.set(i64::from(leader));
     }
@@ -296,6 +318,7 @@ mod tests {
         let metrics = Metrics::new(&mut registry);
         metrics.record_items("n", "c", [("a", ItemState::Passed)]);
         metrics.record_decision("n", "c", Decision::Go);
+        metrics.set_gate_wired("n", "c", Some(false));
         metrics.forget_checklist("n", "c", &[], &["a".to_owned()]);
         let text = encode(&registry);
         assert!(!text.contains(r#"checklist="c""#), "{text}");
@@ -309,7 +332,9 @@ mod tests {
         metrics.watch_error("Deployment.apps", "list");
         metrics.set_leader(true);
         metrics.observe_evaluation(0.002);
+        metrics.set_gate_wired("shop", "gate", Some(false));
         let text = encode(&registry);
+        assert!(text.contains(r#"readygate_gate_wired{namespace="shop",checklist="gate"} 0"#), "{text}");
         assert!(text.contains(r#"readygate_status_writes_total{result="applied"} 1"#), "{text}");
         assert!(text.contains(r#"readygate_watch_errors_total{kind="Deployment.apps",reason="list"} 1"#), "{text}");
         assert!(text.contains("readygate_leader 1"), "{text}");

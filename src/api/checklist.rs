@@ -19,6 +19,7 @@ use super::{Check, Duration, Principals, ReadinessChecklistStatus, Severity, Tim
     printcolumn = r#"{"name":"Decision","type":"string","jsonPath":".status.decision"}"#,
     printcolumn = r#"{"name":"Passed","type":"string","jsonPath":".status.progress"}"#,
     printcolumn = r#"{"name":"Blocking","type":"integer","jsonPath":".status.blockingCount"}"#,
+    printcolumn = r#"{"name":"Wired","type":"string","description":"Whether the workloads webhook receives this gate's namespace (condition GateWired)","jsonPath":".status.conditions[?(@.type==\"GateWired\")].status"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
     doc = "A production-readiness checklist whose items readygate evaluates continuously",
     // The root is the only place a rule sees the object's own name.
