@@ -92,8 +92,5 @@ async fn an_expiring_waiver_raises_exactly_one_event_across_a_restart() {
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(events_with_reason(&double, "WaiverExpiringSoon"), 0, "no Event repeated; log:\n{}", restarted.log());
-    assert_eq!(
-        restarted.metric(r#"readygate_waivers_expiring_soon{namespace="shop",checklist="gov"}"#).await,
-        1.0
-    );
+    assert_eq!(restarted.metric(r#"readygate_waivers_expiring_soon{namespace="shop",checklist="gov"}"#).await, 1.0);
 }
