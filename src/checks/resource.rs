@@ -10,12 +10,13 @@
 //! a Secret's values are digests, as everywhere.
 //!
 //! Expressions run within the CEL budget (`checks::cel`): one whose estimated cost on an object
-//! is over it is not run, and the item is an Error starting `CEL cost budget exceeded`. Messages
-//! name objects, never quote their values.
+//! is over it is not run, nor one that would take the item's total over all its objects past
+//! `ITEM_COST_LIMIT`; either way the item is an Error starting `CEL cost budget exceeded`.
+//! Messages name objects, never quote their values.
 
 use std::sync::Arc;
 
-use super::cel::{Bound, Compiled, EvalError, compile};
+use super::cel::{Bound, Compiled, EvalError, ItemBudget, compile};
 use super::listing::list;
 use super::{Outcome, Scope, describe_target, select};
 use crate::api::{IntRange, ResourceCheck};
@@ -115,11 +116,20 @@ struct Rules<'a> {
     all_false: Vec<String>,
     any_holder: Option<String>,
     any_failed: Vec<String>,
+    /// Both rules' estimates, summed over the objects evaluated.
+    budget: ItemBudget,
 }
 
 impl<'a> Rules<'a> {
     fn new(all: Option<(&'a Compiled, &'a str)>, any: Option<(&'a Compiled, &'a str)>) -> Self {
-        Rules { all, any, all_false: Vec::new(), any_holder: None, any_failed: Vec::new() }
+        Rules {
+            all,
+            any,
+            all_false: Vec::new(),
+            any_holder: None,
+            any_failed: Vec::new(),
+            budget: ItemBudget::default(),
+        }
     }
 
     /// Evaluates the rules still open for `object`; `Err` when an expression is broken.
@@ -131,7 +141,7 @@ impl<'a> Rules<'a> {
         let bound = Bound::new(&object.data);
         let reference = object.reference();
         if let Some((program, _)) = self.all {
-            match bound.eval_bool(program) {
+            match bound.eval_bool_within(program, &mut self.budget) {
                 Ok(true) => {}
                 Ok(false) => self.all_false.push(reference.clone()),
                 Err(EvalError::Object(e)) => self.all_false.push(format!("{reference} ({e})")),
@@ -142,7 +152,7 @@ impl<'a> Rules<'a> {
         if let Some((program, _)) = self.any
             && self.any_holder.is_none()
         {
-            match bound.eval_bool(program) {
+            match bound.eval_bool_within(program, &mut self.budget) {
                 Ok(true) => self.any_holder = Some(reference),
                 Ok(false) => {}
                 Err(EvalError::Object(e)) => self.any_failed.push(format!("{reference} ({e})")),

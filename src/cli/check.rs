@@ -37,8 +37,10 @@ pub struct CheckArgs {
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
 
-    /// Evaluation time (RFC 3339), for reproducible tests
-    #[arg(long, hide = true)]
+    /// The instant to answer for (RFC 3339, e.g. 2026-11-27T09:00:00Z): items, sign-off
+    /// expiry, and the gate's freeze/allowed windows and soak time are judged as of then
+    /// (default: now)
+    #[arg(long = "at", visible_alias = "now", value_name = "RFC3339")]
     pub now: Option<Timestamp>,
 }
 
@@ -92,7 +94,12 @@ pub fn evaluate(args: &CheckArgs) -> Result<Vec<Evaluation>, Vec<Error>> {
     let inventory = collector.finish();
     let facts = Facts { server_version: args.kube_version, ..Facts::offline() };
     let now = args.now.unwrap_or_else(Timestamp::now);
-    Ok(engine::evaluate_all(&checklists, &inventory, &facts, now))
+    let mut evaluations = engine::evaluate_all(&checklists, &inventory, &facts, now);
+    // What the webhook would answer at `now` once this evaluation is the stored status.
+    for (checklist, evaluation) in checklists.iter().zip(&mut evaluations) {
+        evaluation.admission = engine::admission::for_evaluation(checklist, evaluation, now);
+    }
+    Ok(evaluations)
 }
 
 /// Tells on stderr of a folder entry passed over (a FIFO, device or socket).

@@ -1,6 +1,8 @@
 //! Evaluating a checklist: run each item's check, apply sign-offs and waivers, decide Go/NoGo.
 
+pub mod admission;
 mod decision;
+pub mod governance;
 mod interest;
 mod signoffs;
 mod status;
@@ -52,6 +54,20 @@ pub struct Evaluation {
     /// The sign-offs that counted (approvals that passed a manual item, waivers that waived
     /// one), in item order, for reports that show who signed what.
     pub signoffs: Vec<SignoffRecord>,
+    /// What the gate's windows and soak time say about admission, when the gate sets any and
+    /// the caller asked ([`admission::for_evaluation`]); the decision above stays the
+    /// checklist's own.
+    pub admission: Option<AdmissionNote>,
+}
+
+/// Admission as a gate's time rules leave it, for reports and exit codes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdmissionNote {
+    /// A window or the soak time holds admission back.
+    pub held: bool,
+    /// `Frozen`, `OutsideAllowedWindows`, `Soaking`, or the decision when nothing holds.
+    pub reason: String,
+    pub message: String,
 }
 
 /// A ReadinessSignoff that counted for an item.
@@ -81,6 +97,7 @@ impl Evaluation {
             items,
             evaluated_at: None,
             signoffs: Vec::new(),
+            admission: None,
         };
         evaluation.refresh();
         evaluation
