@@ -29,6 +29,7 @@ pub mod schedule;
 mod secret;
 mod select;
 mod service;
+pub mod spec;
 mod workload;
 
 pub use facts::{Facts, HttpObservation, KubeVersion, Mode, PrometheusObservation};
