@@ -346,7 +346,7 @@ pub fn gone_page(namespace: &str, name: &str) -> Markup {
 pub fn gone(namespace: &str, name: &str) -> Markup {
     html! {
         section #gone.banner.unknown aria-label="Checklist not found" data-title=(format!("{namespace}/{name}: not found")) {
-            p.verdict { "Checklist " code { (namespace) "/" (name) } " does not exist" }
+            p.verdict { span { "Checklist " code { (namespace) "/" (name) } " does not exist" } }
             p { "It was deleted, renamed, or never existed, or you may not read it. "
                 a href="/" { "Back to every checklist" } "." }
         }
