@@ -48,6 +48,9 @@ async fn serve(args: &BoardArgs) -> Result<(), String> {
         Some(namespace) => Scope::Namespace(namespace.clone()),
         None => widest_scope(&cluster.client, &cluster.default_namespace, &cluster.url).await?,
     };
+    // Listening before the URL is printed: whoever reads it may signal at once.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("cannot listen for SIGTERM: {e}"))?;
     let shutdown = CancellationToken::new();
     let board = board::serve(cluster.client, scope.clone(), args.address, shutdown.clone())
         .await
@@ -69,7 +72,11 @@ async fn serve(args: &BoardArgs) -> Result<(), String> {
     }
     let mut task = board.task;
     let ended = tokio::select! {
-        () = stop_signal() => {
+        _ = terminate.recv() => {
+            shutdown.cancel();
+            (&mut task).await
+        }
+        _ = tokio::signal::ctrl_c() => {
             shutdown.cancel();
             (&mut task).await
         }
@@ -99,20 +106,5 @@ async fn widest_scope(client: &::kube::Client, default_namespace: &str, url: &st
                 .to_owned())
         }
         Err(error) => Err(describe_error(&error, url)),
-    }
-}
-
-async fn stop_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = terminate => {}
-        _ = tokio::signal::ctrl_c() => {}
     }
 }
