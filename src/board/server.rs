@@ -102,12 +102,13 @@ impl PageQuery {
 }
 
 async fn overview(State(state): State<Arc<AppState>>, Query(query): Query<PageQuery>) -> Response {
-    let checklists: Vec<ReadinessChecklist> = state.store.state().iter().map(|c| (**c).clone()).collect();
+    let checklists = state.store.state();
+    let borrowed = checklists.iter().map(|c| &**c);
     let now = Timestamp::now();
     let markup = if query.fragment() {
-        pages::overview(&checklists, &query.filter, now)
+        pages::overview(borrowed, &query.filter, now)
     } else {
-        pages::overview_page(&checklists, &query.filter, now)
+        pages::overview_page(borrowed, &query.filter, now)
     };
     html(&state, StatusCode::OK, markup)
 }

@@ -62,8 +62,14 @@ pub fn start(client: kube::Client, scope: &Scope, shutdown: CancellationToken) -
     let feed = changes.clone();
     let stream = watcher(api, watcher::Config::default())
         .default_backoff()
-        // managedFields are most of a checklist's bytes and nothing the board shows.
-        .modify(|checklist| checklist.metadata.managed_fields = None)
+        // managedFields (and kubectl's copy of the last applied object) are most of a
+        // checklist's bytes and nothing the board shows.
+        .modify(|checklist| {
+            checklist.metadata.managed_fields = None;
+            if let Some(annotations) = checklist.metadata.annotations.as_mut() {
+                annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+            }
+        })
         .reflect(writer);
     let task = tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
