@@ -1,6 +1,7 @@
 //! The command line: clap types, one file per subcommand, exit codes and output plumbing shared
 //! by the subcommands that print reports.
 
+pub mod board;
 pub mod check;
 pub mod crd;
 pub mod kube;
@@ -47,6 +48,7 @@ pub enum Command {
     // Boxed: its flags (controller + webhook) dwarf the other subcommands'.
     /// Run the controller, admission webhook and metrics in one process.
     Run(Box<run::RunArgs>),
+    Board(board::BoardArgs),
 }
 
 /// `--output`.
