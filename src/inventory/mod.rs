@@ -6,6 +6,7 @@ pub mod live;
 pub mod manifests;
 mod object;
 pub mod selector;
+pub mod view;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, btree_map};
@@ -17,6 +18,7 @@ pub use kind::{
 pub use object::{Object, ObjectError, kind_key};
 
 use self::live::CompactObject;
+use self::view::{View, ViewError};
 
 type ByName = BTreeMap<String, Slot>;
 
@@ -36,6 +38,17 @@ impl Slot {
             Slot::Compact { compact, built } => {
                 built.get_or_init(|| Arc::new(compact.to_object(&kind.key(), namespace_of_key(namespace), name)))
             }
+        }
+    }
+
+    /// Reads the view straight from what is held: the compact text (no tree is built, nothing
+    /// is kept), or the tree when there is one.
+    fn view<V: View>(&self, kind: &Kind, name: &str) -> Result<V, ViewError> {
+        let object = || format!("{}/{name}", kind.kind().to_ascii_lowercase());
+        match self {
+            Slot::Built(built) => view::from_value(&built.data, object),
+            Slot::Compact { built, .. } if let Some(built) = built.get() => view::from_value(&built.data, object),
+            Slot::Compact { compact, .. } => view::from_text(compact.text(), object),
         }
     }
 
@@ -161,6 +174,37 @@ impl Inventory {
                 .iter()
                 .flat_map(move |(ns, by_name)| by_name.iter().map(move |(name, slot)| slot.object(kind, ns, name)))
         })
+    }
+
+    /// The view of one object, read when asked (see [`view`]).
+    pub fn view<V: View>(
+        &self,
+        kind: impl Into<Kind>,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Result<V, ViewError>> {
+        let kind = kind.into();
+        #[cfg(test)]
+        recorder::note(&kind);
+        Some(self.kinds.get(&kind)?.get(namespace_key(namespace))?.get(name)?.view(&kind, name))
+    }
+
+    /// The views of a kind's objects in one namespace (`None` for cluster-scoped kinds), by
+    /// name, each read as the iterator reaches it and kept by no one but the caller: judging
+    /// every Deployment of a large stream holds one view at a time, not one per Deployment.
+    pub fn views_in<'a, V: View>(
+        &'a self,
+        kind: impl Into<Kind>,
+        namespace: Option<&str>,
+    ) -> impl Iterator<Item = Result<V, ViewError>> + 'a {
+        let kind = kind.into();
+        #[cfg(test)]
+        recorder::note(&kind);
+        let found = self
+            .kinds
+            .get_key_value(&kind)
+            .and_then(|(kind, namespaces)| Some((kind, namespaces.get(namespace_key(namespace))?)));
+        found.into_iter().flat_map(|(kind, by_name)| by_name.iter().map(move |(name, slot)| slot.view(kind, name)))
     }
 
     /// Whether any object of this kind is present (used to tell "kind absent" from "no match").
