@@ -33,6 +33,9 @@ pub fn select<'a>(
     }
 }
 
+/// Views read one by one; each an `Err` naming the object when it cannot be read.
+pub type Views<'a, V> = Box<dyn Iterator<Item = Result<Arc<V>, ViewError>> + 'a>;
+
 /// [`select`] for a kind read through its typed view. Each view is read as the iterator
 /// reaches it (an unreadable object is an `Err` naming it and the field), so a check that
 /// judges every workload of a large stream holds one at a time.
@@ -41,11 +44,11 @@ pub fn select_views<'a, V: View>(
     kind_key: &str,
     name: Option<&str>,
     label_selector: Option<&'a LabelSelector>,
-) -> Result<Box<dyn Iterator<Item = Result<V, ViewError>> + 'a>, String> {
+) -> Result<Views<'a, V>, String> {
     let namespace = (!kinds::is_cluster_scoped(kind_key)).then_some(scope.namespace);
     match (name, label_selector) {
         (Some(_), Some(_)) => Err("give either name or selector, not both".to_owned()),
-        (Some(name), None) => Ok(Box::new(scope.inventory.view(kind_key, namespace, name).into_iter())),
+        (Some(name), None) => Ok(Box::new(scope.inventory.view::<V>(kind_key, namespace, name).into_iter())),
         (None, Some(s)) => {
             selector::validate(s).map_err(|e| format!("invalid selector: {e}"))?;
             let views = scope.inventory.views_in::<V>(kind_key, namespace);

@@ -6,11 +6,12 @@ pub mod live;
 pub mod manifests;
 mod object;
 pub mod selector;
+mod slot;
 pub mod view;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, btree_map};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 pub use kind::{
     CatalogueKind, GroupKind, Kind, KindInfo, KindScope, ObjectRef, group_of, namespace_key, namespace_of_key,
@@ -18,49 +19,11 @@ pub use kind::{
 pub use object::{Object, ObjectError, kind_key};
 
 use self::live::CompactObject;
+pub use self::slot::CompactEntry;
+use self::slot::Slot;
 use self::view::{View, ViewError};
 
 type ByName = BTreeMap<String, Slot>;
-
-/// An object at rest: built, or compact JSON text made into an object the first time a check
-/// reads it. A parsed `Value` costs 20 to 30 times its text (a B-tree node per mapping), so an
-/// offline inventory of a large manifest stream keeps text and builds only what is read.
-#[derive(Clone, Debug)]
-enum Slot {
-    Built(Arc<Object>),
-    Compact { compact: CompactObject, built: OnceLock<Arc<Object>> },
-}
-
-impl Slot {
-    fn object(&self, kind: &Kind, namespace: &str, name: &str) -> &Arc<Object> {
-        match self {
-            Slot::Built(object) => object,
-            Slot::Compact { compact, built } => {
-                built.get_or_init(|| Arc::new(compact.to_object(&kind.key(), namespace_of_key(namespace), name)))
-            }
-        }
-    }
-
-    /// Reads the view straight from what is held: the compact text (no tree is built, nothing
-    /// is kept), or the tree when there is one.
-    fn view<V: View>(&self, kind: &Kind, name: &str) -> Result<V, ViewError> {
-        let object = || format!("{}/{name}", kind.kind().to_ascii_lowercase());
-        match self {
-            Slot::Built(built) => view::from_value(&built.data, object),
-            Slot::Compact { built, .. } if let Some(built) = built.get() => view::from_value(&built.data, object),
-            Slot::Compact { compact, .. } => view::from_text(compact.text(), object),
-        }
-    }
-
-    fn into_object(self, kind: &Kind, namespace: &str, name: &str) -> Arc<Object> {
-        match self {
-            Slot::Built(object) => object,
-            Slot::Compact { compact, built } => built
-                .into_inner()
-                .unwrap_or_else(|| Arc::new(compact.to_object(&kind.key(), namespace_of_key(namespace), name))),
-        }
-    }
-}
 
 /// Objects indexed by kind, then namespace key (see [`namespace_key`]), then name. BTreeMaps
 /// keep iteration deterministic, so reports and messages never depend on insertion order.
@@ -102,7 +65,13 @@ impl Inventory {
 
     /// [`Self::insert_compact`] for an object already in compact form.
     pub fn insert_compact_parts(&mut self, id: ObjectRef, compact: CompactObject) -> Option<Arc<Object>> {
-        self.insert_slot(id, Slot::Compact { compact, built: OnceLock::new() })
+        self.insert_slot(id, Slot::Compact(Arc::new(CompactEntry::transient(compact))))
+    }
+
+    /// Inserts or replaces an object held by someone else (the live cache), sharing whatever
+    /// is decoded from it with every other inventory holding the same entry.
+    pub fn insert_shared(&mut self, id: ObjectRef, entry: Arc<CompactEntry>) -> Option<Arc<Object>> {
+        self.insert_slot(id, Slot::Compact(entry))
     }
 
     fn insert_slot(&mut self, id: ObjectRef, slot: Slot) -> Option<Arc<Object>> {
@@ -182,7 +151,7 @@ impl Inventory {
         kind: impl Into<Kind>,
         namespace: Option<&str>,
         name: &str,
-    ) -> Option<Result<V, ViewError>> {
+    ) -> Option<Result<Arc<V>, ViewError>> {
         let kind = kind.into();
         #[cfg(test)]
         recorder::note(&kind);
@@ -196,7 +165,7 @@ impl Inventory {
         &'a self,
         kind: impl Into<Kind>,
         namespace: Option<&str>,
-    ) -> impl Iterator<Item = Result<V, ViewError>> + 'a {
+    ) -> impl Iterator<Item = Result<Arc<V>, ViewError>> + 'a {
         let kind = kind.into();
         #[cfg(test)]
         recorder::note(&kind);

@@ -1,5 +1,7 @@
 //! `coverWorkloads`: every selected workload's pods are selected by some NetworkPolicy.
 
+use std::sync::Arc;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::policy::Policy;
@@ -17,7 +19,7 @@ pub(super) fn judge(
     policies: &[Policy],
     findings: &mut Findings,
 ) -> Result<(), String> {
-    let mut selected: Vec<WorkloadView> = Vec::new();
+    let mut selected: Vec<Arc<WorkloadView>> = Vec::new();
     for kind in kinds::WORKLOADS {
         for view in
             select_views(scope, kind, None, Some(workload_selector)).map_err(|e| format!("coverWorkloads: {e}"))?

@@ -14,6 +14,8 @@ use policy::{Direction, Policy};
 
 use super::{Outcome, Scope};
 use crate::api::NetworkPolicyCheck;
+use std::sync::Arc;
+
 use crate::inventory::kinds;
 use crate::inventory::view::{ViewError, WorkloadView};
 
@@ -106,7 +108,7 @@ fn policies(scope: &Scope<'_>) -> Result<Vec<Policy>, String> {
 }
 
 /// Every Deployment, StatefulSet and DaemonSet of the namespace, kind by kind, by name.
-fn workloads(scope: &Scope<'_>) -> Result<Vec<WorkloadView>, ViewError> {
+fn workloads(scope: &Scope<'_>) -> Result<Vec<Arc<WorkloadView>>, ViewError> {
     kinds::WORKLOADS.iter().flat_map(|kind| scope.inventory.views_in(*kind, Some(scope.namespace))).collect()
 }
 

@@ -7,11 +7,13 @@
 use super::policy::{Direction, Policy, Rule};
 use super::{Findings, list};
 use crate::checks::podspec::{container_ports, named_port};
+use std::sync::Arc;
+
 use crate::inventory::view::WorkloadView;
 
 pub(super) fn judge(
     port: i32,
-    workloads: &[WorkloadView],
+    workloads: &[Arc<WorkloadView>],
     policies: &[Policy],
     namespace: &str,
     findings: &mut Findings,
