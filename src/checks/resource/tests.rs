@@ -152,6 +152,21 @@ fn a_cel_syntax_error_is_an_error_with_cels_position() {
     assert_eq!(run(json!({"any": "1 +"}), vec![]).state, ItemState::Error);
 }
 
+/// Issue 13: a function CEL in Kubernetes lacks is an Error with cel-go's message, even with no
+/// object to evaluate; Kubernetes' libraries work on the objects.
+#[test]
+fn an_unknown_function_is_an_error_and_the_kubernetes_libraries_work() {
+    let outcome = run(json!({"all": "object.spec.endpoints.all(e, isDuration(e.interval))"}), vec![]);
+    assert_eq!(
+        outcome,
+        Outcome::error("all: ERROR: <input>:1:40: undeclared reference to 'isDuration' (in container '')")
+    );
+    let all = "object.spec.endpoints.all(e, has(e.interval) && e.interval.find('[0-9]+').size() > 0)";
+    let outcome = run(json!({"all": all}), vec![service_monitor("api", Some("30s")), service_monitor("web", None)]);
+    assert_eq!(outcome.state, ItemState::Failed);
+    assert!(outcome.message.contains("is false for servicemonitor/web"), "{}", outcome.message);
+}
+
 #[test]
 fn wrong_variable_or_non_bool_result_is_an_error() {
     let outcome = run(json!({"all": "obj.spec != null"}), vec![service_monitor("api", None)]);
