@@ -69,9 +69,7 @@ pub fn run(args: &CheckArgs) -> u8 {
 pub fn evaluate(args: &CheckArgs) -> Result<Vec<Evaluation>, Vec<Error>> {
     let is_stdin = |p: &PathBuf| p.as_os_str() == "-";
     if args.checklists.iter().any(is_stdin) && args.manifests.iter().any(is_stdin) {
-        return Err(vec![Error::Config(
-            "stdin (-) can be read only once: give it to -f or as a PATH, not both".into(),
-        )]);
+        return Err(vec![Error::config("stdin (-) can be read only once: give it to -f or as a PATH, not both")]);
     }
     let (checklists, others) = load_checklists(args)?;
     let interest = Interest::of(&checklists);
@@ -107,7 +105,7 @@ fn load_checklists(args: &CheckArgs) -> Result<(Vec<ReadinessChecklist>, Vec<man
         manifests::load_checklists(&args.checklists, &args.namespace, &mut note_skipped).map_err(|e| vec![e])?;
     if documents.is_empty() {
         let paths: Vec<String> = args.checklists.iter().map(|p| p.display().to_string()).collect();
-        return Err(vec![Error::Config(format!("no ReadinessChecklist found in {}", paths.join(", ")))]);
+        return Err(vec![Error::config(format!("no ReadinessChecklist found in {}", paths.join(", ")))]);
     }
     let mut errors = Vec::new();
     let mut checklists = Vec::new();

@@ -95,7 +95,7 @@ pub async fn start(
         Some(lease) => {
             let (leader, task) = leader::elect(client.clone(), lease, metrics.clone(), shutdown.child_token())
                 .await
-                .map_err(|e| crate::Error::Config(format!("leader election: {e}")))?;
+                .map_err(|e| crate::Error::config_from("leader election", e))?;
             (leader, Some(task))
         }
         None => {
@@ -125,7 +125,7 @@ pub async fn start(
         });
     }
 
-    let prober = HttpProber::new().map_err(crate::Error::Tls)?;
+    let prober = HttpProber::new().map_err(|e| crate::Error::tls_from("the probes' HTTPS client", e))?;
     let reporter = Reporter { controller: "readygate".to_owned(), instance: Some(settings.instance.clone()) };
     let ctx = Arc::new(reconcile::Context::new(
         client.clone(),

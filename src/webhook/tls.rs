@@ -53,14 +53,14 @@ impl ResolvesServerCert for SwappableCert {
 pub fn load_certified_key(cert_pem: &[u8], key_pem: &[u8], provider: &CryptoProvider) -> Result<CertifiedKey> {
     let chain = rustls_pemfile::certs(&mut BufReader::new(cert_pem))
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| Error::Tls(format!("certificate PEM: {e}")))?;
+        .map_err(|e| Error::tls_from("certificate PEM", e))?;
     if chain.is_empty() {
-        return Err(Error::Tls("certificate PEM holds no CERTIFICATE block".to_owned()));
+        return Err(Error::tls("certificate PEM holds no CERTIFICATE block"));
     }
     let key = rustls_pemfile::private_key(&mut BufReader::new(key_pem))
-        .map_err(|e| Error::Tls(format!("key PEM: {e}")))?
-        .ok_or_else(|| Error::Tls("key PEM holds no private key block".to_owned()))?;
-    CertifiedKey::from_der(chain, key, provider).map_err(|e| Error::Tls(format!("certificate and key: {e}")))
+        .map_err(|e| Error::tls_from("key PEM", e))?
+        .ok_or_else(|| Error::tls("key PEM holds no private key block"))?;
+    CertifiedKey::from_der(chain, key, provider).map_err(|e| Error::tls_from("certificate and key", e))
 }
 
 /// The server configuration: ring provider, the given minimum version, ALPN h2 then http/1.1.
@@ -75,7 +75,7 @@ pub fn server_config(
     };
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
-        .map_err(|e| Error::Tls(format!("protocol versions: {e}")))?
+        .map_err(|e| Error::tls_from("protocol versions", e))?
         .with_no_client_auth()
         .with_cert_resolver(certs);
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
@@ -96,8 +96,7 @@ impl CertFiles {
     /// Loads the initial pair; the webhook does not start without one.
     pub fn load(cert: &Path, key: &Path, provider: Arc<CryptoProvider>) -> Result<Self> {
         let (cert_pem, key_pem) = read_pair(cert, key)?;
-        let certified = load_certified_key(&cert_pem, &key_pem, &provider)
-            .map_err(|e| Error::Tls(format!("{} / {}: {e}", cert.display(), key.display())))?;
+        let certified = load_certified_key(&cert_pem, &key_pem, &provider).map_err(|e| in_files(e, cert, key))?;
         Ok(CertFiles {
             cert: cert.to_owned(),
             key: key.to_owned(),
@@ -159,6 +158,16 @@ impl CertFiles {
                 }
             }
         }
+    }
+}
+
+/// Names the files a TLS error came from, in front of what was wrong with them.
+fn in_files(error: Error, cert: &Path, key: &Path) -> Error {
+    match error {
+        Error::Tls { context, source } => {
+            Error::Tls { context: format!("{} / {}: {context}", cert.display(), key.display()), source }
+        }
+        other => other,
     }
 }
 

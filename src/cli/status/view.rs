@@ -113,12 +113,10 @@ pub(super) fn render(
                 .map(|(report, reason)| LiveReport { report, decision_reason: reason.as_deref() })
                 .collect();
             if format == OutputFormat::Json {
-                let text = serde_json::to_string_pretty(&entries)
-                    .map_err(|e| Error::Serialize { what: "status as JSON", message: e.to_string() })?;
+                let text = serde_json::to_string_pretty(&entries).map_err(|e| Error::serialize("status as JSON", e))?;
                 Ok(text + "\n")
             } else {
-                serde_yaml::to_string(&entries)
-                    .map_err(|e| Error::Serialize { what: "status as YAML", message: e.to_string() })
+                serde_yaml::to_string(&entries).map_err(|e| Error::serialize("status as YAML", e))
             }
         }
         _ => report::render(format.into(), evaluations, options),
