@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use jiff::Timestamp;
 
-use super::{EXIT_BAD_INPUT, OutputFormat, exit_code, print, report_errors, stdout_report_options};
+use super::{EXIT_BAD_INPUT, exit_code, print, report_errors, stdout_report_options};
 use crate::api::ReadinessChecklist;
 use crate::checks::{Facts, KubeVersion};
 use crate::engine::{self, Evaluation, Interest, validate::validate_checklist};
@@ -35,7 +35,7 @@ pub struct CheckArgs {
 
     /// How to print the results
     #[arg(short = 'o', long, value_enum, default_value_t)]
-    pub output: OutputFormat,
+    pub output: report::Format,
 
     /// Evaluation time (RFC 3339), for reproducible tests
     #[arg(long, hide = true)]
@@ -52,7 +52,7 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
     };
     let options = report::Options { offline: true, ..stdout_report_options() };
-    match report::render(args.output.into(), &evaluations, &options) {
+    match report::render(args.output, &evaluations, &options) {
         Ok(text) => print(&text).map_or_else(|code| code, |()| exit_code(&evaluations)),
         Err(e) => {
             report_errors([e]);

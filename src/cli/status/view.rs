@@ -6,7 +6,6 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::api::{ItemState, ReadinessChecklist};
-use crate::cli::OutputFormat;
 use crate::engine::{Evaluation, ItemResult, current_decision};
 use crate::report::{self, ChecklistReport};
 use crate::{Error, Result};
@@ -87,18 +86,18 @@ struct LiveReport<'a> {
 /// Renders as `check` does, with each reason after its checklist: a `note:` line in the table,
 /// a quote in Markdown, `decisionReason` in JSON and YAML. JUnit has no place for it.
 pub(super) fn render(
-    format: OutputFormat,
+    format: report::Format,
     evaluations: &[Evaluation],
     reasons: &[Option<String>],
     options: &report::Options,
 ) -> Result<String> {
     match format {
-        OutputFormat::Table | OutputFormat::Markdown if !evaluations.is_empty() => {
+        report::Format::Table | report::Format::Markdown if !evaluations.is_empty() => {
             let mut parts = Vec::new();
             for (evaluation, reason) in evaluations.iter().zip(reasons) {
-                let mut text = report::render(format.into(), std::slice::from_ref(evaluation), options)?;
+                let mut text = report::render(format, std::slice::from_ref(evaluation), options)?;
                 match (reason, format) {
-                    (Some(reason), OutputFormat::Table) => text.push_str(&format!("  note: {reason}\n")),
+                    (Some(reason), report::Format::Table) => text.push_str(&format!("  note: {reason}\n")),
                     (Some(reason), _) => text.push_str(&format!("> **Note:** {reason}\n")),
                     (None, _) => {}
                 }
@@ -106,20 +105,20 @@ pub(super) fn render(
             }
             Ok(parts.join("\n"))
         }
-        OutputFormat::Json | OutputFormat::Yaml => {
+        report::Format::Json | report::Format::Yaml => {
             let entries: Vec<LiveReport<'_>> = report::reports(evaluations)
                 .into_iter()
                 .zip(reasons)
                 .map(|(report, reason)| LiveReport { report, decision_reason: reason.as_deref() })
                 .collect();
-            if format == OutputFormat::Json {
+            if format == report::Format::Json {
                 let text = serde_json::to_string_pretty(&entries).map_err(|e| Error::serialize("status as JSON", e))?;
                 Ok(text + "\n")
             } else {
                 serde_yaml::to_string(&entries).map_err(|e| Error::serialize("status as YAML", e))
             }
         }
-        _ => report::render(format.into(), evaluations, options),
+        _ => report::render(format, evaluations, options),
     }
 }
 

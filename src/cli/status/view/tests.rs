@@ -3,7 +3,7 @@ use serde_json::{Value, json};
 
 use super::{LiveView, evaluation_from_status, render};
 use crate::api::{Decision, ItemState, ReadinessChecklist, Severity};
-use crate::cli::OutputFormat;
+use crate::report;
 
 const NOW: &str = "2026-11-25T10:00:00Z";
 
@@ -143,7 +143,7 @@ fn shows_items_missing_from_an_outdated_evaluation_as_not_evaluated() {
     assert_eq!(live.evaluation.blocking, ["version"]);
 }
 
-fn rendered(format: OutputFormat, views: &[LiveView]) -> String {
+fn rendered(format: report::Format, views: &[LiveView]) -> String {
     let evaluations: Vec<_> = views.iter().map(|v| v.evaluation.clone()).collect();
     let reasons: Vec<_> = views.iter().map(|v| v.reason.clone()).collect();
     render(format, &evaluations, &reasons, &crate::report::Options::default()).expect("renders")
@@ -153,7 +153,7 @@ fn rendered(format: OutputFormat, views: &[LiveView]) -> String {
 fn puts_the_reason_under_its_own_checklist_in_the_table() {
     let stale = view(Some(status("Go", 2, "2026-11-25T09:00:00Z", "Passed")));
     let current = view(Some(status("Go", 2, NOW, "Passed")));
-    let table = rendered(OutputFormat::Table, &[stale, current]);
+    let table = rendered(report::Format::Table, &[stale, current]);
     let (first, second) = table.split_once("\n\n").expect("a blank line between checklists");
     assert!(
         first.ends_with(
@@ -166,14 +166,14 @@ fn puts_the_reason_under_its_own_checklist_in_the_table() {
 
 #[test]
 fn quotes_the_reason_in_markdown() {
-    let markdown = rendered(OutputFormat::Markdown, &[view(None)]);
+    let markdown = rendered(report::Format::Markdown, &[view(None)]);
     assert!(markdown.contains("**Unknown**"), "{markdown}");
     assert!(markdown.ends_with("> **Note:** not evaluated yet (is the readygate controller running?)\n"), "{markdown}");
 }
 
 #[test]
 fn adds_decision_reason_to_json_only_when_there_is_one() {
-    let json = rendered(OutputFormat::Json, &[view(None), view(Some(status("Go", 2, NOW, "Passed")))]);
+    let json = rendered(report::Format::Json, &[view(None), view(Some(status("Go", 2, NOW, "Passed")))]);
     let entries: Value = serde_json::from_str(&json).expect("valid JSON");
     assert_eq!(entries[0]["decision"], "Unknown");
     assert_eq!(entries[0]["decisionReason"], "not evaluated yet (is the readygate controller running?)");
@@ -185,7 +185,7 @@ fn adds_decision_reason_to_json_only_when_there_is_one() {
 
 #[test]
 fn renders_yaml_in_the_same_shape() {
-    let yaml = rendered(OutputFormat::Yaml, &[view(None)]);
+    let yaml = rendered(report::Format::Yaml, &[view(None)]);
     let entries: Value = serde_yaml::from_str(&yaml).expect("valid YAML");
     assert_eq!(entries[0]["name"], "release");
     assert_eq!(entries[0]["summary"]["total"], 2);
