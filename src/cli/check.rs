@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use jiff::Timestamp;
 
+use super::kube::parse_namespace;
 use super::{EXIT_BAD_INPUT, exit_code, print, report_errors, stdout_report_options};
 use crate::api::ReadinessChecklist;
 use crate::checks::{Facts, KubeVersion};
@@ -137,14 +138,4 @@ fn load_checklists(args: &CheckArgs) -> Result<(Vec<ReadinessChecklist>, Vec<man
 
 fn parse_kube_version(text: &str) -> Result<KubeVersion, String> {
     text.parse()
-}
-
-/// A namespace name is a DNS-1123 label, as the API server requires.
-fn parse_namespace(text: &str) -> Result<String, String> {
-    let valid = !text.is_empty()
-        && text.len() <= 63
-        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !text.starts_with('-')
-        && !text.ends_with('-');
-    if valid { Ok(text.to_owned()) } else { Err(format!("{text:?} is not a valid namespace name (a DNS-1123 label)")) }
 }
