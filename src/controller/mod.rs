@@ -2,7 +2,6 @@
 //! read them, kube-runtime's Controller reconciles those (leader only), and the checklist store
 //! and readiness handle are shared with the webhook.
 
-pub mod admin;
 pub mod backoff;
 pub mod cache;
 pub mod changes;
