@@ -130,8 +130,6 @@ impl Inventory {
     }
 
     pub fn get(&self, kind_key: &str, namespace: Option<&str>, name: &str) -> Option<&Arc<Object>> {
-        #[cfg(test)]
-        recorder::note(kind_key);
         let ns = namespace.unwrap_or_default();
         Some(self.kinds.get(kind_key)?.get(ns)?.get(name)?.object(kind_key, ns, name))
     }
@@ -142,8 +140,6 @@ impl Inventory {
         kind_key: &str,
         namespace: Option<&str>,
     ) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
-        #[cfg(test)]
-        recorder::note(kind_key);
         // The keys are borrowed from the inventory, which outlives the iterator; the caller's
         // strings need not.
         let found = self.kinds.get_key_value(kind_key).and_then(|(kind_key, namespaces)| {
@@ -157,8 +153,6 @@ impl Inventory {
 
     /// Every object of a kind, by namespace then name.
     pub fn all<'a>(&'a self, kind_key: &str) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
-        #[cfg(test)]
-        recorder::note(kind_key);
         self.kinds.get_key_value(kind_key).into_iter().flat_map(|(kind_key, namespaces)| {
             namespaces
                 .iter()
@@ -168,8 +162,6 @@ impl Inventory {
 
     /// Whether any object of this kind is present (used to tell "kind absent" from "no match").
     pub fn has_kind(&self, kind_key: &str) -> bool {
-        #[cfg(test)]
-        recorder::note(kind_key);
         self.kinds.get(kind_key).is_some_and(|ns| !ns.is_empty())
     }
 
@@ -184,34 +176,6 @@ impl Inventory {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-}
-
-/// Test support: the kind keys a piece of code looked up, so `checks::reads` (which the controller
-/// watches) can be checked against what the checks really read.
-#[cfg(test)]
-pub(crate) mod recorder {
-    use std::cell::RefCell;
-    use std::collections::BTreeSet;
-
-    thread_local! {
-        static READ: RefCell<Option<BTreeSet<String>>> = const { RefCell::new(None) };
-    }
-
-    /// Runs `f` and returns what it gave with every kind key it looked up on this thread.
-    pub(crate) fn record<T>(f: impl FnOnce() -> T) -> (T, BTreeSet<String>) {
-        READ.with(|read| *read.borrow_mut() = Some(BTreeSet::new()));
-        let value = f();
-        let keys = READ.with(|read| read.borrow_mut().take()).unwrap_or_default();
-        (value, keys)
-    }
-
-    pub(super) fn note(kind_key: &str) {
-        READ.with(|read| {
-            if let Some(keys) = read.borrow_mut().as_mut() {
-                keys.insert(kind_key.to_owned());
-            }
-        });
     }
 }
 
