@@ -7,13 +7,12 @@ mod view;
 use clap::Args;
 use jiff::Timestamp;
 
-pub use view::{LiveView, evaluation_from_status};
+pub use view::{GateWired, LiveView, evaluation_from_status};
 
 use super::kube::{ClusterArgs, connect, get_checklist, list_checklists, parse_namespace, parse_object_name};
-use super::{EXIT_BAD_INPUT, exit_code, print, report_errors, stdout_report_options};
+use super::{EXIT_BAD_INPUT, OutputFormat, exit_code, print, report_errors, stdout_report_options};
 use crate::api::ReadinessChecklist;
 use crate::engine::Evaluation;
-use crate::report;
 
 /// Show the live status of checklists (exit 0 Go, 1 NoGo, 2 bad input or cluster unreachable,
 /// 3 Unknown: not evaluated yet, evaluated for an older spec, or stale)
@@ -33,7 +32,7 @@ pub struct StatusArgs {
 
     /// How to print the results
     #[arg(short = 'o', long, value_enum, default_value_t)]
-    pub output: report::Format,
+    pub output: OutputFormat,
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
@@ -53,17 +52,20 @@ pub async fn run(args: &StatusArgs) -> u8 {
         }
     };
     let now = args.now.unwrap_or_else(Timestamp::now);
-    let (evaluations, reasons): (Vec<Evaluation>, Vec<Option<String>>) =
-        checklists.iter().map(|c| evaluation_from_status(c, now)).map(|v| (v.evaluation, v.reason)).unzip();
-    if args.output == report::Format::Junit {
+    let views: Vec<LiveView> = checklists.iter().map(|c| evaluation_from_status(c, now)).collect();
+    let evaluations: Vec<Evaluation> = views.iter().map(|v| v.evaluation.clone()).collect();
+    if args.output == OutputFormat::Junit {
         // JUnit has no place for a note; say it where a CI log shows it.
-        for (evaluation, reason) in evaluations.iter().zip(&reasons) {
-            if let Some(reason) = reason {
-                eprintln!("readygate: note: {}: {reason}", describe(evaluation));
+        for view in &views {
+            if let Some(reason) = &view.reason {
+                eprintln!("readygate: note: {}: {reason}", describe(&view.evaluation));
+            }
+            if let Some(warning) = view.gate.as_ref().and_then(|g| g.warning()) {
+                eprintln!("readygate: note: {}: {warning}", describe(&view.evaluation));
             }
         }
     }
-    let code = match view::render(args.output, &evaluations, &reasons, &stdout_report_options()) {
+    let code = match view::render(args.output, &views, &stdout_report_options()) {
         Ok(text) => print(&text).err(),
         Err(e) => {
             errors.push(e.to_string());

@@ -176,9 +176,8 @@ fn every_kind_a_check_reads_live_is_listed() {
         for unlisted in every_kind.difference(&listed) {
             live_facts.unavailable_kinds.insert(unlisted.clone(), "not listed by reads".to_owned());
         }
-        let live = World::new(everything().into_iter().filter(|o| listed.contains(&o.kind_key)))
-            .facts(live_facts)
-            .at(at);
+        let live =
+            World::new(everything().into_iter().filter(|o| listed.contains(&o.kind_key))).facts(live_facts).at(at);
         let (whole, seen_live) = (evaluate(&check, &world.scope()), evaluate(&check, &live.scope()));
         assert_eq!(seen_live, whole, "{spec} reads a kind it does not list (it lists {listed:?})");
         keys_seen.insert(check.key());
