@@ -191,7 +191,7 @@ fn soak_interrupted_by_a_nogo_restarts() {
     assert_eq!(answer.soaked_at, Some(at("2026-05-04T11:50:00Z")));
     assert_eq!(answer.next_change, Some(at("2026-05-04T11:50:00Z")));
     assert_eq!(answer.hold.as_ref().map(Hold::reason), Some("Soaking"));
-    assert_eq!(gate_admission(&gate, s.decision, since, at("2026-05-04T11:49:59Z")).hold.is_some(), true);
+    assert!(gate_admission(&gate, s.decision, since, at("2026-05-04T11:49:59Z")).hold.is_some());
     assert_eq!(gate_admission(&gate, s.decision, since, at("2026-05-04T11:50:00Z")).hold, None);
 }
 

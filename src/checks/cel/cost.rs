@@ -716,7 +716,7 @@ fn call_cost(name: &str, member: bool, appends: bool, args: &[Arg]) -> Result<(f
         {
             (1.0 + traverse(b.chars), Shape::any_int())
         }
-        other => return kubernetes_call_cost(other, member, &args).ok_or_else(|| unknown(other)),
+        other => return kubernetes_call_cost(other, member, args).ok_or_else(|| unknown(other)),
     })
 }
 
