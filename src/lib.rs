@@ -1,5 +1,6 @@
 //! readygate: production-readiness checklists that the cluster evaluates and enforces.
 
+pub mod admin;
 pub mod api;
 pub mod board;
 pub mod checks;

@@ -135,7 +135,7 @@ pub async fn run_with(args: RunArgs, evaluate: EvaluateFn) -> anyhow::Result<Sto
     // drains, and `/healthz` must keep answering so the kubelet doesn't kill a draining pod.
     let admin_stop = CancellationToken::new();
     let (addr, admin) =
-        controller::admin::serve(args.metrics_addr, Arc::new(registry), running.readiness.clone(), admin_stop.clone())
+        crate::admin::serve(args.metrics_addr, Arc::new(registry), running.readiness.clone(), admin_stop.clone())
             .await
             .with_context(|| format!("binding --metrics-addr {}", args.metrics_addr))?;
     tracing::info!(%addr, "serving /metrics, /healthz and /readyz");

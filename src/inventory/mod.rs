@@ -107,8 +107,6 @@ impl Inventory {
 
     pub fn get(&self, kind: impl Into<Kind>, namespace: Option<&str>, name: &str) -> Option<&Arc<Object>> {
         let kind = kind.into();
-        #[cfg(test)]
-        recorder::note(&kind);
         let (kind, namespaces) = self.kinds.get_key_value(&kind)?;
         let ns = namespace_key(namespace);
         Some(namespaces.get(ns)?.get(name)?.object(kind, ns, name))
@@ -121,8 +119,6 @@ impl Inventory {
         namespace: Option<&str>,
     ) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
         let kind = kind.into();
-        #[cfg(test)]
-        recorder::note(&kind);
         // The keys are borrowed from the inventory, which outlives the iterator; the caller's
         // strings need not.
         let found = self.kinds.get_key_value(&kind).and_then(|(kind, namespaces)| {
@@ -137,8 +133,6 @@ impl Inventory {
     /// Every object of a kind, by namespace then name.
     pub fn all<'a>(&'a self, kind: impl Into<Kind>) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
         let kind = kind.into();
-        #[cfg(test)]
-        recorder::note(&kind);
         self.kinds.get_key_value(&kind).into_iter().flat_map(|(kind, namespaces)| {
             namespaces
                 .iter()
@@ -180,8 +174,6 @@ impl Inventory {
     /// Whether any object of this kind is present (used to tell "kind absent" from "no match").
     pub fn has_kind(&self, kind: impl Into<Kind>) -> bool {
         let kind = kind.into();
-        #[cfg(test)]
-        recorder::note(&kind);
         self.kinds.get(&kind).is_some_and(|ns| !ns.is_empty())
     }
 
@@ -201,34 +193,6 @@ impl Inventory {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-}
-
-/// Test support: the kind keys a piece of code looked up, so `checks::reads` (which the controller
-/// watches) can be checked against what the checks really read.
-#[cfg(test)]
-pub(crate) mod recorder {
-    use std::cell::RefCell;
-    use std::collections::BTreeSet;
-
-    thread_local! {
-        static READ: RefCell<Option<BTreeSet<String>>> = const { RefCell::new(None) };
-    }
-
-    /// Runs `f` and returns what it gave with every kind key it looked up on this thread.
-    pub(crate) fn record<T>(f: impl FnOnce() -> T) -> (T, BTreeSet<String>) {
-        READ.with(|read| *read.borrow_mut() = Some(BTreeSet::new()));
-        let value = f();
-        let keys = READ.with(|read| read.borrow_mut().take()).unwrap_or_default();
-        (value, keys)
-    }
-
-    pub(super) fn note(kind: &super::Kind) {
-        READ.with(|read| {
-            if let Some(keys) = read.borrow_mut().as_mut() {
-                keys.insert(kind.key().into_owned());
-            }
-        });
     }
 }
 
