@@ -45,7 +45,7 @@ pub fn lines(events: Vec<Event>, name: &str) -> Vec<EventLine> {
             }
         })
         .collect();
-    lines.sort_by(|a, b| b.time.cmp(&a.time));
+    lines.sort_by_key(|line| std::cmp::Reverse(line.time));
     lines.truncate(SHOWN);
     lines
 }
