@@ -115,9 +115,11 @@ fn main() {
     // none shares an allocator or a runtime with the load generator.
     let client = pki.client();
     if std::env::var("LOAD_ONLY_ABUSE").is_ok_and(|v| v == "1") {
-        let pass = priorities.iter().fold(true, |pass, p| {
-            abusive_evaluation_phase(&clients, dir.path(), &client, &body, phase, rounds, p) && pass
-        });
+        // Every priority runs, whatever the previous one measured.
+        let mut pass = true;
+        for priority in &priorities {
+            pass &= abusive_evaluation_phase(&clients, dir.path(), &client, &body, phase, rounds, priority);
+        }
         println!("overall: {}", if pass { "all targets met" } else { "some targets missed" });
         return;
     }
@@ -330,6 +332,13 @@ fn abusive_evaluation_phase(
     }
     if eval_share <= 0.02 {
         println!("the abusive evaluations did not run (evaluation threads got no CPU): MISSED");
+    } else if eval_share < 0.25 {
+        // On a quiet machine the evaluations take every cycle serving leaves over; far less means
+        // other processes took the CPU, and the comparison says little about contention.
+        println!(
+            "warning: the evaluation threads got only {eval_share:.2} cores; other load on this machine starved \
+             them, re-run on a quiet machine for a meaningful comparison"
+        );
     }
     pass
 }
