@@ -39,7 +39,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use cel::common::ast::{Expr, LiteralValue};
 use cel::common::types::{CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, CelUInt};
 use cel::common::value::Val;
-use cel::{Context, Env, ExecutionError, IdedExpr, Program, Value as CelValue};
+use cel::{Context, DeclarationError, Env, ExecutionError, IdedExpr, Program, Value as CelValue};
 use serde_json::{Map, Value};
 
 pub use cost::{BudgetError, COST_LIMIT, CREATED_BYTES_LIMIT, Sizes, scientific};
@@ -71,20 +71,29 @@ const STACK_SEGMENT: usize = 1 << 20;
 /// The annotation `kubectl apply` keeps a full copy of the object in (literal env values too).
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| {
+/// The environment every program compiles and runs against, or why it could not be built.
+static ENV: LazyLock<Result<Arc<Env>, DeclarationError>> = LazyLock::new(|| {
+    environment().map(Arc::new).inspect_err(|error| {
+        tracing::error!(%error, "the CEL environment could not be built; every `resource` rule is refused");
+    })
+});
+
+/// CEL's standard library, the strings, lists and math extensions, and our `matches`. A clash
+/// between registrations is a bug in this list (or in a cel upgrade): it is reported, never
+/// skipped, since a silently missing function would turn valid rules into compile errors.
+fn environment() -> Result<Env, DeclarationError> {
     let mut env = Env::stdlib();
-    // Each extension registers distinct overloads; should one ever clash, the rest still work.
     for extension in [cel::extensions::strings, cel::extensions::lists, cel::extensions::math] {
-        let _ = env.add_extension(extension);
+        env.add_extension(extension)?;
     }
     // The cel crate's own `matches` (its `regex` feature, off) compiles the pattern on every call.
-    let _ = cel::add_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>, id = "matches");
-    let _ = cel::add_member_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>);
-    // Declares only names of its own (a test registers it on a fresh environment and asserts
-    // so), so nothing is lost to a clash.
-    let _ = kubernetes::register(&mut env);
-    Arc::new(env)
-});
+    cel::add_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>, id = "matches")?;
+    cel::add_member_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>)?;
+    // Kubernetes' CEL libraries declare only names of their own (a test registers them on a
+    // fresh environment), so a clash here is a bug and is reported like the rest.
+    kubernetes::register(&mut env)?;
+    Ok(env)
+}
 
 /// `string.matches(pattern)`: RE2-style search anywhere in the string, as Kubernetes CEL does.
 /// The error names no pattern: one that is not a constant may come from the object.
@@ -123,6 +132,10 @@ pub enum CompileError {
     /// budget cannot cost.
     #[error("CEL expression's {0}")]
     Budget(BudgetError),
+    /// The CEL environment itself could not be built (two registrations clash): no expression
+    /// can be compiled until that is fixed.
+    #[error("the CEL environment could not be built: {0}")]
+    Environment(DeclarationError),
 }
 
 static CACHE: LazyLock<Mutex<HashMap<String, Arc<Compiled>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
@@ -151,7 +164,8 @@ pub fn compile(expr: &str) -> Result<Arc<Compiled>, CompileError> {
 }
 
 fn compile_new(expr: &str) -> Result<Compiled, CompileError> {
-    let program = ENV.compile(expr).map_err(|e| CompileError::Invalid(e.to_string()))?;
+    let env = ENV.as_ref().map_err(|e| CompileError::Environment(e.clone()))?;
+    let program = env.compile(expr).map_err(|e| CompileError::Invalid(e.to_string()))?;
     let static_cost = cost::check(program.expression(), &Sizes::STATIC).map_err(|e| match e {
         BudgetError::UnknownFunction { name, id } => undeclared(&program, &name, id),
         other => CompileError::Budget(other),
@@ -239,7 +253,10 @@ pub struct Bound<'v> {
 impl<'v> Bound<'v> {
     /// Binds `object` without its `managedFields` and last-applied annotation, and measures it.
     pub fn new(object: &'v Value) -> Self {
-        let mut context = Context::with_env(Arc::clone(&ENV));
+        // Without an environment nothing compiles, so no program is ever evaluated against
+        // this stand-in; it only keeps binding infallible.
+        let env = ENV.as_ref().map_or_else(|_| Arc::new(Env::stdlib()), Arc::clone);
+        let mut context = Context::with_env(env);
         let mut sizes = Sizes::default();
         let (value, _) = match object {
             Value::Object(map) => root_to_cel(map, &mut sizes),

@@ -92,7 +92,7 @@ fn resolve_named<'a>(service: &Object, name: &str, protocol: &str, scope: &Scope
     let Some(selector) = service_selector(service) else { return Vec::new() };
     kinds::WORKLOADS
         .iter()
-        .flat_map(|kind| scope.inventory.in_namespace(kind, Some(scope.namespace)))
+        .flat_map(|kind| scope.inventory.in_namespace(*kind, Some(scope.namespace)))
         .filter(|w| {
             let labels = podspec::template_labels(w);
             selector.iter().all(|(k, v)| labels.get(k) == Some(v))

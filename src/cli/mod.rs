@@ -98,7 +98,9 @@ pub fn parse_from(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -
 
 /// The exit code for a set of decisions: 1 if any is NoGo, else 3 if any is Unknown, else 0.
 pub fn exit_code(evaluations: &[Evaluation]) -> u8 {
-    if evaluations.iter().any(|e| e.decision == Decision::NoGo) {
+    // A window or the soak time holding admission back answers NO-GO for admission (exit 1),
+    // whatever the checklist's own decision.
+    if evaluations.iter().any(|e| e.decision == Decision::NoGo || e.admission.as_ref().is_some_and(|a| a.held)) {
         EXIT_NO_GO
     } else if evaluations.iter().any(|e| e.decision == Decision::Unknown) {
         EXIT_UNKNOWN

@@ -40,6 +40,11 @@ pub struct RunArgs {
     /// How long the Lease holds without renewal: a crashed leader is replaced after this.
     #[arg(long, default_value = "15s")]
     pub lease_duration: crate::api::Duration,
+    /// The ValidatingWebhookConfiguration whose `workloads.readygate.io` webhook gates
+    /// Deployments: checklists that gate (Enforce, Warn) in namespaces its namespaceSelector
+    /// leaves out say so (condition `GateWired`).
+    #[arg(long, default_value = crate::controller::wiring::DEFAULT_CONFIGURATION)]
+    pub webhook_configuration: String,
     /// Let `secret` items read the Secrets they name (only those, only as digests).
     #[arg(long)]
     pub enable_secret_checks: bool,
@@ -57,6 +62,15 @@ pub struct RunArgs {
     /// process exits anyway, with status 1. Keep it below the pod's terminationGracePeriodSeconds.
     #[arg(long, default_value = "25s")]
     pub shutdown_timeout: crate::api::Duration,
+    /// Also write one report per checklist for policy dashboards (Policy Reporter and others):
+    /// a `wgpolicyk8s.io/v1alpha2` PolicyReport or an `openreports.io/v1alpha1` Report. Needs
+    /// that CRD installed and RBAC to write it (chart value `reports.format`).
+    #[arg(long, value_enum)]
+    pub report_format: Option<crate::report::policy_report::ReportFormat>,
+    /// A counted waiver that expires within this raises the `WaiverExpiringSoon` condition, a
+    /// Warning Event and `readygate_waivers_expiring_soon`.
+    #[arg(long, default_value = "72h")]
+    pub waiver_expiry_lead_time: crate::api::Duration,
     /// The admission webhook; it starts when both `--tls-cert` and `--tls-key` are given.
     #[command(flatten)]
     pub webhook: WebhookArgs,
@@ -104,6 +118,9 @@ pub async fn run_with(args: RunArgs, evaluate: EvaluateFn) -> anyhow::Result<Sto
         lease,
         instance: identity.clone(),
         evaluation,
+        webhook_configuration: args.webhook_configuration.clone(),
+        report_format: args.report_format,
+        waiver_lead_time: args.waiver_expiry_lead_time.as_std(),
     };
     let running = controller::start(client.clone(), settings, metrics, shutdown.clone()).await?;
     // The health server outlives `shutdown`: `/readyz` must fail (not vanish) while the webhook
@@ -242,6 +259,7 @@ mod tests {
         assert!(args.leader_election);
         assert!(!args.enable_secret_checks);
         assert_eq!(args.lease_name, "readygate-leader");
+        assert_eq!(args.webhook_configuration, "readygate");
         assert_eq!(args.log_format, LogFormat::Plain);
         assert_eq!(args.evaluation_workers, evaluator::DEFAULT_WORKERS);
         assert_eq!(args.evaluation_timeout.as_std(), evaluator::DEFAULT_TIMEOUT);

@@ -173,6 +173,7 @@ pub fn build_signoff(
         release: checklist.spec.release.clone(),
         reason: reason.to_owned(),
         expires_at: expires_at.map(Time),
+        ticket: None,
         signer,
     };
     Ok(ReadinessSignoff { metadata, spec })

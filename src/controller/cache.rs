@@ -5,11 +5,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use futures::channel::mpsc;
-
+use super::changes::{self, ChangeReceiver, ChangeSender};
 use super::readiness::Readiness;
 use crate::inventory::live::CompactObject;
-use crate::inventory::{Inventory, Object};
+use crate::inventory::{Inventory, Object, namespace_key, namespace_of_key};
 
 /// Something a checklist may read changed: objects of `kind_key` in `namespace` (`None`: in
 /// any namespace, or a cluster-scoped kind).
@@ -57,13 +56,13 @@ struct Store {
 pub struct Cache {
     store: RwLock<Store>,
     unavailable: RwLock<HashMap<String, String>>,
-    changes: mpsc::UnboundedSender<Change>,
+    changes: ChangeSender,
     readiness: Readiness,
 }
 
 impl Cache {
-    pub fn new(readiness: Readiness) -> (Arc<Cache>, mpsc::UnboundedReceiver<Change>) {
-        let (tx, rx) = mpsc::unbounded();
+    pub fn new(readiness: Readiness) -> (Arc<Cache>, ChangeReceiver) {
+        let (tx, rx) = changes::channel();
         let cache = Cache { store: RwLock::default(), unavailable: RwLock::default(), changes: tx, readiness };
         (Arc::new(cache), rx)
     }
@@ -81,7 +80,7 @@ impl Cache {
             let Some(namespaces) = store.kinds.get(kind_key) else { continue };
             for ns in ["", namespace] {
                 for (name, compact) in namespaces.get(ns).into_iter().flatten() {
-                    let ns = (!ns.is_empty()).then_some(ns);
+                    let ns = namespace_of_key(ns);
                     inventory.insert(compact.to_object(kind_key, ns, name));
                 }
             }
@@ -107,7 +106,7 @@ impl Cache {
     /// status-only update of a Deployment projects to the same value and triggers nothing).
     pub fn apply(&self, object: Object) {
         let compact = CompactObject::from_object(&object);
-        let namespace = object.namespace.clone().unwrap_or_default();
+        let namespace = namespace_key(object.namespace.as_deref()).to_owned();
         let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
         let names = store.kinds.entry(object.kind_key.clone()).or_default().entry(namespace).or_default();
         if names.get(&object.name) == Some(&compact) {
@@ -123,7 +122,7 @@ impl Cache {
         let removed = store
             .kinds
             .get_mut(kind_key)
-            .and_then(|namespaces| namespaces.get_mut(namespace.unwrap_or_default()))
+            .and_then(|namespaces| namespaces.get_mut(namespace_key(namespace)))
             .and_then(|names| names.remove(name));
         drop(store);
         if removed.is_some() {
@@ -138,9 +137,9 @@ impl Cache {
         let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
         let namespaces = store.kinds.entry(kind_key.to_owned()).or_default();
         let listed: HashSet<(&str, &str)> =
-            objects.iter().map(|o| (o.namespace.as_deref().unwrap_or_default(), o.name.as_str())).collect();
+            objects.iter().map(|o| (namespace_key(o.namespace.as_deref()), o.name.as_str())).collect();
         for (ns, names) in namespaces.iter_mut() {
-            let namespace = (!ns.is_empty()).then_some(ns.as_str());
+            let namespace = namespace_of_key(ns);
             let before = names.len();
             names.retain(|name, _| !owned(namespace, name) || listed.contains(&(ns.as_str(), name.as_str())));
             if names.len() != before {
@@ -148,7 +147,7 @@ impl Cache {
             }
         }
         for entry in objects {
-            let names = namespaces.entry(entry.namespace.clone().unwrap_or_default()).or_default();
+            let names = namespaces.entry(namespace_key(entry.namespace.as_deref()).to_owned()).or_default();
             if names.get(&entry.name) != Some(&entry.compact) {
                 changed.insert(entry.namespace.clone());
                 names.insert(entry.name, entry.compact);
@@ -192,9 +191,9 @@ impl Cache {
         self.unavailable.write().unwrap_or_else(PoisonError::into_inner).remove(kind_key);
     }
 
+    /// Queues `change` for the trigger mapper (bounded by coalescing: see [`changes`]).
     pub fn notify(&self, change: Change) {
-        // The receiver lives as long as the controller; a closed channel means shutdown.
-        let _ = self.changes.unbounded_send(change);
+        self.changes.send(change);
     }
 }
 
@@ -214,12 +213,8 @@ mod tests {
         .expect("valid")
     }
 
-    fn drain(rx: &mut mpsc::UnboundedReceiver<Change>) -> Vec<Change> {
-        let mut out = Vec::new();
-        while let Ok(c) = rx.try_recv() {
-            out.push(c);
-        }
-        out
+    fn drain(rx: &mut ChangeReceiver) -> Vec<Change> {
+        std::iter::from_fn(|| rx.try_next()).collect()
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::CappedBackoff;
 use super::cache::{Cache, Entry};
-use crate::inventory::{Object, kinds, live};
+use crate::inventory::{CatalogueKind, Object, live, whole};
 use crate::metrics::Metrics;
 
 /// How long to wait before asking again about a kind the cluster does not serve (a CRD may be
@@ -40,18 +40,24 @@ pub struct WatchSpec {
     pub name: Option<String>,
     /// For Secrets: the only keys whose digests are kept.
     pub secret_keys: Option<BTreeSet<String>>,
+    /// Keeps whole objects (for `resource` items, `inventory::whole`) rather than projections;
+    /// `kind_key` is then the whole objects' inventory key.
+    pub whole: bool,
 }
 
 impl WatchSpec {
-    fn builtin(kind_key: &str, api_version: &str, kind: &str, plural: &str) -> Self {
+    /// A catalogue kind served by every cluster, at its known version and plural.
+    fn builtin(kind: CatalogueKind) -> Self {
+        let info = kind.info();
         WatchSpec {
-            kind_key: kind_key.to_owned(),
-            api_version: api_version.to_owned(),
-            kind: kind.to_owned(),
-            plural: Some(plural.to_owned()),
+            kind_key: info.key.to_owned(),
+            api_version: kind.api_version().into_owned(),
+            kind: info.kind.to_owned(),
+            plural: Some(info.plural.to_owned()),
             namespace: None,
             name: None,
             secret_keys: None,
+            whole: false,
         }
     }
 
@@ -66,7 +72,15 @@ impl WatchSpec {
             namespace: None,
             name: None,
             secret_keys: None,
+            whole: false,
         }
+    }
+
+    /// Whole objects of a kind `resource` items judge, found through discovery (which also says
+    /// whether the kind is cluster-scoped: the API server then gives its objects no namespace).
+    pub fn whole(api_version: &str, kind: &str) -> Self {
+        let discovered = Self::discovered(api_version, kind);
+        WatchSpec { kind_key: whole::key(&discovered.kind_key), whole: true, ..discovered }
     }
 
     /// One Secret, keeping only the digests of `keys`.
@@ -75,7 +89,7 @@ impl WatchSpec {
             namespace: Some(namespace.to_owned()),
             name: Some(name.to_owned()),
             secret_keys: Some(keys),
-            ..Self::builtin(kinds::SECRET, "v1", "Secret", "secrets")
+            ..Self::builtin(CatalogueKind::Secret)
         }
     }
 
@@ -107,28 +121,29 @@ impl WatchSpec {
 /// The kinds the catalogue reads, watched cluster-wide for the life of the process.
 /// cert-manager kinds go through discovery: they exist only where cert-manager is installed.
 pub fn catalogue() -> Vec<WatchSpec> {
-    let rbac = "rbac.authorization.k8s.io/v1";
-    let mut specs = vec![
-        WatchSpec::builtin(kinds::DEPLOYMENT, "apps/v1", "Deployment", "deployments"),
-        WatchSpec::builtin(kinds::STATEFUL_SET, "apps/v1", "StatefulSet", "statefulsets"),
-        WatchSpec::builtin(kinds::DAEMON_SET, "apps/v1", "DaemonSet", "daemonsets"),
-        WatchSpec::builtin(kinds::SERVICE, "v1", "Service", "services"),
-        WatchSpec::builtin(kinds::NAMESPACE, "v1", "Namespace", "namespaces"),
-        WatchSpec::builtin(kinds::RESOURCE_QUOTA, "v1", "ResourceQuota", "resourcequotas"),
-        WatchSpec::builtin(kinds::LIMIT_RANGE, "v1", "LimitRange", "limitranges"),
-        WatchSpec::builtin(kinds::INGRESS, "networking.k8s.io/v1", "Ingress", "ingresses"),
-        WatchSpec::builtin(kinds::NETWORK_POLICY, "networking.k8s.io/v1", "NetworkPolicy", "networkpolicies"),
-        WatchSpec::builtin(kinds::HPA, "autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
-        WatchSpec::builtin(kinds::PDB, "policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
-        WatchSpec::builtin(kinds::CRON_JOB, "batch/v1", "CronJob", "cronjobs"),
-        WatchSpec::builtin(kinds::ROLE, rbac, "Role", "roles"),
-        WatchSpec::builtin(kinds::CLUSTER_ROLE, rbac, "ClusterRole", "clusterroles"),
-        WatchSpec::builtin(kinds::ROLE_BINDING, rbac, "RoleBinding", "rolebindings"),
-        WatchSpec::builtin(kinds::CLUSTER_ROLE_BINDING, rbac, "ClusterRoleBinding", "clusterrolebindings"),
-        WatchSpec::builtin(kinds::SIGNOFF, crate::api::API_VERSION, "ReadinessSignoff", "readinesssignoffs"),
+    use CatalogueKind::*;
+    let builtin = [
+        Deployment,
+        StatefulSet,
+        DaemonSet,
+        Service,
+        Namespace,
+        ResourceQuota,
+        LimitRange,
+        Ingress,
+        NetworkPolicy,
+        HorizontalPodAutoscaler,
+        PodDisruptionBudget,
+        CronJob,
+        Role,
+        ClusterRole,
+        RoleBinding,
+        ClusterRoleBinding,
+        ReadinessSignoff,
     ];
-    for kind in ["Certificate", "Issuer", "ClusterIssuer"] {
-        specs.push(WatchSpec::discovered("cert-manager.io/v1", kind));
+    let mut specs: Vec<WatchSpec> = builtin.into_iter().map(WatchSpec::builtin).collect();
+    for kind in [Certificate, Issuer, ClusterIssuer] {
+        specs.push(WatchSpec::discovered(&kind.api_version(), kind.kind()));
     }
     specs
 }
@@ -269,7 +284,11 @@ fn convert(spec: &WatchSpec, object: DynamicObject) -> Option<Object> {
         map.insert("apiVersion".to_owned(), spec.api_version.clone().into());
         map.insert("kind".to_owned(), spec.kind.clone().into());
     }
-    match live::to_object(&spec.kind_key, value, spec.secret_keys.as_ref()) {
+    let object = match spec.whole {
+        true => whole::to_object(value, None),
+        false => live::to_object(&spec.kind_key, value, spec.secret_keys.as_ref()),
+    };
+    match object {
         Ok(object) => Some(object),
         Err(error) => {
             tracing::warn!(watch = %spec.id(), %error, "skipping malformed object");
@@ -310,6 +329,7 @@ mod tests {
     use kube::core::Status;
 
     use super::*;
+    use crate::inventory::kinds;
 
     fn api_error(code: u16) -> watcher::Error {
         watcher::Error::InitialListFailed(kube::Error::Api(Box::new(Status {

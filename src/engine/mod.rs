@@ -1,24 +1,26 @@
 //! Evaluating a checklist: run each item's check, apply sign-offs and waivers, decide Go/NoGo.
 
+pub mod admission;
 mod decision;
+pub mod governance;
 mod interest;
 mod signoffs;
 mod status;
 pub mod validate;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use jiff::Timestamp;
 
 pub use decision::{DEFAULT_MAX_STALENESS, current_decision, decide, summarize};
-pub use interest::Interest;
+pub use interest::{Collector, Interest};
 pub use status::{
     CONDITION_EVALUATED, CONDITION_READY, HISTORY_LIMIT, REASON_CURRENT, condition, next_status, status_needs_write,
 };
 
 use crate::api::{Check, Decision, ItemState, ReadinessChecklist, Severity, SignoffAction, Summary};
 use crate::checks::{self, Facts, Scope};
-use crate::inventory::{Inventory, kinds};
+use crate::inventory::Inventory;
 
 /// Longest message kept per item, in bytes; status must stay far below etcd's object limit.
 pub const MAX_MESSAGE_BYTES: usize = 1024;
@@ -52,6 +54,20 @@ pub struct Evaluation {
     /// The sign-offs that counted (approvals that passed a manual item, waivers that waived
     /// one), in item order, for reports that show who signed what.
     pub signoffs: Vec<SignoffRecord>,
+    /// What the gate's windows and soak time say about admission, when the gate sets any and
+    /// the caller asked ([`admission::for_evaluation`]); the decision above stays the
+    /// checklist's own.
+    pub admission: Option<AdmissionNote>,
+}
+
+/// Admission as a gate's time rules leave it, for reports and exit codes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdmissionNote {
+    /// A window or the soak time holds admission back.
+    pub held: bool,
+    /// `Frozen`, `OutsideAllowedWindows`, `Soaking`, or the decision when nothing holds.
+    pub reason: String,
+    pub message: String,
 }
 
 /// A ReadinessSignoff that counted for an item.
@@ -81,6 +97,7 @@ impl Evaluation {
             items,
             evaluated_at: None,
             signoffs: Vec::new(),
+            admission: None,
         };
         evaluation.refresh();
         evaluation
@@ -121,7 +138,7 @@ pub fn evaluate_until(
     let namespace = checklist.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned());
     let name = checklist.metadata.name.clone().unwrap_or_default();
     let scope = Scope { namespace: &namespace, inventory, facts, now };
-    let signoffs = if needs_signoffs(checklist) {
+    let signoffs = if checks::signoffs_count(checklist) {
         signoffs::SignoffSet::collect(inventory, &namespace, &name, checklist.spec.release.as_deref(), now)
     } else {
         signoffs::SignoffSet::empty(now)
@@ -168,22 +185,6 @@ pub fn evaluate_until(
     evaluation.evaluated_at = Some(now);
     evaluation.signoffs = counted;
     Some(evaluation)
-}
-
-/// The kind keys evaluating `checklist` reads: those of every item's check, plus ReadinessSignoffs
-/// when an item is manual or may be waived. The controller re-evaluates the checklist when an
-/// object of one of these kinds changes.
-pub fn reads(checklist: &ReadinessChecklist) -> BTreeSet<String> {
-    let mut keys: BTreeSet<String> = checklist.spec.items.iter().flat_map(|item| checks::reads(&item.check)).collect();
-    if needs_signoffs(checklist) {
-        keys.insert(kinds::SIGNOFF.to_owned());
-    }
-    keys
-}
-
-/// Sign-offs matter only to manual items and to items someone may waive.
-fn needs_signoffs(checklist: &ReadinessChecklist) -> bool {
-    checklist.spec.items.iter().any(|item| matches!(item.check, Check::Manual(_)) || item.waivable_by.is_some())
 }
 
 /// Evaluates several checklists, those referenced by `checklist` items first, so a reference to

@@ -11,6 +11,8 @@ use crate::api::{Check, IntRange, ReadinessChecklist, Target};
 use crate::checks::KubeVersion;
 use crate::inventory::selector;
 
+mod governance;
+
 /// The most items a checklist may hold (the schema's `maxItems`).
 pub const MAX_ITEMS: usize = 256;
 
@@ -28,6 +30,9 @@ pub fn validate_checklist(checklist: &ReadinessChecklist) -> Vec<String> {
         problems.push("items", format!("{} items, at most {MAX_ITEMS} allowed", spec.items.len()));
     }
     if let Some(gate) = &spec.gate {
+        for (path, problem) in governance::gate_problems(gate) {
+            problems.push(&path, problem);
+        }
         problems.selector("gate.selector", Some(&gate.selector));
         if gate.bind_release && spec.release.as_deref().is_none_or(|r| r.trim().is_empty()) {
             problems.push("gate.bindRelease", "needs spec.release: admitted workloads are bound to that release");
@@ -48,6 +53,9 @@ pub fn validate_checklist(checklist: &ReadinessChecklist) -> Vec<String> {
             Entry::Vacant(slot) => {
                 slot.insert(index);
             }
+        }
+        for (field, problem) in governance::item_problems(item) {
+            problems.push(&format!("{at}.{field}"), problem);
         }
         let path = format!("{at}.check.{}", item.check.key());
         validate_check(&item.check, &path, own_name, &mut problems);

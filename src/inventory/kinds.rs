@@ -1,58 +1,38 @@
-//! Index keys of the kinds the catalogue reads, and which of them are cluster-scoped.
+//! String keys of the kinds the catalogue reads, for the code that still indexes by string;
+//! the typed identities are in [`super::kind`].
 
-pub const DEPLOYMENT: &str = "Deployment.apps";
-pub const STATEFUL_SET: &str = "StatefulSet.apps";
-pub const DAEMON_SET: &str = "DaemonSet.apps";
-pub const SERVICE: &str = "Service";
-pub const SECRET: &str = "Secret";
-pub const NAMESPACE: &str = "Namespace";
-pub const RESOURCE_QUOTA: &str = "ResourceQuota";
-pub const LIMIT_RANGE: &str = "LimitRange";
-pub const INGRESS: &str = "Ingress.networking.k8s.io";
-pub const NETWORK_POLICY: &str = "NetworkPolicy.networking.k8s.io";
-pub const HPA: &str = "HorizontalPodAutoscaler.autoscaling";
-pub const PDB: &str = "PodDisruptionBudget.policy";
-pub const CRON_JOB: &str = "CronJob.batch";
-pub const ROLE: &str = "Role.rbac.authorization.k8s.io";
-pub const CLUSTER_ROLE: &str = "ClusterRole.rbac.authorization.k8s.io";
-pub const ROLE_BINDING: &str = "RoleBinding.rbac.authorization.k8s.io";
-pub const CLUSTER_ROLE_BINDING: &str = "ClusterRoleBinding.rbac.authorization.k8s.io";
-pub const CERTIFICATE: &str = "Certificate.cert-manager.io";
-pub const ISSUER: &str = "Issuer.cert-manager.io";
-pub const CLUSTER_ISSUER: &str = "ClusterIssuer.cert-manager.io";
-pub const CHECKLIST: &str = "ReadinessChecklist.readygate.io";
-pub const SIGNOFF: &str = "ReadinessSignoff.readygate.io";
+use super::kind::CatalogueKind;
+
+pub const DEPLOYMENT: &str = CatalogueKind::Deployment.key();
+pub const STATEFUL_SET: &str = CatalogueKind::StatefulSet.key();
+pub const DAEMON_SET: &str = CatalogueKind::DaemonSet.key();
+pub const SERVICE: &str = CatalogueKind::Service.key();
+pub const SECRET: &str = CatalogueKind::Secret.key();
+pub const NAMESPACE: &str = CatalogueKind::Namespace.key();
+pub const RESOURCE_QUOTA: &str = CatalogueKind::ResourceQuota.key();
+pub const LIMIT_RANGE: &str = CatalogueKind::LimitRange.key();
+pub const INGRESS: &str = CatalogueKind::Ingress.key();
+pub const NETWORK_POLICY: &str = CatalogueKind::NetworkPolicy.key();
+pub const HPA: &str = CatalogueKind::HorizontalPodAutoscaler.key();
+pub const PDB: &str = CatalogueKind::PodDisruptionBudget.key();
+pub const CRON_JOB: &str = CatalogueKind::CronJob.key();
+pub const ROLE: &str = CatalogueKind::Role.key();
+pub const CLUSTER_ROLE: &str = CatalogueKind::ClusterRole.key();
+pub const ROLE_BINDING: &str = CatalogueKind::RoleBinding.key();
+pub const CLUSTER_ROLE_BINDING: &str = CatalogueKind::ClusterRoleBinding.key();
+pub const CERTIFICATE: &str = CatalogueKind::Certificate.key();
+pub const ISSUER: &str = CatalogueKind::Issuer.key();
+pub const CLUSTER_ISSUER: &str = CatalogueKind::ClusterIssuer.key();
+pub const CHECKLIST: &str = CatalogueKind::ReadinessChecklist.key();
+pub const SIGNOFF: &str = CatalogueKind::ReadinessSignoff.key();
 
 /// The three workload kinds `workload` and `networkPolicy` judge.
 pub const WORKLOADS: [&str; 3] = [DEPLOYMENT, STATEFUL_SET, DAEMON_SET];
 
-/// Cluster-scoped kinds among those a manifest set commonly holds. Anything else is treated as
-/// namespaced, as `kubectl apply` would do for an unknown kind until discovery says otherwise.
-const CLUSTER_SCOPED: &[&str] = &[
-    NAMESPACE,
-    CLUSTER_ROLE,
-    CLUSTER_ROLE_BINDING,
-    CLUSTER_ISSUER,
-    "Node",
-    "PersistentVolume",
-    "StorageClass.storage.k8s.io",
-    "CSIDriver.storage.k8s.io",
-    "VolumeAttachment.storage.k8s.io",
-    "PriorityClass.scheduling.k8s.io",
-    "RuntimeClass.node.k8s.io",
-    "IngressClass.networking.k8s.io",
-    "CustomResourceDefinition.apiextensions.k8s.io",
-    "APIService.apiregistration.k8s.io",
-    "ValidatingWebhookConfiguration.admissionregistration.k8s.io",
-    "MutatingWebhookConfiguration.admissionregistration.k8s.io",
-    "ValidatingAdmissionPolicy.admissionregistration.k8s.io",
-    "ValidatingAdmissionPolicyBinding.admissionregistration.k8s.io",
-    "PodSecurityPolicy.policy",
-    "ClusterPolicy.kyverno.io",
-];
-
+/// Whether a kind key names a cluster-scoped kind, as far as is known without the cluster
+/// (see [`super::Kind::known_scope`]).
 pub fn is_cluster_scoped(kind_key: &str) -> bool {
-    CLUSTER_SCOPED.contains(&kind_key)
+    super::kind::is_cluster_scoped_key(kind_key)
 }
 
 /// Splits `Kind.group` back into (group, kind).

@@ -237,7 +237,8 @@ impl Deferred {
 
     /// Into `inventory`, still compact: built when a check first reads it.
     pub fn insert_into(self, inventory: &mut super::Inventory) {
-        inventory.insert_compact_parts(self.kind_key, self.namespace, self.name, self.compact);
+        let id = super::ObjectRef::new(&self.kind_key, self.namespace.as_deref(), &self.name);
+        inventory.insert_compact_parts(id, self.compact);
     }
 }
 

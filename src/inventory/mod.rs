@@ -1,15 +1,21 @@
 //! The inventory: every object the checks may read, indexed by kind, namespace and name.
 
+mod kind;
 pub mod kinds;
 pub mod live;
 pub mod manifests;
 mod object;
 pub mod selector;
+pub mod whole;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, btree_map};
 use std::sync::{Arc, OnceLock};
 
-pub use object::{Object, ObjectError, group_of, kind_key};
+pub use kind::{
+    CatalogueKind, GroupKind, Kind, KindInfo, KindScope, ObjectRef, group_of, namespace_key, namespace_of_key,
+};
+pub use object::{Object, ObjectError, kind_key};
 
 use self::live::CompactObject;
 
@@ -25,30 +31,31 @@ enum Slot {
 }
 
 impl Slot {
-    fn object(&self, kind_key: &str, namespace: &str, name: &str) -> &Arc<Object> {
+    fn object(&self, kind: &Kind, namespace: &str, name: &str) -> &Arc<Object> {
         match self {
             Slot::Built(object) => object,
-            Slot::Compact { compact, built } => built.get_or_init(|| {
-                Arc::new(compact.to_object(kind_key, (!namespace.is_empty()).then_some(namespace), name))
-            }),
+            Slot::Compact { compact, built } => {
+                built.get_or_init(|| Arc::new(compact.to_object(&kind.key(), namespace_of_key(namespace), name)))
+            }
         }
     }
 
-    fn into_object(self, kind_key: &str, namespace: &str, name: &str) -> Arc<Object> {
+    fn into_object(self, kind: &Kind, namespace: &str, name: &str) -> Arc<Object> {
         match self {
             Slot::Built(object) => object,
-            Slot::Compact { compact, built } => built.into_inner().unwrap_or_else(|| {
-                Arc::new(compact.to_object(kind_key, (!namespace.is_empty()).then_some(namespace), name))
-            }),
+            Slot::Compact { compact, built } => built
+                .into_inner()
+                .unwrap_or_else(|| Arc::new(compact.to_object(&kind.key(), namespace_of_key(namespace), name))),
         }
     }
 }
 
-/// Objects indexed by kind key, then namespace (`""` for cluster-scoped), then name. BTreeMaps
+/// Objects indexed by kind, then namespace key (see [`namespace_key`]), then name. BTreeMaps
 /// keep iteration deterministic, so reports and messages never depend on insertion order.
+/// Lookups take anything that names a kind: a [`Kind`], a [`CatalogueKind`] or a string key.
 #[derive(Clone, Debug, Default)]
 pub struct Inventory {
-    kinds: HashMap<String, BTreeMap<String, ByName>>,
+    kinds: HashMap<Kind, BTreeMap<String, ByName>>,
     len: usize,
 }
 
@@ -71,39 +78,25 @@ impl Inventory {
     }
 
     pub fn insert_arc(&mut self, object: Arc<Object>) -> Option<Arc<Object>> {
-        let kind_key = object.kind_key.clone();
-        let namespace = object.namespace.clone().unwrap_or_default();
-        let name = object.name.clone();
-        self.insert_slot(kind_key, namespace, name, Slot::Built(object))
+        let id = object.object_ref();
+        self.insert_slot(id, Slot::Built(object))
     }
 
     /// Inserts or replaces an object kept as compact text until a check reads it. Built from
     /// `object`, which the caller can then drop: what it held is in the text.
     pub fn insert_compact(&mut self, object: &Object) -> Option<Arc<Object>> {
-        let namespace = object.namespace.clone();
-        self.insert_compact_parts(
-            object.kind_key.clone(),
-            namespace,
-            object.name.clone(),
-            CompactObject::from_object(object),
-        )
+        self.insert_compact_parts(object.object_ref(), CompactObject::from_object(object))
     }
 
     /// [`Self::insert_compact`] for an object already in compact form.
-    pub fn insert_compact_parts(
-        &mut self,
-        kind_key: String,
-        namespace: Option<String>,
-        name: String,
-        compact: CompactObject,
-    ) -> Option<Arc<Object>> {
-        let slot = Slot::Compact { compact, built: OnceLock::new() };
-        self.insert_slot(kind_key, namespace.unwrap_or_default(), name, slot)
+    pub fn insert_compact_parts(&mut self, id: ObjectRef, compact: CompactObject) -> Option<Arc<Object>> {
+        self.insert_slot(id, Slot::Compact { compact, built: OnceLock::new() })
     }
 
-    fn insert_slot(&mut self, kind_key: String, namespace: String, name: String, slot: Slot) -> Option<Arc<Object>> {
-        let by_name = self.kinds.entry(kind_key.clone()).or_default().entry(namespace.clone()).or_default();
-        match by_name.entry(name) {
+    fn insert_slot(&mut self, id: ObjectRef, slot: Slot) -> Option<Arc<Object>> {
+        let namespace = id.namespace_key().to_owned();
+        let by_name = self.kinds.entry(id.kind.clone()).or_default().entry(namespace.clone()).or_default();
+        match by_name.entry(id.name) {
             btree_map::Entry::Vacant(vacant) => {
                 vacant.insert(slot);
                 self.len += 1;
@@ -111,14 +104,15 @@ impl Inventory {
             }
             btree_map::Entry::Occupied(mut occupied) => {
                 let replaced = std::mem::replace(occupied.get_mut(), slot);
-                Some(replaced.into_object(&kind_key, &namespace, occupied.key()))
+                Some(replaced.into_object(&id.kind, &namespace, occupied.key()))
             }
         }
     }
 
-    pub fn remove(&mut self, kind_key: &str, namespace: Option<&str>, name: &str) -> Option<Arc<Object>> {
-        let namespaces = self.kinds.get_mut(kind_key)?;
-        let ns = namespace.unwrap_or_default();
+    pub fn remove(&mut self, kind: impl Into<Kind>, namespace: Option<&str>, name: &str) -> Option<Arc<Object>> {
+        let kind = kind.into();
+        let namespaces = self.kinds.get_mut(&kind)?;
+        let ns = namespace_key(namespace);
         let by_name = namespaces.get_mut(ns)?;
         let removed = by_name.remove(name);
         if by_name.is_empty() {
@@ -126,56 +120,66 @@ impl Inventory {
         }
         let removed = removed?;
         self.len -= 1;
-        Some(removed.into_object(kind_key, ns, name))
+        Some(removed.into_object(&kind, ns, name))
     }
 
-    pub fn get(&self, kind_key: &str, namespace: Option<&str>, name: &str) -> Option<&Arc<Object>> {
+    pub fn get(&self, kind: impl Into<Kind>, namespace: Option<&str>, name: &str) -> Option<&Arc<Object>> {
+        let kind = kind.into();
         #[cfg(test)]
-        recorder::note(kind_key);
-        let ns = namespace.unwrap_or_default();
-        Some(self.kinds.get(kind_key)?.get(ns)?.get(name)?.object(kind_key, ns, name))
+        recorder::note(&kind);
+        let (kind, namespaces) = self.kinds.get_key_value(&kind)?;
+        let ns = namespace_key(namespace);
+        Some(namespaces.get(ns)?.get(name)?.object(kind, ns, name))
     }
 
     /// Objects of a kind in one namespace (pass `None` for cluster-scoped kinds), by name.
     pub fn in_namespace<'a>(
         &'a self,
-        kind_key: &str,
+        kind: impl Into<Kind>,
         namespace: Option<&str>,
     ) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
+        let kind = kind.into();
         #[cfg(test)]
-        recorder::note(kind_key);
+        recorder::note(&kind);
         // The keys are borrowed from the inventory, which outlives the iterator; the caller's
         // strings need not.
-        let found = self.kinds.get_key_value(kind_key).and_then(|(kind_key, namespaces)| {
-            let (ns, by_name) = namespaces.get_key_value(namespace.unwrap_or_default())?;
-            Some((kind_key.as_str(), ns.as_str(), by_name))
+        let found = self.kinds.get_key_value(&kind).and_then(|(kind, namespaces)| {
+            let (ns, by_name) = namespaces.get_key_value(namespace_key(namespace))?;
+            Some((kind, ns.as_str(), by_name))
         });
         found
             .into_iter()
-            .flat_map(|(kind_key, ns, by_name)| by_name.iter().map(move |(name, slot)| slot.object(kind_key, ns, name)))
+            .flat_map(|(kind, ns, by_name)| by_name.iter().map(move |(name, slot)| slot.object(kind, ns, name)))
     }
 
     /// Every object of a kind, by namespace then name.
-    pub fn all<'a>(&'a self, kind_key: &str) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
+    pub fn all<'a>(&'a self, kind: impl Into<Kind>) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
+        let kind = kind.into();
         #[cfg(test)]
-        recorder::note(kind_key);
-        self.kinds.get_key_value(kind_key).into_iter().flat_map(|(kind_key, namespaces)| {
+        recorder::note(&kind);
+        self.kinds.get_key_value(&kind).into_iter().flat_map(|(kind, namespaces)| {
             namespaces
                 .iter()
-                .flat_map(move |(ns, by_name)| by_name.iter().map(move |(name, slot)| slot.object(kind_key, ns, name)))
+                .flat_map(move |(ns, by_name)| by_name.iter().map(move |(name, slot)| slot.object(kind, ns, name)))
         })
     }
 
     /// Whether any object of this kind is present (used to tell "kind absent" from "no match").
-    pub fn has_kind(&self, kind_key: &str) -> bool {
+    pub fn has_kind(&self, kind: impl Into<Kind>) -> bool {
+        let kind = kind.into();
         #[cfg(test)]
-        recorder::note(kind_key);
-        self.kinds.get(kind_key).is_some_and(|ns| !ns.is_empty())
+        recorder::note(&kind);
+        self.kinds.get(&kind).is_some_and(|ns| !ns.is_empty())
     }
 
-    /// Every kind key present.
-    pub fn kind_keys(&self) -> impl Iterator<Item = &str> {
-        self.kinds.keys().map(String::as_str)
+    /// Every kind present.
+    pub fn kinds(&self) -> impl Iterator<Item = &Kind> {
+        self.kinds.keys()
+    }
+
+    /// Every kind present, as string keys.
+    pub fn kind_keys(&self) -> impl Iterator<Item = Cow<'static, str>> + '_ {
+        self.kinds.keys().map(Kind::key)
     }
 
     pub fn len(&self) -> usize {
@@ -206,10 +210,10 @@ pub(crate) mod recorder {
         (value, keys)
     }
 
-    pub(super) fn note(kind_key: &str) {
+    pub(super) fn note(kind: &super::Kind) {
         READ.with(|read| {
             if let Some(keys) = read.borrow_mut().as_mut() {
-                keys.insert(kind_key.to_owned());
+                keys.insert(kind.key().into_owned());
             }
         });
     }

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::kind::{Kind, ObjectRef, group_of};
+
 /// An object of any kind. `data` is the whole object as JSON (offline) or a compact projection
 /// holding only what the checks read (live). Secret values are replaced by their length and
 /// SHA-256 before an `Object` exists, so no secret ever sits in an inventory.
@@ -75,6 +77,16 @@ impl Object {
         Ok(Object { api_version, kind, kind_key, namespace, name, labels, data })
     }
 
+    /// The typed kind (the string `kind_key` parsed).
+    pub fn kind_id(&self) -> Kind {
+        Kind::from_key(&self.kind_key)
+    }
+
+    /// Kind, namespace and name.
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef::new(self.kind_id(), self.namespace.as_deref(), &self.name)
+    }
+
     /// The API group (`""` for core).
     pub fn group(&self) -> &str {
         group_of(&self.api_version)
@@ -103,14 +115,10 @@ impl Object {
     }
 }
 
-/// The group part of an apiVersion (`apps/v1` -> `apps`, `v1` -> ``).
-pub fn group_of(api_version: &str) -> &str {
-    api_version.rsplit_once('/').map_or("", |(group, _)| group)
-}
-
-/// The index key of a kind: `Kind` for the core group, `Kind.group` otherwise.
+/// The index key of a kind: `Kind` for the core group, `Kind.group` otherwise (the string
+/// form of [`Kind`], for the code that still indexes by string).
 pub fn kind_key(group: &str, kind: &str) -> String {
-    if group.is_empty() { kind.to_owned() } else { format!("{kind}.{group}") }
+    super::kind::key_of(group, kind)
 }
 
 /// Replaces every value of `data` and `stringData` with `{bytes, sha256}` of the decoded value,

@@ -232,3 +232,11 @@ fn a_constant_pattern_is_compiled_with_the_program() {
     assert_eq!(outcome, Ok(true));
     assert!(crate::checks::patterns::compiled("^[a-z]+-[0-9]+$", crate::checks::patterns::Match::Search).is_ok());
 }
+
+#[test]
+fn every_function_registers_without_a_clash() {
+    // A clash used to be dropped silently, leaving a function missing; now it refuses every
+    // expression with the reason, so the environment must build.
+    assert!(super::environment().is_ok(), "{:?}", super::environment().err());
+    assert!(compile("'abc'.matches('^a') && [1, 2].distinct().size() == 2").is_ok());
+}

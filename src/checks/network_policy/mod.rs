@@ -101,7 +101,7 @@ fn policies(scope: &Scope<'_>) -> Result<Vec<Policy>, String> {
 
 /// Every Deployment, StatefulSet and DaemonSet of the namespace, kind by kind, by name.
 fn workloads<'a>(scope: &Scope<'a>) -> Vec<&'a Arc<Object>> {
-    kinds::WORKLOADS.iter().flat_map(|kind| scope.inventory.in_namespace(kind, Some(scope.namespace))).collect()
+    kinds::WORKLOADS.iter().flat_map(|kind| scope.inventory.in_namespace(*kind, Some(scope.namespace))).collect()
 }
 
 /// `a, b, c and 4 more`.
