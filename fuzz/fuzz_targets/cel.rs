@@ -32,7 +32,7 @@ fn object(shape: u8) -> Value {
         // Inputs for Kubernetes' libraries, valid or not by the shape.
         "memory": ["512Mi", "1e999", "0.1n", "9Ei", "x"][usize::from(shape % 5)],
         "address": ["10.0.0.1", "::1", "::ffff:1.2.3.4", "10.0.0.0/8", "fe80::1%eth0"][usize::from(shape % 5)],
-        "endpoint": ["https://a:80/p?q=1#f", "/healthz", "mailto:x", "http://[::1", &string][usize::from(shape % 5)],
+        "endpoint": ["https://a:80/p?q=1#f", "/healthz", "mailto:x", "http://[::1", string.as_str()][usize::from(shape % 5)],
         "pattern": ["[a-z]+", "(", "a*", "\\w{1000}{1000}", ""][usize::from(shape % 5)]
     })
 }

@@ -157,23 +157,25 @@ pub async fn start(
     let prober = HttpProber::new().map_err(crate::Error::Tls)?;
     let reporter = Reporter { controller: "readygate".to_owned(), instance: Some(settings.instance.clone()) };
     let reports = settings.report_format.map(|format| report_export::ReportExport::new(client.clone(), format));
-    let ctx = Arc::new(reconcile::Context::new(
-        client.clone(),
-        cache.clone(),
-        watch_set::WatchSet::new(watch_ctx, settings.secret_checks, shutdown.child_token()),
-        store.clone(),
-        Probes::new(prober),
-        version,
-        leader.clone(),
-        Recorder::new(client, reporter),
-        metrics,
-        settings.secret_checks,
-        settings.evaluation,
-        wiring,
-        shutdown.clone(),
-    )
-    .with_reports(reports)
-    .with_waiver_lead_time(settings.waiver_lead_time));
+    let ctx = Arc::new(
+        reconcile::Context::new(
+            client.clone(),
+            cache.clone(),
+            watch_set::WatchSet::new(watch_ctx, settings.secret_checks, shutdown.child_token()),
+            store.clone(),
+            Probes::new(prober),
+            version,
+            leader.clone(),
+            Recorder::new(client, reporter),
+            metrics,
+            settings.secret_checks,
+            settings.evaluation,
+            wiring,
+            shutdown.clone(),
+        )
+        .with_reports(reports)
+        .with_waiver_lead_time(settings.waiver_lead_time),
+    );
 
     let trigger_store = store.clone();
     let triggers = changes
