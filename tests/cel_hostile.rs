@@ -80,6 +80,24 @@ fn nested_ranges_are_refused_with_their_estimate() {
     assert!(run.stderr.contains("exceeds the budget 1e7"), "{}", run.stderr);
 }
 
+/// Issue 13: a function CEL in Kubernetes lacks is refused when the checklist loads (exit 2, with
+/// cel-go's message); Kubernetes' libraries evaluate.
+#[test]
+fn an_unknown_function_is_refused_and_the_kubernetes_libraries_evaluate() {
+    let dir = TempDir::new().expect("tempdir");
+    let unknown = resource("apps/v1", "Deployment", "quantty(string(object.spec.replicas)).sign() > 0");
+    let run = check(&dir, &checklist(&[("unknown", &unknown)]), DEPLOYMENT, "table");
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("undeclared reference to 'quantty' (in container '')"), "{}", run.stderr);
+    let known = resource(
+        "apps/v1",
+        "Deployment",
+        "quantity(string(object.spec.replicas)).isLessThan(quantity('5')) && [3, 1].max() == object.spec.replicas",
+    );
+    let run = check(&dir, &checklist(&[("known", &known)]), DEPLOYMENT, "table");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
 #[test]
 fn a_growing_string_is_refused_before_it_allocates() {
     let dir = TempDir::new().expect("tempdir");

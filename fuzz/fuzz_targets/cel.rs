@@ -20,6 +20,11 @@ fn object(shape: u8) -> Value {
     let data: serde_json::Map<String, Value> = (0..entries % 8)
         .map(|i| (format!("key{i}"), json!({"bytes": 7, "sha256": format!("{i:064x}")})))
         .collect();
+    let pick = usize::from(shape % 5);
+    let memory = ["512Mi", "1e999", "0.1n", "9Ei", "x"][pick];
+    let address = ["10.0.0.1", "::1", "::ffff:1.2.3.4", "10.0.0.0/8", "fe80::1%eth0"][pick];
+    let endpoint = ["https://a:80/p?q=1#f", "/healthz", "mailto:x", "http://[::1", string.as_str()][pick];
+    let pattern = ["[a-z]+", "(", "a*", "\\w{1000}{1000}", ""][pick];
     json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "api", "labels": {"app": "api"},
@@ -30,10 +35,7 @@ fn object(shape: u8) -> Value {
         "data": data,
         "ratio": f64::from(shape) / 7.0, "flag": shape % 2 == 0, "nothing": null,
         // Inputs for Kubernetes' libraries, valid or not by the shape.
-        "memory": ["512Mi", "1e999", "0.1n", "9Ei", "x"][usize::from(shape % 5)],
-        "address": ["10.0.0.1", "::1", "::ffff:1.2.3.4", "10.0.0.0/8", "fe80::1%eth0"][usize::from(shape % 5)],
-        "endpoint": ["https://a:80/p?q=1#f", "/healthz", "mailto:x", "http://[::1", &string][usize::from(shape % 5)],
-        "pattern": ["[a-z]+", "(", "a*", "\\w{1000}{1000}", ""][usize::from(shape % 5)]
+        "memory": memory, "address": address, "endpoint": endpoint, "pattern": pattern
     })
 }
 
