@@ -29,12 +29,13 @@ pub mod schedule;
 mod secret;
 mod select;
 mod service;
+pub mod spec;
 mod workload;
 
 pub use facts::{Facts, HttpObservation, KubeVersion, Mode, PrometheusObservation};
 pub use outcome::Outcome;
 pub use reads::{ChecklistReads, reads, signoffs_count};
-pub use select::{describe_target, select};
+pub use select::{describe_target, select, select_views};
 
 use crate::api::Check;
 use crate::inventory::Inventory;

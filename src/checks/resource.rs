@@ -28,8 +28,8 @@ const MAX_LISTED: usize = 5;
 const MAX_ECHOED_EXPRESSION: usize = 80;
 
 pub fn evaluate(spec: &ResourceCheck, scope: &Scope<'_>) -> Outcome {
-    if spec.api_version.trim().is_empty() || spec.kind.trim().is_empty() {
-        return Outcome::error("apiVersion and kind are required");
+    if let Some(refused) = super::spec::refused(super::spec::resource(spec)) {
+        return refused;
     }
     let all = match program("all", spec.all.as_deref()) {
         Ok(program) => program,

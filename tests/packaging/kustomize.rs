@@ -101,6 +101,21 @@ fn expected_grants(secrets: bool) -> BTreeSet<(String, String, String)> {
     out
 }
 
+/// Every kind the controller's catalogue watches (which covers what the checks read, per
+/// `checks::reads`' tests) is granted get/list/watch. Discovered kinds (cert-manager's) carry no
+/// plural; theirs is the lower-cased kind plus `s`.
+#[test]
+fn every_kind_the_catalogue_watches_is_granted() {
+    let grants = expected_grants(false);
+    for spec in readygate::controller::watches::catalogue() {
+        let group = readygate::inventory::group_of(&spec.api_version).to_owned();
+        let plural = spec.plural.clone().unwrap_or_else(|| format!("{}s", spec.kind.to_lowercase()));
+        for verb in ["get", "list", "watch"] {
+            assert!(grants.contains(&(group.clone(), plural.clone(), verb.to_owned())), "{verb} {group}/{plural}");
+        }
+    }
+}
+
 fn kinds_and_names(objects: &[Value]) -> BTreeSet<(String, String)> {
     objects
         .iter()

@@ -7,6 +7,7 @@ use super::*;
 use crate::api::ItemState;
 use crate::checks::Facts;
 use crate::checks::fixtures::{World, assert_state, object, resource};
+use crate::inventory::Object;
 
 fn policy(name: &str, spec: Value) -> Object {
     resource("networking.k8s.io/v1", "NetworkPolicy", name, json!({"spec": spec}))
@@ -173,7 +174,11 @@ fn coverage_selects_workloads_by_their_own_labels_and_policies_by_template_label
 #[test]
 fn coverage_with_an_invalid_selector_is_an_error() {
     let spec = json!({"coverWorkloads": {"matchExpressions": [{"key": "app", "operator": "Equals", "values": ["x"]}]}});
-    assert_state(&run(spec, vec![postgres()]), ItemState::Error, "coverWorkloads: invalid selector");
+    assert_state(
+        &run(spec, vec![postgres()]),
+        ItemState::Error,
+        "coverWorkloads.matchExpressions[0].operator: unknown selector operator",
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! `reads` lists every kind a check looks up: each check runs live over an inventory that takes
-//! it down every path, and the kinds it touched must all be listed.
+//! `reads` lists every kind a check looks up: each check runs over an inventory that takes it
+//! down every path, once whole and once as the controller would hand it over, with only the
+//! kinds `reads` lists (every other kind unreadable); both must come out the same.
 
 use std::collections::BTreeSet;
 
@@ -10,7 +11,7 @@ use crate::api::Check;
 use crate::checks::fixtures::{World, resource};
 use crate::checks::rbac::fixtures::{cluster_role, cluster_role_binding, role, role_binding, service_account};
 use crate::checks::{Facts, Outcome, evaluate};
-use crate::inventory::{Object, kinds, recorder};
+use crate::inventory::{Object, kinds};
 
 /// An object labelled `app: api`, as every selector below expects.
 fn object(api_version: &str, kind: &str, name: &str, rest: Value) -> Object {
@@ -164,15 +165,21 @@ fn specs() -> Vec<Value> {
 #[test]
 fn every_kind_a_check_reads_live_is_listed() {
     let facts = Facts { secret_checks: true, ..Facts::live() };
-    let world = World::new(everything()).facts(facts).at("2026-01-01T00:30:00Z".parse().expect("timestamp"));
-    let scope = world.scope();
+    let at = "2026-01-01T00:30:00Z".parse().expect("timestamp");
+    let world = World::new(everything()).facts(facts.clone()).at(at);
+    let every_kind: BTreeSet<String> = everything().into_iter().map(|o| o.kind_key).collect();
     let mut keys_seen = BTreeSet::new();
     for spec in specs() {
         let check: Check = serde_json::from_value(spec.clone()).expect("valid check");
-        let (outcome, read) = recorder::record(|| evaluate(&check, &scope));
         let listed: BTreeSet<String> = reads(&check).into_iter().collect();
-        let missing: Vec<&String> = read.difference(&listed).collect();
-        assert!(missing.is_empty(), "{spec} reads {missing:?} without listing them ({outcome:?})");
+        let mut live_facts = facts.clone();
+        for unlisted in every_kind.difference(&listed) {
+            live_facts.unavailable_kinds.insert(unlisted.clone(), "not listed by reads".to_owned());
+        }
+        let live =
+            World::new(everything().into_iter().filter(|o| listed.contains(&o.kind_key))).facts(live_facts).at(at);
+        let (whole, seen_live) = (evaluate(&check, &world.scope()), evaluate(&check, &live.scope()));
+        assert_eq!(seen_live, whole, "{spec} reads a kind it does not list (it lists {listed:?})");
         keys_seen.insert(check.key());
     }
     let untested: Vec<&str> =
@@ -202,4 +209,38 @@ fn an_unreadable_kind_the_item_does_not_target_does_not_matter() {
         json!({"workload": {"target": {"kind": "StatefulSet", "name": "api"}, "replicas": {"atLeast": 3}}}),
     );
     assert_eq!(outcome.state, crate::api::ItemState::Passed, "{}", outcome.message);
+}
+
+/// What the catalogue's checks read live is watched (and so granted: the install's ClusterRole
+/// grants every catalogue watch, see tests/packaging/kustomize.rs), or comes another way.
+#[test]
+fn every_kind_the_catalogue_checks_read_is_watched() {
+    let watched: BTreeSet<String> =
+        crate::controller::watches::catalogue().into_iter().map(|spec| spec.kind_key).collect();
+    let elsewhere = [
+        // Watched by name, only with secret checks on (`controller::watch_set`).
+        kinds::SECRET,
+        // Decisions come from the controller's own checklist store (`Facts::checklists`).
+        kinds::CHECKLIST,
+        // An HPA's scale target: judged missing only where the inventory evidently holds the
+        // kind (`hpa::target_missing`), so not watching it never fails an item.
+        "ReplicaSet.apps",
+    ];
+    for spec in specs() {
+        let check: Check = serde_json::from_value(spec.clone()).expect("valid check");
+        let reads = super::ChecklistReads::of(&checklist_of(&check));
+        for key in &reads.keys {
+            let whole_watch = crate::inventory::whole::kind_of(key) != key || reads.whole.contains_key(key.as_str());
+            assert!(
+                watched.contains(key) || elsewhere.contains(&key.as_str()) || whole_watch,
+                "{spec} reads {key}, which nothing watches"
+            );
+        }
+    }
+}
+
+fn checklist_of(check: &Check) -> crate::api::ReadinessChecklist {
+    serde_json::from_value(json!({"apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessChecklist",
+        "metadata": {"name": "c", "namespace": "shop"}, "spec": {"items": [{"name": "a", "check": check}]}}))
+    .expect("valid checklist")
 }

@@ -3,59 +3,71 @@
 mod containers;
 mod image;
 mod pdb;
+
+pub(crate) use pdb::min_available_problem;
 mod rollout;
 mod secret_env;
 
 #[cfg(test)]
 mod fixtures;
 
-use std::sync::Arc;
-
 use super::listing::list;
-use super::{Outcome, Scope, podspec, select};
-use crate::api::{IntRange, WorkloadCheck};
+use super::{Outcome, Scope, podspec, select_views};
+use crate::api::WorkloadCheck;
+use crate::inventory::view::WorkloadView;
 use crate::inventory::{Object, kinds, selector};
 
 /// Workloads a message names before it only counts the rest.
 const LISTED: usize = 8;
 
 pub fn evaluate(spec: &WorkloadCheck, scope: &Scope<'_>) -> Outcome {
+    if let Some(refused) = super::spec::refused(super::spec::workload(spec)) {
+        return refused;
+    }
     let kind_keys = match target_kinds(spec.target.kind.as_deref()) {
         Ok(keys) => keys,
         Err(e) => return Outcome::error(e),
     };
-    if let Err(e) = validate(spec) {
-        return Outcome::error(e);
-    }
-    let mut selected: Vec<&Arc<Object>> = Vec::new();
-    for key in &kind_keys {
-        match select(scope, key, spec.target.name.as_deref(), spec.target.selector.as_ref()) {
-            Ok(objects) => selected.extend(objects),
-            Err(e) => return Outcome::error(format!("target: {e}")),
-        }
-    }
-    if selected.is_empty() {
-        return Outcome::failed(nothing_selected(spec, &kind_keys, scope.namespace));
-    }
-
     let pdbs: Vec<&Object> = if spec.pod_disruption_budget.is_some() {
         scope.inventory.in_namespace(kinds::PDB, Some(scope.namespace)).map(|o| &**o).collect()
     } else {
         Vec::new()
     };
+    // Each workload is read, judged and dropped in turn: what stays is its name and its
+    // problems, so judging every Deployment of a large stream holds one view at a time.
     // Workloads sharing a problem are named together, so the message stays short (and within
     // the status size bound) when many workloads miss the same rule the same way.
+    let mut names: Vec<String> = Vec::new();
     let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
-    for workload in &selected {
-        for problem in judge(spec, workload, &pdbs) {
-            match grouped.iter_mut().find(|(p, _)| *p == problem) {
-                Some((_, references)) => references.push(workload.reference()),
-                None => grouped.push((problem, vec![workload.reference()])),
+    for key in &kind_keys {
+        let views = match select_views::<WorkloadView>(
+            scope,
+            key,
+            spec.target.name.as_deref(),
+            spec.target.selector.as_ref(),
+        ) {
+            Ok(views) => views,
+            Err(e) => return Outcome::error(format!("target: {e}")),
+        };
+        for view in views {
+            let workload = match view {
+                Ok(workload) => workload,
+                Err(e) => return Outcome::error(e.to_string()),
+            };
+            let reference = workload.reference();
+            for problem in judge(spec, &workload, &pdbs) {
+                match grouped.iter_mut().find(|(p, _)| *p == problem) {
+                    Some((_, references)) => references.push(reference.clone()),
+                    None => grouped.push((problem, vec![reference.clone()])),
+                }
             }
+            names.push(reference);
         }
     }
+    if names.is_empty() {
+        return Outcome::failed(nothing_selected(spec, &kind_keys, scope.namespace));
+    }
     let problems = grouped.into_iter().map(|(problem, refs)| format!("{}: {problem}", list(&refs, LISTED))).collect();
-    let names: Vec<String> = selected.iter().map(|w| w.reference()).collect();
     let rules = rule_names(spec);
     let ok = match (names.as_slice(), rules.is_empty()) {
         ([one], true) => format!("{one} found (no rules given)"),
@@ -67,7 +79,7 @@ pub fn evaluate(spec: &WorkloadCheck, scope: &Scope<'_>) -> Outcome {
 }
 
 /// Every problem of one workload, rule by rule, in the order the contract lists the rules.
-fn judge(spec: &WorkloadCheck, workload: &Object, pdbs: &[&Object]) -> Vec<String> {
+fn judge(spec: &WorkloadCheck, workload: &WorkloadView, pdbs: &[&Object]) -> Vec<String> {
     let mut problems = Vec::new();
     let wants_containers = !spec.probes.is_empty()
         || spec.resources.is_some()
@@ -121,28 +133,6 @@ pub(super) fn target_kinds(kind: Option<&str>) -> Result<Vec<&'static str>, Stri
             Err(format!("target.kind {other:?} is not a workload kind (expected Deployment, StatefulSet or DaemonSet)"))
         }
     }
-}
-
-/// Spec errors the schema cannot catch: inverted ranges, an empty tag, a malformed minAvailable.
-fn validate(spec: &WorkloadCheck) -> Result<(), String> {
-    let ranges =
-        [("replicas", &spec.replicas), ("terminationGracePeriodSeconds", &spec.termination_grace_period_seconds)];
-    for (field, range) in ranges {
-        if let Some(IntRange { at_least: Some(min), at_most: Some(max) }) = range
-            && min > max
-        {
-            return Err(format!("{field}: atLeast {min} is above atMost {max}"));
-        }
-    }
-    if let Some(tag) = spec.image.as_ref().and_then(|i| i.tag.as_deref())
-        && tag.is_empty()
-    {
-        return Err("image.tag is empty".to_owned());
-    }
-    if let Some(rule) = &spec.pod_disruption_budget {
-        pdb::validate(rule)?;
-    }
-    Ok(())
 }
 
 fn nothing_selected(spec: &WorkloadCheck, kind_keys: &[&str], namespace: &str) -> String {
