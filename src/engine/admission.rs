@@ -142,17 +142,28 @@ pub fn for_evaluation(
     let gate = checklist.spec.gate.as_ref().filter(|g| has_time_rules(g))?;
     let status = super::next_status(checklist.status.as_ref(), evaluation, checklist.metadata.generation, now);
     let answer = gate_admission(gate, status.decision, go_since(status.decision, &status.history), now);
-    Some(match answer.hold {
+    Some(note(answer, status.decision, now))
+}
+
+/// The admission note for the stored status of `checklist` at `now`, exactly as the webhook
+/// judges it (the current decision, staleness included, and the stored history): what
+/// `readygate status` shows. `None` when the gate sets no time rule.
+pub fn for_stored(checklist: &crate::api::ReadinessChecklist, now: Timestamp) -> Option<super::AdmissionNote> {
+    let gate = checklist.spec.gate.as_ref().filter(|g| has_time_rules(g))?;
+    let decision = super::current_decision(checklist, now).0;
+    let history = checklist.status.as_ref().map(|s| s.history.as_slice()).unwrap_or_default();
+    Some(note(gate_admission(gate, decision, go_since(decision, history), now), decision, now))
+}
+
+fn note(answer: GateAdmission, decision: Decision, now: Timestamp) -> super::AdmissionNote {
+    match answer.hold {
         Some(hold) => super::AdmissionNote { held: true, reason: hold.reason().to_owned(), message: hold.message(now) },
         None => super::AdmissionNote {
             held: false,
-            reason: status.decision.as_str().to_owned(),
-            message: format!(
-                "no window or soak time holds admission back; the decision is {}",
-                status.decision.as_str()
-            ),
+            reason: decision.as_str().to_owned(),
+            message: format!("no window or soak time holds admission back; the decision is {}", decision.as_str()),
         },
-    })
+    }
 }
 
 /// Whether the gate sets any time rule at all (windows or soak).

@@ -211,3 +211,24 @@ fn soak_without_history_holds_and_says_why() {
         )
     );
 }
+
+#[test]
+fn the_stored_status_is_judged_as_the_webhook_judges_it() {
+    let checklist: crate::api::ReadinessChecklist = serde_json::from_value(serde_json::json!({
+        "apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessChecklist",
+        "metadata": {"name": "release", "namespace": "shop", "generation": 1},
+        "spec": {"gate": {"selector": {}, "maxStaleness": "1h", "minGoDuration": "1h"},
+                 "items": [{"name": "v", "check": {"kubernetesVersion": {"atLeast": "1.28"}}}]},
+        "status": {"decision": "Go", "observedGeneration": 1, "lastEvaluationTime": "2026-05-04T10:30:00Z",
+                   "history": [{"decision": "Go", "time": "2026-05-04T10:00:00Z"}]}
+    }))
+    .expect("checklist");
+    let held = for_stored(&checklist, at("2026-05-04T10:45:00Z")).expect("time rules");
+    assert!(held.held);
+    assert!(held.message.contains("15m left, until 2026-05-04T11:00:00Z"), "{}", held.message);
+    let open = for_stored(&checklist, at("2026-05-04T11:00:00Z")).expect("time rules");
+    assert!(!open.held, "{}", open.message);
+    // Stale at 11:31: Unknown is the checklist's own shortfall, not a hold.
+    let stale = for_stored(&checklist, at("2026-05-04T11:31:00Z")).expect("time rules");
+    assert_eq!((stale.held, stale.reason.as_str()), (false, "Unknown"));
+}

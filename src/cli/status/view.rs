@@ -85,6 +85,8 @@ pub fn evaluation_from_status(checklist: &ReadinessChecklist, now: Timestamp) ->
         evaluation.summary = status.summary.clone();
         evaluation.blocking = status.blocking.clone();
     }
+    // Windows and soak time as the webhook judges them now.
+    evaluation.admission = crate::engine::admission::for_stored(checklist, now);
     LiveView { evaluation, reason: why.map(|why| unknown_because(checklist, why)), gate: GateWired::of(checklist) }
 }
 
