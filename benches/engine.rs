@@ -374,6 +374,50 @@ fn print_ratio() {
     );
 }
 
+/// The 10k stream parsed into JSON values by each YAML crate alone, one document at a time as
+/// the loader does, without the loader's pre-scan, merge keys or objects: serde_yaml (what the
+/// loader uses today, deprecated upstream) and serde-saphyr (maintained, already built for kube).
+fn bare_serde_yaml(text: &str) -> Vec<Value> {
+    use serde::Deserialize as _;
+    serde_yaml::Deserializer::from_str(text).map(|document| Value::deserialize(document).expect("YAML")).collect()
+}
+
+fn bare_serde_saphyr(text: &str) -> Vec<Value> {
+    // Its default budget (1,024 documents, 250,000 nodes) is for untrusted configuration files,
+    // not a cluster's worth of manifests.
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_documents = usize::MAX;
+    budget.max_nodes = usize::MAX;
+    budget.max_events = usize::MAX;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    serde_saphyr::from_multiple_with_options(text, options).expect("YAML")
+}
+
+/// Bare YAML parse speed of the two crates on the 10k stream, and the offline check (loader +
+/// evaluation) against a bare parse of the same text (issue 10's budget: at most 1.2x).
+fn print_yaml_parsers() {
+    let text = stream();
+    assert_eq!(bare_serde_yaml(text), bare_serde_saphyr(text), "both crates read the stream alike");
+    let serde_yaml = median_time(5, || drop(black_box(bare_serde_yaml(text))));
+    let saphyr = median_time(5, || drop(black_box(bare_serde_saphyr(text))));
+    let check = median_time(5, || drop(black_box(parse_and_evaluate(text))));
+    let mib_per_s = |t: Duration| text.len() as f64 / (1 << 20) as f64 / t.as_secs_f64();
+    println!(
+        "yaml_10k ({:.1} MiB): bare serde_yaml {serde_yaml:.1?} ({:.0} MiB/s), bare serde-saphyr {saphyr:.1?} \
+         ({:.0} MiB/s, {:.2}x serde_yaml's time)",
+        text.len() as f64 / (1 << 20) as f64,
+        mib_per_s(serde_yaml),
+        mib_per_s(saphyr),
+        saphyr.as_secs_f64() / serde_yaml.as_secs_f64(),
+    );
+    let ratio = check.as_secs_f64() / serde_yaml.as_secs_f64();
+    println!(
+        "yaml_10k: offline check {check:.1?} = {ratio:.2}x the bare serde_yaml parse (budget 1.20x){}",
+        if ratio <= 1.2 { "" } else { "  OVER BUDGET" }
+    );
+}
+
 fn main() {
     let mut criterion = Criterion::default()
         .sample_size(10)
@@ -389,5 +433,6 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list") {
         print_ratio();
+        print_yaml_parsers();
     }
 }

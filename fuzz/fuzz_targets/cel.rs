@@ -1,7 +1,8 @@
 //! CEL compile + evaluate under the budget, against a small object generated from the input.
 //!
 //! The first byte shapes the object (list lengths, string sizes, a Secret's digests, a
-//! Deployment's env); the rest is the expression. Whatever it is, compiling and evaluating must
+//! Deployment's env, strings for Kubernetes' quantity, URL, IP and regex functions); the rest is
+//! the expression. Whatever it is, compiling and evaluating must
 //! not panic, and must stay within the budget's time and memory: run with libFuzzer's
 //! `-timeout`, `-rss_limit_mb` and `-malloc_limit_mb` (see `fuzz/README.md`), which report a
 //! slow or hungry input as a crash.
@@ -27,7 +28,12 @@ fn object(shape: u8) -> Value {
                  "template": {"spec": {"containers": [{"name": "api", "image": "api:1",
                      "env": [{"name": "TOKEN", "value": string}]}]}}},
         "data": data,
-        "ratio": f64::from(shape) / 7.0, "flag": shape % 2 == 0, "nothing": null
+        "ratio": f64::from(shape) / 7.0, "flag": shape % 2 == 0, "nothing": null,
+        // Inputs for Kubernetes' libraries, valid or not by the shape.
+        "memory": ["512Mi", "1e999", "0.1n", "9Ei", "x"][usize::from(shape % 5)],
+        "address": ["10.0.0.1", "::1", "::ffff:1.2.3.4", "10.0.0.0/8", "fe80::1%eth0"][usize::from(shape % 5)],
+        "endpoint": ["https://a:80/p?q=1#f", "/healthz", "mailto:x", "http://[::1", &string][usize::from(shape % 5)],
+        "pattern": ["[a-z]+", "(", "a*", "\\w{1000}{1000}", ""][usize::from(shape % 5)]
     })
 }
 

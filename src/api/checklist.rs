@@ -83,6 +83,7 @@ pub struct Gate {
     pub allowed_windows: Vec<TimeWindow>,
     /// Admission waits until the checklist has been Go without interruption this long.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64))]
     pub min_go_duration: Option<Duration>,
 }
 

@@ -31,6 +31,8 @@ pub struct TimeWindow {
     pub schedule: String,
     /// How long the window stays open after each start (elapsed time: a `24h` window over a DST
     /// change ends at a wall-clock hour one off from its start).
+    // Bounded so the API server's cost estimate of the CEL rule (a regex over it) stays small.
+    #[schemars(length(min = 1, max = 64))]
     pub duration: Duration,
     /// IANA zone the schedule is read in (default UTC), as `CronJob.spec.timeZone`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,6 +71,7 @@ impl WindowKind {
 pub struct WaiverPolicy {
     /// A waiver must carry `expiresAt`, at most this long after it was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64))]
     pub max_validity: Option<Duration>,
     /// A waiver must name a ticket (`spec.ticket`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -35,7 +35,7 @@ mod workload;
 pub use facts::{Facts, HttpObservation, KubeVersion, Mode, PrometheusObservation};
 pub use outcome::Outcome;
 pub use reads::{ChecklistReads, reads, signoffs_count};
-pub use select::{describe_target, select};
+pub use select::{describe_target, select, select_views};
 
 use crate::api::Check;
 use crate::inventory::Inventory;

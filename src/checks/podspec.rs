@@ -1,10 +1,8 @@
-//! Pod template access for workloads: containers by role, template labels, and declared ports.
+//! Pod template access for workloads: containers by role and declared ports, over the typed
+//! [`WorkloadView`].
 
-use std::collections::BTreeMap;
-
-use serde_json::Value;
-
-use crate::inventory::Object;
+use crate::inventory::view::WorkloadView;
+use crate::inventory::view::workload::Container as ContainerSpec;
 
 /// How a container runs within the pod, which decides the rules that apply to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,10 +21,10 @@ pub(crate) enum Role {
 pub(crate) struct Container<'a> {
     pub name: &'a str,
     pub role: Role,
-    pub spec: &'a Value,
+    pub spec: &'a ContainerSpec,
 }
 
-impl<'a> Container<'a> {
+impl Container<'_> {
     /// True for containers that run as long as the pod does (regular containers and sidecars).
     pub fn is_long_running(&self) -> bool {
         self.role != Role::Init
@@ -40,55 +38,36 @@ impl<'a> Container<'a> {
             Role::Init => format!("init container {}", self.name),
         }
     }
-
-    pub fn get(&self, pointer: &str) -> Option<&'a Value> {
-        self.spec.pointer(pointer)
-    }
-}
-
-/// The pod spec of a workload's template (`spec.template.spec`).
-pub(crate) fn pod_spec(workload: &Object) -> Option<&Value> {
-    workload.get("/spec/template/spec")
-}
-
-/// The labels the workload's pods carry (`spec.template.metadata.labels`).
-pub(crate) fn template_labels(workload: &Object) -> BTreeMap<String, String> {
-    workload
-        .get("/spec/template/metadata/labels")
-        .and_then(Value::as_object)
-        .map(|l| l.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect())
-        .unwrap_or_default()
 }
 
 /// Every container of the template: init containers first (in order), then regular ones.
-pub(crate) fn containers(workload: &Object) -> Vec<Container<'_>> {
-    let Some(spec) = pod_spec(workload) else { return Vec::new() };
-    let list = |key: &str| spec.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    let init = list("initContainers").iter().map(|c| {
-        let sidecar = c.get("restartPolicy").and_then(Value::as_str) == Some("Always");
+pub(crate) fn containers(workload: &WorkloadView) -> Vec<Container<'_>> {
+    let Some(pod) = workload.pod() else { return Vec::new() };
+    let init = pod.init_containers.iter().map(|c| {
+        let sidecar = c.restart_policy.as_deref() == Some("Always");
         container(c, if sidecar { Role::Sidecar } else { Role::Init })
     });
-    let regular = list("containers").iter().map(|c| container(c, Role::Regular));
+    let regular = pod.containers.iter().map(|c| container(c, Role::Regular));
     init.chain(regular).collect()
 }
 
-fn container(spec: &Value, role: Role) -> Container<'_> {
-    Container { name: spec.get("name").and_then(Value::as_str).unwrap_or("<unnamed>"), role, spec }
+fn container(spec: &ContainerSpec, role: Role) -> Container<'_> {
+    Container { name: spec.name.as_deref().unwrap_or("<unnamed>"), role, spec }
 }
 
 /// The ports the workload's pods listen on: `(name, containerPort, protocol)` for every port
 /// declared by a regular container or a native sidecar. Classic init containers are left out:
 /// they exit before the pod is Ready, so they never serve traffic a policy would guard.
 /// `protocol` defaults to `TCP`, as the API server does.
-pub(crate) fn container_ports(workload: &Object) -> Vec<(Option<String>, i32, String)> {
+pub(crate) fn container_ports(workload: &WorkloadView) -> Vec<(Option<String>, i32, String)> {
     containers(workload)
         .into_iter()
         .filter(Container::is_long_running)
-        .flat_map(|c| c.get("/ports").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default())
+        .flat_map(|c| &c.spec.ports)
         .filter_map(|port| {
-            let number = i32::try_from(port.get("containerPort")?.as_i64()?).ok()?;
-            let name = port.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).map(str::to_owned);
-            let protocol = port.get("protocol").and_then(Value::as_str).unwrap_or("TCP").to_owned();
+            let number = i32::try_from(port.container_port?).ok()?;
+            let name = port.name.as_deref().filter(|n| !n.is_empty()).map(str::to_owned);
+            let protocol = port.protocol.as_deref().unwrap_or("TCP").to_owned();
             Some((name, number, protocol))
         })
         .collect()
@@ -96,7 +75,7 @@ pub(crate) fn container_ports(workload: &Object) -> Vec<(Option<String>, i32, St
 
 /// Resolves a named port (a Service `targetPort` or NetworkPolicy port name) to its number in
 /// this workload, for the given protocol, as kube-proxy and network plugins do.
-pub(crate) fn named_port(workload: &Object, name: &str, protocol: &str) -> Option<i32> {
+pub(crate) fn named_port(workload: &WorkloadView, name: &str, protocol: &str) -> Option<i32> {
     container_ports(workload)
         .into_iter()
         .find(|(n, _, p)| n.as_deref() == Some(name) && p.eq_ignore_ascii_case(protocol))
@@ -105,17 +84,17 @@ pub(crate) fn named_port(workload: &Object, name: &str, protocol: &str) -> Optio
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 
-    fn deployment(pod_spec: Value) -> Object {
-        Object::from_value(
-            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "ns"},
-                   "spec": {"template": {"metadata": {"labels": {"app": "api"}}, "spec": pod_spec}}}),
-            None,
-        )
-        .expect("valid deployment")
+    fn deployment(pod_spec: Value) -> WorkloadView {
+        view(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "ns"},
+                   "spec": {"template": {"metadata": {"labels": {"app": "api"}}, "spec": pod_spec}}}))
+    }
+
+    fn view(object: Value) -> WorkloadView {
+        crate::inventory::view::from_value(&object, || "deployment/api".into()).expect("valid deployment")
     }
 
     fn web_pod() -> Value {
@@ -166,14 +145,12 @@ mod tests {
             roles,
             [("migrate", Role::Init), ("proxy", Role::Sidecar), ("api", Role::Regular), ("metrics", Role::Regular)]
         );
-        assert_eq!(template_labels(&workload).get("app").map(String::as_str), Some("api"));
+        assert_eq!(workload.template_labels().get("app").map(String::as_str), Some("api"));
     }
 
     #[test]
     fn tolerates_workloads_without_a_template_or_with_malformed_ports() {
-        let bare =
-            Object::from_value(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}}), None)
-                .expect("valid");
+        let bare = view(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}}));
         assert!(containers(&bare).is_empty());
         assert!(container_ports(&bare).is_empty());
         let odd = deployment(json!({"containers": [{"name": "a", "ports": [{"containerPort": "80"}, {}]}]}));

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::Scope;
+use crate::inventory::view::{View, ViewError};
 use crate::inventory::{Object, kinds, selector, whole};
 
 /// Objects of `kind_key` in the scope's namespace (or cluster-wide for cluster-scoped kinds)
@@ -43,6 +44,31 @@ pub fn select<'a>(
 /// cluster-scoped: the fixed list says so, or the inventory holds some outside any namespace.
 pub fn is_cluster_scoped(scope: &Scope<'_>, kind_key: &str) -> bool {
     kinds::is_cluster_scoped(whole::kind_of(kind_key)) || scope.inventory.in_namespace(kind_key, None).next().is_some()
+}
+
+/// Views read one by one; each an `Err` naming the object when it cannot be read.
+pub type Views<'a, V> = Box<dyn Iterator<Item = Result<Arc<V>, ViewError>> + 'a>;
+
+/// [`select`] for a kind read through its typed view. Each view is read as the iterator
+/// reaches it (an unreadable object is an `Err` naming it and the field), so a check that
+/// judges every workload of a large stream holds one at a time.
+pub fn select_views<'a, V: View>(
+    scope: &Scope<'a>,
+    kind_key: &str,
+    name: Option<&str>,
+    label_selector: Option<&'a LabelSelector>,
+) -> Result<Views<'a, V>, String> {
+    let namespace = (!is_cluster_scoped(scope, kind_key)).then_some(scope.namespace);
+    match (name, label_selector) {
+        (Some(_), Some(_)) => Err("give either name or selector, not both".to_owned()),
+        (Some(name), None) => Ok(Box::new(scope.inventory.view::<V>(kind_key, namespace, name).into_iter())),
+        (None, Some(s)) => {
+            selector::validate(s).map_err(|e| format!("invalid selector: {e}"))?;
+            let views = scope.inventory.views_in::<V>(kind_key, namespace);
+            Ok(Box::new(views.filter(move |v| v.as_ref().map_or(true, |v| selector::matches_lenient(s, v.labels())))))
+        }
+        (None, None) => Ok(Box::new(scope.inventory.views_in(kind_key, namespace))),
+    }
 }
 
 /// `Deployment api` / `Deployment matching app=api` / `any Deployment`: for "no ... matches".

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::{Outcome, Scope, podspec, select};
 use crate::api::ServiceCheck;
+use crate::inventory::view::{ViewError, WorkloadView};
 use crate::inventory::{Object, kinds};
 
 pub fn evaluate(spec: &ServiceCheck, scope: &Scope<'_>) -> Outcome {
@@ -71,9 +72,14 @@ fn forbidden(service: &Object, port: &Value, forbid: &[i32], scope: &Scope<'_>) 
         }
         Some(Value::String(name)) => {
             let protocol = port.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
-            for (workload, target) in resolve_named(service, name, protocol, scope) {
-                if forbid.contains(&target) && Some(target) != number {
-                    found.push(format!("targetPort {name}={target} on {}", workload.reference()));
+            for resolved in resolve_named(service, name, protocol, scope) {
+                match resolved {
+                    Ok((workload, target)) if forbid.contains(&target) && Some(target) != number => {
+                        found.push(format!("targetPort {name}={target} on {workload}"));
+                    }
+                    Ok(_) => {}
+                    // A workload that cannot be read cannot be said to be safe.
+                    Err(e) => found.push(e.to_string()),
                 }
             }
         }
@@ -85,16 +91,27 @@ fn forbidden(service: &Object, port: &Value, forbid: &[i32], scope: &Scope<'_>) 
 
 /// The numbers a named targetPort resolves to in the workloads whose pods the Service selects.
 /// Unresolvable names count as nothing: no endpoint would get traffic on them.
-fn resolve_named<'a>(service: &Object, name: &str, protocol: &str, scope: &Scope<'a>) -> Vec<(&'a Object, i32)> {
+/// Each is `(reference, number)`, or the error of a workload that could not be read.
+fn resolve_named(
+    service: &Object,
+    name: &str,
+    protocol: &str,
+    scope: &Scope<'_>,
+) -> Vec<Result<(String, i32), ViewError>> {
     let Some(selector) = service_selector(service) else { return Vec::new() };
     kinds::WORKLOADS
         .iter()
-        .flat_map(|kind| scope.inventory.in_namespace(*kind, Some(scope.namespace)))
+        .flat_map(|kind| scope.inventory.views_in::<WorkloadView>(*kind, Some(scope.namespace)))
         .filter(|w| {
-            let labels = podspec::template_labels(w);
-            selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+            w.as_ref().map_or(true, |w| {
+                let labels = w.template_labels();
+                selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+            })
         })
-        .filter_map(|w| podspec::named_port(w, name, protocol).map(|p| (&**w, p)))
+        .filter_map(|w| match w {
+            Ok(w) => podspec::named_port(&w, name, protocol).map(|p| Ok((w.reference(), p))),
+            Err(e) => Some(Err(e)),
+        })
         .collect()
 }
 

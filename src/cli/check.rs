@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 use jiff::Timestamp;
 
-use super::{EXIT_BAD_INPUT, OutputFormat, exit_code, print, report_errors, stdout_report_options};
+use super::kube::parse_namespace;
+use super::{EXIT_BAD_INPUT, exit_code, print, report_errors, stdout_report_options};
 use crate::api::ReadinessChecklist;
 use crate::checks::{Facts, KubeVersion};
 use crate::engine::{self, Collector, Evaluation, Interest, validate::validate_checklist};
@@ -35,7 +36,7 @@ pub struct CheckArgs {
 
     /// How to print the results
     #[arg(short = 'o', long, value_enum, default_value_t)]
-    pub output: OutputFormat,
+    pub output: report::Format,
 
     /// The instant to answer for (RFC 3339, e.g. 2026-11-27T09:00:00Z): items, sign-off
     /// expiry, and the gate's freeze/allowed windows and soak time are judged as of then
@@ -54,7 +55,7 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
     };
     let options = report::Options { offline: true, ..stdout_report_options() };
-    match report::render(args.output.into(), &evaluations, &options) {
+    match report::render(args.output, &evaluations, &options) {
         Ok(text) => print(&text).map_or_else(|code| code, |()| exit_code(&evaluations)),
         Err(e) => {
             report_errors([e]);
@@ -71,9 +72,7 @@ pub fn run(args: &CheckArgs) -> u8 {
 pub fn evaluate(args: &CheckArgs) -> Result<Vec<Evaluation>, Vec<Error>> {
     let is_stdin = |p: &PathBuf| p.as_os_str() == "-";
     if args.checklists.iter().any(is_stdin) && args.manifests.iter().any(is_stdin) {
-        return Err(vec![Error::Config(
-            "stdin (-) can be read only once: give it to -f or as a PATH, not both".into(),
-        )]);
+        return Err(vec![Error::config("stdin (-) can be read only once: give it to -f or as a PATH, not both")]);
     }
     let (checklists, others) = load_checklists(args)?;
     let interest = Interest::of(&checklists);
@@ -115,7 +114,7 @@ fn load_checklists(args: &CheckArgs) -> Result<(Vec<ReadinessChecklist>, Vec<man
         manifests::load_checklists(&args.checklists, &args.namespace, &mut note_skipped).map_err(|e| vec![e])?;
     if documents.is_empty() {
         let paths: Vec<String> = args.checklists.iter().map(|p| p.display().to_string()).collect();
-        return Err(vec![Error::Config(format!("no ReadinessChecklist found in {}", paths.join(", ")))]);
+        return Err(vec![Error::config(format!("no ReadinessChecklist found in {}", paths.join(", ")))]);
     }
     let mut errors = Vec::new();
     let mut checklists = Vec::new();
@@ -147,14 +146,4 @@ fn load_checklists(args: &CheckArgs) -> Result<(Vec<ReadinessChecklist>, Vec<man
 
 fn parse_kube_version(text: &str) -> Result<KubeVersion, String> {
     text.parse()
-}
-
-/// A namespace name is a DNS-1123 label, as the API server requires.
-fn parse_namespace(text: &str) -> Result<String, String> {
-    let valid = !text.is_empty()
-        && text.len() <= 63
-        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !text.starts_with('-')
-        && !text.ends_with('-');
-    if valid { Ok(text.to_owned()) } else { Err(format!("{text:?} is not a valid namespace name (a DNS-1123 label)")) }
 }

@@ -69,27 +69,14 @@ pub fn describe_error(error: &::kube::Error, url: &str) -> String {
             let reason = if status.reason.is_empty() { String::new() } else { format!(" {}", status.reason) };
             format!("{} ({}{reason})", status.message, status.code)
         }
-        ::kube::Error::HyperError(cause) => format!("cannot reach the Kubernetes API at {url}: {}", cause_chain(cause)),
+        ::kube::Error::HyperError(cause) => {
+            format!("cannot reach the Kubernetes API at {url}: {}", crate::error::chain(cause))
+        }
         ::kube::Error::Service(cause) => {
-            format!("cannot reach the Kubernetes API at {url}: {}", cause_chain(cause.as_ref()))
+            format!("cannot reach the Kubernetes API at {url}: {}", crate::error::chain(cause.as_ref()))
         }
-        other => cause_chain(other),
+        other => crate::error::chain(other),
     }
-}
-
-/// `outer: inner: innermost`, skipping a cause whose text its parent already includes.
-fn cause_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let part = cause.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 fn checklist_resource() -> ApiResource {

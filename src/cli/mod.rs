@@ -1,6 +1,7 @@
 //! The command line: clap types, one file per subcommand, exit codes and output plumbing shared
 //! by the subcommands that print reports.
 
+pub mod board;
 pub mod check;
 pub mod crd;
 pub mod kube;
@@ -11,7 +12,7 @@ pub mod status;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::api::Decision;
 use crate::engine::Evaluation;
@@ -47,32 +48,7 @@ pub enum Command {
     // Boxed: its flags (controller + webhook) dwarf the other subcommands'.
     /// Run the controller, admission webhook and metrics in one process.
     Run(Box<run::RunArgs>),
-}
-
-/// `--output`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    #[default]
-    Table,
-    Json,
-    Yaml,
-    Junit,
-    Markdown,
-    /// A self-contained HTML page (no external resources), e.g. a CI artifact.
-    Html,
-}
-
-impl From<OutputFormat> for report::Format {
-    fn from(format: OutputFormat) -> Self {
-        match format {
-            OutputFormat::Table => report::Format::Table,
-            OutputFormat::Json => report::Format::Json,
-            OutputFormat::Yaml => report::Format::Yaml,
-            OutputFormat::Junit => report::Format::Junit,
-            OutputFormat::Markdown => report::Format::Markdown,
-            OutputFormat::Html => report::Format::Html,
-        }
-    }
+    Board(board::BoardArgs),
 }
 
 /// Parses the process arguments. Installed as `kubectl-readygate`, usage reads

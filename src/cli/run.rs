@@ -54,6 +54,10 @@ pub struct RunArgs {
     /// finishes holds one of them, never the webhook or `/healthz`.
     #[arg(long, default_value_t = evaluator::DEFAULT_WORKERS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     pub evaluation_workers: usize,
+    /// How evaluation threads give way to serving: `idle` (SCHED_IDLE: only CPU time serving
+    /// leaves over) or `nice:N` (N nice steps below the process, 0-19).
+    #[arg(long, default_value_t = evaluator::EvaluationPriority::default())]
+    pub evaluation_priority: evaluator::EvaluationPriority,
     /// Deadline of one checklist evaluation (queue time included); past it the checklist is
     /// `Unknown` (`Evaluated` False, `DeadlineExceeded`) and retried with backoff.
     #[arg(long, default_value = "5s")]
@@ -99,8 +103,12 @@ pub async fn run_with(args: RunArgs, evaluate: EvaluateFn) -> anyhow::Result<Sto
     let mut registry = metrics::registry();
     let metrics = Arc::new(Metrics::new(&mut registry));
     let webhook_metrics = WebhookMetrics::register(&mut registry);
-    let pool = EvaluationPool::start(args.evaluation_workers, PoolMetrics::register(&mut registry))
-        .context("starting the checklist evaluation threads")?;
+    let pool = EvaluationPool::start_with_priority(
+        args.evaluation_workers,
+        args.evaluation_priority,
+        PoolMetrics::register(&mut registry),
+    )
+    .context("starting the checklist evaluation threads")?;
     let identity = leader::identity();
     let lease = args.leader_election.then(|| {
         let duration = args.lease_duration.as_std().max(Duration::from_secs(2));
@@ -127,7 +135,7 @@ pub async fn run_with(args: RunArgs, evaluate: EvaluateFn) -> anyhow::Result<Sto
     // drains, and `/healthz` must keep answering so the kubelet doesn't kill a draining pod.
     let admin_stop = CancellationToken::new();
     let (addr, admin) =
-        controller::admin::serve(args.metrics_addr, Arc::new(registry), running.readiness.clone(), admin_stop.clone())
+        crate::admin::serve(args.metrics_addr, Arc::new(registry), running.readiness.clone(), admin_stop.clone())
             .await
             .with_context(|| format!("binding --metrics-addr {}", args.metrics_addr))?;
     tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
@@ -272,6 +280,15 @@ mod tests {
         assert_eq!(args.run.evaluation_workers, 4);
         assert!(Harness::try_parse_from(["run", "--evaluation-workers", "0"]).is_err());
         assert!(Harness::try_parse_from(["run", "--evaluation-workers", "1000"]).is_err());
+    }
+
+    #[test]
+    fn evaluation_priority_defaults_to_idle_and_takes_a_niceness() {
+        let args = Harness::try_parse_from(["run"]).expect("parses");
+        assert_eq!(args.run.evaluation_priority, evaluator::EvaluationPriority::Idle);
+        let args = Harness::try_parse_from(["run", "--evaluation-priority", "nice:10"]).expect("parses");
+        assert_eq!(args.run.evaluation_priority, evaluator::EvaluationPriority::Nice(10));
+        assert!(Harness::try_parse_from(["run", "--evaluation-priority", "nice:25"]).is_err());
     }
 
     #[test]

@@ -10,9 +10,10 @@ use jiff::Timestamp;
 pub use view::{GateWired, LiveView, evaluation_from_status};
 
 use super::kube::{ClusterArgs, connect, get_checklist, list_checklists, parse_namespace, parse_object_name};
-use super::{EXIT_BAD_INPUT, OutputFormat, exit_code, print, report_errors, stdout_report_options};
+use super::{EXIT_BAD_INPUT, exit_code, print, report_errors, stdout_report_options};
 use crate::api::ReadinessChecklist;
 use crate::engine::Evaluation;
+use crate::report;
 
 /// Show the live status of checklists (exit 0 Go, 1 NoGo, 2 bad input or cluster unreachable,
 /// 3 Unknown: not evaluated yet, evaluated for an older spec, or stale)
@@ -32,7 +33,7 @@ pub struct StatusArgs {
 
     /// How to print the results
     #[arg(short = 'o', long, value_enum, default_value_t)]
-    pub output: OutputFormat,
+    pub output: report::Format,
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
@@ -54,7 +55,7 @@ pub async fn run(args: &StatusArgs) -> u8 {
     let now = args.now.unwrap_or_else(Timestamp::now);
     let views: Vec<LiveView> = checklists.iter().map(|c| evaluation_from_status(c, now)).collect();
     let evaluations: Vec<Evaluation> = views.iter().map(|v| v.evaluation.clone()).collect();
-    if args.output == OutputFormat::Junit {
+    if args.output == report::Format::Junit {
         // JUnit has no place for a note; say it where a CI log shows it.
         for view in &views {
             if let Some(reason) = &view.reason {

@@ -1,6 +1,14 @@
-//! The controller's live view of the cluster: compact objects the engine reads (materialized
-//! per evaluation), the kinds the cluster cannot serve, and change notifications (kind,
-//! namespace) for the trigger mapper.
+//! The controller's live view of the cluster: compact objects the engine reads, the kinds the
+//! cluster cannot serve, and change notifications (kind, namespace) for the trigger mapper.
+//!
+//! Objects rest as compact projected JSON text, and what a reconcile decodes from one (its
+//! `Value`, or its typed view) is kept beside it until the object changes: decoded once per
+//! change, shared by every snapshot, and the same `Arc` each time, so caches keyed on identity
+//! hit. Why not kube-runtime's reflector `Store`: it keeps each object as a `DynamicObject`,
+//! whose `Value` tree costs 20 to 30 times its text (a projected Deployment ~25 KB against
+//! ~2 KB); at 50k objects that is over a GB where this cache stays at tens of MiB
+//! (`benches/controller_load.rs`). Only the objects of the namespaces a checklist reads are
+//! ever decoded.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -8,7 +16,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use super::changes::{self, ChangeReceiver, ChangeSender};
 use super::readiness::Readiness;
 use crate::inventory::live::CompactObject;
-use crate::inventory::{Inventory, Object, namespace_key, namespace_of_key};
+use crate::inventory::{CompactEntry, Inventory, Object, ObjectRef, namespace_key, namespace_of_key};
 
 /// Something a checklist may read changed: objects of `kind_key` in `namespace` (`None`: in
 /// any namespace, or a cluster-scoped kind).
@@ -24,7 +32,9 @@ impl Change {
     }
 }
 
-type Names = BTreeMap<String, CompactObject>;
+/// Each object's compact text with what reconciles decoded from it, shared by every snapshot
+/// until the object changes.
+type Names = BTreeMap<String, Arc<CompactEntry>>;
 
 /// An object ready for the store: its place and its compact form. Relists buffer these rather
 /// than whole objects, so a list of thousands never exists in `Value` form at once.
@@ -79,9 +89,9 @@ impl Cache {
         for kind_key in kind_keys {
             let Some(namespaces) = store.kinds.get(kind_key) else { continue };
             for ns in ["", namespace] {
-                for (name, compact) in namespaces.get(ns).into_iter().flatten() {
-                    let ns = namespace_of_key(ns);
-                    inventory.insert(compact.to_object(kind_key, ns, name));
+                for (name, entry) in namespaces.get(ns).into_iter().flatten() {
+                    let id = ObjectRef::new(kind_key, namespace_of_key(ns), name);
+                    inventory.insert_shared(id, Arc::clone(entry));
                 }
             }
         }
@@ -109,10 +119,10 @@ impl Cache {
         let namespace = namespace_key(object.namespace.as_deref()).to_owned();
         let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
         let names = store.kinds.entry(object.kind_key.clone()).or_default().entry(namespace).or_default();
-        if names.get(&object.name) == Some(&compact) {
+        if names.get(&object.name).is_some_and(|kept| kept.compact() == &compact) {
             return;
         }
-        names.insert(object.name.clone(), compact);
+        names.insert(object.name.clone(), Arc::new(CompactEntry::shared(compact)));
         drop(store);
         self.notify(Change { kind_key: object.kind_key, namespace: object.namespace });
     }
@@ -148,9 +158,9 @@ impl Cache {
         }
         for entry in objects {
             let names = namespaces.entry(namespace_key(entry.namespace.as_deref()).to_owned()).or_default();
-            if names.get(&entry.name) != Some(&entry.compact) {
+            if names.get(&entry.name).is_none_or(|kept| kept.compact() != &entry.compact) {
                 changed.insert(entry.namespace.clone());
-                names.insert(entry.name, entry.compact);
+                names.insert(entry.name, Arc::new(CompactEntry::shared(entry.compact)));
             }
         }
         namespaces.retain(|_, names| !names.is_empty());
@@ -228,6 +238,22 @@ mod tests {
         assert_eq!(drain(&mut rx).len(), 1);
         let snapshot = cache.snapshot("a", &[kinds::HPA.to_owned()]);
         assert_eq!(snapshot.get(kinds::HPA, Some("a"), "api").and_then(|o| o.i64_at("/spec/minReplicas")), Some(2));
+    }
+
+    #[test]
+    fn objects_are_decoded_once_per_change_and_shared_by_snapshots() {
+        let (cache, _rx) = Cache::new(Readiness::new());
+        cache.apply(hpa("a", "api", 3));
+        let kinds = [kinds::HPA.to_owned()];
+        let (first, second) = (cache.snapshot("a", &kinds), cache.snapshot("a", &kinds));
+        let read = |snapshot: &Inventory| Arc::clone(snapshot.get(kinds::HPA, Some("a"), "api").expect("cached"));
+        assert!(Arc::ptr_eq(&read(&first), &read(&second)), "one decode for both reconciles");
+        cache.apply(hpa("a", "api", 3));
+        assert!(Arc::ptr_eq(&read(&first), &read(&cache.snapshot("a", &kinds))), "an identical update keeps it");
+        cache.apply(hpa("a", "api", 2));
+        let changed = read(&cache.snapshot("a", &kinds));
+        assert!(!Arc::ptr_eq(&read(&first), &changed));
+        assert_eq!(changed.i64_at("/spec/minReplicas"), Some(2));
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! read them, kube-runtime's Controller reconciles those (leader only), and the checklist store
 //! and readiness handle are shared with the webhook.
 
-pub mod admin;
 pub mod backoff;
 pub mod cache;
 pub mod changes;
@@ -124,7 +123,7 @@ pub async fn start(
         Some(lease) => {
             let (leader, task) = leader::elect(client.clone(), lease, metrics.clone(), shutdown.child_token())
                 .await
-                .map_err(|e| crate::Error::Config(format!("leader election: {e}")))?;
+                .map_err(|e| crate::Error::config_from("leader election", e))?;
             (leader, Some(task))
         }
         None => {
@@ -154,26 +153,28 @@ pub async fn start(
         });
     }
 
-    let prober = HttpProber::new().map_err(crate::Error::Tls)?;
+    let prober = HttpProber::new().map_err(|e| crate::Error::tls_from("the probes' HTTPS client", e))?;
     let reporter = Reporter { controller: "readygate".to_owned(), instance: Some(settings.instance.clone()) };
     let reports = settings.report_format.map(|format| report_export::ReportExport::new(client.clone(), format));
-    let ctx = Arc::new(reconcile::Context::new(
-        client.clone(),
-        cache.clone(),
-        watch_set::WatchSet::new(watch_ctx, settings.secret_checks, shutdown.child_token()),
-        store.clone(),
-        Probes::new(prober),
-        version,
-        leader.clone(),
-        Recorder::new(client, reporter),
-        metrics,
-        settings.secret_checks,
-        settings.evaluation,
-        wiring,
-        shutdown.clone(),
-    )
-    .with_reports(reports)
-    .with_waiver_lead_time(settings.waiver_lead_time));
+    let ctx = Arc::new(
+        reconcile::Context::new(
+            client.clone(),
+            cache.clone(),
+            watch_set::WatchSet::new(watch_ctx, settings.secret_checks, shutdown.child_token()),
+            store.clone(),
+            Probes::new(prober),
+            version,
+            leader.clone(),
+            Recorder::new(client, reporter),
+            metrics,
+            settings.secret_checks,
+            settings.evaluation,
+            wiring,
+            shutdown.clone(),
+        )
+        .with_reports(reports)
+        .with_waiver_lead_time(settings.waiver_lead_time),
+    );
 
     let trigger_store = store.clone();
     let triggers = changes

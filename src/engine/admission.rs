@@ -175,9 +175,15 @@ pub fn gate_admission(gate: &Gate, decision: Decision, go_since: Option<Timestam
     let mut allowed_next: Option<WindowSpan> = None;
     for (kind, windows) in [(WindowKind::Freeze, &gate.freeze_windows), (WindowKind::Allowed, &gate.allowed_windows)] {
         for window in windows {
-            let (open, next) = match (open_at(window, kind, now), next_after(window, kind, now)) {
-                (Ok(open), Ok(next)) => (open, next),
-                (Err(error), _) | (_, Err(error)) => {
+            // The next occurrence that opens anything: after the open one ends (occurrences up to
+            // its end are part of it).
+            let opened = open_at(window, kind, now).and_then(|open| {
+                let after = open.as_ref().map_or(now, |o| o.end);
+                next_after(window, kind, after).map(|next| (open, next))
+            });
+            let (open, next) = match opened {
+                Ok(pair) => pair,
+                Err(error) => {
                     unreadable.get_or_insert(Hold::UnreadableWindow {
                         name: window.name.clone(),
                         kind,
@@ -255,7 +261,17 @@ pub fn open_at(window: &TimeWindow, kind: WindowKind, now: Timestamp) -> Result<
         // `next_run` works in whole seconds; a sub-second duration can fall between them.
         return Ok(None);
     }
-    let mut last = start;
+    // Earlier occurrences that overlap or touch this one belong to the same window: its start
+    // must not move with `now`, or a long window would seem to start anew at every look.
+    let mut start = start;
+    for _ in 0..MAX_MERGED_OCCURRENCES {
+        let Ok(from) = start.checked_sub(length + jiff::SignedDuration::from_secs(1)) else { break };
+        match schedule::next_run(&window.schedule, window.time_zone.as_deref(), from)? {
+            Some(earlier) if earlier < start => start = earlier,
+            _ => break,
+        }
+    }
+    let mut last = end.checked_sub(length).unwrap_or(start);
     for _ in 0..MAX_MERGED_OCCURRENCES {
         match schedule::next_run(&window.schedule, window.time_zone.as_deref(), last)? {
             Some(following) if following <= end => {

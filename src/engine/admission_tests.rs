@@ -118,12 +118,17 @@ fn an_allowed_window_in_new_york() {
 
 #[test]
 fn overlapping_occurrences_are_one_window() {
-    // Every hour for 90 minutes: never closes once open.
-    let gate = gate_with(vec![window("always", "0 * * * *", "90m", None, None)], vec![], None);
-    let answer = gate_admission(&gate, Decision::Go, None, at("2026-01-01T00:30:00Z"));
-    let Some(Hold::Frozen(span)) = answer.hold else { panic!("frozen: {answer:?}") };
-    assert_eq!(span.start, at("2026-01-01T00:00:00Z"));
-    assert!(span.end >= at("2026-01-22T00:00:00Z"), "merged end {}", span.end);
+    // 00:00, 01:00 and 02:00, 90 minutes each: one window from 00:00 to 03:30, whenever asked.
+    let gate = gate_with(vec![window("nightly", "0 0-2 * * *", "90m", None, None)], vec![], None);
+    for now in ["2026-01-01T00:00:00Z", "2026-01-01T01:45:00Z", "2026-01-01T03:29:59Z"] {
+        let answer = gate_admission(&gate, Decision::Go, None, at(now));
+        let Some(Hold::Frozen(span)) = &answer.hold else { panic!("frozen at {now}: {answer:?}") };
+        assert_eq!((span.start, span.end), (at("2026-01-01T00:00:00Z"), at("2026-01-01T03:30:00Z")), "{now}");
+        // The next window is tomorrow's, not the occurrences inside this one.
+        assert_eq!(answer.next.as_ref().map(|n| n.start), Some(at("2026-01-02T00:00:00Z")), "{now}");
+        assert_eq!(answer.next_change, Some(at("2026-01-01T03:30:00Z")), "{now}");
+    }
+    assert_eq!(message(&gate, Decision::Go, None, at("2026-01-01T03:30:00Z")), None);
 }
 
 #[test]
@@ -191,7 +196,7 @@ fn soak_interrupted_by_a_nogo_restarts() {
     assert_eq!(answer.soaked_at, Some(at("2026-05-04T11:50:00Z")));
     assert_eq!(answer.next_change, Some(at("2026-05-04T11:50:00Z")));
     assert_eq!(answer.hold.as_ref().map(Hold::reason), Some("Soaking"));
-    assert_eq!(gate_admission(&gate, s.decision, since, at("2026-05-04T11:49:59Z")).hold.is_some(), true);
+    assert!(gate_admission(&gate, s.decision, since, at("2026-05-04T11:49:59Z")).hold.is_some());
     assert_eq!(gate_admission(&gate, s.decision, since, at("2026-05-04T11:50:00Z")).hold, None);
 }
 

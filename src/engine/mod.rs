@@ -4,6 +4,7 @@ pub mod admission;
 mod decision;
 pub mod governance;
 mod interest;
+pub mod signoff_rules;
 mod signoffs;
 mod status;
 pub mod validate;
@@ -154,19 +155,25 @@ pub fn evaluate_until(
                 return None;
             }
             let (outcome, approval) = match &item.check {
-                Check::Manual(manual) => signoffs.approval(&item.name, manual),
+                Check::Manual(manual) => signoffs.approval(item, manual),
                 check => (checks::evaluate(check, &scope), None),
             };
             counted.extend(approval);
             let outcome = if outcome.state.is_satisfied() {
                 outcome
             } else {
-                match signoffs.waiver(&item.name, item.waivable_by.as_ref()) {
-                    Some((waived, waiver)) => {
+                match signoffs.waiver(item) {
+                    signoffs::WaiverOutcome::Counted(waived, waiver) => {
                         counted.push(waiver);
                         waived
                     }
-                    None => outcome,
+                    // Say why, as manual items do for approvals: a plain failure next to a
+                    // waiver someone believes in reads as a bug.
+                    signoffs::WaiverOutcome::Ignored(rejected) => checks::Outcome::new(
+                        outcome.state,
+                        format!("{}; waiver not counted: {}", outcome.message, rejected.join(", ")),
+                    ),
+                    signoffs::WaiverOutcome::None => outcome,
                 }
             };
             Some(ItemResult {
@@ -261,6 +268,17 @@ pub fn evaluate_all(
                 {
                     result.state = ItemState::Error;
                     result.message = format!("checklist reference cycle through readinesschecklist/{}", reference.name);
+                } else if let (Check::Checklist(reference), Some(Some(referenced))) =
+                    (&item.check, dep.map(|dep| results[dep].as_ref()))
+                    && referenced.decision == Decision::Unknown
+                    && result.state == ItemState::Error
+                {
+                    // Evaluated in this run: say why it is Unknown rather than guess at staleness.
+                    result.message = bound_message(format!(
+                        "readinesschecklist/{} is Unknown: {}",
+                        reference.name,
+                        why_unknown(referenced)
+                    ));
                 }
             }
             evaluation.refresh();
@@ -270,6 +288,18 @@ pub fn evaluate_all(
         }
     }
     results.into_iter().flatten().collect()
+}
+
+/// `item a is Error (message); item b is Skipped (message)`: the Critical items that make an
+/// evaluation Unknown.
+fn why_unknown(evaluation: &Evaluation) -> String {
+    let undecided: Vec<String> = evaluation
+        .items
+        .iter()
+        .filter(|i| i.severity == Severity::Critical && matches!(i.state, ItemState::Error | ItemState::Skipped))
+        .map(|i| format!("item {} is {} ({})", i.name, i.state.as_str(), i.message))
+        .collect();
+    if undecided.is_empty() { "no critical item decided it".to_owned() } else { undecided.join("; ") }
 }
 
 /// Cuts a message to [`MAX_MESSAGE_BYTES`] on a character boundary, marking the cut.

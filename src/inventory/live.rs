@@ -114,6 +114,11 @@ impl CompactObject {
         }
     }
 
+    /// The object's JSON text.
+    pub fn text(&self) -> &str {
+        &self.json
+    }
+
     /// Bytes held, for memory accounting.
     pub fn size(&self) -> usize {
         self.api_version.len() + self.kind.len() + self.json.len()

@@ -6,11 +6,13 @@ pub mod live;
 pub mod manifests;
 mod object;
 pub mod selector;
+mod slot;
+pub mod view;
 pub mod whole;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, btree_map};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 pub use kind::{
     CatalogueKind, GroupKind, Kind, KindInfo, KindScope, ObjectRef, group_of, namespace_key, namespace_of_key,
@@ -18,37 +20,11 @@ pub use kind::{
 pub use object::{Object, ObjectError, kind_key};
 
 use self::live::CompactObject;
+pub use self::slot::CompactEntry;
+use self::slot::Slot;
+use self::view::{View, ViewError};
 
 type ByName = BTreeMap<String, Slot>;
-
-/// An object at rest: built, or compact JSON text made into an object the first time a check
-/// reads it. A parsed `Value` costs 20 to 30 times its text (a B-tree node per mapping), so an
-/// offline inventory of a large manifest stream keeps text and builds only what is read.
-#[derive(Clone, Debug)]
-enum Slot {
-    Built(Arc<Object>),
-    Compact { compact: CompactObject, built: OnceLock<Arc<Object>> },
-}
-
-impl Slot {
-    fn object(&self, kind: &Kind, namespace: &str, name: &str) -> &Arc<Object> {
-        match self {
-            Slot::Built(object) => object,
-            Slot::Compact { compact, built } => {
-                built.get_or_init(|| Arc::new(compact.to_object(&kind.key(), namespace_of_key(namespace), name)))
-            }
-        }
-    }
-
-    fn into_object(self, kind: &Kind, namespace: &str, name: &str) -> Arc<Object> {
-        match self {
-            Slot::Built(object) => object,
-            Slot::Compact { compact, built } => built
-                .into_inner()
-                .unwrap_or_else(|| Arc::new(compact.to_object(&kind.key(), namespace_of_key(namespace), name))),
-        }
-    }
-}
 
 /// Objects indexed by kind, then namespace key (see [`namespace_key`]), then name. BTreeMaps
 /// keep iteration deterministic, so reports and messages never depend on insertion order.
@@ -90,7 +66,13 @@ impl Inventory {
 
     /// [`Self::insert_compact`] for an object already in compact form.
     pub fn insert_compact_parts(&mut self, id: ObjectRef, compact: CompactObject) -> Option<Arc<Object>> {
-        self.insert_slot(id, Slot::Compact { compact, built: OnceLock::new() })
+        self.insert_slot(id, Slot::Compact(Arc::new(CompactEntry::transient(compact))))
+    }
+
+    /// Inserts or replaces an object held by someone else (the live cache), sharing whatever
+    /// is decoded from it with every other inventory holding the same entry.
+    pub fn insert_shared(&mut self, id: ObjectRef, entry: Arc<CompactEntry>) -> Option<Arc<Object>> {
+        self.insert_slot(id, Slot::Compact(entry))
     }
 
     fn insert_slot(&mut self, id: ObjectRef, slot: Slot) -> Option<Arc<Object>> {
@@ -125,8 +107,6 @@ impl Inventory {
 
     pub fn get(&self, kind: impl Into<Kind>, namespace: Option<&str>, name: &str) -> Option<&Arc<Object>> {
         let kind = kind.into();
-        #[cfg(test)]
-        recorder::note(&kind);
         let (kind, namespaces) = self.kinds.get_key_value(&kind)?;
         let ns = namespace_key(namespace);
         Some(namespaces.get(ns)?.get(name)?.object(kind, ns, name))
@@ -139,8 +119,6 @@ impl Inventory {
         namespace: Option<&str>,
     ) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
         let kind = kind.into();
-        #[cfg(test)]
-        recorder::note(&kind);
         // The keys are borrowed from the inventory, which outlives the iterator; the caller's
         // strings need not.
         let found = self.kinds.get_key_value(&kind).and_then(|(kind, namespaces)| {
@@ -155,8 +133,6 @@ impl Inventory {
     /// Every object of a kind, by namespace then name.
     pub fn all<'a>(&'a self, kind: impl Into<Kind>) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
         let kind = kind.into();
-        #[cfg(test)]
-        recorder::note(&kind);
         self.kinds.get_key_value(&kind).into_iter().flat_map(|(kind, namespaces)| {
             namespaces
                 .iter()
@@ -164,11 +140,40 @@ impl Inventory {
         })
     }
 
-    /// Whether any object of this kind is present (used to tell "kind absent" from "no match").
-    pub fn has_kind(&self, kind: impl Into<Kind>) -> bool {
+    /// The view of one object, read when asked (see [`view`]).
+    pub fn view<V: View>(
+        &self,
+        kind: impl Into<Kind>,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Result<Arc<V>, ViewError>> {
         let kind = kind.into();
         #[cfg(test)]
         recorder::note(&kind);
+        Some(self.kinds.get(&kind)?.get(namespace_key(namespace))?.get(name)?.view(&kind, name))
+    }
+
+    /// The views of a kind's objects in one namespace (`None` for cluster-scoped kinds), by
+    /// name, each read as the iterator reaches it and kept by no one but the caller: judging
+    /// every Deployment of a large stream holds one view at a time, not one per Deployment.
+    pub fn views_in<'a, V: View>(
+        &'a self,
+        kind: impl Into<Kind>,
+        namespace: Option<&str>,
+    ) -> impl Iterator<Item = Result<Arc<V>, ViewError>> + 'a {
+        let kind = kind.into();
+        #[cfg(test)]
+        recorder::note(&kind);
+        let found = self
+            .kinds
+            .get_key_value(&kind)
+            .and_then(|(kind, namespaces)| Some((kind, namespaces.get(namespace_key(namespace))?)));
+        found.into_iter().flat_map(|(kind, by_name)| by_name.iter().map(move |(name, slot)| slot.view(kind, name)))
+    }
+
+    /// Whether any object of this kind is present (used to tell "kind absent" from "no match").
+    pub fn has_kind(&self, kind: impl Into<Kind>) -> bool {
+        let kind = kind.into();
         self.kinds.get(&kind).is_some_and(|ns| !ns.is_empty())
     }
 
@@ -188,34 +193,6 @@ impl Inventory {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-}
-
-/// Test support: the kind keys a piece of code looked up, so `checks::reads` (which the controller
-/// watches) can be checked against what the checks really read.
-#[cfg(test)]
-pub(crate) mod recorder {
-    use std::cell::RefCell;
-    use std::collections::BTreeSet;
-
-    thread_local! {
-        static READ: RefCell<Option<BTreeSet<String>>> = const { RefCell::new(None) };
-    }
-
-    /// Runs `f` and returns what it gave with every kind key it looked up on this thread.
-    pub(crate) fn record<T>(f: impl FnOnce() -> T) -> (T, BTreeSet<String>) {
-        READ.with(|read| *read.borrow_mut() = Some(BTreeSet::new()));
-        let value = f();
-        let keys = READ.with(|read| read.borrow_mut().take()).unwrap_or_default();
-        (value, keys)
-    }
-
-    pub(super) fn note(kind: &super::Kind) {
-        READ.with(|read| {
-            if let Some(keys) = read.borrow_mut().as_mut() {
-                keys.insert(kind.key().into_owned());
-            }
-        });
     }
 }
 

@@ -1,5 +1,11 @@
 //! Kubernetes label selector semantics (`matchLabels` + `matchExpressions`), as `kubectl get -l`,
 //! and their validation, as `ValidateLabelSelector` / `LabelSelectorAsSelector` do it.
+//!
+//! Hand-written rather than `kube::core::Selector`: kube's conversion from a `LabelSelector`
+//! checks only the operator and that `In`/`NotIn` have a values list, so it accepts an empty
+//! `In` list (which then matches nothing), values on `Exists`, and keys and values the API
+//! server refuses. A checklist whose selector the cluster would reject must be refused at
+//! admission with the field at fault, not quietly match nothing.
 
 mod syntax;
 

@@ -32,18 +32,16 @@ pub struct HttpProber {
 
 impl HttpProber {
     /// Trusts Mozilla's root CAs (webpki-roots), as a browser would.
-    pub fn new() -> Result<Self, String> {
+    pub fn new() -> Result<Self, rustls::Error> {
         let builder = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
-            .map_err(|e| format!("TLS setup: {e}"))?;
+            .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))?;
         Ok(HttpProber { connector: builder.https_or_http().enable_http1().build() })
     }
 
     /// Trusts exactly `roots` (tests, private CAs).
-    pub fn with_roots(roots: rustls::RootCertStore) -> Result<Self, String> {
+    pub fn with_roots(roots: rustls::RootCertStore) -> Result<Self, rustls::Error> {
         let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS setup: {e}"))?
+            .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)
             .with_no_client_auth();
         let connector =
@@ -66,7 +64,7 @@ impl HttpProber {
         let (host, authorization) = credentials::split(authority.as_str());
         let host = host.to_owned();
         let started = Instant::now();
-        let stream = self.connector.clone().oneshot(uri.clone()).await.map_err(|e| chain(&*e))?;
+        let stream = self.connector.clone().oneshot(uri.clone()).await.map_err(|e| crate::error::chain(&*e))?;
         let tls_version = match &stream {
             MaybeHttpsStream::Https(tls) => tls.inner().get_ref().1.protocol_version().and_then(tls_version),
             MaybeHttpsStream::Http(_) => None,
@@ -116,21 +114,6 @@ fn tls_version(version: rustls::ProtocolVersion) -> Option<TlsVersion> {
         rustls::ProtocolVersion::TLSv1_3 => Some(TlsVersion::Tls13),
         _ => None,
     }
-}
-
-/// The error and its causes, `a: b: c`, so "certificate not trusted" is not hidden behind
-/// "client error (Connect)".
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(e) = source {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = e.source();
-    }
-    parts.join(": ")
 }
 
 fn humanize(d: Duration) -> String {

@@ -75,13 +75,12 @@ pub fn reports(evaluations: &[Evaluation]) -> Vec<ChecklistReport<'_>> {
 }
 
 pub(super) fn render_json(evaluations: &[Evaluation]) -> Result<String> {
-    let mut text = serde_json::to_string_pretty(&reports(evaluations))
-        .map_err(|e| Error::Serialize { what: "report as JSON", message: e.to_string() })?;
+    let mut text =
+        serde_json::to_string_pretty(&reports(evaluations)).map_err(|e| Error::serialize("report as JSON", e))?;
     text.push('\n');
     Ok(text)
 }
 
 pub(super) fn render_yaml(evaluations: &[Evaluation]) -> Result<String> {
-    serde_yaml::to_string(&reports(evaluations))
-        .map_err(|e| Error::Serialize { what: "report as YAML", message: e.to_string() })
+    serde_yaml::to_string(&reports(evaluations)).map_err(|e| Error::serialize("report as YAML", e))
 }

@@ -15,14 +15,16 @@ use crate::Result;
 use crate::api::Summary;
 use crate::engine::{Evaluation, ItemResult};
 
-/// The `--output` formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The `--output` formats, as `readygate check` and `readygate status` accept them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    #[default]
     Table,
     Json,
     Yaml,
     Junit,
     Markdown,
+    /// A self-contained HTML page (no external resources), e.g. a CI artifact.
     Html,
 }
 

@@ -97,8 +97,8 @@ impl WebhookArgs {
     pub fn tls_paths(&self) -> crate::Result<(PathBuf, PathBuf)> {
         match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => Ok((cert.clone(), key.clone())),
-            _ => Err(crate::Error::Config(
-                "the admission webhook serves HTTPS only: --tls-cert and --tls-key are both required".to_owned(),
+            _ => Err(crate::Error::config(
+                "the admission webhook serves HTTPS only: --tls-cert and --tls-key are both required",
             )),
         }
     }

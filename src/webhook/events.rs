@@ -3,8 +3,6 @@
 //! The decision only returns an [`OverrideEvent`]; the handler hands it to an [`EventSink`] after
 //! answering, so a slow or failing Event write never delays or changes an admission.
 
-use std::sync::Mutex;
-
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use tokio::sync::mpsc;
 
@@ -25,17 +23,21 @@ impl EventSink for LogOnlyEvents {
     }
 }
 
-/// Keeps overrides in memory, for tests that assert an Event was (or was not) emitted.
+/// Keeps overrides in memory, for the unit tests that assert an Event was (or was not) emitted.
+/// Test-only: the integration tests bring their own double (tests/webhook/support.rs).
+#[cfg(test)]
 #[derive(Debug, Default)]
-pub struct MemoryEvents(Mutex<Vec<OverrideEvent>>);
+pub(crate) struct MemoryEvents(std::sync::Mutex<Vec<OverrideEvent>>);
 
+#[cfg(test)]
 impl MemoryEvents {
     /// The overrides recorded so far, oldest first.
-    pub fn recorded(&self) -> Vec<OverrideEvent> {
+    pub(crate) fn recorded(&self) -> Vec<OverrideEvent> {
         self.0.lock().map(|events| events.clone()).unwrap_or_default()
     }
 }
 
+#[cfg(test)]
 impl EventSink for MemoryEvents {
     fn override_used(&self, event: &OverrideEvent) {
         if let Ok(mut events) = self.0.lock() {

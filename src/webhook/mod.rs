@@ -13,7 +13,7 @@ pub mod state;
 pub mod tls;
 
 pub use config::{TlsMinVersion, WebhookArgs};
-pub use events::{EventSink, KubeEvents, LogOnlyEvents, MemoryEvents};
+pub use events::{EventSink, KubeEvents, LogOnlyEvents, OverrideEvent};
 pub use handler::{
     AdmissionResponse, AdmissionService, CHECKLISTS_PATH, MAX_BODY_BYTES, SIGNOFFS_PATH, WORKLOADS_PATH, router,
 };

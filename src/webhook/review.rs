@@ -1,4 +1,10 @@
 //! The `AdmissionReview` envelope on the wire: reading the request out of it, writing the response into it.
+//!
+//! Not `kube::core::admission`'s `AdmissionReview<T>`: it decodes `object` and `oldObject` into
+//! owned `T`s and copies every string, where this reads the envelope borrowing from the body and
+//! each object straight into the view its decision needs (`parse_as`); the admission path's
+//! latency budget is spent on that difference. The tests read our answers with kube's types, so
+//! the wire format stays what kube (and the API server) expect.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

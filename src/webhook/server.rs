@@ -49,13 +49,13 @@ impl Server {
         let certs = CertFiles::load(&cert, &key, Arc::clone(&provider))?;
         let tls = tls::server_config(certs.served(), config.tls_min_version, provider)?;
         let listener = TcpListener::bind(config.webhook_addr).await.map_err(|e| {
-            Error::Config(format!("cannot listen on {} for the admission webhook: {e}", config.webhook_addr))
+            Error::config_from(format!("cannot listen on {} for the admission webhook", config.webhook_addr), e)
         })?;
         Ok(Server { listener, tls, certs, config, state, metrics })
     }
 
     pub fn local_addr(&self) -> Result<SocketAddr> {
-        self.listener.local_addr().map_err(|e| Error::Config(format!("webhook listener address: {e}")))
+        self.listener.local_addr().map_err(|e| Error::config_from("webhook listener address", e))
     }
 
     /// Serves until `shutdown`. Readiness goes up once the checklist cache has synced. On

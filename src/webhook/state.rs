@@ -121,7 +121,7 @@ impl WebhookState {
         loop {
             match tokio::time::timeout(SYNC_POLL, store.wait_until_ready()).await {
                 Ok(result) => {
-                    return result.map_err(|e| crate::Error::Config(format!("checklist cache never synced: {e}")));
+                    return result.map_err(|e| crate::Error::config_from("checklist cache never synced", e));
                 }
                 Err(_) => continue,
             }

@@ -3,12 +3,13 @@
 //! replacing the `..data` symlink), without touching established connections.
 
 use std::fmt;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::{self, PemObject};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::{ServerConfig, SupportedProtocolVersion};
@@ -51,16 +52,19 @@ impl ResolvesServerCert for SwappableCert {
 
 /// Reads a PEM chain and key and checks that they belong together.
 pub fn load_certified_key(cert_pem: &[u8], key_pem: &[u8], provider: &CryptoProvider) -> Result<CertifiedKey> {
-    let chain = rustls_pemfile::certs(&mut BufReader::new(cert_pem))
+    let chain = CertificateDer::pem_slice_iter(cert_pem)
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| Error::Tls(format!("certificate PEM: {e}")))?;
+        .map_err(|e| Error::tls_from("certificate PEM", e))?;
     if chain.is_empty() {
-        return Err(Error::Tls("certificate PEM holds no CERTIFICATE block".to_owned()));
+        return Err(Error::tls("certificate PEM holds no CERTIFICATE block"));
     }
-    let key = rustls_pemfile::private_key(&mut BufReader::new(key_pem))
-        .map_err(|e| Error::Tls(format!("key PEM: {e}")))?
-        .ok_or_else(|| Error::Tls("key PEM holds no private key block".to_owned()))?;
-    CertifiedKey::from_der(chain, key, provider).map_err(|e| Error::Tls(format!("certificate and key: {e}")))
+    // The first PKCS#8, PKCS#1 (RSA) or SEC1 (EC) key block, as rustls-pemfile's private_key did.
+    let key = match PrivateKeyDer::from_pem_slice(key_pem) {
+        Ok(key) => key,
+        Err(pem::Error::NoItemsFound) => return Err(Error::tls("key PEM holds no private key block")),
+        Err(e) => return Err(Error::tls_from("key PEM", e)),
+    };
+    CertifiedKey::from_der(chain, key, provider).map_err(|e| Error::tls_from("certificate and key", e))
 }
 
 /// The server configuration: ring provider, the given minimum version, ALPN h2 then http/1.1.
@@ -75,7 +79,7 @@ pub fn server_config(
     };
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
-        .map_err(|e| Error::Tls(format!("protocol versions: {e}")))?
+        .map_err(|e| Error::tls_from("protocol versions", e))?
         .with_no_client_auth()
         .with_cert_resolver(certs);
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
@@ -96,8 +100,7 @@ impl CertFiles {
     /// Loads the initial pair; the webhook does not start without one.
     pub fn load(cert: &Path, key: &Path, provider: Arc<CryptoProvider>) -> Result<Self> {
         let (cert_pem, key_pem) = read_pair(cert, key)?;
-        let certified = load_certified_key(&cert_pem, &key_pem, &provider)
-            .map_err(|e| Error::Tls(format!("{} / {}: {e}", cert.display(), key.display())))?;
+        let certified = load_certified_key(&cert_pem, &key_pem, &provider).map_err(|e| in_files(e, cert, key))?;
         Ok(CertFiles {
             cert: cert.to_owned(),
             key: key.to_owned(),
@@ -162,6 +165,16 @@ impl CertFiles {
     }
 }
 
+/// Names the files a TLS error came from, in front of what was wrong with them.
+fn in_files(error: Error, cert: &Path, key: &Path) -> Error {
+    match error {
+        Error::Tls { context, source } => {
+            Error::Tls { context: format!("{} / {}: {context}", cert.display(), key.display()), source }
+        }
+        other => other,
+    }
+}
+
 fn read_pair(cert: &Path, key: &Path) -> Result<(Vec<u8>, Vec<u8>)> {
     let read = |path: &Path| std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source });
     Ok((read(cert)?, read(key)?))
@@ -203,6 +216,24 @@ mod tests {
         let (_, key_b) = pair("b.example");
         let error = load_certified_key(cert_a.as_bytes(), key_b.as_bytes(), &provider()).expect_err("mismatch");
         assert!(error.to_string().contains("certificate and key"), "{error}");
+    }
+
+    #[test]
+    fn keys_in_pkcs8_pkcs1_and_sec1_are_read_and_a_missing_key_is_named() {
+        let (cert, key) = pair("a.example");
+        assert!(load_certified_key(cert.as_bytes(), key.as_bytes(), &provider()).is_ok(), "PKCS#8");
+        let error = load_certified_key(cert.as_bytes(), cert.as_bytes(), &provider()).expect_err("no key");
+        assert!(error.to_string().contains("no private key block"), "{error}");
+        let pkcs8 = PrivateKeyDer::from_pem_slice(key.as_bytes()).expect("PKCS#8 key");
+        assert!(matches!(pkcs8, PrivateKeyDer::Pkcs8(_)));
+        for (label, expected_sec1) in [("RSA PRIVATE KEY", false), ("EC PRIVATE KEY", true)] {
+            // Same bytes under another label: the reader goes by the label, as the old one did.
+            let body = key.lines().filter(|l| !l.starts_with("-----")).collect::<Vec<_>>().join("\n");
+            let relabelled = format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n");
+            let read = PrivateKeyDer::from_pem_slice(relabelled.as_bytes()).expect("key");
+            assert_eq!(matches!(read, PrivateKeyDer::Sec1(_)), expected_sec1);
+            assert_eq!(matches!(read, PrivateKeyDer::Pkcs1(_)), !expected_sec1);
+        }
     }
 
     #[test]

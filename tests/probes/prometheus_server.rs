@@ -66,7 +66,7 @@ impl PrometheusServer {
 
     /// Ready, then both jobs scraped successfully (`up == 1` for two series), within [`STARTUP`].
     async fn wait_until_scraped(&mut self) -> Result<(), String> {
-        let prober = HttpProber::new()?;
+        let prober = HttpProber::new().map_err(|e| e.to_string())?;
         let deadline = Instant::now() + STARTUP;
         let mut last = String::from("no answer yet");
         while Instant::now() < deadline {

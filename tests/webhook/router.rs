@@ -7,11 +7,11 @@ use axum::http::StatusCode;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::registry::Registry;
 use readygate::webhook::{
-    CHECKLISTS_PATH, LogOnlyEvents, MAX_BODY_BYTES, MemoryEvents, SIGNOFFS_PATH, WORKLOADS_PATH, WebhookMetrics,
+    CHECKLISTS_PATH, LogOnlyEvents, MAX_BODY_BYTES, SIGNOFFS_PATH, WORKLOADS_PATH, WebhookMetrics,
 };
 use serde_json::json;
 
-use crate::support::{answer, app, checklist, deployment_request, post, review, state_of};
+use crate::support::{MemoryEvents, answer, app, checklist, deployment_request, post, review, state_of};
 
 fn plain_app(checklists: Vec<serde_json::Value>) -> readygate::webhook::AdmissionService {
     app(state_of(checklists, Arc::new(LogOnlyEvents)), WebhookMetrics::unregistered())

@@ -1,7 +1,7 @@
 //! Fixtures for the webhook tests: checklists fed through a reflector store, AdmissionReviews,
 //! and a one-shot call into the in-process router.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -13,7 +13,7 @@ use kube::core::admission::AdmissionReview;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::watcher;
 use readygate::api::ReadinessChecklist;
-use readygate::webhook::{AdmissionService, EventSink, WebhookMetrics, WebhookState, router};
+use readygate::webhook::{AdmissionService, EventSink, OverrideEvent, WebhookMetrics, WebhookState, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -99,4 +99,20 @@ pub fn answer(body: &[u8]) -> (AdmissionReview<DynamicObject>, Value) {
     let review: AdmissionReview<DynamicObject> = serde_json::from_value(raw.clone()).expect("kube reads it");
     assert!(review.response.is_some(), "{raw}");
     (review, raw["response"].clone())
+}
+
+/// Keeps the overrides the webhook honoured, to assert an Event was (or was not) emitted.
+#[derive(Debug, Default)]
+pub struct MemoryEvents(Mutex<Vec<OverrideEvent>>);
+
+impl MemoryEvents {
+    pub fn recorded(&self) -> Vec<OverrideEvent> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+impl EventSink for MemoryEvents {
+    fn override_used(&self, event: &OverrideEvent) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).push(event.clone());
+    }
 }

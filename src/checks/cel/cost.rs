@@ -716,7 +716,7 @@ fn call_cost(name: &str, member: bool, appends: bool, args: &[Arg]) -> Result<(f
         {
             (1.0 + traverse(b.chars), Shape::any_int())
         }
-        other => return kubernetes_call_cost(other, member, &args).ok_or_else(|| unknown(other)),
+        other => return kubernetes_call_cost(other, member, args).ok_or_else(|| unknown(other)),
     })
 }
 
@@ -725,10 +725,13 @@ fn unknown(name: &str) -> BudgetError {
 }
 
 /// What one comparison or sum of two quantities, or one conversion, may cost. Kubernetes charges
-/// 1; ours is bounded by the values' range instead (`kubernetes::quantity`: below `10^1000`):
-/// aligning two of them multiplies a number of at most 56 digits by up to `10^1009`, some
-/// hundreds of word operations, about what traversing 2 KB of string is charged.
-const QUANTITY_OPERATION: f64 = 200.0;
+/// 1, as its values are usually int64s; ours is bounded by the values' range instead
+/// (`kubernetes::quantity`: below about `10^1000`): a sum aligns the two by a multiplication of
+/// up to 1,009 digits. Measured in a debug build at some 70 µs for the worst case (a sum of
+/// `9e997` and `1n`), about ten times less optimised; at ~30 ns a unit (see [`COST_LIMIT`]) a
+/// thousand units leave a wide margin, and cost an ordinary rule little (64 containers' limits
+/// compared: 7.1e4 of 1e7).
+const QUANTITY_OPERATION: f64 = 1000.0;
 /// A parsed quantity in memory: up to ~1,060 decimal digits as a big integer.
 const QUANTITY_BYTES: f64 = 512.0;
 /// An address or prefix in memory, and its longest text (`ffff:...:ffff/128`, 43 bytes).

@@ -37,6 +37,55 @@ pub const FUNCTIONS_WITH_VALUE_FREE_ERRORS: &[&str] = &[
     "findAll",
 ];
 
+/// Every function the libraries declare (and `format`, `string`, which they extend), as
+/// docs/checks.md documents them: a test checks the two agree.
+pub const FUNCTIONS: &[&str] = &[
+    "quantity",
+    "isQuantity",
+    "compareTo",
+    "isGreaterThan",
+    "isLessThan",
+    "add",
+    "sub",
+    "isInteger",
+    "asInteger",
+    "asApproximateFloat",
+    "sign",
+    "url",
+    "isURL",
+    "getScheme",
+    "getHost",
+    "getHostname",
+    "getPort",
+    "getEscapedPath",
+    "getQuery",
+    "ip",
+    "isIP",
+    "ip.isCanonical",
+    "family",
+    "isUnspecified",
+    "isLoopback",
+    "isLinkLocalMulticast",
+    "isLinkLocalUnicast",
+    "isGlobalUnicast",
+    "cidr",
+    "isCIDR",
+    "containsIP",
+    "containsCIDR",
+    "masked",
+    "prefixLength",
+    "string",
+    "isSorted",
+    "sum",
+    "min",
+    "max",
+    "indexOf",
+    "lastIndexOf",
+    "find",
+    "findAll",
+    "format",
+];
+
 /// Registers every library on `env`.
 pub fn register(env: &mut Env) -> Result<(), DeclarationError> {
     quantity::register(env)?;

@@ -1,11 +1,13 @@
 //! `coverWorkloads`: every selected workload's pods are selected by some NetworkPolicy.
 
+use std::sync::Arc;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::policy::Policy;
 use super::{Findings, list};
-use crate::checks::podspec::template_labels;
-use crate::checks::{Scope, select};
+use crate::checks::{Scope, select_views};
+use crate::inventory::view::WorkloadView;
 use crate::inventory::{kinds, selector};
 
 /// Selects workloads by their own labels (as `kubectl get -l` does) and judges their pod
@@ -17,10 +19,13 @@ pub(super) fn judge(
     policies: &[Policy],
     findings: &mut Findings,
 ) -> Result<(), String> {
-    let mut selected = Vec::new();
+    let mut selected: Vec<Arc<WorkloadView>> = Vec::new();
     for kind in kinds::WORKLOADS {
-        selected
-            .extend(select(scope, kind, None, Some(workload_selector)).map_err(|e| format!("coverWorkloads: {e}"))?);
+        for view in
+            select_views(scope, kind, None, Some(workload_selector)).map_err(|e| format!("coverWorkloads: {e}"))?
+        {
+            selected.push(view.map_err(|e| e.to_string())?);
+        }
     }
     if selected.is_empty() {
         findings
@@ -31,8 +36,8 @@ pub(super) fn judge(
     let uncovered: Vec<String> = selected
         .iter()
         .filter(|workload| {
-            let labels = template_labels(workload);
-            !policies.iter().any(|p| p.selects(&labels))
+            let labels = workload.template_labels();
+            !policies.iter().any(|p| p.selects(labels))
         })
         .map(|workload| workload.reference())
         .collect();

@@ -10,13 +10,14 @@ mod tests;
 #[cfg(test)]
 mod tests_corpus;
 
-use std::sync::Arc;
-
 use policy::{Direction, Policy};
 
 use super::{Outcome, Scope};
 use crate::api::NetworkPolicyCheck;
-use crate::inventory::{Object, kinds};
+use std::sync::Arc;
+
+use crate::inventory::kinds;
+use crate::inventory::view::{ViewError, WorkloadView};
 
 /// How many objects a message lists before it only counts the rest (messages stay short).
 const LISTED: usize = 8;
@@ -47,7 +48,14 @@ pub fn evaluate(spec: &NetworkPolicyCheck, scope: &Scope<'_>) -> Outcome {
         return Outcome::error(message);
     }
     // Read only when asked for: `checks::reads` lists workloads only for these rules.
-    let workloads = if spec.restricted_ports.is_empty() { Vec::new() } else { workloads(scope) };
+    let workloads = if spec.restricted_ports.is_empty() {
+        Vec::new()
+    } else {
+        match workloads(scope) {
+            Ok(workloads) => workloads,
+            Err(e) => return Outcome::error(e.to_string()),
+        }
+    };
     for port in &spec.restricted_ports {
         restricted_ports::judge(port.port, &workloads, &policies, scope.namespace, &mut findings);
     }
@@ -84,8 +92,8 @@ fn policies(scope: &Scope<'_>) -> Result<Vec<Policy>, String> {
 }
 
 /// Every Deployment, StatefulSet and DaemonSet of the namespace, kind by kind, by name.
-fn workloads<'a>(scope: &Scope<'a>) -> Vec<&'a Arc<Object>> {
-    kinds::WORKLOADS.iter().flat_map(|kind| scope.inventory.in_namespace(*kind, Some(scope.namespace))).collect()
+fn workloads(scope: &Scope<'_>) -> Result<Vec<Arc<WorkloadView>>, ViewError> {
+    kinds::WORKLOADS.iter().flat_map(|kind| scope.inventory.views_in(*kind, Some(scope.namespace))).collect()
 }
 
 /// `a, b, c and 4 more`.

@@ -4,18 +4,16 @@
 //! traffic is allowed), and no ingress rule of the policies selecting it may admit the port from
 //! a source that can lie outside the cluster: a rule without `from`, or with any `ipBlock`.
 
-use std::sync::Arc;
-
-use serde_json::Value;
-
 use super::policy::{Direction, Policy, Rule};
 use super::{Findings, list};
-use crate::checks::podspec::{container_ports, named_port, template_labels};
-use crate::inventory::Object;
+use crate::checks::podspec::{container_ports, named_port};
+use std::sync::Arc;
+
+use crate::inventory::view::WorkloadView;
 
 pub(super) fn judge(
     port: i32,
-    workloads: &[&Arc<Object>],
+    workloads: &[Arc<WorkloadView>],
     policies: &[Policy],
     namespace: &str,
     findings: &mut Findings,
@@ -41,7 +39,7 @@ pub(super) fn judge(
 
 /// The protocols of the workload's declared container ports numbered `port` (undeclared
 /// listeners are invisible to manifests, and to named-port resolution alike).
-fn protocols_on(workload: &Object, port: i32) -> Vec<String> {
+fn protocols_on(workload: &WorkloadView, port: i32) -> Vec<String> {
     let mut protocols: Vec<String> =
         container_ports(workload).into_iter().filter(|(_, number, _)| *number == port).map(|(_, _, p)| p).collect();
     protocols.sort();
@@ -50,7 +48,7 @@ fn protocols_on(workload: &Object, port: i32) -> Vec<String> {
 }
 
 fn judge_workload(
-    workload: &Object,
+    workload: &WorkloadView,
     port: i32,
     protocols: &[String],
     policies: &[Policy],
@@ -59,12 +57,12 @@ fn judge_workload(
     let subject = format!("{} port {port}", workload.reference());
     // Host-network pods listen on the node's address; Kubernetes leaves NetworkPolicy behaviour
     // for them undefined and most plugins do not filter their traffic.
-    if workload.get("/spec/template/spec/hostNetwork").and_then(Value::as_bool) == Some(true) {
+    if workload.pod().and_then(|p| p.host_network) == Some(true) {
         return vec![format!("{subject}: the pods use hostNetwork, which NetworkPolicies do not reliably govern")];
     }
-    let labels = template_labels(workload);
+    let labels = workload.template_labels();
     let guarding: Vec<&Policy> =
-        policies.iter().filter(|p| p.governs(Direction::Ingress) && p.selects(&labels)).collect();
+        policies.iter().filter(|p| p.governs(Direction::Ingress) && p.selects(labels)).collect();
     if guarding.is_empty() {
         return vec![if policies.is_empty() {
             format!(

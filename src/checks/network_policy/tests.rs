@@ -7,6 +7,7 @@ use super::*;
 use crate::api::ItemState;
 use crate::checks::Facts;
 use crate::checks::fixtures::{World, assert_state, object, resource};
+use crate::inventory::Object;
 
 fn policy(name: &str, spec: Value) -> Object {
     resource("networking.k8s.io/v1", "NetworkPolicy", name, json!({"spec": spec}))

@@ -7,6 +7,7 @@ use super::*;
 use crate::api::ItemState;
 use crate::checks::corpus;
 use crate::checks::fixtures::World;
+use crate::inventory::Object;
 
 fn run(namespace: &str, spec: Value, objects: Vec<Object>) -> Outcome {
     evaluate(&serde_json::from_value(spec).expect("valid spec"), &World::new(objects).namespace(namespace).scope())

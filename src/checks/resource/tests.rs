@@ -152,6 +152,21 @@ fn a_cel_syntax_error_is_an_error_with_cels_position() {
     assert_eq!(run(json!({"any": "1 +"}), vec![]).state, ItemState::Error);
 }
 
+/// Issue 13: a function CEL in Kubernetes lacks is an Error with cel-go's message, even with no
+/// object to evaluate; Kubernetes' libraries work on the objects.
+#[test]
+fn an_unknown_function_is_an_error_and_the_kubernetes_libraries_work() {
+    let outcome = run(json!({"all": "object.spec.endpoints.all(e, isDuration(e.interval))"}), vec![]);
+    assert_eq!(
+        outcome,
+        Outcome::error("all: ERROR: <input>:1:40: undeclared reference to 'isDuration' (in container '')")
+    );
+    let all = "object.spec.endpoints.all(e, has(e.interval) && e.interval.find('[0-9]+').size() > 0)";
+    let outcome = run(json!({"all": all}), vec![service_monitor("api", Some("30s")), service_monitor("web", None)]);
+    assert_eq!(outcome.state, ItemState::Failed);
+    assert!(outcome.message.contains("is false for servicemonitor/web"), "{}", outcome.message);
+}
+
 #[test]
 fn wrong_variable_or_non_bool_result_is_an_error() {
     let outcome = run(json!({"all": "obj.spec != null"}), vec![service_monitor("api", None)]);
@@ -221,4 +236,37 @@ fn kube_prometheus_cluster_roles_are_visible_from_any_namespace() {
     let spec = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "name": "prometheus-k8s",
                       "all": "object.rules.exists(r, 'nodes/metrics' in r.resources)"});
     assert_eq!(run_in("shop", spec, roles).state, ItemState::Passed);
+}
+
+/// Issue 8: each object's evaluation is within the per-expression budget, but together they are
+/// over the item's (Kubernetes' per-validation 1e8): the item is an Error, and the objects past
+/// the limit are not evaluated.
+#[test]
+fn the_items_cost_across_objects_is_bounded() {
+    // Estimated as quadratic in the list (each `exists` may visit every element), yet it stops
+    // at the first element: the budget refuses on the estimate, not on time spent.
+    let all = "object.spec.list.exists(x, object.spec.list.exists(y, y == x))";
+    let config_map = |i: usize| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("cm-{i:02}"), "namespace": "shop"},
+               "spec": {"list": (0..800).collect::<Vec<_>>()}})
+    };
+    let per_object = {
+        let object = config_map(0);
+        let program = compile(all).expect("compiles");
+        Bound::new(&object).estimated_cost(&program).expect("within the per-expression budget")
+    };
+    assert!(per_object < crate::checks::cel::COST_LIMIT, "{per_object}");
+    let fits = (crate::checks::cel::ITEM_COST_LIMIT / per_object).floor() as usize;
+    let spec = json!({"apiVersion": "v1", "kind": "ConfigMap", "all": all});
+    let within = run_in("shop", spec.clone(), (0..fits).map(config_map).collect());
+    assert_eq!(within.state, ItemState::Passed, "{}", within.message);
+    let over = run_in("shop", spec, (0..fits + 1).map(config_map).collect());
+    assert_eq!(over.state, ItemState::Error, "{}", over.message);
+    let expected = format!(
+        "CEL cost budget exceeded: all: estimated cost {} over {} evaluations exceeds the item's budget 1e8 \
+         across objects for configmap/cm-{fits:02}",
+        crate::checks::cel::scientific(per_object * (fits + 1) as f64),
+        fits + 1
+    );
+    assert_eq!(over.message, expected);
 }

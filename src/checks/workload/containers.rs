@@ -1,10 +1,10 @@
 //! Per-container rules: probes, resources, preStop hooks, and running as non-root.
 
-use serde_json::Value;
-
 use crate::api::{ProbeKind, ResourceRule};
 use crate::checks::podspec::{Container, Role};
-use crate::inventory::Object;
+use crate::inventory::view::WorkloadView;
+use crate::inventory::view::de::Presence;
+use crate::inventory::view::workload::Resources;
 
 /// Every long-running container defines each probe. Classic init containers are exempt (the API
 /// server rejects probes on them: they run to completion); native sidecars (`restartPolicy:
@@ -17,14 +17,19 @@ pub(super) fn probes(containers: &[Container<'_>], wanted: &[ProbeKind]) -> Vec<
         .iter()
         .filter(|c| c.is_long_running())
         .filter_map(|c| {
-            let missing: Vec<&str> = wanted
-                .iter()
-                .map(|p| probe_field(*p))
-                .filter(|field| !is_object(c.get(&format!("/{field}"))))
-                .collect();
+            let missing: Vec<ProbeKind> = wanted.iter().copied().filter(|kind| !probe_of(c, *kind).0).collect();
+            let missing: Vec<&str> = missing.into_iter().map(probe_field).collect();
             (!missing.is_empty()).then(|| format!("{} lacks {}", c.describe(), missing.join(", ")))
         })
         .collect()
+}
+
+fn probe_of(c: &Container<'_>, kind: ProbeKind) -> Presence {
+    match kind {
+        ProbeKind::Readiness => c.spec.readiness_probe,
+        ProbeKind::Liveness => c.spec.liveness_probe,
+        ProbeKind::Startup => c.spec.startup_probe,
+    }
 }
 
 fn probe_field(kind: ProbeKind) -> &'static str {
@@ -39,16 +44,18 @@ fn probe_field(kind: ProbeKind) -> &'static str {
 /// admission and the scheduler count init containers too. Kubernetes defaults a missing request
 /// to the container's limit, so a limit alone also sets the request; pod-level resources
 /// (`spec.resources`) cover every container.
-pub(super) fn resources(workload: &Object, containers: &[Container<'_>], rule: &ResourceRule) -> Vec<String> {
-    let pod = |section: &str, key: &str| {
-        is_set(workload.get("/spec/template/spec/resources").and_then(|r| r.get(section)).and_then(|s| s.get(key)))
+pub(super) fn resources(workload: &WorkloadView, containers: &[Container<'_>], rule: &ResourceRule) -> Vec<String> {
+    let none = Resources::default();
+    let pod_resources = workload.pod().map_or(&none, |p| &p.resources);
+    let section = |resources: &Resources, section: &str, key: &str| match section {
+        "requests" => resources.requests.contains(key),
+        _ => resources.limits.contains(key),
     };
+    let pod = |name: &str, key: &str| section(pod_resources, name, key);
     containers
         .iter()
         .filter_map(|c| {
-            let own = |section: &str, key: &str| {
-                is_set(c.get("/resources").and_then(|r| r.get(section)).and_then(|s| s.get(key)))
-            };
+            let own = |name: &str, key: &str| section(&c.spec.resources, name, key);
             let mut missing = Vec::new();
             for key in &rule.requests {
                 if !(own("requests", key) || own("limits", key) || pod("requests", key) || pod("limits", key)) {
@@ -70,7 +77,7 @@ pub(super) fn resources(workload: &Object, containers: &[Container<'_>], rule: &
 pub(super) fn pre_stop(containers: &[Container<'_>]) -> Vec<String> {
     containers
         .iter()
-        .filter(|c| c.role == Role::Regular && !is_object(c.get("/lifecycle/preStop")))
+        .filter(|c| c.role == Role::Regular && !c.spec.lifecycle.pre_stop.0)
         .map(|c| format!("{} has no preStop hook", c.describe()))
         .collect()
 }
@@ -80,15 +87,15 @@ pub(super) fn pre_stop(containers: &[Container<'_>]) -> Vec<String> {
 /// above 0 runs as non-root whatever `runAsNonRoot` says; `runAsNonRoot: true` without a UID
 /// makes the kubelet refuse an image whose user is root; UID 0 is root (and with
 /// `runAsNonRoot: true` the kubelet refuses to start it at all).
-pub(super) fn run_as_non_root(workload: &Object, containers: &[Container<'_>]) -> Vec<String> {
-    let pod = workload.get("/spec/template/spec/securityContext");
+pub(super) fn run_as_non_root(workload: &WorkloadView, containers: &[Container<'_>]) -> Vec<String> {
+    let pod = workload.pod().map(|p| &p.security_context);
     containers
         .iter()
         .filter_map(|c| {
-            let own = c.get("/securityContext");
-            let field = |name: &str| own.and_then(|s| s.get(name)).or_else(|| pod.and_then(|s| s.get(name)));
-            let user = field("runAsUser").and_then(Value::as_i64);
-            let non_root = field("runAsNonRoot").and_then(Value::as_bool) == Some(true);
+            // A container's own setting wins over the pod's, field by field, as the kubelet reads them.
+            let own = &c.spec.security_context;
+            let user = own.run_as_user.or_else(|| pod.and_then(|p| p.run_as_user));
+            let non_root = own.run_as_non_root.or_else(|| pod.and_then(|p| p.run_as_non_root)) == Some(true);
             match (user, non_root) {
                 (Some(uid), _) if uid > 0 => None,
                 (Some(_), true) => {
@@ -104,22 +111,14 @@ pub(super) fn run_as_non_root(workload: &Object, containers: &[Container<'_>]) -
         .collect()
 }
 
-fn is_object(value: Option<&Value>) -> bool {
-    value.is_some_and(Value::is_object)
-}
-
-/// A resource quantity is set when present and not null (an explicit `0` is set).
-fn is_set(value: Option<&Value>) -> bool {
-    value.is_some_and(|v| !v.is_null())
-}
-
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
-    use super::super::fixtures::{deployment, good_container, set, workload};
+    use super::super::fixtures::{deployment, good_container, set, view, workload};
     use super::*;
     use crate::checks::podspec;
+    use crate::inventory::Object;
 
     fn with_sidecar_and_init(mut sidecar: Value, init: Value) -> Object {
         sidecar["restartPolicy"] = json!("Always");
@@ -143,6 +142,7 @@ mod tests {
             strip(good_container("proxy"), &["startupProbe"]),
             strip(good_container("migrate"), &["readinessProbe", "livenessProbe", "startupProbe"]),
         );
+        let api = view(&api);
         let containers = podspec::containers(&api);
         assert_eq!(probes(&containers, &[ProbeKind::Readiness, ProbeKind::Liveness]), Vec::<String>::new());
         assert_eq!(probes(&containers, &[ProbeKind::Startup]), ["sidecar proxy lacks startupProbe"]);
@@ -153,7 +153,7 @@ mod tests {
         let api =
             workload("Deployment", "api", vec![strip(good_container("api"), &["readinessProbe", "livenessProbe"])]);
         let found =
-            probes(&podspec::containers(&api), &[ProbeKind::Readiness, ProbeKind::Liveness, ProbeKind::Startup]);
+            probes(&podspec::containers(&view(&api)), &[ProbeKind::Readiness, ProbeKind::Liveness, ProbeKind::Startup]);
         assert_eq!(found, ["container api lacks readinessProbe, livenessProbe"]);
     }
 
@@ -162,7 +162,7 @@ mod tests {
         let api = with_sidecar_and_init(good_container("proxy"), strip(good_container("migrate"), &["resources"]));
         let rule = ResourceRule { requests: vec!["memory".to_owned()], limits: vec!["memory".to_owned()] };
         assert_eq!(
-            resources(&api, &podspec::containers(&api), &rule),
+            resources(&view(&api), &podspec::containers(&view(&api)), &rule),
             ["init container migrate lacks requests.memory, limits.memory"]
         );
     }
@@ -174,7 +174,7 @@ mod tests {
         let api = workload("Deployment", "api", vec![container]);
         let rule =
             ResourceRule { requests: vec!["cpu".to_owned(), "memory".to_owned()], limits: vec!["cpu".to_owned()] };
-        assert!(resources(&api, &podspec::containers(&api), &rule).is_empty());
+        assert!(resources(&view(&api), &podspec::containers(&view(&api)), &rule).is_empty());
     }
 
     #[test]
@@ -185,7 +185,7 @@ mod tests {
         let rule =
             ResourceRule { requests: vec!["cpu".to_owned()], limits: vec!["cpu".to_owned(), "memory".to_owned()] };
         assert_eq!(
-            resources(&api, &podspec::containers(&api), &rule),
+            resources(&view(&api), &podspec::containers(&view(&api)), &rule),
             ["container api lacks limits.cpu, limits.memory"]
         );
     }
@@ -195,7 +195,7 @@ mod tests {
         let mut api = workload("Deployment", "api", vec![strip(good_container("api"), &["resources"])]);
         set(&mut api, "/spec/template/spec/resources", json!({"limits": {"cpu": "2", "memory": "1Gi"}}));
         let rule = ResourceRule { requests: vec!["cpu".to_owned()], limits: vec!["memory".to_owned()] };
-        assert!(resources(&api, &podspec::containers(&api), &rule).is_empty());
+        assert!(resources(&view(&api), &podspec::containers(&view(&api)), &rule).is_empty());
     }
 
     #[test]
@@ -204,10 +204,10 @@ mod tests {
             strip(good_container("proxy"), &["lifecycle"]),
             strip(good_container("migrate"), &["lifecycle"]),
         );
-        assert!(pre_stop(&podspec::containers(&api)).is_empty());
+        assert!(pre_stop(&podspec::containers(&view(&api))).is_empty());
         let bare =
             workload("Deployment", "api", vec![good_container("api"), strip(good_container("worker"), &["lifecycle"])]);
-        assert_eq!(pre_stop(&podspec::containers(&bare)), ["container worker has no preStop hook"]);
+        assert_eq!(pre_stop(&podspec::containers(&view(&bare))), ["container worker has no preStop hook"]);
     }
 
     fn non_root_problems(pod: Value, container: Value) -> Vec<String> {
@@ -219,7 +219,7 @@ mod tests {
         if !pod.is_null() {
             set(&mut api, "/spec/template/spec/securityContext", pod);
         }
-        run_as_non_root(&api, &podspec::containers(&api))
+        run_as_non_root(&view(&api), &podspec::containers(&view(&api)))
     }
 
     #[test]
@@ -263,6 +263,6 @@ mod tests {
     fn init_containers_must_not_run_as_root_either() {
         let mut api = deployment("api");
         set(&mut api, "/spec/template/spec/initContainers", json!([{"name": "chown", "image": "busybox:1.36"}]));
-        assert_eq!(run_as_non_root(&api, &podspec::containers(&api)).len(), 1);
+        assert_eq!(run_as_non_root(&view(&api), &podspec::containers(&view(&api))).len(), 1);
     }
 }

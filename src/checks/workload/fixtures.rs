@@ -6,6 +6,7 @@ use crate::api::WorkloadCheck;
 use crate::checks::Outcome;
 use crate::checks::fixtures::{self, World, object, resource};
 use crate::inventory::Object;
+use crate::inventory::view::WorkloadView;
 
 /// A container meeting every rule: probes, resources, preStop, pinned image, non-root.
 pub fn good_container(name: &str) -> Value {
@@ -57,6 +58,11 @@ pub fn deployment(name: &str) -> Object {
 /// Sets (or with `Value::Null`, removes) the field of the object at a JSON pointer.
 pub fn set(object: &mut Object, pointer: &str, value: Value) {
     fixtures::set(&mut object.data, pointer, value);
+}
+
+/// The typed view the checks read of a workload built here.
+pub fn view(object: &Object) -> WorkloadView {
+    crate::inventory::view::from_value(&object.data, || object.reference()).expect("a readable workload")
 }
 
 pub fn pdb(name: &str, api_version: &str, spec: Value) -> Object {

@@ -70,7 +70,7 @@ pub(super) fn check(containers: &[Container<'_>], rule: &ImageRule) -> Vec<Strin
     containers
         .iter()
         .filter_map(|c| {
-            let image = c.get("/image").and_then(serde_json::Value::as_str).unwrap_or_default();
+            let image = c.spec.image.as_deref().unwrap_or_default();
             let reasons = judge(image, rule);
             (!reasons.is_empty()).then(|| format!("{} image {image:?} {}", c.describe(), reasons.join(", ")))
         })
@@ -107,7 +107,7 @@ fn judge(image: &str, rule: &ImageRule) -> Vec<String> {
 mod tests {
     use serde_json::json;
 
-    use super::super::fixtures::{good_container, workload};
+    use super::super::fixtures::{good_container, view, workload};
     use super::*;
     use crate::checks::podspec;
 
@@ -183,7 +183,7 @@ mod tests {
         init["image"] = json!("flyway/flyway");
         let mut api = workload("Deployment", "api", vec![good_container("api")]);
         api.data["spec"]["template"]["spec"]["initContainers"] = json!([init]);
-        let found = check(&podspec::containers(&api), &forbid_latest());
+        let found = check(&podspec::containers(&view(&api)), &forbid_latest());
         assert_eq!(found, ["init container migrate image \"flyway/flyway\" has no tag (means latest)"]);
     }
 
@@ -194,6 +194,6 @@ mod tests {
             map.remove("image");
         }
         let api = workload("Deployment", "api", vec![container]);
-        assert_eq!(check(&podspec::containers(&api), &forbid_latest()), ["container api image \"\" is empty"]);
+        assert_eq!(check(&podspec::containers(&view(&api)), &forbid_latest()), ["container api image \"\" is empty"]);
     }
 }

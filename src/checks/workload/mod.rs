@@ -11,11 +11,10 @@ mod secret_env;
 #[cfg(test)]
 mod fixtures;
 
-use std::sync::Arc;
-
 use super::listing::list;
-use super::{Outcome, Scope, podspec, select};
+use super::{Outcome, Scope, podspec, select_views};
 use crate::api::WorkloadCheck;
+use crate::inventory::view::WorkloadView;
 use crate::inventory::{Object, kinds, selector};
 
 /// Workloads a message names before it only counts the rest.
@@ -29,35 +28,46 @@ pub fn evaluate(spec: &WorkloadCheck, scope: &Scope<'_>) -> Outcome {
         Ok(keys) => keys,
         Err(e) => return Outcome::error(e),
     };
-    let mut selected: Vec<&Arc<Object>> = Vec::new();
-    for key in &kind_keys {
-        match select(scope, key, spec.target.name.as_deref(), spec.target.selector.as_ref()) {
-            Ok(objects) => selected.extend(objects),
-            Err(e) => return Outcome::error(format!("target: {e}")),
-        }
-    }
-    if selected.is_empty() {
-        return Outcome::failed(nothing_selected(spec, &kind_keys, scope.namespace));
-    }
-
     let pdbs: Vec<&Object> = if spec.pod_disruption_budget.is_some() {
         scope.inventory.in_namespace(kinds::PDB, Some(scope.namespace)).map(|o| &**o).collect()
     } else {
         Vec::new()
     };
+    // Each workload is read, judged and dropped in turn: what stays is its name and its
+    // problems, so judging every Deployment of a large stream holds one view at a time.
     // Workloads sharing a problem are named together, so the message stays short (and within
     // the status size bound) when many workloads miss the same rule the same way.
+    let mut names: Vec<String> = Vec::new();
     let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
-    for workload in &selected {
-        for problem in judge(spec, workload, &pdbs) {
-            match grouped.iter_mut().find(|(p, _)| *p == problem) {
-                Some((_, references)) => references.push(workload.reference()),
-                None => grouped.push((problem, vec![workload.reference()])),
+    for key in &kind_keys {
+        let views = match select_views::<WorkloadView>(
+            scope,
+            key,
+            spec.target.name.as_deref(),
+            spec.target.selector.as_ref(),
+        ) {
+            Ok(views) => views,
+            Err(e) => return Outcome::error(format!("target: {e}")),
+        };
+        for view in views {
+            let workload = match view {
+                Ok(workload) => workload,
+                Err(e) => return Outcome::error(e.to_string()),
+            };
+            let reference = workload.reference();
+            for problem in judge(spec, &workload, &pdbs) {
+                match grouped.iter_mut().find(|(p, _)| *p == problem) {
+                    Some((_, references)) => references.push(reference.clone()),
+                    None => grouped.push((problem, vec![reference.clone()])),
+                }
             }
+            names.push(reference);
         }
     }
+    if names.is_empty() {
+        return Outcome::failed(nothing_selected(spec, &kind_keys, scope.namespace));
+    }
     let problems = grouped.into_iter().map(|(problem, refs)| format!("{}: {problem}", list(&refs, LISTED))).collect();
-    let names: Vec<String> = selected.iter().map(|w| w.reference()).collect();
     let rules = rule_names(spec);
     let ok = match (names.as_slice(), rules.is_empty()) {
         ([one], true) => format!("{one} found (no rules given)"),
@@ -69,7 +79,7 @@ pub fn evaluate(spec: &WorkloadCheck, scope: &Scope<'_>) -> Outcome {
 }
 
 /// Every problem of one workload, rule by rule, in the order the contract lists the rules.
-fn judge(spec: &WorkloadCheck, workload: &Object, pdbs: &[&Object]) -> Vec<String> {
+fn judge(spec: &WorkloadCheck, workload: &WorkloadView, pdbs: &[&Object]) -> Vec<String> {
     let mut problems = Vec::new();
     let wants_containers = !spec.probes.is_empty()
         || spec.resources.is_some()

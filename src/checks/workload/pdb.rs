@@ -5,7 +5,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value;
 
 use crate::api::PdbRule;
-use crate::checks::podspec;
+use crate::inventory::view::WorkloadView;
+use crate::inventory::view::workload::WorkloadKind;
 use crate::inventory::{Object, selector};
 
 /// A PDB bound: a pod count or a percentage of the workload's pods.
@@ -66,9 +67,9 @@ pub(crate) fn min_available_problem(value: &IntOrString) -> Option<String> {
 /// `maxUnavailable` satisfies it only when that provably keeps enough pods: `maxUnavailable: 0`
 /// always does; a count does when the workload's replica count (not a DaemonSet's, which
 /// depends on the nodes) minus it reaches the rule's count.
-pub(super) fn check(workload: &Object, pdbs: &[&Object], rule: &PdbRule) -> Vec<String> {
-    let labels = podspec::template_labels(workload);
-    let matching: Vec<&Object> = pdbs.iter().copied().filter(|p| selects(p, &labels)).collect();
+pub(super) fn check(workload: &WorkloadView, pdbs: &[&Object], rule: &PdbRule) -> Vec<String> {
+    let labels = workload.template_labels();
+    let matching: Vec<&Object> = pdbs.iter().copied().filter(|p| selects(p, labels)).collect();
     let pdb = match matching.as_slice() {
         [] => return vec!["no PodDisruptionBudget selects its pods".to_owned()],
         [pdb] => *pdb,
@@ -110,11 +111,11 @@ fn compare_min(pdb: &Object, have: Amount, wanted: Amount) -> Vec<String> {
     }
 }
 
-fn prove_from_max(workload: &Object, pdb: &Object, max: Amount, wanted: Amount) -> Vec<String> {
+fn prove_from_max(workload: &WorkloadView, pdb: &Object, max: Amount, wanted: Amount) -> Vec<String> {
     if max.is_zero() {
         return vec![];
     }
-    let replicas = (workload.kind != "DaemonSet").then(|| workload.i64_at("/spec/replicas").unwrap_or(1));
+    let replicas = (workload.kind != WorkloadKind::DaemonSet).then(|| workload.spec.replicas.unwrap_or(1));
     match (max, wanted, replicas) {
         (Amount::Pods(m), Amount::Pods(w), Some(r)) if r - m >= w => vec![],
         (Amount::Pods(m), Amount::Pods(w), Some(r)) => vec![format!(
@@ -149,7 +150,7 @@ fn short(pdb: &Object) -> String {
 mod tests {
     use serde_json::json;
 
-    use super::super::fixtures::{deployment, good_container, pdb, set, workload};
+    use super::super::fixtures::{deployment, good_container, pdb, set, view, workload};
     use super::*;
 
     fn rule(min_available: Option<Value>) -> PdbRule {
@@ -158,7 +159,7 @@ mod tests {
 
     fn problems(workload: &Object, pdbs: &[Object], min_available: Option<Value>) -> Vec<String> {
         let refs: Vec<&Object> = pdbs.iter().collect();
-        check(workload, &refs, &rule(min_available))
+        check(&view(workload), &refs, &rule(min_available))
     }
 
     fn api_pdb(spec: Value) -> Object {

@@ -4,14 +4,15 @@ use serde_json::Value;
 
 use crate::api::IntRange;
 use crate::checks::podspec::Container;
-use crate::inventory::Object;
+use crate::inventory::view::WorkloadView;
+use crate::inventory::view::workload::WorkloadKind;
 
 /// `spec.replicas` (1 when absent, as the API server defaults it) must be in range.
-pub(super) fn replicas(workload: &Object, range: &IntRange) -> Vec<String> {
-    if workload.kind == "DaemonSet" {
+pub(super) fn replicas(workload: &WorkloadView, range: &IntRange) -> Vec<String> {
+    if workload.kind == WorkloadKind::DaemonSet {
         return vec!["has no replicas to judge (a DaemonSet runs one pod per eligible node)".to_owned()];
     }
-    let (count, note) = match workload.i64_at("/spec/replicas") {
+    let (count, note) = match workload.spec.replicas {
         Some(n) => (n, ""),
         None => (1, " (default)"),
     };
@@ -19,8 +20,8 @@ pub(super) fn replicas(workload: &Object, range: &IntRange) -> Vec<String> {
 }
 
 /// `terminationGracePeriodSeconds` (30 when absent) must be in range.
-pub(super) fn grace_period(workload: &Object, range: &IntRange) -> Vec<String> {
-    let (seconds, note) = match workload.i64_at("/spec/template/spec/terminationGracePeriodSeconds") {
+pub(super) fn grace_period(workload: &WorkloadView, range: &IntRange) -> Vec<String> {
+    let (seconds, note) = match workload.pod().and_then(|p| p.termination_grace_period_seconds) {
         Some(s) => (s, ""),
         None => (30, " (default)"),
     };
@@ -40,25 +41,26 @@ pub(super) fn grace_period(workload: &Object, range: &IntRange) -> Vec<String> {
 /// - DaemonSet: a DaemonSet has one pod per node, so any unavailability is downtime on that node:
 ///   `RollingUpdate` with `maxUnavailable` 0 and `maxSurge` > 0 (the default is 1 and 0), and no
 ///   host port, which would keep the surge pod from scheduling beside the old one.
-pub(super) fn zero_downtime(workload: &Object, containers: &[Container<'_>]) -> Vec<String> {
-    match workload.kind.as_str() {
-        "Deployment" => deployment(workload),
-        "StatefulSet" => match workload.str_at("/spec/updateStrategy/type").unwrap_or("RollingUpdate") {
+pub(super) fn zero_downtime(workload: &WorkloadView, containers: &[Container<'_>]) -> Vec<String> {
+    match workload.kind {
+        WorkloadKind::Deployment => deployment(workload),
+        WorkloadKind::StatefulSet => match workload.spec.update_strategy.kind.as_deref().unwrap_or("RollingUpdate") {
             "RollingUpdate" => vec![],
             other => vec![format!("updateStrategy {other}: pods are not rolled out automatically")],
         },
-        _ => daemon_set(workload, containers),
+        WorkloadKind::DaemonSet => daemon_set(workload, containers),
     }
 }
 
-fn deployment(workload: &Object) -> Vec<String> {
-    match workload.str_at("/spec/strategy/type").unwrap_or("RollingUpdate") {
+fn deployment(workload: &WorkloadView) -> Vec<String> {
+    let strategy = &workload.spec.strategy;
+    match strategy.kind.as_deref().unwrap_or("RollingUpdate") {
         "RollingUpdate" => {}
         "Recreate" => return vec!["strategy Recreate stops every pod before starting new ones".to_owned()],
         other => return vec![format!("strategy {other} is not RollingUpdate")],
     }
-    let unavailable = workload.get("/spec/strategy/rollingUpdate/maxUnavailable");
-    let surge = workload.get("/spec/strategy/rollingUpdate/maxSurge");
+    let unavailable = strategy.rolling_update.max_unavailable.as_ref();
+    let surge = strategy.rolling_update.max_surge.as_ref();
     match unavailable {
         None => vec!["maxUnavailable 25% (the default) lets pods go down during a rollout; set it to 0".to_owned()],
         Some(v) if !is_zero(v) => vec![format!("maxUnavailable {}, expected 0", show(v))],
@@ -70,13 +72,14 @@ fn deployment(workload: &Object) -> Vec<String> {
     }
 }
 
-fn daemon_set(workload: &Object, containers: &[Container<'_>]) -> Vec<String> {
-    match workload.str_at("/spec/updateStrategy/type").unwrap_or("RollingUpdate") {
+fn daemon_set(workload: &WorkloadView, containers: &[Container<'_>]) -> Vec<String> {
+    let strategy = &workload.spec.update_strategy;
+    match strategy.kind.as_deref().unwrap_or("RollingUpdate") {
         "RollingUpdate" => {}
         other => return vec![format!("updateStrategy {other}: pods are not rolled out automatically")],
     }
-    let unavailable = workload.get("/spec/updateStrategy/rollingUpdate/maxUnavailable");
-    let surge = workload.get("/spec/updateStrategy/rollingUpdate/maxSurge");
+    let unavailable = strategy.rolling_update.max_unavailable.as_ref();
+    let surge = strategy.rolling_update.max_surge.as_ref();
     if !unavailable.is_some_and(is_zero) {
         let shown = unavailable.map_or_else(|| "1 (the default)".to_owned(), show);
         return vec![format!(
@@ -95,14 +98,13 @@ fn daemon_set(workload: &Object, containers: &[Container<'_>]) -> Vec<String> {
 }
 
 /// Host ports of long-running containers; with `hostNetwork` every container port is one.
-fn host_ports(workload: &Object, containers: &[Container<'_>]) -> Vec<(String, i64)> {
-    let host_network = workload.get("/spec/template/spec/hostNetwork").and_then(Value::as_bool) == Some(true);
+fn host_ports(workload: &WorkloadView, containers: &[Container<'_>]) -> Vec<(String, i64)> {
+    let host_network = workload.pod().and_then(|p| p.host_network) == Some(true);
     let mut found = Vec::new();
     for container in containers.iter().filter(|c| c.is_long_running()) {
-        for port in container.get("/ports").and_then(Value::as_array).into_iter().flatten() {
-            let host = port.get("hostPort").and_then(Value::as_i64).filter(|p| *p > 0);
-            let number =
-                if host_network { host.or_else(|| port.get("containerPort").and_then(Value::as_i64)) } else { host };
+        for port in &container.spec.ports {
+            let host = port.host_port.filter(|p| *p > 0);
+            let number = if host_network { host.or(port.container_port) } else { host };
             if let Some(number) = number {
                 found.push((container.describe(), number));
             }
@@ -128,12 +130,14 @@ fn show(value: &Value) -> String {
 mod tests {
     use serde_json::json;
 
-    use super::super::fixtures::{deployment, good_container, set, workload};
+    use super::super::fixtures::{deployment, good_container, set, view, workload};
     use super::*;
     use crate::checks::podspec;
+    use crate::inventory::Object;
 
     fn rollout_problems(workload: &Object) -> Vec<String> {
-        zero_downtime(workload, &podspec::containers(workload))
+        let workload = view(workload);
+        zero_downtime(&workload, &podspec::containers(&workload))
     }
 
     fn at_least(n: i64) -> IntRange {
@@ -144,14 +148,14 @@ mod tests {
     fn replicas_default_to_one_when_absent() {
         let mut api = deployment("api");
         set(&mut api, "/spec/replicas", Value::Null);
-        assert_eq!(replicas(&api, &at_least(2)), ["replicas 1 (default), expected >= 2"]);
-        assert!(replicas(&api, &at_least(1)).is_empty());
+        assert_eq!(replicas(&view(&api), &at_least(2)), ["replicas 1 (default), expected >= 2"]);
+        assert!(replicas(&view(&api), &at_least(1)).is_empty());
     }
 
     #[test]
     fn daemon_sets_have_no_replicas_to_judge() {
         let agent = workload("DaemonSet", "agent", vec![good_container("agent")]);
-        assert_eq!(replicas(&agent, &at_least(1)).len(), 1);
+        assert_eq!(replicas(&view(&agent), &at_least(1)).len(), 1);
     }
 
     #[test]
@@ -159,9 +163,9 @@ mod tests {
         let mut api = deployment("api");
         set(&mut api, "/spec/template/spec/terminationGracePeriodSeconds", Value::Null);
         let range = IntRange { at_least: Some(45), at_most: Some(120) };
-        assert_eq!(grace_period(&api, &range), ["terminationGracePeriodSeconds 30 (default), expected 45..120"]);
+        assert_eq!(grace_period(&view(&api), &range), ["terminationGracePeriodSeconds 30 (default), expected 45..120"]);
         set(&mut api, "/spec/template/spec/terminationGracePeriodSeconds", json!(60));
-        assert!(grace_period(&api, &range).is_empty());
+        assert!(grace_period(&view(&api), &range).is_empty());
     }
 
     #[test]

@@ -1,7 +1,5 @@
 //! The `forbidLiteralSecretEnv` rule: credentials come from `valueFrom`, never a literal `value`.
 
-use serde_json::Value;
-
 use crate::checks::podspec::Container;
 
 /// Words that mark a variable as a credential.
@@ -28,12 +26,11 @@ pub(super) fn check(containers: &[Container<'_>]) -> Vec<String> {
         .iter()
         .filter_map(|c| {
             let literal: Vec<&str> = c
-                .get("/env")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter(|var| var.get("value").and_then(Value::as_str).is_some_and(|v| !v.is_empty()))
-                .filter_map(|var| var.get("name").and_then(Value::as_str))
+                .spec
+                .env
+                .iter()
+                .filter(|var| var.literal)
+                .filter_map(|var| var.name.as_deref())
                 .filter(|name| looks_secret(name))
                 .collect();
             (!literal.is_empty()).then(|| {
@@ -47,7 +44,7 @@ pub(super) fn check(containers: &[Container<'_>]) -> Vec<String> {
 mod tests {
     use serde_json::json;
 
-    use super::super::fixtures::{good_container, workload};
+    use super::super::fixtures::{good_container, view, workload};
     use super::*;
     use crate::checks::podspec;
 
@@ -82,7 +79,7 @@ mod tests {
         let mut container = good_container("api");
         container["env"] = env;
         let api = workload("Deployment", "api", vec![container]);
-        check(&podspec::containers(&api))
+        check(&podspec::containers(&view(&api)))
     }
 
     #[test]
@@ -111,6 +108,6 @@ mod tests {
         let mut api = workload("Deployment", "api", vec![good_container("api")]);
         api.data["spec"]["template"]["spec"]["initContainers"] =
             json!([{"name": "migrate", "image": "flyway:10", "env": [{"name": "FLYWAY_PASSWORD", "value": "x"}]}]);
-        assert_eq!(check(&podspec::containers(&api)).len(), 1);
+        assert_eq!(check(&podspec::containers(&view(&api))).len(), 1);
     }
 }

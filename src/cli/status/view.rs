@@ -6,7 +6,6 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::api::{ItemState, ReadinessChecklist};
-use crate::cli::OutputFormat;
 use crate::engine::{Evaluation, ItemResult, current_decision};
 use crate::report::{self, ChecklistReport};
 use crate::{Error, Result};
@@ -118,17 +117,17 @@ struct LiveReport<'a> {
 /// Renders as `check` does, with each reason after its checklist: a `note:` line in the table,
 /// a quote in Markdown, `decisionReason` in JSON and YAML. JUnit has no place for it. A gate
 /// that is not wired is said the same way (`gate not wired`, `gateWired`).
-pub(super) fn render(format: OutputFormat, views: &[LiveView], options: &report::Options) -> Result<String> {
+pub(super) fn render(format: report::Format, views: &[LiveView], options: &report::Options) -> Result<String> {
     let evaluations: Vec<Evaluation> = views.iter().map(|v| v.evaluation.clone()).collect();
     match format {
-        OutputFormat::Table | OutputFormat::Markdown if !views.is_empty() => {
+        report::Format::Table | report::Format::Markdown if !views.is_empty() => {
             let mut parts = Vec::new();
             for view in views {
-                let mut text = report::render(format.into(), std::slice::from_ref(&view.evaluation), options)?;
+                let mut text = report::render(format, std::slice::from_ref(&view.evaluation), options)?;
                 let notes = [view.reason.clone(), view.gate.as_ref().and_then(GateWired::warning)];
                 for note in notes.into_iter().flatten() {
                     match format {
-                        OutputFormat::Table => text.push_str(&format!("  note: {note}\n")),
+                        report::Format::Table => text.push_str(&format!("  note: {note}\n")),
                         _ => text.push_str(&format!("> **Note:** {note}\n")),
                     }
                 }
@@ -136,7 +135,7 @@ pub(super) fn render(format: OutputFormat, views: &[LiveView], options: &report:
             }
             Ok(parts.join("\n"))
         }
-        OutputFormat::Json | OutputFormat::Yaml => {
+        report::Format::Json | report::Format::Yaml => {
             let entries: Vec<LiveReport<'_>> = report::reports(&evaluations)
                 .into_iter()
                 .zip(views)
@@ -146,16 +145,14 @@ pub(super) fn render(format: OutputFormat, views: &[LiveView], options: &report:
                     gate_wired: view.gate.as_ref(),
                 })
                 .collect();
-            if format == OutputFormat::Json {
-                let text = serde_json::to_string_pretty(&entries)
-                    .map_err(|e| Error::Serialize { what: "status as JSON", message: e.to_string() })?;
+            if format == report::Format::Json {
+                let text = serde_json::to_string_pretty(&entries).map_err(|e| Error::serialize("status as JSON", e))?;
                 Ok(text + "\n")
             } else {
-                serde_yaml::to_string(&entries)
-                    .map_err(|e| Error::Serialize { what: "status as YAML", message: e.to_string() })
+                serde_yaml::to_string(&entries).map_err(|e| Error::serialize("status as YAML", e))
             }
         }
-        _ => report::render(format.into(), &evaluations, options),
+        _ => report::render(format, &evaluations, options),
     }
 }
 

@@ -50,7 +50,7 @@ pub enum Judgement {
 }
 
 /// Judges `namespace` (with `labels`) against `webhook`, the workloads webhook of configuration
-/// `configuration` (`None`: it or its workloads webhook does not exist; `Some(None)` is not used).
+/// `configuration` (`None`: the configuration, or its workloads webhook, does not exist).
 pub fn judge(
     configuration: &str,
     webhook: Option<&WorkloadsWebhook>,

@@ -60,10 +60,9 @@ pub async fn namespaces(
                     changed
                 };
                 match changed {
-                    Some(names) if names.len() <= MANY => {
-                        names.into_iter().for_each(|n| wiring.notify(Scope::Namespace(n)))
-                    }
-                    _ => wiring.notify(Scope::Everywhere),
+                    Some(names) => names.into_iter().for_each(|n| wiring.notify(Scope::Namespace(n))),
+                    // The first listing, or too many changes to name.
+                    None => wiring.notify(Scope::Everywhere),
                 }
                 settled();
             }

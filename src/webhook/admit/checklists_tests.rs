@@ -126,6 +126,29 @@ fn refuses_cel_that_does_not_compile_naming_item_and_field() {
     assert!(message.contains("items[0] (monitors).check.resource.all: CEL does not compile: "), "{message}");
 }
 
+/// Issue 13: a function CEL in Kubernetes lacks is refused up front with cel-go's message; the
+/// Kubernetes libraries are admitted.
+#[test]
+fn refuses_an_unknown_cel_function_and_admits_the_kubernetes_libraries() {
+    let item = |all: &str| {
+        json!([{"name": "limits", "severity": "Critical",
+        "check": {"resource": {"apiVersion": "v1", "kind": "LimitRange", "all": all}}}])
+    };
+    let message = denial(item("quantty(object.spec.limits[0].max.memory).sign() > 0"));
+    assert!(
+        message.contains(
+            "items[0] (limits).check.resource.all: CEL does not compile: ERROR: <input>:1:8: \
+                          undeclared reference to 'quantty' (in container '')"
+        ),
+        "{message}"
+    );
+    let known = "quantity(object.spec.limits[0].max.memory).isLessThan(quantity('2Gi')) && \
+                 url(object.metadata.annotations['docs']).getScheme() == 'https' && \
+                 cidr('10.0.0.0/8').containsIP(object.metadata.annotations['ip'])";
+    let v = decide_on(&checklist_request("CREATE", spec_with(item(known))));
+    assert!(v.allowed, "{}", v.message);
+}
+
 /// Issue 14: a selector `LabelSelectorAsSelector` refuses is refused here too, naming the field.
 #[test]
 fn refuses_a_selector_value_no_label_can_carry() {

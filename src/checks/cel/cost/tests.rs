@@ -146,3 +146,56 @@ fn splitting_a_long_string_counts_its_bytes_once() {
     let long = Sizes::of(&json!({"text": "x,".repeat(25_000)}));
     assert!(estimate("object.text.split(',').size() > 3", &long).is_ok());
 }
+
+/// Issue 13: the Kubernetes libraries' functions have costs, as in Kubernetes' `library/cost.go`,
+/// and ordinary rules with them stay far under the budget on the ordinary large object.
+/// `cargo test --lib kubernetes_library_rules -- --nocapture` prints each estimate.
+#[test]
+fn kubernetes_library_rules_are_well_within_budget() {
+    for (expr, at_most) in [
+        ("quantity(object.spec.memory).isLessThan(quantity('2Gi'))", 2e3),
+        ("object.spec.containers.all(c, quantity(c.resources.limits.memory).compareTo(quantity('1Gi')) <= 0)", 1e5),
+        ("quantity(object.spec.cpu).add(quantity('500m')).asApproximateFloat() < 4.0", 4e3),
+        ("isQuantity(object.spec.memory) && quantity(object.spec.memory).sign() >= 0", 400.0),
+        ("url(object.spec.endpoint).getScheme() == 'https' && url(object.spec.endpoint).getPort() != '80'", 1e3),
+        ("url(object.spec.endpoint).getQuery().all(k, k.startsWith('x'))", 2e4),
+        ("isURL(object.spec.endpoint) && url(object.spec.endpoint).getEscapedPath().startsWith('/api')", 1e3),
+        ("cidr('10.0.0.0/8').containsIP(object.status.podIP) && ip(object.status.podIP).family() == 4", 400.0),
+        ("object.spec.cidrs.all(c, cidr(c).prefixLength() >= 16 && !cidr(c).ip().isLoopback())", 4e4),
+        ("object.spec.list.isSorted() && object.spec.list.sum() < 100 && object.spec.list.min() >= 0", 3e4),
+        ("object.spec.names.indexOf('first') == 0 && object.spec.names.lastIndexOf('x') == -1", 2e4),
+        ("object.metadata.name.find('[0-9]+') != '' && object.metadata.name.findAll('[a-z]+', 3).size() < 3", 1e3),
+        ("'%s-%d'.format([object.metadata.name, object.spec.replicas]) != ''", 1e4),
+    ] {
+        let cost = static_cost(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
+        eprintln!("{cost:>10.0}  {expr}");
+        assert!(cost <= at_most, "{expr}: {cost} > {at_most}");
+    }
+}
+
+#[test]
+fn kubernetes_library_costs_grow_with_what_they_traverse() {
+    let long_list = Sizes::of(&json!({"spec": {"list": (0..100_000).collect::<Vec<_>>()}}));
+    for expr in ["object.spec.list.sum() > 0", "object.spec.list.isSorted()", "object.spec.list.indexOf(7) >= 0"] {
+        let cost = estimate(expr, &long_list).expect("within");
+        assert!(cost > 1e5, "{expr}: {cost}");
+    }
+    // Every match of `a` in a 1 MiB string is a list of a million strings: too large to build.
+    let huge = Sizes::of(&json!({"s": "a".repeat(1 << 20)}));
+    assert!(matches!(estimate("object.s.findAll('a').size() > 0", &huge), Err(BudgetError::Size { .. })));
+    // A pattern from the object may be as long as its longest string.
+    let long_string = Sizes::of(&json!({"s": "a".repeat(1 << 12), "p": "a+"}));
+    // A constant pattern is compiled with the program, one from the object on the call.
+    let constant = estimate("object.s.findAll('a+').size() > 0", &long_string).expect("within");
+    let variable = estimate("object.s.findAll(object.p).size() > 0", &long_string).expect("within");
+    assert!(constant > 200.0 && variable >= constant + REGEX_COMPILE, "{constant} {variable}");
+    // Iterating the matches of a long string, each a comparison on the whole string, is refused.
+    let nested = "object.s.findAll('a').all(x, object.s.findAll('a').size() > 0)";
+    let longer = Sizes::of(&json!({"s": "a".repeat(1 << 16)}));
+    assert!(matches!(estimate(nested, &longer), Err(BudgetError::Cost { .. })));
+    // Quantity arithmetic in a comprehension costs per element.
+    let quantities = "object.spec.list.all(x, quantity('1').add(x).isInteger())";
+    let list = Sizes::of(&json!({"spec": {"list": (0..4_000).collect::<Vec<_>>()}}));
+    assert!(estimate(quantities, &list).expect("within") > 4_000.0 * QUANTITY_OPERATION);
+    assert!(matches!(estimate(quantities, &long_list), Err(BudgetError::Cost { .. })));
+}

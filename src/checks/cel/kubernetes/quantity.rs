@@ -9,7 +9,7 @@
 //! As the API server does, a value finer than a nano is rounded up (away from zero) to one, and a
 //! binary-suffixed value (`Ki`..`Ei`) over `2^63-1` is capped there.
 //!
-//! One limit of our own: values of `10^1000` and more are refused ("out of range"), where the API
+//! One limit of our own: values of about `10^1000` and more are refused ("out of range"), where the API
 //! server would take them. No resource needs them, and it bounds what one `add` or comparison
 //! costs (aligning two values multiplies by at most `10^1009`), which the CEL budget relies on.
 
@@ -61,12 +61,7 @@ impl Quantity {
         if unscaled.is_zero() {
             return Ok(Quantity::from_int(0));
         }
-        // Digits of the unscaled part plus the exponent: the value's order of magnitude.
-        let magnitude = i64::from(exp10) + unscaled.abs().to_string().len() as i64;
-        if magnitude > i64::from(MAX_EXP10) {
-            return Err("quantity out of range (readygate's quantities are below 10^1000)");
-        }
-        let quantity = Quantity { unscaled, exp10 };
+        let quantity = Quantity { unscaled, exp10 }.bounded()?;
         // `resource.ParseQuantity` caps binary quantities at the largest int64.
         if exp2 > 0 && quantity.cmp_exact(&Quantity::from_int(i64::MAX)) == Ordering::Greater {
             return Ok(Quantity::from_int(i64::MAX));
@@ -85,8 +80,24 @@ impl Quantity {
     }
 
     pub fn cmp_exact(&self, other: &Quantity) -> Ordering {
+        // Signs, then orders of magnitude, decide most comparisons without aligning (which can
+        // take a thousand-digit multiplication).
+        let by_sign = self.sign().cmp(&other.sign());
+        if by_sign != Ordering::Equal || self.sign() == 0 {
+            return by_sign;
+        }
+        let (a, b) = (self.magnitude(), other.magnitude());
+        if (a - b).abs() > 2.0 {
+            let larger_in_size = if a > b { Ordering::Greater } else { Ordering::Less };
+            return if self.sign() > 0 { larger_in_size } else { larger_in_size.reverse() };
+        }
         let (a, b, _) = self.aligned(other);
         a.cmp(&b)
+    }
+
+    /// The decimal order of magnitude, within one: `log10(|value|)` from the unscaled part's bits.
+    fn magnitude(&self) -> f64 {
+        f64::from(self.exp10) + self.unscaled.bits() as f64 * std::f64::consts::LOG10_2
     }
 
     pub fn add(&self, other: &Quantity) -> Result<Quantity, &'static str> {
@@ -99,17 +110,19 @@ impl Quantity {
         Quantity { unscaled: a - b, exp10 }.bounded()
     }
 
-    /// Sums can leave the range one by one: refused as parsing refuses them.
+    /// Values of about `10^MAX_EXP10` and more are refused, parsed or summed.
     fn bounded(self) -> Result<Quantity, &'static str> {
-        let magnitude = i64::from(self.exp10) + self.unscaled.abs().to_string().len() as i64;
-        if !self.unscaled.is_zero() && magnitude > i64::from(MAX_EXP10) {
-            return Err("quantity out of range (readygate's quantities are below 10^1000)");
+        if !self.unscaled.is_zero() && self.magnitude() > f64::from(MAX_EXP10) {
+            return Err("quantity out of range (readygate's quantities are below about 10^1000)");
         }
         Ok(self)
     }
 
     /// The value as an int64, when it is a whole number within its range.
     pub fn as_i64(&self) -> Option<i64> {
+        if self.magnitude() > 20.0 {
+            return None;
+        }
         if self.exp10 >= 0 {
             return scale_up(&self.unscaled, self.exp10).to_i64();
         }
@@ -120,6 +133,10 @@ impl Quantity {
 
     /// The nearest double, `±inf` beyond its range (`AsApproximateFloat64`).
     pub fn as_f64(&self) -> f64 {
+        // Beyond a double's range whatever the digits: no need to write a thousand of them out.
+        if self.magnitude() > 310.0 {
+            return if self.sign() > 0 { f64::INFINITY } else { f64::NEG_INFINITY };
+        }
         // Through decimal text: Rust's parser rounds correctly, multiplying by powers of ten
         // would not.
         format!("{}e{}", self.unscaled, self.exp10).parse().unwrap_or(f64::NAN)

@@ -351,3 +351,50 @@ fn unknown_functions_are_refused_with_cels_message() {
         matches!(check_expression("!format.dns1123Label().validate(object.metadata.name).hasValue()"), Err(CompileError::Invalid(m)) if m.contains("undeclared reference"))
     );
 }
+
+/// docs/checks.md's "Kubernetes CEL libraries" tables: one row per function, each with an
+/// example.
+const CHECKS_MD: &str = include_str!("../../../../docs/checks.md");
+
+fn documented_rows() -> Vec<(String, String)> {
+    let start = CHECKS_MD.find("#### Kubernetes CEL libraries").expect("docs/checks.md has the libraries section");
+    let section = &CHECKS_MD[start..];
+    let section = &section[..section.find("\n### ").unwrap_or(section.len())];
+    section
+        .lines()
+        .filter(|line| line.starts_with("| ") && !line.starts_with("| function") && !line.starts_with("| ---"))
+        .map(|line| {
+            let cells: Vec<&str> = line.split(" | ").collect();
+            let example =
+                cells.get(1).and_then(|c| c.split('`').nth(1)).unwrap_or_else(|| panic!("no example: {line}"));
+            (cells[0].trim_start_matches("| ").to_owned(), example.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn every_documented_example_holds() {
+    let rows = documented_rows();
+    assert!(rows.len() > 30, "{rows:?}");
+    for (function, example) in rows {
+        assert_eq!(eval(&example), Ok(true), "docs/checks.md, {function}: {example}");
+    }
+}
+
+#[test]
+fn the_documentation_names_every_function_and_no_other() {
+    let mut documented = std::collections::BTreeSet::new();
+    for (functions, _) in documented_rows() {
+        // `q.add(q or int), q.sub(q or int)`: the names before each `(`, receivers dropped.
+        for part in functions.split("), ") {
+            let call = part.split('(').next().unwrap_or_default();
+            let name = match call.split_once('.') {
+                Some((receiver, name)) if receiver.len() == 1 => name,
+                _ => call,
+            };
+            documented.insert(name.to_owned());
+        }
+    }
+    let declared: std::collections::BTreeSet<String> = super::FUNCTIONS.iter().map(|f| (*f).to_owned()).collect();
+    assert_eq!(documented, declared);
+}

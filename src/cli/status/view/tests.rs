@@ -3,7 +3,7 @@ use serde_json::{Value, json};
 
 use super::{LiveView, evaluation_from_status, render};
 use crate::api::{Decision, ItemState, ReadinessChecklist, Severity};
-use crate::cli::OutputFormat;
+use crate::report;
 
 const NOW: &str = "2026-11-25T10:00:00Z";
 
@@ -143,7 +143,7 @@ fn shows_items_missing_from_an_outdated_evaluation_as_not_evaluated() {
     assert_eq!(live.evaluation.blocking, ["version"]);
 }
 
-fn rendered(format: OutputFormat, views: &[LiveView]) -> String {
+fn rendered(format: report::Format, views: &[LiveView]) -> String {
     render(format, views, &crate::report::Options::default()).expect("renders")
 }
 
@@ -151,7 +151,7 @@ fn rendered(format: OutputFormat, views: &[LiveView]) -> String {
 fn puts_the_reason_under_its_own_checklist_in_the_table() {
     let stale = view(Some(status("Go", 2, "2026-11-25T09:00:00Z", "Passed")));
     let current = view(Some(status("Go", 2, NOW, "Passed")));
-    let table = rendered(OutputFormat::Table, &[stale, current]);
+    let table = rendered(report::Format::Table, &[stale, current]);
     let (first, second) = table.split_once("\n\n").expect("a blank line between checklists");
     assert!(
         first.ends_with(
@@ -164,14 +164,14 @@ fn puts_the_reason_under_its_own_checklist_in_the_table() {
 
 #[test]
 fn quotes_the_reason_in_markdown() {
-    let markdown = rendered(OutputFormat::Markdown, &[view(None)]);
+    let markdown = rendered(report::Format::Markdown, &[view(None)]);
     assert!(markdown.contains("**Unknown**"), "{markdown}");
     assert!(markdown.ends_with("> **Note:** not evaluated yet (is the readygate controller running?)\n"), "{markdown}");
 }
 
 #[test]
 fn adds_decision_reason_to_json_only_when_there_is_one() {
-    let json = rendered(OutputFormat::Json, &[view(None), view(Some(status("Go", 2, NOW, "Passed")))]);
+    let json = rendered(report::Format::Json, &[view(None), view(Some(status("Go", 2, NOW, "Passed")))]);
     let entries: Value = serde_json::from_str(&json).expect("valid JSON");
     assert_eq!(entries[0]["decision"], "Unknown");
     assert_eq!(entries[0]["decisionReason"], "not evaluated yet (is the readygate controller running?)");
@@ -183,7 +183,7 @@ fn adds_decision_reason_to_json_only_when_there_is_one() {
 
 #[test]
 fn renders_yaml_in_the_same_shape() {
-    let yaml = rendered(OutputFormat::Yaml, &[view(None)]);
+    let yaml = rendered(report::Format::Yaml, &[view(None)]);
     let entries: Value = serde_yaml::from_str(&yaml).expect("valid YAML");
     assert_eq!(entries[0]["name"], "release");
     assert_eq!(entries[0]["summary"]["total"], 2);
@@ -203,11 +203,11 @@ fn an_unwired_gate_is_a_note_in_the_table_and_markdown_and_gate_wired_in_json() 
                    kubectl label namespace novacron readygate.io/gate=enabled";
     let stored = with_gate_wired(status("Go", 2, NOW, "Passed"), "False", "NamespaceNotSelected", message);
     let unwired = view(Some(stored));
-    let table = rendered(OutputFormat::Table, std::slice::from_ref(&unwired));
+    let table = rendered(report::Format::Table, std::slice::from_ref(&unwired));
     assert!(table.ends_with(&format!("  note: gate not wired (NamespaceNotSelected): {message}\n")), "{table}");
-    let markdown = rendered(OutputFormat::Markdown, std::slice::from_ref(&unwired));
+    let markdown = rendered(report::Format::Markdown, std::slice::from_ref(&unwired));
     assert!(markdown.contains(&format!("> **Note:** gate not wired (NamespaceNotSelected): {message}")), "{markdown}");
-    let entries: Value = serde_json::from_str(&rendered(OutputFormat::Json, &[unwired])).expect("JSON");
+    let entries: Value = serde_json::from_str(&rendered(report::Format::Json, &[unwired])).expect("JSON");
     assert_eq!(
         entries[0]["gateWired"],
         json!({"status": "False", "reason": "NamespaceNotSelected", "message": message})
@@ -216,10 +216,10 @@ fn an_unwired_gate_is_a_note_in_the_table_and_markdown_and_gate_wired_in_json() 
 
     let wired = view(Some(with_gate_wired(status("Go", 2, NOW, "Passed"), "True", "NamespaceSelected", "fine")));
     assert!(
-        !rendered(OutputFormat::Table, std::slice::from_ref(&wired)).contains("note:"),
+        !rendered(report::Format::Table, std::slice::from_ref(&wired)).contains("note:"),
         "a wired gate adds nothing"
     );
-    let entries: Value = serde_json::from_str(&rendered(OutputFormat::Json, &[wired])).expect("JSON");
+    let entries: Value = serde_json::from_str(&rendered(report::Format::Json, &[wired])).expect("JSON");
     assert_eq!(entries[0]["gateWired"]["status"], "True");
     assert!(view(Some(status("Go", 2, NOW, "Passed"))).gate.is_none(), "not gating: no condition");
 }

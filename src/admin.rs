@@ -1,6 +1,7 @@
-//! The metrics and health endpoints: `/metrics` (Prometheus text 0.0.4, or OpenMetrics when the
-//! scraper's `Accept` asks for it), `/healthz` (the process runs), `/readyz` (caches synced, so
-//! the webhook answers from a complete view).
+//! The admin HTTP server, for the kubelet and Prometheus rather than for users: `/metrics`
+//! (Prometheus text 0.0.4, or OpenMetrics when the scraper's `Accept` asks for it), `/healthz`
+//! (the process runs), `/readyz` (caches synced, so the webhook answers from a complete view).
+//! It serves the controller's and the webhook's metrics alike, so it belongs to neither.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use axum::routing::get;
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 
-use super::readiness::Readiness;
+use crate::controller::readiness::Readiness;
 use crate::metrics::exposition::{self, Format};
 
 #[derive(Clone)]

@@ -1,0 +1,201 @@
+//! Field readers shared by the views. Scalars are read leniently, as the checks read them from
+//! JSON before views existed: a field of the wrong type (`replicas: "3"`) counts as unset rather
+//! than failing the whole object, and `null` is the same as absent, as the API server treats it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, de::DeserializeOwned};
+use serde_json::Value;
+
+/// A scalar of type `T`, or `None` when absent, null or of another type. Only scalars go
+/// through a `Value` here (no allocation for numbers and booleans); a mapping found where a
+/// scalar belongs is built and dropped, which only malformed input pays for.
+pub fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(deserializer: D) -> Result<Option<T>, D::Error> {
+    let value = Value::deserialize(deserializer)?;
+    Ok(T::deserialize(value).ok())
+}
+
+/// A scalar of any JSON type kept as it is (`maxUnavailable: 0`, `"25%"`), or `None` for null.
+/// For the few fields whose messages show what was written, whatever its type.
+pub fn scalar<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Ok(Some(Value::deserialize(deserializer)?).filter(|v| !v.is_null()))
+}
+
+/// `T`, with `null` read as `T::default()`.
+pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(deserializer: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Whether a field holds a mapping (a probe, a hook): its content is never judged, so it is
+/// skipped unbuilt.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Presence(pub bool);
+
+impl<'de> Deserialize<'de> for Presence {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IsMap;
+        impl<'de> Visitor<'de> for IsMap {
+            type Value = Presence;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Presence, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Presence(true))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Presence, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Presence(false))
+            }
+
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Presence, E> {
+                Ok(Presence(false))
+            }
+
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Presence, E> {
+                Ok(Presence(false))
+            }
+
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Presence, E> {
+                Ok(Presence(false))
+            }
+
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Presence, E> {
+                Ok(Presence(false))
+            }
+
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Presence, E> {
+                Ok(Presence(false))
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Presence, E> {
+                Ok(Presence(false))
+            }
+
+            fn visit_none<E: de::Error>(self) -> Result<Presence, E> {
+                Ok(Presence(false))
+            }
+
+            fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Presence, D::Error> {
+                deserializer.deserialize_any(IsMap)
+            }
+        }
+        deserializer.deserialize_any(IsMap)
+    }
+}
+
+/// The keys of a mapping whose values are set (not null), in order: what `resources.requests`
+/// and `resources.limits` are asked ("is memory given?"). Anything but a mapping reads as none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SetKeys(pub Vec<Box<str>>);
+
+impl SetKeys {
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.iter().any(|k| &**k == key)
+    }
+}
+
+impl<'de> Deserialize<'de> for SetKeys {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> Visitor<'de> for Keys {
+            type Value = SetKeys;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SetKeys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if map.next_value::<Option<IgnoredAny>>()?.is_some() {
+                        keys.push(key.into_boxed_str());
+                    }
+                }
+                Ok(SetKeys(keys))
+            }
+
+            // Anything else is consumed and reads as no keys.
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<SetKeys, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(SetKeys::default())
+            }
+
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<SetKeys, E> {
+                Ok(SetKeys::default())
+            }
+
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<SetKeys, E> {
+                Ok(SetKeys::default())
+            }
+
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<SetKeys, E> {
+                Ok(SetKeys::default())
+            }
+
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<SetKeys, E> {
+                Ok(SetKeys::default())
+            }
+
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<SetKeys, E> {
+                Ok(SetKeys::default())
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<SetKeys, E> {
+                Ok(SetKeys::default())
+            }
+        }
+        deserializer.deserialize_any(Keys)
+    }
+}
+
+/// A label map: string values only (a label of another type is dropped, as before), `null`
+/// read as empty.
+pub fn labels<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error> {
+    let map = Option::<BTreeMap<String, Value>>::deserialize(deserializer)?.unwrap_or_default();
+    Ok(map
+        .into_iter()
+        .filter_map(|(k, v)| match v {
+            Value::String(v) => Some((k, v)),
+            _ => None,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        probe: Presence,
+        #[serde(default, deserialize_with = "lenient")]
+        count: Option<i64>,
+        #[serde(default)]
+        limits: SetKeys,
+        #[serde(default, deserialize_with = "labels")]
+        labels: BTreeMap<String, String>,
+    }
+
+    #[test]
+    fn lenient_fields_read_like_json_pointers_did() {
+        let p: Probe = serde_json::from_value(json!({"probe": {"exec": {}}, "count": 3,
+            "limits": {"cpu": "1", "memory": null}, "labels": {"a": "b", "n": 1}}))
+        .expect("reads");
+        assert_eq!((p.probe, p.count), (Presence(true), Some(3)));
+        assert!(p.limits.contains("cpu") && !p.limits.contains("memory"));
+        assert_eq!(p.labels, BTreeMap::from([("a".to_owned(), "b".to_owned())]));
+        let odd: Probe = serde_json::from_str(r#"{"probe": "yes", "count": "3", "limits": [1], "labels": null}"#)
+            .expect("odd types are unset, not errors");
+        assert_eq!((odd.probe, odd.count), (Presence(false), None));
+        assert!(odd.limits.0.is_empty() && odd.labels.is_empty());
+    }
+}
