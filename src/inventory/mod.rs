@@ -148,8 +148,6 @@ impl Inventory {
         name: &str,
     ) -> Option<Result<Arc<V>, ViewError>> {
         let kind = kind.into();
-        #[cfg(test)]
-        recorder::note(&kind);
         Some(self.kinds.get(&kind)?.get(namespace_key(namespace))?.get(name)?.view(&kind, name))
     }
 
@@ -162,8 +160,6 @@ impl Inventory {
         namespace: Option<&str>,
     ) -> impl Iterator<Item = Result<Arc<V>, ViewError>> + 'a {
         let kind = kind.into();
-        #[cfg(test)]
-        recorder::note(&kind);
         let found = self
             .kinds
             .get_key_value(&kind)
