@@ -308,7 +308,7 @@ pub fn unavailable_reason(spec: &WatchSpec, error: &watcher::Error) -> Option<St
     };
     match status.code {
         404 => Some(format!("the API server does not serve {} {}", spec.api_version, spec.kind)),
-        403 => Some(format!("forbidden to list {}: {}", spec.kind_key, status.message)),
+        403 => Some(format!("forbidden to list {}: {}", whole::kind_of(&spec.kind_key), status.message)),
         _ => None,
     }
 }

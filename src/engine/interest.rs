@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::api::ReadinessChecklist;
 use crate::checks::ChecklistReads;
 use crate::inventory::live::CompactObject;
-use crate::inventory::{Inventory, Object, kind_key, kinds, whole};
+use crate::inventory::{Inventory, Kind, Object, ObjectRef, kind_key, kinds, whole};
 
 /// The kind key of CustomResourceDefinitions.
 const CRD: &str = "CustomResourceDefinition.apiextensions.k8s.io";
@@ -110,7 +110,7 @@ impl<'a> Collector<'a> {
             self.undecided.push((kind_key.clone(), name.clone(), namespace, CompactObject::from_object(&object)));
             return;
         }
-        self.keep(&object);
+        self.keep(object);
     }
 
     /// The inventory, once every object was offered.
@@ -118,21 +118,33 @@ impl<'a> Collector<'a> {
         for (kind_key, name, namespace, compact) in std::mem::take(&mut self.undecided) {
             let cluster = self.crd_scopes.get(&kind_key).copied().unwrap_or(false);
             let namespace = (!cluster).then_some(namespace.as_str());
-            self.keep(&compact.to_object(&kind_key, namespace, &name));
+            self.keep(compact.to_object(&kind_key, namespace, &name));
         }
         self.inventory
     }
 
-    fn keep(&mut self, object: &Object) {
-        if !self.interest.wants(object) {
+    fn keep(&mut self, mut object: Object) {
+        if !self.interest.wants(&object) {
             return;
         }
-        if self.interest.whole.contains(&object.kind_key) {
-            self.inventory.insert_compact(&whole::copy_of(object));
+        let as_loaded = self.interest.wants_as_loaded(&object.kind_key);
+        if !self.interest.whole.contains(&object.kind_key) {
+            if as_loaded {
+                self.inventory.insert_compact(&object);
+            }
+            return;
         }
-        if self.interest.wants_as_loaded(&object.kind_key) {
-            self.inventory.insert_compact(object);
+        // One stripped text for both copies: the catalogue's checks never read what stripping
+        // drops (the live projection drops it too), and a second serialization of a large
+        // object would cost as much as the first.
+        whole::strip_bookkeeping(&mut object.data);
+        let compact = CompactObject::from_object(&object);
+        let (namespace, name) = (object.namespace.as_deref(), object.name.as_str());
+        if as_loaded {
+            self.inventory.insert_compact_parts(object.object_ref(), compact.clone());
         }
+        let whole_ref = ObjectRef::new(Kind::from_key(&whole::key(&object.kind_key)), namespace, name);
+        self.inventory.insert_compact_parts(whole_ref, compact);
     }
 }
 

@@ -159,7 +159,9 @@ fn an_unknown_function_is_an_error_and_the_kubernetes_libraries_work() {
     let outcome = run(json!({"all": "object.spec.endpoints.all(e, isDuration(e.interval))"}), vec![]);
     assert_eq!(
         outcome,
-        Outcome::error("all: ERROR: <input>:1:40: undeclared reference to 'isDuration' (in container '')")
+        Outcome::error(
+            "all: CEL does not compile: ERROR: <input>:1:40: undeclared reference to 'isDuration' (in container '')"
+        )
     );
     let all = "object.spec.endpoints.all(e, has(e.interval) && e.interval.find('[0-9]+').size() > 0)";
     let outcome = run(json!({"all": all}), vec![service_monitor("api", Some("30s")), service_monitor("web", None)]);
