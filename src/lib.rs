@@ -1,6 +1,7 @@
 //! readygate: production-readiness checklists that the cluster evaluates and enforces.
 
 pub mod api;
+pub mod board;
 pub mod checks;
 pub mod cli;
 pub mod controller;

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Signoff(args) => cli::kube::block_on(cli::signoff::run(args)),
         Command::Crd(args) => cli::crd::run(args),
         Command::Run(args) => cli::run::main(args),
+        Command::Board(args) => cli::kube::block_on(cli::board::run(args)),
     };
     ExitCode::from(code)
 }

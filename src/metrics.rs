@@ -29,6 +29,20 @@ pub struct DecisionLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WindowLabels {
+    pub namespace: String,
+    pub checklist: String,
+    pub window: String,
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChecklistLabels {
+    pub namespace: String,
+    pub checklist: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ResultLabels {
     pub result: String,
 }
@@ -65,6 +79,11 @@ pub struct Metrics {
     watch_restarts: Family<KindLabels, Counter>,
     watch_errors: Family<KindReasonLabels, Counter>,
     leader: Gauge,
+    gate_wired: Family<ChecklistLabels, Gauge>,
+    window_open: Family<WindowLabels, Gauge>,
+    /// The window series set per checklist, to remove them when the window closes.
+    windows_set: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(String, String), WindowLabels>>>,
+    waivers_expiring: Family<ChecklistLabels, Gauge>,
 }
 
 impl Metrics {
@@ -81,6 +100,10 @@ impl Metrics {
             watch_restarts: Family::default(),
             watch_errors: Family::default(),
             leader: Gauge::default(),
+            gate_wired: Family::default(),
+            window_open: Family::default(),
+            windows_set: Default::default(),
+            waivers_expiring: Family::default(),
         };
         registry.register("item_state", "1 for the current state of each checklist item", metrics.item_state.clone());
         registry.register("decision", "1 for the current decision of each checklist", metrics.decision.clone());
@@ -95,6 +118,21 @@ impl Metrics {
         registry.register("watch_restarts", "Watches that had to list again", metrics.watch_restarts.clone());
         registry.register("watch_errors", "Watch errors, by kind and reason", metrics.watch_errors.clone());
         registry.register("leader", "1 while this replica holds the leader lease", metrics.leader.clone());
+        registry.register(
+            "gate_wired",
+            "Per gating checklist (Enforce or Warn): 1 when the workloads webhook receives its namespace, 0 when not",
+            metrics.gate_wired.clone(),
+        );
+        registry.register(
+            "gate_window_open",
+            "1 while a gate's freeze or allowed window is open (kind Freeze or Allowed)",
+            metrics.window_open.clone(),
+        );
+        registry.register(
+            "waivers_expiring_soon",
+            "Counted waivers of a checklist that expire within the controller's lead time",
+            metrics.waivers_expiring.clone(),
+        );
         metrics
     }
 
@@ -152,6 +190,10 @@ impl Metrics {
             }
         }
         if keep_items.is_empty() {
+            self.set_gate_wired(namespace, checklist, None);
+            self.record_window(namespace, checklist, None);
+            self.waivers_expiring
+                .remove(&ChecklistLabels { namespace: namespace.to_owned(), checklist: checklist.to_owned() });
             for decision in DECISIONS {
                 self.decision.remove(&DecisionLabels {
                     namespace: namespace.to_owned(),
@@ -160,6 +202,38 @@ impl Metrics {
                 });
             }
         }
+    }
+
+    /// The window open on a checklist's gate now (`None`: none): its series is 1, the series of
+    /// a window that closed is removed, so the series starts and ends with the window.
+    pub fn record_window(&self, namespace: &str, checklist: &str, open: Option<(&str, &str)>) {
+        let key = (namespace.to_owned(), checklist.to_owned());
+        let next = open.map(|(window, kind)| WindowLabels {
+            namespace: namespace.to_owned(),
+            checklist: checklist.to_owned(),
+            window: window.to_owned(),
+            kind: kind.to_owned(),
+        });
+        let mut set = self.windows_set.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(before) = set.get(&key)
+            && Some(before) != next.as_ref()
+        {
+            self.window_open.remove(before);
+        }
+        match next {
+            Some(labels) => {
+                self.window_open.get_or_create(&labels).set(1);
+                set.insert(key, labels);
+            }
+            None => {
+                set.remove(&key);
+            }
+        }
+    }
+
+    pub fn record_expiring_waivers(&self, namespace: &str, checklist: &str, count: usize) {
+        let labels = ChecklistLabels { namespace: namespace.to_owned(), checklist: checklist.to_owned() };
+        self.waivers_expiring.get_or_create(&labels).set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 
     pub fn observe_evaluation(&self, seconds: f64) {
@@ -184,6 +258,20 @@ impl Metrics {
 
     pub fn watch_error(&self, kind: &str, reason: &str) {
         self.watch_errors.get_or_create(&KindReasonLabels { kind: kind.to_owned(), reason: reason.to_owned() }).inc();
+    }
+
+    /// Whether a gating checklist's namespace is wired to the workloads webhook; `None` removes
+    /// the series (not gating, or wiring unknown).
+    pub fn set_gate_wired(&self, namespace: &str, checklist: &str, wired: Option<bool>) {
+        let labels = ChecklistLabels { namespace: namespace.to_owned(), checklist: checklist.to_owned() };
+        match wired {
+            Some(wired) => {
+                self.gate_wired.get_or_create(&labels).set(i64::from(wired));
+            }
+            None => {
+                self.gate_wired.remove(&labels);
+            }
+        }
     }
 
     pub fn set_leader(&self, leader: bool) {
@@ -230,6 +318,7 @@ mod tests {
         let metrics = Metrics::new(&mut registry);
         metrics.record_items("n", "c", [("a", ItemState::Passed)]);
         metrics.record_decision("n", "c", Decision::Go);
+        metrics.set_gate_wired("n", "c", Some(false));
         metrics.forget_checklist("n", "c", &[], &["a".to_owned()]);
         let text = encode(&registry);
         assert!(!text.contains(r#"checklist="c""#), "{text}");
@@ -243,7 +332,9 @@ mod tests {
         metrics.watch_error("Deployment.apps", "list");
         metrics.set_leader(true);
         metrics.observe_evaluation(0.002);
+        metrics.set_gate_wired("shop", "gate", Some(false));
         let text = encode(&registry);
+        assert!(text.contains(r#"readygate_gate_wired{namespace="shop",checklist="gate"} 0"#), "{text}");
         assert!(text.contains(r#"readygate_status_writes_total{result="applied"} 1"#), "{text}");
         assert!(text.contains(r#"readygate_watch_errors_total{kind="Deployment.apps",reason="list"} 1"#), "{text}");
         assert!(text.contains("readygate_leader 1"), "{text}");

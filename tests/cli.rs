@@ -229,6 +229,27 @@ mod bad_input {
     }
 
     #[test]
+    fn a_pdb_minimum_over_100_percent_is_bad_input_not_an_item_error() {
+        let ws = Workspace::new();
+        let text = format!(
+            "{}  - name: pdb\n    check:\n      workload:\n        target: {{kind: Deployment, name: api}}\n        \
+             podDisruptionBudget: {{minAvailable: \"150%\"}}\n",
+            checklist("release", false)
+        );
+        let cl = ws.write("checklist.yaml", &text);
+        let manifests = ws.write("deployment.yaml", DEPLOYMENT);
+        let (code, stdout, stderr) = check(&["-f", arg(&cl), arg(&manifests)], None);
+        assert_eq!(code, 2, "{stdout}");
+        assert!(
+            stderr.contains(
+                "readinesschecklist/release: spec.items[1] (pdb).check.workload.podDisruptionBudget.minAvailable: \
+                 \"150%\" is not a percentage from 0% to 100%"
+            ),
+            "{stderr}"
+        );
+    }
+
+    #[test]
     fn the_same_checklist_twice_is_refused() {
         let ws = Workspace::new();
         let a = ws.write("a.yaml", &checklist("release", false));

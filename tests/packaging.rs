@@ -15,6 +15,8 @@ mod health;
 mod kustomize;
 #[path = "packaging/render.rs"]
 mod render;
+#[path = "packaging/reports.rs"]
+mod reports;
 #[path = "packaging/self_check.rs"]
 mod self_check;
 #[path = "packaging/tools.rs"]

@@ -39,6 +39,13 @@ fn checklist(name: &str, check: Value, spec: Value) -> DynamicObject {
     serde_json::from_value(object).expect("a DynamicObject")
 }
 
+/// A checklist whose one item checks `check` and carries the item fields `fields`.
+fn item_with(name: &str, check: Value, fields: Value) -> DynamicObject {
+    let mut object = checklist(name, check, json!({}));
+    merge(&mut object.data["spec"]["items"][0], fields);
+    object
+}
+
 const WEB: &str = "web";
 
 fn selector() -> Value {
@@ -201,6 +208,73 @@ fn violations() -> Vec<(&'static str, DynamicObject, &'static str, &'static str)
             "spec",
         ),
         (
+            "freeze window of zero duration",
+            checklist(
+                "freeze-zero",
+                hpa(json!({})),
+                json!({"gate": {"selector": selector(),
+                    "freezeWindows": [{"name": "w", "schedule": "@daily", "duration": "0s"}]}}),
+            ),
+            "duration must be positive",
+            "spec.gate.freezeWindows[0]",
+        ),
+        (
+            "allowed window of zero duration",
+            checklist(
+                "allowed-zero",
+                hpa(json!({})),
+                json!({"gate": {"selector": selector(),
+                    "allowedWindows": [{"name": "w", "schedule": "@daily", "duration": "0h0m"}]}}),
+            ),
+            "duration must be positive",
+            "spec.gate.allowedWindows[0]",
+        ),
+        (
+            "a window name in both lists",
+            checklist(
+                "window-names",
+                hpa(json!({})),
+                json!({"gate": {"selector": selector(),
+                    "freezeWindows": [{"name": "w", "schedule": "@daily", "duration": "1h"}],
+                    "allowedWindows": [{"name": "w", "schedule": "@daily", "duration": "8h"}]}}),
+            ),
+            "window names must be unique across freezeWindows and allowedWindows",
+            "spec.gate",
+        ),
+        (
+            "zero soak time",
+            checklist("soak-zero", hpa(json!({})), json!({"gate": {"selector": selector(), "minGoDuration": "0s"}})),
+            "minGoDuration must be positive",
+            "spec.gate",
+        ),
+        (
+            "waiver maxValidity zero",
+            item_with(
+                "max-validity",
+                hpa(json!({})),
+                json!({"waivableBy": {"groups": ["leads"]},
+                "waiver": {"maxValidity": "0d"}}),
+            ),
+            "maxValidity must be positive",
+            "spec.items[0].waiver",
+        ),
+        (
+            "a waivable manual item",
+            item_with(
+                "manual-waivable",
+                json!({"manual": {"approvers": {"users": ["alice"]}}}),
+                json!({"waivableBy": {"groups": ["leads"]}}),
+            ),
+            "a manual item cannot be waived: approvals are personal (remove waivableBy)",
+            "spec.items[0]",
+        ),
+        (
+            "waiver rules without waivableBy",
+            item_with("waiver-alone", hpa(json!({})), json!({"waiver": {"requireTicket": true}})),
+            "waiver rules need waivableBy: nobody may waive this item",
+            "spec.items[0]",
+        ),
+        (
             "a checklist requiring itself",
             checklist("loop", json!({"checklist": {"name": "loop"}}), none),
             "a checklist cannot require itself (items[].check.checklist.name)",
@@ -254,7 +328,7 @@ fn rule_messages() -> Vec<String> {
         let crd: Value = serde_yaml::from_str(&text).expect("YAML");
         collect(&crd, &mut messages);
     }
-    assert_eq!(messages.len(), 16, "the rules in crds/: {messages:?}");
+    assert_eq!(messages.len(), 23, "the rules in crds/: {messages:?}");
     messages
 }
 

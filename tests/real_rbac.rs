@@ -47,6 +47,30 @@ async fn readygate_runs_on_deploys_rbac_alone_and_reads_secrets_only_with_the_co
     let events = plane.kubectl_ok("admin", &["get", "events", "-n", NAMESPACE, "-o", "name"], None);
     assert!(!events.trim().is_empty(), "readygate published Events; log:\n{}", readygate.log());
 
+    // Its own webhook configuration, by name and no other: enough to judge wiring (no webhook
+    // configuration is installed here, which GateWired says, rather than Unknown for want of
+    // permission).
+    let can = |verb: &str, resource: &str| {
+        let output = plane.kubectl("readygate", &["auth", "can-i", verb, resource], None);
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    assert_eq!(can("watch", "validatingwebhookconfigurations/readygate"), "yes");
+    assert_eq!(can("list", "validatingwebhookconfigurations"), "no");
+    assert_eq!(can("get", "validatingwebhookconfigurations/another"), "no");
+    let wired = eventually(
+        EVALUATED,
+        "GateWired",
+        || readygate.log(),
+        || async move {
+            let stored = cluster::shop::checklists(admin.clone(), NAMESPACE).get(CHECKLIST).await.ok()?;
+            let status = serde_json::to_value(&stored).ok()?["status"].clone();
+            status["conditions"].as_array()?.iter().find(|c| c["type"] == "GateWired").cloned()
+        },
+    )
+    .await;
+    assert_eq!(wired["status"], "False", "{wired}");
+    assert_eq!(wired["reason"], "WebhookNotInstalled", "{wired}");
+
     // Every item the ClusterRole covers was read; only the documented ungranted kinds are forbidden.
     let forbidden: Vec<&Value> = items(&status).filter(|i| refused_by_rbac(i)).collect();
     for item in &forbidden {

@@ -65,10 +65,11 @@ async fn status_events_columns_and_the_cli_against_the_api_server() {
     let table = plane.kubectl_ok("alice", &["get", "rcl", "-n", NAMESPACE], None);
     let mut lines = table.lines();
     let header: Vec<&str> = lines.next().expect("header").split_whitespace().collect();
-    assert_eq!(header, ["NAME", "DECISION", "PASSED", "BLOCKING", "AGE"], "{table}");
+    assert_eq!(header, ["NAME", "DECISION", "PASSED", "BLOCKING", "WIRED", "AGE"], "{table}");
     let row: Vec<&str> = lines.next().expect("a row").split_whitespace().collect();
     assert_eq!(&row[..2], [CHECKLIST, "Go"], "{table}");
     assert_eq!(row[3], "0", "{table}");
+    assert_eq!(row[4], "True", "the shop namespace is opted in: {table}");
 
     // `readygate status` as alice: exit 0 for Go.
     let output = readygate_cli(plane, "alice", &["status", CHECKLIST, "-n", NAMESPACE]);

@@ -12,6 +12,8 @@ mod properties;
 mod router;
 #[path = "webhook/server.rs"]
 mod server;
+#[path = "webhook/spec_rules.rs"]
+mod spec_rules;
 #[path = "webhook/support.rs"]
 mod support;
 #[path = "webhook/tls_support.rs"]

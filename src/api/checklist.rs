@@ -5,7 +5,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Check, Duration, Principals, ReadinessChecklistStatus, Severity};
+use super::{Check, Duration, Principals, ReadinessChecklistStatus, Severity, TimeWindow, WaiverPolicy};
 
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[kube(
@@ -19,6 +19,7 @@ use super::{Check, Duration, Principals, ReadinessChecklistStatus, Severity};
     printcolumn = r#"{"name":"Decision","type":"string","jsonPath":".status.decision"}"#,
     printcolumn = r#"{"name":"Passed","type":"string","jsonPath":".status.progress"}"#,
     printcolumn = r#"{"name":"Blocking","type":"integer","jsonPath":".status.blockingCount"}"#,
+    printcolumn = r#"{"name":"Wired","type":"string","description":"Whether the workloads webhook receives this gate's namespace (condition GateWired)","jsonPath":".status.conditions[?(@.type==\"GateWired\")].status"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
     doc = "A production-readiness checklist whose items readygate evaluates continuously",
     // The root is the only place a rule sees the object's own name.
@@ -48,7 +49,13 @@ pub struct ReadinessChecklistSpec {
 }
 
 /// Which workloads the checklist gates, and how.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[x_kube(validation = Rule::new("!has(self.freezeWindows) || !has(self.allowedWindows) || \
+    !self.freezeWindows.exists(f, self.allowedWindows.exists(a, a.name == f.name))")
+    .message("window names must be unique across freezeWindows and allowedWindows"))]
+#[x_kube(validation = Rule::new("!has(self.minGoDuration) || self.minGoDuration.matches('[1-9]')")
+    .message("minGoDuration must be positive"))]
+#[cfg_attr(test, x_kube(cel))]
 #[serde(rename_all = "camelCase")]
 pub struct Gate {
     /// Deployments whose labels match are gated by this checklist.
@@ -64,6 +71,20 @@ pub struct Gate {
     /// Admitted workloads must carry `app.kubernetes.io/version` equal to `spec.release`.
     #[serde(default)]
     pub bind_release: bool,
+    /// Change freezes: while one is open, admission is blocked whatever the decision.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"]))]
+    pub freeze_windows: Vec<TimeWindow>,
+    /// When given, admission is possible only while one of these windows is open.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"]))]
+    pub allowed_windows: Vec<TimeWindow>,
+    /// Admission waits until the checklist has been Go without interruption this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64))]
+    pub min_go_duration: Option<Duration>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -77,7 +98,14 @@ pub enum Enforcement {
     Audit,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
+// Approvals are personal (docs/checks.md, `manual`): a waiver would let someone else stand in
+// for the approvers.
+#[x_kube(validation = Rule::new("!has(self.waivableBy) || !has(self.check.manual)")
+    .message("a manual item cannot be waived: approvals are personal (remove waivableBy)"))]
+#[x_kube(validation = Rule::new("!has(self.waiver) || has(self.waivableBy)")
+    .message("waiver rules need waivableBy: nobody may waive this item"))]
+#[cfg_attr(test, x_kube(cel))]
 #[serde(rename_all = "camelCase")]
 pub struct ChecklistItem {
     /// DNS-1123 label, unique in the list.
@@ -93,6 +121,9 @@ pub struct ChecklistItem {
     /// Who may waive this item when it fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waivable_by: Option<Principals>,
+    /// What a waiver of this item must carry to count (expiry, ticket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<WaiverPolicy>,
     /// Exactly one check key.
     pub check: Check,
 }

@@ -3,6 +3,7 @@
 mod checklist;
 mod checks;
 mod duration;
+mod governance;
 mod shared;
 mod signoff;
 mod status;
@@ -10,6 +11,9 @@ mod status;
 pub use checklist::{ChecklistItem, Enforcement, Gate, ReadinessChecklist, ReadinessChecklistSpec};
 pub use checks::*;
 pub use duration::{Duration, DurationError};
+pub use governance::{
+    AdmissionStatus, ExpiringWaiver, MAX_WINDOWS, TimeWindow, WaiverPolicy, WindowKind, WindowStatus,
+};
 pub use shared::{IntRange, Principals, Severity, Target};
 pub use signoff::{ReadinessSignoff, ReadinessSignoffSpec, Signer, SignoffAction};
 pub use status::{Decision, HistoryEntry, ItemState, ItemStatus, ReadinessChecklistStatus, Summary};

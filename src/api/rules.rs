@@ -75,6 +75,34 @@ fn a_manual_item_names_somebody_to_approve_it() {
 }
 
 #[test]
+fn checks_that_would_check_nothing_are_refused() {
+    let service = |v: Value| failures(ServiceCheck::validate_cel(&v, None));
+    assert_eq!(service(json!({"forbidExposedPorts": []})), ["forbidExposedPorts lists no ports"]);
+    assert!(service(json!({"forbidExposedPorts": [5432]})).is_empty());
+    let ingress = |v: Value| failures(IngressCheck::validate_cel(&v, None));
+    assert_eq!(ingress(json!({"hosts": []})), ["hosts lists no host"]);
+    assert!(ingress(json!({"hosts": ["a.example.com"]})).is_empty());
+    let policy = |v: Value| failures(NetworkPolicyCheck::validate_cel(&v, None));
+    assert_eq!(policy(json!({"defaultDenyIngress": false})).len(), 1);
+    assert!(policy(json!({"restrictedPorts": [{"port": 5432}]})).is_empty());
+    assert!(policy(json!({"coverWorkloads": {}})).is_empty());
+    let rbac = |v: Value| failures(RbacCheck::validate_cel(&v, None));
+    assert_eq!(rbac(json!({})), ["nothing to check (set roles, access or forbidClusterAdminBindings)"]);
+    assert!(rbac(json!({"forbidClusterAdminBindings": true})).is_empty());
+}
+
+#[test]
+fn an_hpa_check_names_its_scale_target_by_kind_and_name() {
+    let hpa = |target: Value| failures(HpaCheck::validate_cel(&json!({"target": target}), None));
+    assert!(hpa(json!({"kind": "Deployment", "name": "api"})).is_empty());
+    let wrong = "target names the scale target by kind and name (no selector)";
+    for bad in [json!({"name": "api"}), json!({"kind": "Deployment"}), json!({"kind": "Deployment", "name": ""})] {
+        assert_eq!(hpa(bad.clone()), [wrong], "{bad}");
+    }
+    assert!(hpa(json!({"kind": "Deployment", "name": "api", "selector": {}})).contains(&wrong.to_owned()));
+}
+
+#[test]
 fn max_used_ratio_lies_above_zero_and_at_most_one() {
     let quota = |ratio: Value| failures(ResourceQuotaCheck::validate_cel(&json!({"maxUsedRatio": ratio}), None));
     assert!(quota(json!(0.9)).is_empty());

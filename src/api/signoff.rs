@@ -39,6 +39,11 @@ pub struct ReadinessSignoffSpec {
     pub reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Time>,
+    /// A ticket or change reference (`CHG-1234`); items whose `waiver.requireTicket` is set
+    /// count only waivers that carry one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256))]
+    pub ticket: Option<String>,
     /// Must equal the identity of the user who creates the object.
     pub signer: Signer,
 }

@@ -4,7 +4,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::Severity;
+use super::{AdmissionStatus, ExpiringWaiver, Severity};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -34,6 +34,13 @@ pub struct ReadinessChecklistStatus {
     /// The last 10 decision changes, newest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryEntry>,
+    /// What the gate's windows and soak time mean for admission (only with a gate that sets
+    /// them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admission: Option<AdmissionStatus>,
+    /// Waivers that count but expire within the controller's lead time, soonest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expiring_waivers: Vec<ExpiringWaiver>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

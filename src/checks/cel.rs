@@ -1,10 +1,13 @@
 //! CEL for `resource` checks: compiling (with a bounded cache), validating for the admission
 //! webhook, and evaluating a program against one object bound as `object`, within a budget.
 //!
-//! The environment is CEL's standard library plus the strings, lists and math extensions, close
-//! to what Kubernetes offers in CRD rules and ValidatingAdmissionPolicies; the Kubernetes-only
-//! libraries (quantity, url, ip, authz) are not available. Semantics follow Kubernetes: reading
-//! an absent field is an error (`no such key`), so optional fields are guarded with
+//! The environment is CEL's standard library plus the strings, lists and math extensions and
+//! Kubernetes' own libraries ([`kubernetes`]: quantity, URL, IP and CIDR, the list functions and
+//! regex `find`/`findAll`), what rules in CRDs and ValidatingAdmissionPolicies use; only the
+//! authorizer and the format library (`format.dns1123Label()`) are not offered, as a checklist
+//! has no request to authorize. A function the environment lacks is refused when the rule is
+//! compiled, with cel-go's message (`undeclared reference to 'f'`). Semantics follow Kubernetes:
+//! reading an absent field is an error (`no such key`), so optional fields are guarded with
 //! `has(object.spec.x)` or read with `object.?spec.?x.orValue(default)`.
 //!
 //! Budget ([`cost`]): every program's cost is estimated from its AST when it is compiled, on an
@@ -27,6 +30,7 @@
 
 mod ast;
 mod cost;
+pub mod kubernetes;
 mod messages;
 
 use std::collections::HashMap;
@@ -35,10 +39,16 @@ use std::sync::{Arc, LazyLock, Mutex};
 use cel::common::ast::{Expr, LiteralValue};
 use cel::common::types::{CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, CelUInt};
 use cel::common::value::Val;
-use cel::{Context, Env, ExecutionError, IdedExpr, Program, Value as CelValue};
+use cel::{Context, DeclarationError, Env, ExecutionError, IdedExpr, Program, Value as CelValue};
 use serde_json::{Map, Value};
 
-pub use cost::{BudgetError, COST_LIMIT, CREATED_BYTES_LIMIT, Sizes};
+pub use cost::{BudgetError, COST_LIMIT, CREATED_BYTES_LIMIT, Sizes, scientific};
+
+/// The most one item's expressions may cost across all the objects they are evaluated on, as the
+/// sum of their per-object estimates: Kubernetes' per-validation runtime budget for CRD rules
+/// (`RuntimeCELCostBudget`, 1e8). [`COST_LIMIT`] bounds one evaluation; this bounds an item that
+/// selects many objects, each within it.
+pub const ITEM_COST_LIMIT: f64 = 1e8;
 use messages::Written;
 
 const CACHE_LIMIT: usize = 256;
@@ -61,17 +71,29 @@ const STACK_SEGMENT: usize = 1 << 20;
 /// The annotation `kubectl apply` keeps a full copy of the object in (literal env values too).
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| {
+/// The environment every program compiles and runs against, or why it could not be built.
+static ENV: LazyLock<Result<Arc<Env>, DeclarationError>> = LazyLock::new(|| {
+    environment().map(Arc::new).inspect_err(|error| {
+        tracing::error!(%error, "the CEL environment could not be built; every `resource` rule is refused");
+    })
+});
+
+/// CEL's standard library, the strings, lists and math extensions, and our `matches`. A clash
+/// between registrations is a bug in this list (or in a cel upgrade): it is reported, never
+/// skipped, since a silently missing function would turn valid rules into compile errors.
+fn environment() -> Result<Env, DeclarationError> {
     let mut env = Env::stdlib();
-    // Each extension registers distinct overloads; should one ever clash, the rest still work.
     for extension in [cel::extensions::strings, cel::extensions::lists, cel::extensions::math] {
-        let _ = env.add_extension(extension);
+        env.add_extension(extension)?;
     }
     // The cel crate's own `matches` (its `regex` feature, off) compiles the pattern on every call.
-    let _ = cel::add_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>, id = "matches");
-    let _ = cel::add_member_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>);
-    Arc::new(env)
-});
+    cel::add_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>, id = "matches")?;
+    cel::add_member_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>)?;
+    // Kubernetes' CEL libraries declare only names of their own (a test registers them on a
+    // fresh environment), so a clash here is a bug and is reported like the rest.
+    kubernetes::register(&mut env)?;
+    Ok(env)
+}
 
 /// `string.matches(pattern)`: RE2-style search anywhere in the string, as Kubernetes CEL does.
 /// The error names no pattern: one that is not a constant may come from the object.
@@ -110,6 +132,10 @@ pub enum CompileError {
     /// budget cannot cost.
     #[error("CEL expression's {0}")]
     Budget(BudgetError),
+    /// The CEL environment itself could not be built (two registrations clash): no expression
+    /// can be compiled until that is fixed.
+    #[error("the CEL environment could not be built: {0}")]
+    Environment(DeclarationError),
 }
 
 static CACHE: LazyLock<Mutex<HashMap<String, Arc<Compiled>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
@@ -138,37 +164,61 @@ pub fn compile(expr: &str) -> Result<Arc<Compiled>, CompileError> {
 }
 
 fn compile_new(expr: &str) -> Result<Compiled, CompileError> {
-    let program = ENV.compile(expr).map_err(|e| CompileError::Invalid(e.to_string()))?;
-    let static_cost = cost::check(program.expression(), &Sizes::STATIC).map_err(CompileError::Budget)?;
+    let env = ENV.as_ref().map_err(|e| CompileError::Environment(e.clone()))?;
+    let program = env.compile(expr).map_err(|e| CompileError::Invalid(e.to_string()))?;
+    let static_cost = cost::check(program.expression(), &Sizes::STATIC).map_err(|e| match e {
+        BudgetError::UnknownFunction { name, id } => undeclared(&program, &name, id),
+        other => CompileError::Budget(other),
+    })?;
     precompile_patterns(program.expression())?;
     let written = Written::of(program.expression());
     let depth = ast::depth(program.expression());
     Ok(Compiled { program, written, static_cost, depth })
 }
 
-/// Compiles every constant `matches()` pattern now, into the shared pattern cache: an invalid
+/// cel-go's checker error for a call to a function the environment does not declare, at the
+/// call's position: `ERROR: <input>:1:1: undeclared reference to 'f' (in container '')`.
+fn undeclared(program: &Program, name: &str, id: u64) -> CompileError {
+    let source = &program.source_info().source;
+    let (line, column) = match program.source_info().offset_for(id) {
+        Some((start, _)) => {
+            let before = source.get(..start as usize).unwrap_or_default();
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            (line, column)
+        }
+        None => (1, 1),
+    };
+    CompileError::Invalid(format!("ERROR: <input>:{line}:{column}: undeclared reference to '{name}' (in container '')"))
+}
+
+/// Compiles every constant `matches()`, `find()` and `findAll()` pattern now, into the shared pattern cache: an invalid
 /// one is refused with the checklist instead of failing every object, and evaluation finds them
 /// compiled.
 fn precompile_patterns(expr: &IdedExpr) -> Result<(), CompileError> {
     let mut found = Vec::new();
     constant_patterns(expr, &mut found);
-    for pattern in found {
+    for (function, pattern) in found {
         if let Err(e) = super::patterns::compiled(&pattern, super::patterns::Match::Search) {
             let message = e.to_string();
             let reason = message.lines().rfind(|l| l.starts_with("error:")).or_else(|| message.lines().next());
             let reason = reason.unwrap_or_default().trim_start_matches("error: ");
-            return Err(CompileError::Invalid(format!("matches(): invalid regular expression {pattern:?}: {reason}")));
+            return Err(CompileError::Invalid(format!(
+                "{function}(): invalid regular expression {pattern:?}: {reason}"
+            )));
         }
     }
     Ok(())
 }
 
-fn constant_patterns(expr: &IdedExpr, found: &mut Vec<String>) {
+fn constant_patterns(expr: &IdedExpr, found: &mut Vec<(String, String)>) {
     if let Expr::Call(call) = &expr.expr
-        && call.func_name == "matches"
-        && let Some(IdedExpr { expr: Expr::Literal(LiteralValue::String(pattern)), .. }) = call.args.last()
+        && matches!(call.func_name.as_str(), "matches" | "find" | "findAll")
+        // `s.f(pattern, ...)` or `matches(s, pattern)`.
+        && let Some(IdedExpr { expr: Expr::Literal(LiteralValue::String(pattern)), .. }) =
+            if call.target.is_some() { call.args.first() } else { call.args.get(1) }
     {
-        found.push(pattern.inner().to_owned());
+        found.push((call.func_name.clone(), pattern.inner().to_owned()));
     }
     for child in ast::children(expr) {
         constant_patterns(child, found);
@@ -203,7 +253,10 @@ pub struct Bound<'v> {
 impl<'v> Bound<'v> {
     /// Binds `object` without its `managedFields` and last-applied annotation, and measures it.
     pub fn new(object: &'v Value) -> Self {
-        let mut context = Context::with_env(Arc::clone(&ENV));
+        // Without an environment nothing compiles, so no program is ever evaluated against
+        // this stand-in; it only keeps binding infallible.
+        let env = ENV.as_ref().map_or_else(|_| Arc::new(Env::stdlib()), Arc::clone);
+        let mut context = Context::with_env(env);
         let mut sizes = Sizes::default();
         let (value, _) = match object {
             Value::Object(map) => root_to_cel(map, &mut sizes),
@@ -220,14 +273,25 @@ impl<'v> Bound<'v> {
     }
 
     pub fn eval_bool(&self, compiled: &Compiled) -> Result<bool, EvalError> {
+        self.eval_bool_within(compiled, &mut ItemBudget::default())
+    }
+
+    /// The estimated cost of evaluating `compiled` on this object, or why it is over budget.
+    pub fn estimated_cost(&self, compiled: &Compiled) -> Result<f64, EvalError> {
+        cost::check(compiled.program.expression(), &self.sizes).map_err(|e| EvalError::Budget(e.to_string()))
+    }
+
+    /// As [`Bound::eval_bool`], charging the estimate to `budget` first: an evaluation that would
+    /// take the item over [`ITEM_COST_LIMIT`] is not run.
+    pub fn eval_bool_within(&self, compiled: &Compiled, budget: &mut ItemBudget) -> Result<bool, EvalError> {
+        let cost = self.estimated_cost(compiled)?;
+        budget.charge(cost)?;
         // The interpreter recurses once per AST level: run it where the stack is deep enough.
         let needed = STACK_PER_LEVEL * (compiled.depth + 8);
         stacker::maybe_grow(needed, needed * 2, || self.eval_bool_here(compiled))
     }
 
     fn eval_bool_here(&self, compiled: &Compiled) -> Result<bool, EvalError> {
-        let expression = compiled.program.expression();
-        cost::check(expression, &self.sizes).map_err(|e| EvalError::Budget(e.to_string()))?;
         match compiled.program.execute(&self.context) {
             Ok(CelValue::Bool(b)) => Ok(b),
             Ok(other) => Err(EvalError::Expression(format!("returned {}, expected bool", other.type_of()))),
@@ -239,6 +303,36 @@ impl<'v> Bound<'v> {
             }
             Err(e) => Err(EvalError::Object(messages::describe(&e, &compiled.written))),
         }
+    }
+}
+
+/// What one item's evaluations have cost so far, across objects, against [`ITEM_COST_LIMIT`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ItemBudget {
+    spent: f64,
+    evaluations: usize,
+}
+
+impl ItemBudget {
+    /// Adds one evaluation's estimate; `Err` (and nothing added) when it would pass the limit.
+    fn charge(&mut self, cost: f64) -> Result<(), EvalError> {
+        let total = self.spent + cost;
+        if total > ITEM_COST_LIMIT {
+            return Err(EvalError::Budget(format!(
+                "estimated cost {} over {} evaluations exceeds the item's budget {} across objects",
+                scientific(total),
+                self.evaluations + 1,
+                scientific(ITEM_COST_LIMIT).replace(".0e", "e"),
+            )));
+        }
+        self.spent = total;
+        self.evaluations += 1;
+        Ok(())
+    }
+
+    /// The estimated cost charged so far.
+    pub fn spent(&self) -> f64 {
+        self.spent
     }
 }
 

@@ -20,6 +20,9 @@ const CERT_MANAGER_GROUP: &str = "cert-manager.io";
 const MAX_CONDITION_MESSAGE: usize = 160;
 
 pub fn evaluate(spec: &CertificateCheck, scope: &Scope<'_>) -> Outcome {
+    if let Some(refused) = super::spec::refused(super::spec::certificate(spec)) {
+        return refused;
+    }
     let mut findings = Findings::default();
     let certificates = match select_certificates(spec, scope, &mut findings) {
         Ok(certificates) => certificates,

@@ -28,6 +28,9 @@ struct Candidate {
 }
 
 pub fn evaluate(spec: &CronJobCheck, scope: &Scope<'_>) -> Outcome {
+    if let Some(refused) = super::spec::refused(super::spec::cron_job(spec)) {
+        return refused;
+    }
     let cron_jobs = match select(scope, kinds::CRON_JOB, spec.name.as_deref(), spec.selector.as_ref()) {
         Ok(selected) => selected,
         Err(e) => return Outcome::error(e),

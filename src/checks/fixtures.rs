@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{Facts, Outcome, Scope};
 use crate::api::ItemState;
-use crate::inventory::{Inventory, Object};
+use crate::inventory::{Inventory, Object, whole};
 
 /// The namespace test checklists and objects live in unless a test says otherwise.
 pub(crate) const NS: &str = "shop";
@@ -65,13 +65,17 @@ pub(crate) struct World {
 }
 
 impl World {
+    /// Each object of a projected kind is also there whole, as loading keeps it for a
+    /// `resource` item that names its kind (`engine::Collector`).
     pub(crate) fn new(objects: impl IntoIterator<Item = Object>) -> Self {
-        World {
-            inventory: Inventory::from_objects(objects),
-            facts: Facts::offline(),
-            namespace: NS.to_owned(),
-            now: Timestamp::UNIX_EPOCH,
+        let mut inventory = Inventory::new();
+        for object in objects {
+            if whole::is_separate(&object.kind_key) {
+                inventory.insert(whole::copy_of(&object));
+            }
+            inventory.insert(object);
         }
+        World { inventory, facts: Facts::offline(), namespace: NS.to_owned(), now: Timestamp::UNIX_EPOCH }
     }
 
     pub(crate) fn facts(mut self, facts: Facts) -> Self {

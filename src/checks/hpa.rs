@@ -5,15 +5,12 @@ use crate::api::{HpaCheck, IntRange};
 use crate::inventory::{Object, kind_key, kinds};
 
 pub fn evaluate(spec: &HpaCheck, scope: &Scope<'_>) -> Outcome {
-    let Some(kind) = spec.target.kind.as_deref().filter(|k| !k.is_empty()) else {
-        return Outcome::error("target.kind is required (the kind in the HPA's scaleTargetRef, e.g. Deployment)");
-    };
-    if spec.target.selector.is_some() {
-        return Outcome::error("target.selector is not supported here: name the scale target with target.name");
+    if let Some(refused) = super::spec::refused(super::spec::hpa(spec)) {
+        return refused;
     }
-    let Some(name) = spec.target.name.as_deref().filter(|n| !n.is_empty()) else {
-        return Outcome::error("target.name is required (the name in the HPA's scaleTargetRef)");
-    };
+    // Both set: the spec rules above hold.
+    let (kind, name) =
+        (spec.target.kind.as_deref().unwrap_or_default(), spec.target.name.as_deref().unwrap_or_default());
     let target = format!("{}/{name}", kind.to_ascii_lowercase());
 
     // The API version of scaleTargetRef is not significant: the HPA controller resolves the kind

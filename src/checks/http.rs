@@ -20,6 +20,9 @@ const DEFAULT_TIMEOUT: StdDuration = StdDuration::from_secs(10);
 const MAX_ECHOED_VALUE: usize = 80;
 
 pub fn evaluate(spec: &HttpCheck, scope: &Scope<'_>) -> Outcome {
+    if let Some(refused) = super::spec::refused(super::spec::http(spec)) {
+        return refused;
+    }
     let rules = match header_rules(spec) {
         Ok(rules) => rules,
         Err(e) => return Outcome::error(e),
@@ -215,7 +218,7 @@ mod tests {
         let check = spec(json!({"requireHeaders": {"X-Id": "(unclosed"}}));
         let outcome = judge(check, None, Mode::Offline);
         assert_eq!(outcome.state, ItemState::Error);
-        assert!(outcome.message.starts_with("requireHeaders[X-Id]: invalid regex"), "{}", outcome.message);
+        assert!(outcome.message.starts_with("requireHeaders[X-Id]: invalid regular expression"), "{}", outcome.message);
     }
 
     #[test]

@@ -11,8 +11,8 @@ use crate::api::IngressCheck;
 use crate::inventory::{Object, kinds};
 
 pub fn evaluate(spec: &IngressCheck, scope: &Scope<'_>) -> Outcome {
-    if spec.hosts.is_empty() {
-        return Outcome::error("hosts lists no host");
+    if let Some(refused) = super::spec::refused(super::spec::ingress(spec)) {
+        return refused;
     }
     let mut annotations = Vec::new();
     for (name, pattern) in &spec.require_annotations {
@@ -332,7 +332,11 @@ mod tests {
     fn a_bad_regex_or_empty_host_list_is_an_error_naming_the_annotation() {
         let outcome = run(&check(&["api.novacron.io"], false, &[("team", "(unclosed")]), vec![]);
         assert_eq!(outcome.state, ItemState::Error);
-        assert!(outcome.message.starts_with("requireAnnotations team: invalid regex"), "{}", outcome.message);
+        assert!(
+            outcome.message.starts_with("requireAnnotations[team]: invalid regular expression"),
+            "{}",
+            outcome.message
+        );
         assert_eq!(run(&check(&[], false, &[]), vec![]).state, ItemState::Error);
     }
 

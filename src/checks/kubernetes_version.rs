@@ -4,6 +4,9 @@ use super::{KubeVersion, Mode, Outcome, Scope};
 use crate::api::KubernetesVersionCheck;
 
 pub fn evaluate(spec: &KubernetesVersionCheck, scope: &Scope<'_>) -> Outcome {
+    if let Some(refused) = super::spec::refused(super::spec::kubernetes_version(spec)) {
+        return refused;
+    }
     let wanted: KubeVersion = match spec.at_least.parse() {
         Ok(v) => v,
         Err(e) => return Outcome::error(format!("atLeast: {e}")),

@@ -22,18 +22,19 @@ pub(crate) mod podspec;
 mod prometheus;
 pub(crate) mod quantity;
 pub mod rbac;
-mod reads;
+pub mod reads;
 mod resource;
 mod resource_quota;
 pub mod schedule;
 mod secret;
 mod select;
 mod service;
+pub mod spec;
 mod workload;
 
 pub use facts::{Facts, HttpObservation, KubeVersion, Mode, PrometheusObservation};
 pub use outcome::Outcome;
-pub use reads::reads;
+pub use reads::{ChecklistReads, reads, signoffs_count};
 pub use select::{describe_target, select, select_views};
 
 use crate::api::Check;
@@ -84,5 +85,6 @@ fn unavailable(check: &Check, scope: &Scope<'_>) -> Option<Outcome> {
     // missing StatefulSet/DaemonSet watch must not fail a Deployment-only check; only the
     // primary kind of each check is required.
     let primary = reads(check).into_iter().next()?;
-    scope.facts.unavailable_kinds.get(&primary).map(|reason| Outcome::error(format!("cannot read {primary}: {reason}")))
+    let reason = scope.facts.unavailable_kinds.get(&primary)?;
+    Some(Outcome::error(format!("cannot read {}: {reason}", crate::inventory::whole::kind_of(&primary))))
 }

@@ -13,8 +13,8 @@ const MAX_LISTED: usize = 5;
 const MAX_ECHOED_QUERY: usize = 80;
 
 pub fn evaluate(spec: &PrometheusCheck, scope: &Scope<'_>) -> Outcome {
-    if let Err(e) = validate(&spec.expect) {
-        return Outcome::error(e);
+    if let Some(refused) = super::spec::refused(super::spec::prometheus(spec)) {
+        return refused;
     }
     let target = format!("query {:?} at {}", clip(&spec.query), super::http::without_credentials(&spec.url));
     let key = (spec.url.clone(), spec.query.clone());
@@ -46,17 +46,6 @@ pub fn evaluate(spec: &PrometheusCheck, scope: &Scope<'_>) -> Outcome {
     }
     let listed = super::listing::list(&offending, MAX_LISTED);
     Outcome::failed(format!("{target}: {listed}, expected {wanted}"))
-}
-
-fn validate(expect: &Expectation) -> Result<(), String> {
-    let bounds = [("lessThan", expect.less_than), ("greaterThan", expect.greater_than), ("equals", expect.equals)];
-    if bounds.iter().all(|(_, b)| b.is_none()) {
-        return Err("expect sets none of lessThan, greaterThan, equals".to_owned());
-    }
-    if let Some((name, _)) = bounds.iter().find(|(_, b)| b.is_some_and(f64::is_nan)) {
-        return Err(format!("expect.{name} is NaN, which nothing can meet"));
-    }
-    Ok(())
 }
 
 fn satisfies(expect: &Expectation, value: f64) -> bool {
@@ -185,7 +174,7 @@ mod tests {
     fn an_expectation_with_nothing_set_is_a_spec_error() {
         let check = spec(json!({}), json!({}));
         let outcome = judge(&check, None, Mode::Offline);
-        assert_eq!(outcome, Outcome::error("expect sets none of lessThan, greaterThan, equals"));
+        assert_eq!(outcome, Outcome::error("expect: give lessThan, greaterThan or equals"));
     }
 
     #[test]

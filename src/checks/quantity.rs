@@ -84,6 +84,12 @@ impl Quantity {
     pub fn is_zero(&self) -> bool {
         self.mantissa == 0
     }
+
+    /// The exact value as `(mantissa, exp10, exp2)`: `mantissa * 10^exp10 * 2^exp2`, for CEL's
+    /// `quantity()`, which compares and adds exactly.
+    pub(crate) fn parts(&self) -> (i128, i32, u32) {
+        (self.mantissa, self.exp10, self.exp2)
+    }
 }
 
 /// Digits of `integer` and `fraction` as one integer, and how many low-order digits were dropped

@@ -1,12 +1,61 @@
-//! Which kinds each check reads from the inventory: the controller watches these and re-evaluates
-//! a checklist when one of them changes, so a kind missing here is a missed re-evaluation.
+//! What a checklist reads: the one declaration the engine (which objects `readygate check`
+//! keeps), the controller (what it watches, snapshots and re-evaluates on) and the RBAC the
+//! install grants all follow. A kind missing here is an object never loaded, a watch never
+//! started or a missed re-evaluation; [`tests`] runs every check and fails on any kind it looked
+//! up without listing it.
 
-use crate::api::Check;
-use crate::inventory::kinds;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// The kind keys a check reads from the inventory, most important first: the first is the kind the
-/// check judges (an item whose first kind cannot be read is an Error, see `checks::evaluate`).
-/// Kinds only some rules need are listed only when the spec asks for those rules.
+use crate::api::{Check, ReadinessChecklist};
+use crate::inventory::{group_of, kind_key, kinds, whole};
+
+/// What evaluating one checklist reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChecklistReads {
+    /// The inventory keys an evaluation looks up: the kinds of every item (for `resource`
+    /// items, the key of whole objects, [`whole::key`]), plus ReadinessSignoffs when
+    /// [`signoffs_count`].
+    pub keys: BTreeSet<String>,
+    /// Kinds `resource` items judge, which must be kept whole: kind key -> (apiVersion, kind),
+    /// as the first item naming the kind spells it (discovery resolves the version live).
+    pub whole: BTreeMap<String, (String, String)>,
+}
+
+impl ChecklistReads {
+    pub fn of(checklist: &ReadinessChecklist) -> Self {
+        let mut reads = ChecklistReads::default();
+        for item in &checklist.spec.items {
+            reads.keys.extend(self::reads(&item.check));
+            if let Check::Resource(spec) = &item.check {
+                reads
+                    .whole
+                    .entry(kind_key(group_of(&spec.api_version), &spec.kind))
+                    .or_insert_with(|| (spec.api_version.clone(), spec.kind.clone()));
+            }
+        }
+        if signoffs_count(checklist) {
+            reads.keys.insert(kinds::SIGNOFF.to_owned());
+        }
+        reads
+    }
+
+    /// Whether a change to objects under inventory key `key` can change this checklist's result.
+    pub fn reads_key(&self, key: &str) -> bool {
+        self.keys.contains(key)
+    }
+}
+
+/// Whether ReadinessSignoffs can change `checklist`'s result: they approve manual items and
+/// waive items that name who may waive them (`waivableBy`); a waiver of any other item is
+/// never honoured (see `engine::signoffs`), so other checklists need not read them.
+pub fn signoffs_count(checklist: &ReadinessChecklist) -> bool {
+    checklist.spec.items.iter().any(|item| matches!(item.check, Check::Manual(_)) || item.waivable_by.is_some())
+}
+
+/// The inventory keys a check reads, most important first: the first is the kind the check
+/// judges (an item whose first kind cannot be read is an Error, see `checks::evaluate`). Kinds
+/// only some rules need are listed only when the spec asks for those rules. A `resource` item
+/// reads whole objects ([`whole::key`]).
 pub fn reads(check: &Check) -> Vec<String> {
     let mut keys: Vec<&str> = match check {
         Check::Workload(spec) => {
@@ -37,10 +86,7 @@ pub fn reads(check: &Check) -> Vec<String> {
         Check::Certificate(_) => vec![kinds::CERTIFICATE],
         Check::CronJob(_) => vec![kinds::CRON_JOB],
         Check::Secret(_) => vec![kinds::SECRET],
-        Check::Resource(spec) => {
-            let group = crate::inventory::group_of(&spec.api_version);
-            return vec![crate::inventory::kind_key(group, &spec.kind)];
-        }
+        Check::Resource(spec) => return vec![whole::key(&kind_key(group_of(&spec.api_version), &spec.kind))],
         Check::Checklist(_) => vec![kinds::CHECKLIST],
         Check::Manual(_) => vec![kinds::SIGNOFF],
         Check::KubernetesVersion(_) | Check::Http(_) | Check::Prometheus(_) => vec![],

@@ -5,20 +5,22 @@
 //! `count`); `any` must be true for at least one. An object for which the expression fails
 //! (typically reading an absent field: guard with `has()`) does not satisfy it and is named with
 //! the error. An expression that cannot compile, names anything but `object`, or does not give
-//! a bool is an Error: the item cannot be evaluated. Live, `object` is the projection the
-//! inventory keeps of the object.
+//! a bool is an Error: the item cannot be evaluated. `object` is the whole object, live and
+//! offline, less `metadata.managedFields` and the last-applied annotation (`inventory::whole`);
+//! a Secret's values are digests, as everywhere.
 //!
 //! Expressions run within the CEL budget (`checks::cel`): one whose estimated cost on an object
-//! is over it is not run, and the item is an Error starting `CEL cost budget exceeded`. Messages
-//! name objects, never quote their values.
+//! is over it is not run, nor one that would take the item's total over all its objects past
+//! `ITEM_COST_LIMIT`; either way the item is an Error starting `CEL cost budget exceeded`.
+//! Messages name objects, never quote their values.
 
 use std::sync::Arc;
 
-use super::cel::{Bound, Compiled, EvalError, compile};
+use super::cel::{Bound, Compiled, EvalError, ItemBudget, compile};
 use super::listing::list;
 use super::{Outcome, Scope, describe_target, select};
 use crate::api::{IntRange, ResourceCheck};
-use crate::inventory::{Object, group_of, kind_key, selector};
+use crate::inventory::{Object, group_of, kind_key, selector, whole};
 
 /// Objects named in one message before "and N more".
 const MAX_LISTED: usize = 5;
@@ -26,8 +28,8 @@ const MAX_LISTED: usize = 5;
 const MAX_ECHOED_EXPRESSION: usize = 80;
 
 pub fn evaluate(spec: &ResourceCheck, scope: &Scope<'_>) -> Outcome {
-    if spec.api_version.trim().is_empty() || spec.kind.trim().is_empty() {
-        return Outcome::error("apiVersion and kind are required");
+    if let Some(refused) = super::spec::refused(super::spec::resource(spec)) {
+        return refused;
     }
     let all = match program("all", spec.all.as_deref()) {
         Ok(program) => program,
@@ -37,7 +39,8 @@ pub fn evaluate(spec: &ResourceCheck, scope: &Scope<'_>) -> Outcome {
         Ok(program) => program,
         Err(e) => return Outcome::error(e),
     };
-    let key = kind_key(group_of(&spec.api_version), &spec.kind);
+    // Whole objects, not the catalogue's projection: CEL may read any field.
+    let key = whole::key(&kind_key(group_of(&spec.api_version), &spec.kind));
     let objects = match select(scope, &key, spec.name.as_deref(), spec.selector.as_ref()) {
         Ok(objects) => objects,
         Err(e) => return Outcome::error(e),
@@ -46,7 +49,7 @@ pub fn evaluate(spec: &ResourceCheck, scope: &Scope<'_>) -> Outcome {
     let found = objects.len() as i64;
     let mut problems = Vec::new();
     if !count.contains(found) {
-        problems.push(count_problem(spec, scope, &objects, &count));
+        problems.push(count_problem(spec, scope, &key, &objects, &count));
     }
     let mut rules = Rules::new(
         all.as_ref().map(|(p, e)| (p.as_ref(), e.as_str())),
@@ -82,9 +85,15 @@ fn references(objects: &[&Arc<Object>]) -> String {
     list(&names, MAX_LISTED)
 }
 
-fn count_problem(spec: &ResourceCheck, scope: &Scope<'_>, objects: &[&Arc<Object>], count: &IntRange) -> String {
+fn count_problem(
+    spec: &ResourceCheck,
+    scope: &Scope<'_>,
+    key: &str,
+    objects: &[&Arc<Object>],
+    count: &IntRange,
+) -> String {
     let found = objects.len();
-    let scope_text = if crate::inventory::kinds::is_cluster_scoped(&kind_key(group_of(&spec.api_version), &spec.kind)) {
+    let scope_text = if super::select::is_cluster_scoped(scope, key) {
         "in the cluster".to_owned()
     } else {
         format!("in namespace {}", scope.namespace)
@@ -107,11 +116,20 @@ struct Rules<'a> {
     all_false: Vec<String>,
     any_holder: Option<String>,
     any_failed: Vec<String>,
+    /// Both rules' estimates, summed over the objects evaluated.
+    budget: ItemBudget,
 }
 
 impl<'a> Rules<'a> {
     fn new(all: Option<(&'a Compiled, &'a str)>, any: Option<(&'a Compiled, &'a str)>) -> Self {
-        Rules { all, any, all_false: Vec::new(), any_holder: None, any_failed: Vec::new() }
+        Rules {
+            all,
+            any,
+            all_false: Vec::new(),
+            any_holder: None,
+            any_failed: Vec::new(),
+            budget: ItemBudget::default(),
+        }
     }
 
     /// Evaluates the rules still open for `object`; `Err` when an expression is broken.
@@ -123,7 +141,7 @@ impl<'a> Rules<'a> {
         let bound = Bound::new(&object.data);
         let reference = object.reference();
         if let Some((program, _)) = self.all {
-            match bound.eval_bool(program) {
+            match bound.eval_bool_within(program, &mut self.budget) {
                 Ok(true) => {}
                 Ok(false) => self.all_false.push(reference.clone()),
                 Err(EvalError::Object(e)) => self.all_false.push(format!("{reference} ({e})")),
@@ -134,7 +152,7 @@ impl<'a> Rules<'a> {
         if let Some((program, _)) = self.any
             && self.any_holder.is_none()
         {
-            match bound.eval_bool(program) {
+            match bound.eval_bool_within(program, &mut self.budget) {
                 Ok(true) => self.any_holder = Some(reference),
                 Ok(false) => {}
                 Err(EvalError::Object(e)) => self.any_failed.push(format!("{reference} ({e})")),

@@ -13,10 +13,8 @@ use crate::inventory::{Object, kinds};
 const LISTED: usize = 8;
 
 pub fn evaluate(spec: &ResourceQuotaCheck, scope: &Scope<'_>) -> Outcome {
-    if let Some(ratio) = spec.max_used_ratio
-        && !(ratio.is_finite() && ratio > 0.0)
-    {
-        return Outcome::error(format!("maxUsedRatio must be a number above 0, got {ratio}"));
+    if let Some(refused) = super::spec::refused(super::spec::resource_quota(spec)) {
+        return refused;
     }
     let quotas: Vec<&Object> =
         scope.inventory.in_namespace(kinds::RESOURCE_QUOTA, Some(scope.namespace)).map(|o| &**o).collect();

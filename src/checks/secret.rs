@@ -14,10 +14,10 @@ pub fn evaluate(spec: &SecretCheck, scope: &Scope<'_>) -> Outcome {
     if !scope.facts.secret_checks {
         return Outcome::skipped("secret checks are disabled (install with secret checks on)");
     }
-    let forbidden = match forbidden_digests(&spec.forbid_sha256) {
-        Ok(forbidden) => forbidden,
-        Err(e) => return Outcome::error(e),
-    };
+    if let Some(refused) = super::spec::refused(super::spec::secret(spec)) {
+        return refused;
+    }
+    let forbidden: Vec<&str> = spec.forbid_sha256.iter().map(|d| d.trim()).collect();
     let Some(secret) = scope.inventory.get(kinds::SECRET, Some(scope.namespace), &spec.name) else {
         return Outcome::failed(format!("secret/{} not found in namespace {}", spec.name, scope.namespace));
     };
@@ -57,21 +57,6 @@ pub fn evaluate(spec: &SecretCheck, scope: &Scope<'_>) -> Outcome {
 
 /// The listed digests, trimmed; anything that is not 64 hex digits is a spec error. The message
 /// names the position only, in case someone pasted a value instead of its digest.
-fn forbidden_digests(listed: &[String]) -> Result<Vec<&str>, String> {
-    listed
-        .iter()
-        .enumerate()
-        .map(|(i, digest)| {
-            let digest = digest.trim();
-            if digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()) {
-                Ok(digest)
-            } else {
-                Err(format!("forbidSha256[{i}] is not a SHA-256 digest (64 hex digits)"))
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -205,7 +190,7 @@ mod tests {
     #[test]
     fn forbidden_list_entry_that_is_no_digest_is_a_spec_error_without_echo() {
         let outcome = run(spec(json!({"forbidSha256": [sha(WEAK), "hunter2"]})), vec![]);
-        assert_eq!(outcome, Outcome::error("forbidSha256[1] is not a SHA-256 digest (64 hex digits)"));
+        assert_eq!(outcome, Outcome::error("forbidSha256[1]: is not a SHA-256 digest (64 hex digits)"));
         assert!(!outcome.message.contains("hunter2"));
     }
 

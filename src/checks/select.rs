@@ -6,31 +6,44 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::Scope;
 use crate::inventory::view::{View, ViewError};
-use crate::inventory::{Object, kinds, selector};
+use crate::inventory::{Object, kinds, selector, whole};
 
 /// Objects of `kind_key` in the scope's namespace (or cluster-wide for cluster-scoped kinds)
 /// named `name`, or matching `selector`, or all of them when neither is given. Giving both is
 /// a spec error, as is an invalid selector.
+///
+/// Which kinds are cluster-scoped is known from the objects themselves: live, the API server
+/// (through discovery) gave them no namespace; offline, the manifests' own CRDs or the fixed
+/// list in `inventory::kinds` did (see `engine::interest`). An inventory holds one namespace's
+/// objects and the cluster-scoped ones, so a kind's objects outside any namespace are exactly
+/// those of a cluster-scoped kind, and they are read whatever the checklist's namespace.
 pub fn select<'a>(
     scope: &Scope<'a>,
     kind_key: &str,
     name: Option<&str>,
     label_selector: Option<&LabelSelector>,
 ) -> Result<Vec<&'a Arc<Object>>, String> {
-    let namespace = (!kinds::is_cluster_scoped(kind_key)).then_some(scope.namespace);
+    let inventory = scope.inventory;
+    let namespaces: &[Option<&str>] =
+        if is_cluster_scoped(scope, kind_key) { &[None] } else { &[Some(scope.namespace), None] };
+    let all = || namespaces.iter().flat_map(move |ns| inventory.in_namespace(kind_key, *ns));
     match (name, label_selector) {
         (Some(_), Some(_)) => Err("give either name or selector, not both".to_owned()),
-        (Some(name), None) => Ok(scope.inventory.get(kind_key, namespace, name).into_iter().collect()),
+        (Some(name), None) => {
+            Ok(namespaces.iter().find_map(|ns| inventory.get(kind_key, *ns, name)).into_iter().collect())
+        }
         (None, Some(s)) => {
             selector::validate(s).map_err(|e| format!("invalid selector: {e}"))?;
-            Ok(scope
-                .inventory
-                .in_namespace(kind_key, namespace)
-                .filter(|o| selector::matches_lenient(s, &o.labels))
-                .collect())
+            Ok(all().filter(|o| selector::matches_lenient(s, &o.labels)).collect())
         }
-        (None, None) => Ok(scope.inventory.in_namespace(kind_key, namespace).collect()),
+        (None, None) => Ok(all().collect()),
     }
+}
+
+/// Whether objects of `kind_key` (an inventory key: whole objects count as their kind) are
+/// cluster-scoped: the fixed list says so, or the inventory holds some outside any namespace.
+pub fn is_cluster_scoped(scope: &Scope<'_>, kind_key: &str) -> bool {
+    kinds::is_cluster_scoped(whole::kind_of(kind_key)) || scope.inventory.in_namespace(kind_key, None).next().is_some()
 }
 
 /// Views read one by one; each an `Err` naming the object when it cannot be read.
@@ -45,7 +58,7 @@ pub fn select_views<'a, V: View>(
     name: Option<&str>,
     label_selector: Option<&'a LabelSelector>,
 ) -> Result<Views<'a, V>, String> {
-    let namespace = (!kinds::is_cluster_scoped(kind_key)).then_some(scope.namespace);
+    let namespace = (!is_cluster_scoped(scope, kind_key)).then_some(scope.namespace);
     match (name, label_selector) {
         (Some(_), Some(_)) => Err("give either name or selector, not both".to_owned()),
         (Some(name), None) => Ok(Box::new(scope.inventory.view::<V>(kind_key, namespace, name).into_iter())),

@@ -10,11 +10,8 @@ use crate::inventory::view::{ViewError, WorkloadView};
 use crate::inventory::{Object, kinds};
 
 pub fn evaluate(spec: &ServiceCheck, scope: &Scope<'_>) -> Outcome {
-    if spec.forbid_exposed_ports.is_empty() {
-        return Outcome::error("forbidExposedPorts lists no ports");
-    }
-    if let Some(bad) = spec.forbid_exposed_ports.iter().find(|p| !(1..=65535).contains(*p)) {
-        return Outcome::error(format!("forbidExposedPorts: {bad} is not a port number (1-65535)"));
+    if let Some(refused) = super::spec::refused(super::spec::service(spec)) {
+        return refused;
     }
     let services = match select(scope, kinds::SERVICE, None, spec.selector.as_ref()) {
         Ok(services) => services,

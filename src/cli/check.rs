@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use super::{EXIT_BAD_INPUT, OutputFormat, exit_code, print, report_errors, stdout_report_options};
 use crate::api::ReadinessChecklist;
 use crate::checks::{Facts, KubeVersion};
-use crate::engine::{self, Evaluation, Interest, validate::validate_checklist};
-use crate::inventory::{Inventory, manifests};
+use crate::engine::{self, Collector, Evaluation, Interest, validate::validate_checklist};
+use crate::inventory::manifests;
 use crate::{Error, report};
 
 /// Evaluate checklists offline against manifests (exit 0 Go, 1 NoGo, 2 bad input, 3 Unknown)
@@ -37,8 +37,10 @@ pub struct CheckArgs {
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
 
-    /// Evaluation time (RFC 3339), for reproducible tests
-    #[arg(long, hide = true)]
+    /// The instant to answer for (RFC 3339, e.g. 2026-11-27T09:00:00Z): items, sign-off
+    /// expiry, and the gate's freeze/allowed windows and soak time are judged as of then
+    /// (default: now)
+    #[arg(long = "at", visible_alias = "now", value_name = "RFC3339")]
     pub now: Option<Timestamp>,
 }
 
@@ -77,21 +79,27 @@ pub fn evaluate(args: &CheckArgs) -> Result<Vec<Evaluation>, Vec<Error>> {
     let interest = Interest::of(&checklists);
     // Kept as compact text, built when a check reads it: a parsed tree costs 20 to 30 times its
     // text, and an item naming one Deployment reads one, not the thousands beside it.
-    let mut inventory = Inventory::new();
+    let mut collector = Collector::new(&interest);
     for object in others {
-        if interest.wants_key(&object.kind_key, object.namespace.as_deref()) {
-            object.insert_into(&mut inventory);
+        if interest.wants_kind(&object.kind_key) {
+            collector.add(object.materialize());
         }
     }
     manifests::load_each(&args.manifests, &args.namespace, &mut note_skipped, &mut |object| {
-        if interest.wants(&object) {
-            inventory.insert_compact(&object);
+        if interest.wants_kind(&object.kind_key) {
+            collector.add(object);
         }
     })
     .map_err(|e| vec![e])?;
+    let inventory = collector.finish();
     let facts = Facts { server_version: args.kube_version, ..Facts::offline() };
     let now = args.now.unwrap_or_else(Timestamp::now);
-    Ok(engine::evaluate_all(&checklists, &inventory, &facts, now))
+    let mut evaluations = engine::evaluate_all(&checklists, &inventory, &facts, now);
+    // What the webhook would answer at `now` once this evaluation is the stored status.
+    for (checklist, evaluation) in checklists.iter().zip(&mut evaluations) {
+        evaluation.admission = engine::admission::for_evaluation(checklist, evaluation, now);
+    }
+    Ok(evaluations)
 }
 
 /// Tells on stderr of a folder entry passed over (a FIFO, device or socket).

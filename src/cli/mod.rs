@@ -1,6 +1,7 @@
 //! The command line: clap types, one file per subcommand, exit codes and output plumbing shared
 //! by the subcommands that print reports.
 
+pub mod board;
 pub mod check;
 pub mod crd;
 pub mod kube;
@@ -47,6 +48,7 @@ pub enum Command {
     // Boxed: its flags (controller + webhook) dwarf the other subcommands'.
     /// Run the controller, admission webhook and metrics in one process.
     Run(Box<run::RunArgs>),
+    Board(board::BoardArgs),
 }
 
 /// `--output`.
@@ -98,7 +100,9 @@ pub fn parse_from(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -
 
 /// The exit code for a set of decisions: 1 if any is NoGo, else 3 if any is Unknown, else 0.
 pub fn exit_code(evaluations: &[Evaluation]) -> u8 {
-    if evaluations.iter().any(|e| e.decision == Decision::NoGo) {
+    // A window or the soak time holding admission back answers NO-GO for admission (exit 1),
+    // whatever the checklist's own decision.
+    if evaluations.iter().any(|e| e.decision == Decision::NoGo || e.admission.as_ref().is_some_and(|a| a.held)) {
         EXIT_NO_GO
     } else if evaluations.iter().any(|e| e.decision == Decision::Unknown) {
         EXIT_UNKNOWN

@@ -40,6 +40,11 @@ pub struct RunArgs {
     /// How long the Lease holds without renewal: a crashed leader is replaced after this.
     #[arg(long, default_value = "15s")]
     pub lease_duration: crate::api::Duration,
+    /// The ValidatingWebhookConfiguration whose `workloads.readygate.io` webhook gates
+    /// Deployments: checklists that gate (Enforce, Warn) in namespaces its namespaceSelector
+    /// leaves out say so (condition `GateWired`).
+    #[arg(long, default_value = crate::controller::wiring::DEFAULT_CONFIGURATION)]
+    pub webhook_configuration: String,
     /// Let `secret` items read the Secrets they name (only those, only as digests).
     #[arg(long)]
     pub enable_secret_checks: bool,
@@ -49,6 +54,10 @@ pub struct RunArgs {
     /// finishes holds one of them, never the webhook or `/healthz`.
     #[arg(long, default_value_t = evaluator::DEFAULT_WORKERS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     pub evaluation_workers: usize,
+    /// How evaluation threads give way to serving: `idle` (SCHED_IDLE: only CPU time serving
+    /// leaves over) or `nice:N` (N nice steps below the process, 0-19).
+    #[arg(long, default_value_t = evaluator::EvaluationPriority::default())]
+    pub evaluation_priority: evaluator::EvaluationPriority,
     /// Deadline of one checklist evaluation (queue time included); past it the checklist is
     /// `Unknown` (`Evaluated` False, `DeadlineExceeded`) and retried with backoff.
     #[arg(long, default_value = "5s")]
@@ -57,6 +66,15 @@ pub struct RunArgs {
     /// process exits anyway, with status 1. Keep it below the pod's terminationGracePeriodSeconds.
     #[arg(long, default_value = "25s")]
     pub shutdown_timeout: crate::api::Duration,
+    /// Also write one report per checklist for policy dashboards (Policy Reporter and others):
+    /// a `wgpolicyk8s.io/v1alpha2` PolicyReport or an `openreports.io/v1alpha1` Report. Needs
+    /// that CRD installed and RBAC to write it (chart value `reports.format`).
+    #[arg(long, value_enum)]
+    pub report_format: Option<crate::report::policy_report::ReportFormat>,
+    /// A counted waiver that expires within this raises the `WaiverExpiringSoon` condition, a
+    /// Warning Event and `readygate_waivers_expiring_soon`.
+    #[arg(long, default_value = "72h")]
+    pub waiver_expiry_lead_time: crate::api::Duration,
     /// The admission webhook; it starts when both `--tls-cert` and `--tls-key` are given.
     #[command(flatten)]
     pub webhook: WebhookArgs,
@@ -85,8 +103,12 @@ pub async fn run_with(args: RunArgs, evaluate: EvaluateFn) -> anyhow::Result<Sto
     let mut registry = metrics::registry();
     let metrics = Arc::new(Metrics::new(&mut registry));
     let webhook_metrics = WebhookMetrics::register(&mut registry);
-    let pool = EvaluationPool::start(args.evaluation_workers, PoolMetrics::register(&mut registry))
-        .context("starting the checklist evaluation threads")?;
+    let pool = EvaluationPool::start_with_priority(
+        args.evaluation_workers,
+        args.evaluation_priority,
+        PoolMetrics::register(&mut registry),
+    )
+    .context("starting the checklist evaluation threads")?;
     let identity = leader::identity();
     let lease = args.leader_election.then(|| {
         let duration = args.lease_duration.as_std().max(Duration::from_secs(2));
@@ -104,6 +126,9 @@ pub async fn run_with(args: RunArgs, evaluate: EvaluateFn) -> anyhow::Result<Sto
         lease,
         instance: identity.clone(),
         evaluation,
+        webhook_configuration: args.webhook_configuration.clone(),
+        report_format: args.report_format,
+        waiver_lead_time: args.waiver_expiry_lead_time.as_std(),
     };
     let running = controller::start(client.clone(), settings, metrics, shutdown.clone()).await?;
     // The health server outlives `shutdown`: `/readyz` must fail (not vanish) while the webhook
@@ -242,6 +267,7 @@ mod tests {
         assert!(args.leader_election);
         assert!(!args.enable_secret_checks);
         assert_eq!(args.lease_name, "readygate-leader");
+        assert_eq!(args.webhook_configuration, "readygate");
         assert_eq!(args.log_format, LogFormat::Plain);
         assert_eq!(args.evaluation_workers, evaluator::DEFAULT_WORKERS);
         assert_eq!(args.evaluation_timeout.as_std(), evaluator::DEFAULT_TIMEOUT);
@@ -254,6 +280,15 @@ mod tests {
         assert_eq!(args.run.evaluation_workers, 4);
         assert!(Harness::try_parse_from(["run", "--evaluation-workers", "0"]).is_err());
         assert!(Harness::try_parse_from(["run", "--evaluation-workers", "1000"]).is_err());
+    }
+
+    #[test]
+    fn evaluation_priority_defaults_to_idle_and_takes_a_niceness() {
+        let args = Harness::try_parse_from(["run"]).expect("parses");
+        assert_eq!(args.run.evaluation_priority, evaluator::EvaluationPriority::Idle);
+        let args = Harness::try_parse_from(["run", "--evaluation-priority", "nice:10"]).expect("parses");
+        assert_eq!(args.run.evaluation_priority, evaluator::EvaluationPriority::Nice(10));
+        assert!(Harness::try_parse_from(["run", "--evaluation-priority", "nice:25"]).is_err());
     }
 
     #[test]

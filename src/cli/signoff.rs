@@ -48,6 +48,11 @@ pub struct SignoffArgs {
     #[arg(long, value_name = "DURATION")]
     pub valid_for: Option<Duration>,
 
+    /// A ticket or change reference (`CHG-4711`); waivers of items with `waiver.requireTicket`
+    /// need one
+    #[arg(long, value_name = "REF")]
+    pub ticket: Option<String>,
+
     /// Namespace of the checklist (default: the kubeconfig context's, else `default`)
     #[arg(short = 'n', long, value_parser = parse_namespace)]
     pub namespace: Option<String>,
@@ -173,6 +178,7 @@ pub fn build_signoff(
         release: checklist.spec.release.clone(),
         reason: reason.to_owned(),
         expires_at: expires_at.map(Time),
+        ticket: args.ticket.clone().filter(|t| !t.trim().is_empty()),
         signer,
     };
     Ok(ReadinessSignoff { metadata, spec })

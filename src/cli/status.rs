@@ -7,7 +7,7 @@ mod view;
 use clap::Args;
 use jiff::Timestamp;
 
-pub use view::{LiveView, evaluation_from_status};
+pub use view::{GateWired, LiveView, evaluation_from_status};
 
 use super::kube::{ClusterArgs, connect, get_checklist, list_checklists, parse_namespace, parse_object_name};
 use super::{EXIT_BAD_INPUT, OutputFormat, exit_code, print, report_errors, stdout_report_options};
@@ -52,17 +52,20 @@ pub async fn run(args: &StatusArgs) -> u8 {
         }
     };
     let now = args.now.unwrap_or_else(Timestamp::now);
-    let (evaluations, reasons): (Vec<Evaluation>, Vec<Option<String>>) =
-        checklists.iter().map(|c| evaluation_from_status(c, now)).map(|v| (v.evaluation, v.reason)).unzip();
+    let views: Vec<LiveView> = checklists.iter().map(|c| evaluation_from_status(c, now)).collect();
+    let evaluations: Vec<Evaluation> = views.iter().map(|v| v.evaluation.clone()).collect();
     if args.output == OutputFormat::Junit {
         // JUnit has no place for a note; say it where a CI log shows it.
-        for (evaluation, reason) in evaluations.iter().zip(&reasons) {
-            if let Some(reason) = reason {
-                eprintln!("readygate: note: {}: {reason}", describe(evaluation));
+        for view in &views {
+            if let Some(reason) = &view.reason {
+                eprintln!("readygate: note: {}: {reason}", describe(&view.evaluation));
+            }
+            if let Some(warning) = view.gate.as_ref().and_then(|g| g.warning()) {
+                eprintln!("readygate: note: {}: {warning}", describe(&view.evaluation));
             }
         }
     }
-    let code = match view::render(args.output, &evaluations, &reasons, &stdout_report_options()) {
+    let code = match view::render(args.output, &views, &stdout_report_options()) {
         Ok(text) => print(&text).err(),
         Err(e) => {
             errors.push(e.to_string());

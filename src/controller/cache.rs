@@ -13,8 +13,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use futures::channel::mpsc;
-
+use super::changes::{self, ChangeReceiver, ChangeSender};
 use super::readiness::Readiness;
 use crate::inventory::live::CompactObject;
 use crate::inventory::{CompactEntry, Inventory, Object, ObjectRef, namespace_key, namespace_of_key};
@@ -67,13 +66,13 @@ struct Store {
 pub struct Cache {
     store: RwLock<Store>,
     unavailable: RwLock<HashMap<String, String>>,
-    changes: mpsc::UnboundedSender<Change>,
+    changes: ChangeSender,
     readiness: Readiness,
 }
 
 impl Cache {
-    pub fn new(readiness: Readiness) -> (Arc<Cache>, mpsc::UnboundedReceiver<Change>) {
-        let (tx, rx) = mpsc::unbounded();
+    pub fn new(readiness: Readiness) -> (Arc<Cache>, ChangeReceiver) {
+        let (tx, rx) = changes::channel();
         let cache = Cache { store: RwLock::default(), unavailable: RwLock::default(), changes: tx, readiness };
         (Arc::new(cache), rx)
     }
@@ -202,9 +201,9 @@ impl Cache {
         self.unavailable.write().unwrap_or_else(PoisonError::into_inner).remove(kind_key);
     }
 
+    /// Queues `change` for the trigger mapper (bounded by coalescing: see [`changes`]).
     pub fn notify(&self, change: Change) {
-        // The receiver lives as long as the controller; a closed channel means shutdown.
-        let _ = self.changes.unbounded_send(change);
+        self.changes.send(change);
     }
 }
 
@@ -224,12 +223,8 @@ mod tests {
         .expect("valid")
     }
 
-    fn drain(rx: &mut mpsc::UnboundedReceiver<Change>) -> Vec<Change> {
-        let mut out = Vec::new();
-        while let Ok(c) = rx.try_recv() {
-            out.push(c);
-        }
-        out
+    fn drain(rx: &mut ChangeReceiver) -> Vec<Change> {
+        std::iter::from_fn(|| rx.try_next()).collect()
     }
 
     #[test]

@@ -5,16 +5,20 @@
 pub mod admin;
 pub mod backoff;
 pub mod cache;
+pub mod changes;
 pub mod evaluator;
 pub mod events;
+mod governance;
 pub mod leader;
 pub mod readiness;
 pub mod reconcile;
+pub mod report_export;
 pub mod status;
 pub mod triggers;
 pub mod unfinished;
 pub mod watch_set;
 pub mod watches;
+pub mod wiring;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +56,13 @@ pub struct Settings {
     pub instance: String,
     /// Where and how long checklists are evaluated (off the async runtime).
     pub evaluation: evaluator::EvaluationSettings,
+    /// The ValidatingWebhookConfiguration whose workloads webhook gates Deployments: gating
+    /// checklists in namespaces it does not select are `GateWired=False`.
+    pub webhook_configuration: String,
+    /// `--report-format`: also write a PolicyReport / OpenReports Report per checklist.
+    pub report_format: Option<crate::report::policy_report::ReportFormat>,
+    /// A counted waiver expiring within this raises `WaiverExpiringSoon` and an Event.
+    pub waiver_lead_time: Duration,
 }
 
 /// What the rest of the process shares with the running controller.
@@ -83,6 +94,25 @@ pub async fn start(
         readiness.register(&id);
         let readiness = readiness.clone();
         tokio::spawn(watches::run(spec, watch_ctx.clone(), shutdown.child_token(), move || readiness.mark_synced(&id)));
+    }
+    let (wiring, wiring_changes) = wiring::Wiring::new(&settings.webhook_configuration);
+    {
+        let namespaces_id = wiring::watch::NAMESPACES_METRIC.to_owned();
+        let configuration_id = format!("ValidatingWebhookConfiguration {}", settings.webhook_configuration);
+        readiness.register(&namespaces_id);
+        readiness.register(&configuration_id);
+        let (ready, cancel) = (readiness.clone(), shutdown.child_token());
+        tokio::spawn(wiring::watch::namespaces(wiring.clone(), client.clone(), metrics.clone(), cancel, move || {
+            ready.mark_synced(&namespaces_id)
+        }));
+        let (ready, cancel) = (readiness.clone(), shutdown.child_token());
+        tokio::spawn(wiring::watch::configuration(
+            wiring.clone(),
+            client.clone(),
+            metrics.clone(),
+            cancel,
+            move || ready.mark_synced(&configuration_id),
+        ));
     }
     readiness.register(kinds::CHECKLIST);
     readiness.seal();
@@ -126,29 +156,44 @@ pub async fn start(
 
     let prober = HttpProber::new().map_err(crate::Error::Tls)?;
     let reporter = Reporter { controller: "readygate".to_owned(), instance: Some(settings.instance.clone()) };
-    let ctx = Arc::new(reconcile::Context::new(
-        client.clone(),
-        cache.clone(),
-        watch_set::WatchSet::new(watch_ctx, settings.secret_checks, shutdown.child_token()),
-        store.clone(),
-        Probes::new(prober),
-        version,
-        leader.clone(),
-        Recorder::new(client, reporter),
-        metrics,
-        settings.secret_checks,
-        settings.evaluation,
-        shutdown.clone(),
-    ));
+    let reports = settings.report_format.map(|format| report_export::ReportExport::new(client.clone(), format));
+    let ctx = Arc::new(
+        reconcile::Context::new(
+            client.clone(),
+            cache.clone(),
+            watch_set::WatchSet::new(watch_ctx, settings.secret_checks, shutdown.child_token()),
+            store.clone(),
+            Probes::new(prober),
+            version,
+            leader.clone(),
+            Recorder::new(client, reporter),
+            metrics,
+            settings.secret_checks,
+            settings.evaluation,
+            wiring,
+            shutdown.clone(),
+        )
+        .with_reports(reports)
+        .with_waiver_lead_time(settings.waiver_lead_time),
+    );
 
     let trigger_store = store.clone();
-    let triggers =
-        changes.flat_map(move |change| futures::stream::iter(triggers::affected(&change, &trigger_store.state())));
+    let triggers = changes
+        .into_stream()
+        .flat_map(move |change| futures::stream::iter(triggers::affected(&change, &trigger_store.state())));
+    let wiring_store = store.clone();
+    let triggers = futures::stream::select(
+        triggers,
+        wiring_changes.flat_map(move |scope| futures::stream::iter(wiring::affected(&scope, &wiring_store.state()))),
+    );
     let gained = {
         let ctx = ctx.clone();
         leader.gained().map(move |()| {
             // Another replica may have written since this one last did.
             ctx.written.clear();
+            if let Some(reports) = &ctx.reports {
+                reports.clear();
+            }
         })
     };
     let garbage = {

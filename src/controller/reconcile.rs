@@ -17,9 +17,10 @@ use super::cache::{Cache, Change};
 use super::evaluator::{Deadline, EvaluationSettings, Unfinished};
 use super::leader::Leader;
 use super::watch_set::WatchSet;
-use super::{events, status, unfinished};
+use super::wiring::{self, Wiring};
+use super::{events, governance, report_export, status, unfinished};
 use crate::api::{ReadinessChecklist, ReadinessChecklistStatus};
-use crate::checks::Facts;
+use crate::checks::{ChecklistReads, Facts};
 use crate::engine;
 use crate::inventory::kinds;
 use crate::metrics::Metrics;
@@ -46,9 +47,15 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     pub secret_checks: bool,
     pub evaluation: EvaluationSettings,
+    /// Whether gating checklists' namespaces reach the workloads webhook (`GateWired`).
+    pub wiring: Arc<Wiring>,
     /// Fired on SIGTERM: a reconcile waiting for an evaluation stops waiting.
     pub shutdown: CancellationToken,
     pub written: status::WrittenStatuses,
+    /// `--report-format`: the PolicyReport / OpenReports writer, when enabled.
+    pub reports: Option<report_export::ReportExport>,
+    /// See [`super::Settings::waiver_lead_time`].
+    pub waiver_lead_time: Duration,
     failures: Mutex<HashMap<(String, String), u32>>,
     /// Item names whose metric series exist, per checklist, to remove them when items go.
     recorded: Mutex<HashMap<(String, String), Vec<String>>>,
@@ -68,6 +75,7 @@ impl Context {
         metrics: Arc<Metrics>,
         secret_checks: bool,
         evaluation: EvaluationSettings,
+        wiring: Arc<Wiring>,
         shutdown: CancellationToken,
     ) -> Self {
         Context {
@@ -82,11 +90,39 @@ impl Context {
             metrics,
             secret_checks,
             evaluation,
+            wiring,
             shutdown,
             written: status::WrittenStatuses::default(),
+            reports: None,
+            waiver_lead_time: engine::governance::DEFAULT_WAIVER_LEAD_TIME,
             failures: Mutex::default(),
             recorded: Mutex::default(),
         }
+    }
+
+    /// Writes PolicyReports / OpenReports Reports as well (`--report-format`).
+    pub fn with_reports(mut self, reports: Option<report_export::ReportExport>) -> Self {
+        self.reports = reports;
+        self
+    }
+
+    /// Brings the checklist's report (when enabled) in line with `status`; a failure is logged
+    /// and retried on the next evaluation, never a failed reconcile.
+    async fn export_report(&self, checklist: &ReadinessChecklist, status: &ReadinessChecklistStatus) {
+        let Some(reports) = &self.reports else { return };
+        match reports.publish(checklist, status).await {
+            Ok(report_export::Outcome::Written) => {
+                tracing::debug!(namespace = ?checklist.metadata.namespace, name = ?checklist.metadata.name,
+                    kind = reports.format().kind(), "report written");
+            }
+            Ok(report_export::Outcome::Unchanged) => {}
+            Err(error) => tracing::warn!(%error, "report not written; retried on the next evaluation"),
+        }
+    }
+
+    pub fn with_waiver_lead_time(mut self, lead_time: Duration) -> Self {
+        self.waiver_lead_time = lead_time;
+        self
     }
 
     /// Facts from the caches: server version, unavailable kinds, other checklists' decisions
@@ -135,6 +171,9 @@ impl Context {
             .collect();
         self.watch_set.retain(|k| alive.contains(k));
         self.written.retain(|k| alive.contains(k));
+        if let Some(reports) = &self.reports {
+            reports.retain(|k| alive.contains(k));
+        }
         self.failures.lock().unwrap_or_else(PoisonError::into_inner).retain(|k, _| alive.contains(k));
         let mut recorded = self.recorded.lock().unwrap_or_else(PoisonError::into_inner);
         recorded.retain(|(ns, name), items| {
@@ -166,17 +205,6 @@ pub fn requeue_after(checklist: &ReadinessChecklist) -> Duration {
     every.min(refresh_after(checklist)).max(Duration::from_secs(1))
 }
 
-/// Every kind any item reads (per `checks::reads`), plus sign-offs, which the engine applies
-/// to every item as approvals and waivers.
-pub fn kinds_read(checklist: &ReadinessChecklist) -> Vec<String> {
-    let mut kinds: Vec<String> =
-        checklist.spec.items.iter().flat_map(|item| crate::checks::reads(&item.check)).collect();
-    kinds.push(kinds::SIGNOFF.to_owned());
-    kinds.sort();
-    kinds.dedup();
-    kinds
-}
-
 fn key_of(checklist: &ReadinessChecklist) -> (String, String) {
     (checklist.metadata.namespace.clone().unwrap_or_default(), checklist.metadata.name.clone().unwrap_or_default())
 }
@@ -206,7 +234,11 @@ pub async fn reconcile(checklist: Arc<ReadinessChecklist>, ctx: Arc<Context>) ->
     ctx.metrics.observe_evaluation(started.elapsed().as_secs_f64());
 
     let previous = ctx.written.previous(&checklist);
-    let next = engine::next_status(previous.as_ref(), &evaluation, checklist.metadata.generation, now);
+    let mut next = engine::next_status(previous.as_ref(), &evaluation, checklist.metadata.generation, now);
+    ctx.wiring.settle(&checklist, &mut next, previous.as_ref(), &ctx.metrics, now);
+    // Windows, soak time and expiring waivers change with the clock alone: look again then.
+    let next_change =
+        engine::governance::annotate(&checklist, &evaluation, &mut next, previous.as_ref(), ctx.waiver_lead_time, now);
     if engine::status_needs_write(previous.as_ref(), &next, refresh_after(&checklist), now) {
         // Leadership may have moved while probes ran; a former leader must not write.
         if !ctx.leader.is_leader() {
@@ -215,9 +247,11 @@ pub async fn reconcile(checklist: Arc<ReadinessChecklist>, ctx: Arc<Context>) ->
         write_status(&ctx, &checklist, previous.as_ref(), &next, None).await?;
         tracing::info!(%namespace, %name, decision = next.decision.as_str(), "status written");
     }
+    ctx.export_report(&checklist, &next).await;
     ctx.record_metrics(&evaluation);
+    governance::record_metrics(&ctx.metrics, &namespace, &name, &next);
     ctx.failures.lock().unwrap_or_else(PoisonError::into_inner).remove(&(namespace, name));
-    Ok(Action::requeue(requeue_after(&checklist)))
+    Ok(Action::requeue(governance::requeue_until(requeue_after(&checklist), next_change, now)))
 }
 
 /// Snapshot and evaluation on the evaluation pool, within the evaluation deadline; never on a
@@ -232,9 +266,9 @@ async fn evaluate_off_runtime(
     let (namespace, _) = key_of(checklist);
     let job = {
         let (cache, checklist, evaluate) = (ctx.cache.clone(), checklist.clone(), settings.evaluate);
-        let kinds = kinds_read(&checklist);
+        let keys: Vec<String> = ChecklistReads::of(&checklist).keys.into_iter().collect();
         move |deadline: &Deadline| {
-            let inventory = cache.snapshot(&namespace, &kinds);
+            let inventory = cache.snapshot(&namespace, &keys);
             evaluate(&checklist, &inventory, &facts, now, deadline)
         }
     };
@@ -273,11 +307,13 @@ async fn record_unfinished(
         return Ok(Action::await_change());
     }
     let previous = ctx.written.previous(checklist);
-    let next = unfinished::status(previous.as_ref(), unfinished, checklist.metadata.generation, now);
+    let mut next = unfinished::status(previous.as_ref(), unfinished, checklist.metadata.generation, now);
+    ctx.wiring.settle(checklist, &mut next, previous.as_ref(), &ctx.metrics, now);
     if engine::status_needs_write(previous.as_ref(), &next, refresh_after(checklist), now) {
         write_status(ctx, checklist, previous.as_ref(), &next, unfinished::event(previous.as_ref(), unfinished))
             .await?;
     }
+    ctx.export_report(checklist, &next).await;
     ctx.metrics.record_decision(&namespace, &name, next.decision);
     Ok(Action::requeue(retry_in))
 }
@@ -301,9 +337,11 @@ async fn write_status(
         }
     };
     ctx.metrics.status_write("applied");
-    ctx.written.record(&stored);
+    ctx.written.record(checklist, &stored);
     let mut planned = events::plan(previous, next);
+    planned.extend(governance::plan(previous, next));
     planned.extend(extra);
+    planned.extend(wiring::event(previous, next));
     let published = events::publish(&ctx.recorder, checklist, &planned).await;
     for p in planned.iter().take(published) {
         ctx.metrics.event(&p.reason);

@@ -30,11 +30,14 @@ pub async fn apply(
     api.patch_status(name, &params, &Patch::Apply(apply_body(status))).await
 }
 
-/// A status this process wrote, with the resourceVersion the API server gave it.
+/// A status this process wrote, with the resourceVersion of the object it was computed from.
 #[derive(Clone, Debug)]
 struct Written {
     uid: Option<String>,
-    resource_version: Option<u64>,
+    /// The cached object's resourceVersion when the write was decided. resourceVersions are
+    /// opaque strings (API conventions: clients may compare them only for equality), so "the
+    /// cache has not caught up" is "the cache still shows the object we wrote over".
+    written_over: Option<String>,
     status: ReadinessChecklistStatus,
 }
 
@@ -47,21 +50,29 @@ pub struct WrittenStatuses {
 }
 
 impl WrittenStatuses {
-    pub fn record(&self, stored: &ReadinessChecklist) {
+    /// Remembers the status stored by a write decided on `cached` (the object as the cache
+    /// showed it), until the cache shows any other version of it.
+    pub fn record(&self, cached: &ReadinessChecklist, stored: &ReadinessChecklist) {
         let Some(status) = stored.status.clone() else { return };
-        let key = key(stored);
-        let written = Written { uid: stored.metadata.uid.clone(), resource_version: resource_version(stored), status };
-        self.lock().insert(key, written);
+        let written = Written {
+            uid: stored.metadata.uid.clone(),
+            written_over: cached.metadata.resource_version.clone(),
+            status,
+        };
+        self.lock().insert(key(stored), written);
     }
 
-    /// The status to compare with: the cached object's, unless this process wrote a newer one
-    /// the cache has not caught up with (same object, older resourceVersion).
+    /// The status to compare with: the cached object's, unless the cache still shows the very
+    /// version this process wrote over (same uid, same resourceVersion), in which case the
+    /// status written is newer. Any other resourceVersion is our write or a later change, so
+    /// the cache wins; nothing here orders resourceVersions.
     pub fn previous(&self, cached: &ReadinessChecklist) -> Option<ReadinessChecklistStatus> {
         let map = self.lock();
         match map.get(&key(cached)) {
             Some(w)
                 if w.uid == cached.metadata.uid
-                    && matches!((resource_version(cached), w.resource_version), (Some(seen), Some(ours)) if seen < ours) =>
+                    && w.written_over.is_some()
+                    && w.written_over == cached.metadata.resource_version =>
             {
                 Some(w.status.clone())
             }
@@ -89,12 +100,6 @@ impl WrittenStatuses {
 
 fn key(c: &ReadinessChecklist) -> (String, String) {
     (c.metadata.namespace.clone().unwrap_or_default(), c.metadata.name.clone().unwrap_or_default())
-}
-
-/// resourceVersions are opaque, but every API server in practice (etcd revisions) issues
-/// increasing integers; anything else simply disables the comparison.
-fn resource_version(c: &ReadinessChecklist) -> Option<u64> {
-    c.metadata.resource_version.as_deref().and_then(|rv| rv.parse().ok())
 }
 
 #[cfg(test)]
@@ -125,18 +130,39 @@ mod tests {
     #[test]
     fn a_write_not_yet_seen_on_the_watch_is_the_previous_status() {
         let written = WrittenStatuses::default();
-        written.record(&checklist("12", Decision::NoGo));
         let stale_cache = checklist("10", Decision::Go);
+        written.record(&stale_cache, &checklist("12", Decision::NoGo));
         assert_eq!(written.previous(&stale_cache).map(|s| s.decision), Some(Decision::NoGo));
     }
 
     #[test]
     fn a_newer_cached_object_wins_over_memory() {
         let written = WrittenStatuses::default();
-        written.record(&checklist("12", Decision::NoGo));
+        written.record(&checklist("10", Decision::Go), &checklist("12", Decision::NoGo));
         let newer = checklist("15", Decision::Go);
         assert_eq!(written.previous(&newer).map(|s| s.decision), Some(Decision::Go));
         written.clear();
         assert_eq!(written.previous(&checklist("10", Decision::Unknown)).map(|s| s.decision), Some(Decision::Unknown));
+    }
+
+    #[test]
+    fn resource_versions_are_compared_for_equality_only() {
+        // Not integers, and "later" ones sort lower as text: only equality may be used.
+        let written = WrittenStatuses::default();
+        written.record(&checklist("b7", Decision::Go), &checklist("a1", Decision::NoGo));
+        assert_eq!(written.previous(&checklist("b7", Decision::Go)).map(|s| s.decision), Some(Decision::NoGo));
+        // The cache has caught up with our write: its status is the one to compare with.
+        assert_eq!(written.previous(&checklist("a1", Decision::NoGo)).map(|s| s.decision), Some(Decision::NoGo));
+        // Someone changed it after our write (a version we never saw): the cache wins.
+        assert_eq!(written.previous(&checklist("c0", Decision::Unknown)).map(|s| s.decision), Some(Decision::Unknown));
+    }
+
+    #[test]
+    fn a_recreated_checklist_is_not_given_the_old_ones_status() {
+        let written = WrittenStatuses::default();
+        written.record(&checklist("10", Decision::Go), &checklist("12", Decision::NoGo));
+        let mut recreated = checklist("10", Decision::Unknown);
+        recreated.metadata.uid = Some("u2".to_owned());
+        assert_eq!(written.previous(&recreated).map(|s| s.decision), Some(Decision::Unknown));
     }
 }

@@ -1,5 +1,5 @@
 //! Which checklists a change concerns: those in the change's namespace (every namespace for
-//! cluster-scoped kinds) with an item that reads the changed kind, per `checks::reads`.
+//! cluster-scoped kinds) that read what changed, per their [`ChecklistReads`].
 
 use std::sync::Arc;
 
@@ -7,16 +7,7 @@ use kube::runtime::reflector::ObjectRef;
 
 use super::cache::Change;
 use crate::api::ReadinessChecklist;
-use crate::checks;
-use crate::inventory::kinds;
-
-/// Whether `checklist` reads objects of `kind_key`. Sign-offs concern every checklist in their
-/// namespace: a waiver can apply to any item, not only manual ones.
-pub fn reads_kind(checklist: &ReadinessChecklist, kind_key: &str) -> bool {
-    kind_key == kinds::SIGNOFF
-        || checklist.spec.items.iter().any(|item| checks::reads(&item.check).iter().any(|k| k == kind_key))
-}
-
+use crate::checks::ChecklistReads;
 /// The checklists to re-evaluate after `change`.
 pub fn affected(change: &Change, checklists: &[Arc<ReadinessChecklist>]) -> Vec<ObjectRef<ReadinessChecklist>> {
     checklists
@@ -25,7 +16,7 @@ pub fn affected(change: &Change, checklists: &[Arc<ReadinessChecklist>]) -> Vec<
             Some(ns) => c.metadata.namespace.as_deref() == Some(ns.as_str()),
             None => true,
         })
-        .filter(|c| reads_kind(c, &change.kind_key))
+        .filter(|c| ChecklistReads::of(c).reads_key(&change.kind_key))
         .map(|c| ObjectRef::from_obj(c.as_ref()))
         .collect()
 }
@@ -33,6 +24,7 @@ pub fn affected(change: &Change, checklists: &[Arc<ReadinessChecklist>]) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inventory::kinds;
 
     fn checklist(ns: &str, name: &str, check: serde_json::Value) -> Arc<ReadinessChecklist> {
         Arc::new(
@@ -78,10 +70,31 @@ mod tests {
     }
 
     #[test]
-    fn signoffs_reach_every_checklist_of_their_namespace() {
-        let all = vec![checklist("a", "one", hpa_check()), checklist("b", "two", hpa_check())];
+    fn signoffs_reach_the_checklists_of_their_namespace_they_can_change() {
+        let manual = serde_json::json!({"manual": {"approvers": {"users": ["alice"]}}});
+        let mut waivable = (*checklist("a", "waivable", hpa_check())).clone();
+        waivable.spec.items[0].waivable_by =
+            Some(serde_json::from_value(serde_json::json!({"groups": ["leads"]})).expect("principals"));
+        let all = vec![
+            checklist("a", "one", manual.clone()),
+            Arc::new(waivable),
+            checklist("a", "unwaivable", hpa_check()),
+            checklist("b", "two", manual),
+        ];
         let change = Change { kind_key: kinds::SIGNOFF.into(), namespace: Some("a".into()) };
-        assert_eq!(names(affected(&change, &all)), ["one"]);
+        assert_eq!(names(affected(&change, &all)), ["one", "waivable"]);
+    }
+
+    #[test]
+    fn whole_object_changes_reach_resource_items_and_projection_changes_the_catalogue() {
+        let all = vec![
+            checklist("a", "rules", serde_json::json!({"resource": {"apiVersion": "apps/v1", "kind": "Deployment"}})),
+            checklist("a", "workloads", serde_json::json!({"workload": {"target": {}, "replicas": {"atLeast": 1}}})),
+        ];
+        let whole = Change { kind_key: crate::inventory::whole::key(kinds::DEPLOYMENT), namespace: Some("a".into()) };
+        assert_eq!(names(affected(&whole, &all)), ["rules"]);
+        let projected = Change { kind_key: kinds::DEPLOYMENT.into(), namespace: Some("a".into()) };
+        assert_eq!(names(affected(&projected, &all)), ["workloads"]);
     }
 
     #[test]

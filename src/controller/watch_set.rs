@@ -1,5 +1,6 @@
-//! Watches that exist because some checklist asks for them: the kinds named by `resource` items
-//! (found through discovery) and, with secret checks on, the Secrets named by `secret` items.
+//! Watches that exist because some checklist asks for them: whole objects of the kinds named by
+//! `resource` items (found through discovery) and, with secret checks on, the Secrets named by
+//! `secret` items.
 //! Started when the first checklist needs them, stopped (and their objects dropped) when the
 //! last one no longer does.
 
@@ -12,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::watches::{self, WatchContext, WatchSpec};
 use crate::api::{Check, ReadinessChecklist};
+use crate::checks::ChecklistReads;
 use crate::inventory::kinds;
 
 /// How long an evaluation waits for a newly started watch to list before judging without it.
@@ -23,38 +25,35 @@ pub type ChecklistKey = (String, String);
 /// What one checklist needs watched beyond the catalogue.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Needs {
-    /// (apiVersion, kind) of `resource` items.
+    /// (apiVersion, kind) of the kinds `resource` items judge, watched whole.
     pub resources: BTreeSet<(String, String)>,
     /// (namespace, name) -> keys, of `secret` items.
     pub secrets: BTreeMap<(String, String), BTreeSet<String>>,
 }
 
 impl Needs {
-    /// Pure: what `checklist` needs. Kinds the catalogue already watches need nothing more;
-    /// Secrets are never watched through `resource` (their values must stay out of memory).
+    /// Pure: what `checklist` needs, per its [`ChecklistReads`]: whole objects of the kinds its
+    /// `resource` items judge, even those the catalogue watches (as projections), but never
+    /// Secrets (their values must stay out of memory: only those `secret` items name are
+    /// watched, reduced to digests); and the Secrets `secret` items name.
     pub fn of(checklist: &ReadinessChecklist, secret_checks: bool) -> Needs {
         let namespace = checklist.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned());
-        let catalogue: BTreeSet<String> = watches::catalogue().into_iter().map(|s| s.kind_key).collect();
-        let mut needs = Needs::default();
-        for item in &checklist.spec.items {
-            match &item.check {
-                Check::Resource(spec) => {
-                    let key = crate::inventory::kind_key(crate::inventory::group_of(&spec.api_version), &spec.kind);
-                    if !catalogue.contains(&key) && key != kinds::SECRET {
-                        needs.resources.insert((spec.api_version.clone(), spec.kind.clone()));
-                    }
-                }
-                Check::Secret(spec) if secret_checks => {
+        let reads = ChecklistReads::of(checklist);
+        let resources =
+            reads.whole.into_iter().filter(|(kind_key, _)| kind_key != kinds::SECRET).map(|(_, kind)| kind).collect();
+        let mut needs = Needs { resources, ..Needs::default() };
+        if secret_checks {
+            for item in &checklist.spec.items {
+                if let Check::Secret(spec) = &item.check {
                     needs.secrets.entry((namespace.clone(), spec.name.clone())).or_default().insert(spec.key.clone());
                 }
-                _ => {}
             }
         }
         needs
     }
 
     fn specs(&self) -> Vec<WatchSpec> {
-        let resources = self.resources.iter().map(|(api_version, kind)| WatchSpec::discovered(api_version, kind));
+        let resources = self.resources.iter().map(|(api_version, kind)| WatchSpec::whole(api_version, kind));
         let secrets = self.secrets.iter().map(|((ns, name), keys)| WatchSpec::secret(ns, name, keys.clone()));
         resources.chain(secrets).collect()
     }
@@ -188,7 +187,7 @@ mod tests {
     }
 
     #[test]
-    fn resource_items_need_their_kind_unless_the_catalogue_watches_it() {
+    fn resource_items_need_their_kind_whole_even_when_the_catalogue_watches_it_but_never_secrets() {
         let c = checklist(
             "n",
             "c",
@@ -200,8 +199,16 @@ mod tests {
         );
         let needs = Needs::of(&c, true);
         assert_eq!(
-            needs.resources.into_iter().collect::<Vec<_>>(),
-            [("monitoring.coreos.com/v1".to_owned(), "ServiceMonitor".to_owned())]
+            needs.resources.iter().cloned().collect::<Vec<_>>(),
+            [
+                ("apps/v1".to_owned(), "Deployment".to_owned()),
+                ("monitoring.coreos.com/v1".to_owned(), "ServiceMonitor".to_owned())
+            ]
+        );
+        let keys: Vec<(String, bool)> = needs.specs().into_iter().map(|s| (s.kind_key, s.whole)).collect();
+        assert_eq!(
+            keys,
+            [("Deployment.apps/whole".to_owned(), true), ("ServiceMonitor.monitoring.coreos.com".to_owned(), true)]
         );
     }
 

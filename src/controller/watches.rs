@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::CappedBackoff;
 use super::cache::{Cache, Entry};
-use crate::inventory::{CatalogueKind, Object, live};
+use crate::inventory::{CatalogueKind, Object, live, whole};
 use crate::metrics::Metrics;
 
 /// How long to wait before asking again about a kind the cluster does not serve (a CRD may be
@@ -40,6 +40,9 @@ pub struct WatchSpec {
     pub name: Option<String>,
     /// For Secrets: the only keys whose digests are kept.
     pub secret_keys: Option<BTreeSet<String>>,
+    /// Keeps whole objects (for `resource` items, `inventory::whole`) rather than projections;
+    /// `kind_key` is then the whole objects' inventory key.
+    pub whole: bool,
 }
 
 impl WatchSpec {
@@ -54,6 +57,7 @@ impl WatchSpec {
             namespace: None,
             name: None,
             secret_keys: None,
+            whole: false,
         }
     }
 
@@ -68,7 +72,15 @@ impl WatchSpec {
             namespace: None,
             name: None,
             secret_keys: None,
+            whole: false,
         }
+    }
+
+    /// Whole objects of a kind `resource` items judge, found through discovery (which also says
+    /// whether the kind is cluster-scoped: the API server then gives its objects no namespace).
+    pub fn whole(api_version: &str, kind: &str) -> Self {
+        let discovered = Self::discovered(api_version, kind);
+        WatchSpec { kind_key: whole::key(&discovered.kind_key), whole: true, ..discovered }
     }
 
     /// One Secret, keeping only the digests of `keys`.
@@ -272,7 +284,11 @@ fn convert(spec: &WatchSpec, object: DynamicObject) -> Option<Object> {
         map.insert("apiVersion".to_owned(), spec.api_version.clone().into());
         map.insert("kind".to_owned(), spec.kind.clone().into());
     }
-    match live::to_object(&spec.kind_key, value, spec.secret_keys.as_ref()) {
+    let object = match spec.whole {
+        true => whole::to_object(value, None),
+        false => live::to_object(&spec.kind_key, value, spec.secret_keys.as_ref()),
+    };
+    match object {
         Ok(object) => Some(object),
         Err(error) => {
             tracing::warn!(watch = %spec.id(), %error, "skipping malformed object");

@@ -1,19 +1,36 @@
-//! Which objects a set of checklists can read, so a loader can drop the rest as it reads them.
+//! Which objects a set of checklists can read, so a loader can drop the rest as it reads them,
+//! and the inventory `readygate check` builds from what it keeps.
 //!
-//! A checklist reads the kinds its items name ([`super::reads`]) in its own namespace, plus
-//! cluster-scoped objects of those kinds: the same view the controller gives an evaluation
-//! (`Cache::snapshot`). Anything else in a manifest stream cannot change any decision, so
-//! `readygate check` need not hold it; on a large stream that is most of the memory.
+//! A checklist reads what [`ChecklistReads`] declares, in its own namespace, plus cluster-scoped
+//! objects of those kinds: the same view the controller gives an evaluation (`Cache::snapshot`).
+//! Anything else in a manifest stream cannot change any decision, so `readygate check` need not
+//! hold it; on a large stream that is most of the memory. Kinds `resource` items judge are kept
+//! whole (`inventory::whole`), as the controller keeps them.
+//!
+//! Scope comes from the manifests' own CustomResourceDefinitions where they define the kind
+//! (`spec.scope`), from the fixed list in `inventory::kinds` otherwise: an object of a custom
+//! cluster-scoped kind that names no namespace is cluster-scoped, not in `-n`'s namespace. A
+//! CRD may come after the objects of its kind, so such objects wait for the end of the stream.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use serde_json::Value;
 
 use crate::api::ReadinessChecklist;
-use crate::inventory::Object;
+use crate::checks::ChecklistReads;
+use crate::inventory::live::CompactObject;
+use crate::inventory::{Inventory, Object, kind_key, kinds, whole};
+
+/// The kind key of CustomResourceDefinitions.
+const CRD: &str = "CustomResourceDefinition.apiextensions.k8s.io";
 
 /// The kinds and namespaces some checklist of a set reads.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Interest {
-    kinds: BTreeSet<String>,
+    /// Inventory keys read (see [`ChecklistReads::keys`]).
+    keys: BTreeSet<String>,
+    /// Kinds read as whole objects.
+    whole: BTreeSet<String>,
     namespaces: HashSet<String>,
 }
 
@@ -22,7 +39,9 @@ impl Interest {
     pub fn of<'a>(checklists: impl IntoIterator<Item = &'a ReadinessChecklist>) -> Self {
         let mut interest = Interest::default();
         for checklist in checklists {
-            interest.kinds.extend(super::reads(checklist));
+            let reads = ChecklistReads::of(checklist);
+            interest.keys.extend(reads.keys);
+            interest.whole.extend(reads.whole.into_keys());
             interest.namespaces.insert(checklist.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned()));
         }
         interest
@@ -36,62 +55,94 @@ impl Interest {
 
     /// [`Self::wants`] by kind key and namespace.
     pub fn wants_key(&self, kind_key: &str, namespace: Option<&str>) -> bool {
-        self.kinds.contains(kind_key) && namespace.is_none_or(|ns| self.namespaces.contains(ns))
+        self.reads_kind(kind_key) && namespace.is_none_or(|ns| self.namespaces.contains(ns))
     }
+
+    /// Whether some checklist reads objects of `kind_key`, in some namespace, or a [`Collector`]
+    /// needs them (CRDs tell scope).
+    pub fn wants_kind(&self, kind_key: &str) -> bool {
+        kind_key == CRD || self.reads_kind(kind_key)
+    }
+
+    fn reads_kind(&self, kind_key: &str) -> bool {
+        self.keys.contains(kind_key) || self.whole.contains(kind_key)
+    }
+
+    /// Whether the catalogue's checks read `kind_key` as such (not only `resource` items, which
+    /// read the whole copy, under the same key when the kind is not projected).
+    fn wants_as_loaded(&self, kind_key: &str) -> bool {
+        // A kind kept whole under its own key (not projected) is that one copy.
+        self.keys.contains(kind_key) && (whole::is_separate(kind_key) || !self.whole.contains(kind_key))
+    }
+}
+
+/// Builds the inventory of the objects an [`Interest`] wants, one object at a time.
+pub struct Collector<'a> {
+    interest: &'a Interest,
+    inventory: Inventory,
+    /// Kind key -> cluster-scoped, from the CRDs seen so far.
+    crd_scopes: HashMap<String, bool>,
+    /// Wanted objects of a kind whose scope only a CRD can tell, that named no namespace: kept
+    /// compact until the stream ends. (kind key, name, default namespace, object)
+    undecided: Vec<(String, String, String, CompactObject)>,
+}
+
+impl<'a> Collector<'a> {
+    pub fn new(interest: &'a Interest) -> Self {
+        Collector { interest, inventory: Inventory::new(), crd_scopes: HashMap::new(), undecided: Vec::new() }
+    }
+
+    /// Offers one loaded object: kept (compact, built when a check reads it) when wanted.
+    pub fn add(&mut self, object: Object) {
+        if object.kind_key == CRD
+            && let Some((kind_key, cluster)) = crd_scope(&object.data)
+        {
+            self.crd_scopes.insert(kind_key, cluster);
+        }
+        if !self.interest.reads_kind(&object.kind_key) {
+            return;
+        }
+        let defaulted = object.namespace.is_some() && object.str_at("/metadata/namespace").is_none_or(str::is_empty);
+        let scope_known = kinds::is_cluster_scoped(&object.kind_key) || whole::is_projected(&object.kind_key);
+        if defaulted && !scope_known {
+            let Object { kind_key, name, namespace, .. } = &object;
+            let namespace = namespace.clone().unwrap_or_default();
+            self.undecided.push((kind_key.clone(), name.clone(), namespace, CompactObject::from_object(&object)));
+            return;
+        }
+        self.keep(&object);
+    }
+
+    /// The inventory, once every object was offered.
+    pub fn finish(mut self) -> Inventory {
+        for (kind_key, name, namespace, compact) in std::mem::take(&mut self.undecided) {
+            let cluster = self.crd_scopes.get(&kind_key).copied().unwrap_or(false);
+            let namespace = (!cluster).then_some(namespace.as_str());
+            self.keep(&compact.to_object(&kind_key, namespace, &name));
+        }
+        self.inventory
+    }
+
+    fn keep(&mut self, object: &Object) {
+        if !self.interest.wants(object) {
+            return;
+        }
+        if self.interest.whole.contains(&object.kind_key) {
+            self.inventory.insert_compact(&whole::copy_of(object));
+        }
+        if self.interest.wants_as_loaded(&object.kind_key) {
+            self.inventory.insert_compact(object);
+        }
+    }
+}
+
+/// (kind key, cluster-scoped) of the kind a CustomResourceDefinition defines.
+fn crd_scope(crd: &Value) -> Option<(String, bool)> {
+    let group = crd.pointer("/spec/group").and_then(Value::as_str)?;
+    let kind = crd.pointer("/spec/names/kind").and_then(Value::as_str)?;
+    let cluster = crd.pointer("/spec/scope").and_then(Value::as_str) == Some("Cluster");
+    Some((kind_key(group, kind), cluster))
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-    use crate::inventory::kinds;
-
-    fn checklist(namespace: Option<&str>, check: serde_json::Value) -> ReadinessChecklist {
-        let mut metadata = json!({"name": "release"});
-        if let Some(ns) = namespace {
-            metadata["namespace"] = json!(ns);
-        }
-        serde_json::from_value(json!({
-            "apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessChecklist", "metadata": metadata,
-            "spec": {"items": [{"name": "a", "check": check}]}
-        }))
-        .expect("valid checklist")
-    }
-
-    fn object(kind: &str, api_version: &str, namespace: Option<&str>) -> Object {
-        let mut value = json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}});
-        if let Some(ns) = namespace {
-            value["metadata"]["namespace"] = json!(ns);
-        }
-        Object::from_value(value, None).expect("valid object")
-    }
-
-    #[test]
-    fn wants_the_kinds_read_in_the_checklists_namespaces_and_cluster_wide() {
-        let interest = Interest::of(&[
-            checklist(
-                Some("shop"),
-                json!({"horizontalPodAutoscaler": {"target": {"kind": "Deployment", "name": "api"}}}),
-            ),
-            checklist(None, json!({"rbac": {}})),
-        ]);
-        assert!(interest.wants(&object("HorizontalPodAutoscaler", "autoscaling/v2", Some("shop"))));
-        assert!(interest.wants(&object("Deployment", "apps/v1", Some("shop"))), "the scale target's kind");
-        assert!(!interest.wants(&object("HorizontalPodAutoscaler", "autoscaling/v2", Some("other"))));
-        assert!(!interest.wants(&object("ConfigMap", "v1", Some("shop"))));
-        assert!(interest.wants(&object("Role", "rbac.authorization.k8s.io/v1", Some("default"))));
-        assert!(interest.wants(&object("ClusterRole", "rbac.authorization.k8s.io/v1", None)));
-        assert!(!interest.wants(&object("Namespace", "v1", None)));
-        assert!(interest.wants_key(kinds::CLUSTER_ROLE_BINDING, None));
-    }
-
-    #[test]
-    fn sign_offs_are_wanted_only_when_an_item_is_manual_or_waivable() {
-        let manual = Interest::of(&[checklist(Some("shop"), json!({"manual": {"approvers": {"users": ["alice"]}}}))]);
-        assert!(manual.wants_key(kinds::SIGNOFF, Some("shop")));
-        let version = Interest::of(&[checklist(Some("shop"), json!({"kubernetesVersion": {"atLeast": "1.28"}}))]);
-        assert!(!version.wants_key(kinds::SIGNOFF, Some("shop")));
-        assert_eq!(version, Interest { kinds: BTreeSet::new(), namespaces: ["shop".to_owned()].into() });
-    }
-}
+mod tests;

@@ -1,24 +1,27 @@
 //! Evaluating a checklist: run each item's check, apply sign-offs and waivers, decide Go/NoGo.
 
+pub mod admission;
 mod decision;
+pub mod governance;
 mod interest;
+pub mod signoff_rules;
 mod signoffs;
 mod status;
 pub mod validate;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use jiff::Timestamp;
 
 pub use decision::{DEFAULT_MAX_STALENESS, current_decision, decide, summarize};
-pub use interest::Interest;
+pub use interest::{Collector, Interest};
 pub use status::{
     CONDITION_EVALUATED, CONDITION_READY, HISTORY_LIMIT, REASON_CURRENT, condition, next_status, status_needs_write,
 };
 
 use crate::api::{Check, Decision, ItemState, ReadinessChecklist, Severity, SignoffAction, Summary};
 use crate::checks::{self, Facts, Scope};
-use crate::inventory::{Inventory, kinds};
+use crate::inventory::Inventory;
 
 /// Longest message kept per item, in bytes; status must stay far below etcd's object limit.
 pub const MAX_MESSAGE_BYTES: usize = 1024;
@@ -52,6 +55,20 @@ pub struct Evaluation {
     /// The sign-offs that counted (approvals that passed a manual item, waivers that waived
     /// one), in item order, for reports that show who signed what.
     pub signoffs: Vec<SignoffRecord>,
+    /// What the gate's windows and soak time say about admission, when the gate sets any and
+    /// the caller asked ([`admission::for_evaluation`]); the decision above stays the
+    /// checklist's own.
+    pub admission: Option<AdmissionNote>,
+}
+
+/// Admission as a gate's time rules leave it, for reports and exit codes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdmissionNote {
+    /// A window or the soak time holds admission back.
+    pub held: bool,
+    /// `Frozen`, `OutsideAllowedWindows`, `Soaking`, or the decision when nothing holds.
+    pub reason: String,
+    pub message: String,
 }
 
 /// A ReadinessSignoff that counted for an item.
@@ -81,6 +98,7 @@ impl Evaluation {
             items,
             evaluated_at: None,
             signoffs: Vec::new(),
+            admission: None,
         };
         evaluation.refresh();
         evaluation
@@ -121,7 +139,7 @@ pub fn evaluate_until(
     let namespace = checklist.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned());
     let name = checklist.metadata.name.clone().unwrap_or_default();
     let scope = Scope { namespace: &namespace, inventory, facts, now };
-    let signoffs = if needs_signoffs(checklist) {
+    let signoffs = if checks::signoffs_count(checklist) {
         signoffs::SignoffSet::collect(inventory, &namespace, &name, checklist.spec.release.as_deref(), now)
     } else {
         signoffs::SignoffSet::empty(now)
@@ -137,19 +155,25 @@ pub fn evaluate_until(
                 return None;
             }
             let (outcome, approval) = match &item.check {
-                Check::Manual(manual) => signoffs.approval(&item.name, manual),
+                Check::Manual(manual) => signoffs.approval(item, manual),
                 check => (checks::evaluate(check, &scope), None),
             };
             counted.extend(approval);
             let outcome = if outcome.state.is_satisfied() {
                 outcome
             } else {
-                match signoffs.waiver(&item.name, item.waivable_by.as_ref()) {
-                    Some((waived, waiver)) => {
+                match signoffs.waiver(item) {
+                    signoffs::WaiverOutcome::Counted(waived, waiver) => {
                         counted.push(waiver);
                         waived
                     }
-                    None => outcome,
+                    // Say why, as manual items do for approvals: a plain failure next to a
+                    // waiver someone believes in reads as a bug.
+                    signoffs::WaiverOutcome::Ignored(rejected) => checks::Outcome::new(
+                        outcome.state,
+                        format!("{}; waiver not counted: {}", outcome.message, rejected.join(", ")),
+                    ),
+                    signoffs::WaiverOutcome::None => outcome,
                 }
             };
             Some(ItemResult {
@@ -168,22 +192,6 @@ pub fn evaluate_until(
     evaluation.evaluated_at = Some(now);
     evaluation.signoffs = counted;
     Some(evaluation)
-}
-
-/// The kind keys evaluating `checklist` reads: those of every item's check, plus ReadinessSignoffs
-/// when an item is manual or may be waived. The controller re-evaluates the checklist when an
-/// object of one of these kinds changes.
-pub fn reads(checklist: &ReadinessChecklist) -> BTreeSet<String> {
-    let mut keys: BTreeSet<String> = checklist.spec.items.iter().flat_map(|item| checks::reads(&item.check)).collect();
-    if needs_signoffs(checklist) {
-        keys.insert(kinds::SIGNOFF.to_owned());
-    }
-    keys
-}
-
-/// Sign-offs matter only to manual items and to items someone may waive.
-fn needs_signoffs(checklist: &ReadinessChecklist) -> bool {
-    checklist.spec.items.iter().any(|item| matches!(item.check, Check::Manual(_)) || item.waivable_by.is_some())
 }
 
 /// Evaluates several checklists, those referenced by `checklist` items first, so a reference to
@@ -260,6 +268,17 @@ pub fn evaluate_all(
                 {
                     result.state = ItemState::Error;
                     result.message = format!("checklist reference cycle through readinesschecklist/{}", reference.name);
+                } else if let (Check::Checklist(reference), Some(Some(referenced))) =
+                    (&item.check, dep.map(|dep| results[dep].as_ref()))
+                    && referenced.decision == Decision::Unknown
+                    && result.state == ItemState::Error
+                {
+                    // Evaluated in this run: say why it is Unknown rather than guess at staleness.
+                    result.message = bound_message(format!(
+                        "readinesschecklist/{} is Unknown: {}",
+                        reference.name,
+                        why_unknown(referenced)
+                    ));
                 }
             }
             evaluation.refresh();
@@ -269,6 +288,18 @@ pub fn evaluate_all(
         }
     }
     results.into_iter().flatten().collect()
+}
+
+/// `item a is Error (message); item b is Skipped (message)`: the Critical items that make an
+/// evaluation Unknown.
+fn why_unknown(evaluation: &Evaluation) -> String {
+    let undecided: Vec<String> = evaluation
+        .items
+        .iter()
+        .filter(|i| i.severity == Severity::Critical && matches!(i.state, ItemState::Error | ItemState::Skipped))
+        .map(|i| format!("item {} is {} ({})", i.name, i.state.as_str(), i.message))
+        .collect();
+    if undecided.is_empty() { "no critical item decided it".to_owned() } else { undecided.join("; ") }
 }
 
 /// Cuts a message to [`MAX_MESSAGE_BYTES`] on a character boundary, marking the cut.

@@ -2,32 +2,42 @@
 
 use jiff::Timestamp;
 
-use crate::api::{ItemState, ManualCheck, Principals, ReadinessSignoffSpec, SignoffAction};
+use super::signoff_rules;
+use crate::api::{ChecklistItem, ItemState, ManualCheck, Principals, ReadinessSignoffSpec, SignoffAction};
 use crate::checks::Outcome;
 use crate::engine::SignoffRecord;
 use crate::inventory::{Inventory, kinds};
 
-/// A sign-off of the checklist: its spec, when it was made, and why it cannot count at all
-/// (another release, expired), which a pending item's message repeats.
+/// A sign-off of the checklist: its spec and when it was made.
 struct Candidate {
     name: String,
     spec: ReadinessSignoffSpec,
     created: Option<Timestamp>,
-    void: Option<String>,
 }
 
-/// The sign-offs of one checklist; only those for its release and not expired count. Identity
-/// binding (signer == requesting user) is the admission webhook's job; here `spec.signer` is
-/// trusted.
+/// What the waivers of an item come to.
+pub(super) enum WaiverOutcome {
+    /// One counts: the item is Waived.
+    Counted(Outcome, SignoffRecord),
+    /// Some exist, none counts: why, one `NAME by SIGNER (reason)` each.
+    Ignored(Vec<String>),
+    /// None exists.
+    None,
+}
+
+/// The sign-offs of one checklist. Whether one counts is [`signoff_rules::problems`], the rule
+/// the webhook and the CLI share; identity binding (signer == requesting user) is the admission
+/// webhook's job, here `spec.signer` is trusted.
 pub(super) struct SignoffSet {
     candidates: Vec<Candidate>,
+    release: Option<String>,
     now: Timestamp,
 }
 
 impl SignoffSet {
     /// No sign-offs: for a checklist none of whose items can use one.
     pub(super) fn empty(now: Timestamp) -> Self {
-        SignoffSet { candidates: Vec::new(), now }
+        SignoffSet { candidates: Vec::new(), release: None, now }
     }
 
     pub(super) fn collect(
@@ -42,42 +52,29 @@ impl SignoffSet {
             .filter_map(|object| {
                 let spec: ReadinessSignoffSpec = serde_json::from_value(object.get("/spec")?.clone()).ok()?;
                 let created = object.str_at("/metadata/creationTimestamp").and_then(|t| t.parse::<Timestamp>().ok());
-                let void = if spec.release.as_deref() != release {
-                    Some(format!("for release {}", spec.release.as_deref().unwrap_or("<none>")))
-                } else {
-                    spec.expires_at.as_ref().filter(|t| t.0 <= now).map(|t| format!("expired at {}", t.0))
-                };
-                Some(Candidate { name: object.name.clone(), spec, created, void })
+                Some(Candidate { name: object.name.clone(), spec, created })
             })
             .filter(|c| c.spec.checklist == checklist)
             .collect();
-        SignoffSet { candidates, now }
+        SignoffSet { candidates, release: release.map(str::to_owned), now }
+    }
+
+    /// Why `c` does not count for `item` now (the first reason), or `None` when it counts.
+    fn not_counted(&self, item: &ChecklistItem, c: &Candidate) -> Option<String> {
+        signoff_rules::problems(self.release.as_deref(), item, &c.spec, c.created, self.now)
+            .into_iter()
+            .next()
+            .map(|reason| format!("{} by {} ({reason})", c.name, c.spec.signer.username))
     }
 
     /// A manual item: Passed by the first (by name) valid approval, else Pending; with the
     /// approval that counted.
-    pub(super) fn approval(&self, item: &str, manual: &ManualCheck) -> (Outcome, Option<SignoffRecord>) {
+    pub(super) fn approval(&self, item: &ChecklistItem, manual: &ManualCheck) -> (Outcome, Option<SignoffRecord>) {
         let mut rejected = Vec::new();
-        for c in self.for_item(item, SignoffAction::Approve) {
-            if let Some(void) = &c.void {
-                rejected.push(format!("{} by {} ({void})", c.name, c.spec.signer.username));
+        for c in self.for_item(&item.name, SignoffAction::Approve) {
+            if let Some(why) = self.not_counted(item, c) {
+                rejected.push(why);
                 continue;
-            }
-            if !manual.approvers.admits(&c.spec.signer.username, &c.spec.signer.groups) {
-                rejected.push(format!("{} by {} (not an approver)", c.name, c.spec.signer.username));
-                continue;
-            }
-            if let Some(valid_for) = &manual.valid_for {
-                let stale = match c.created {
-                    Some(t) if self.now.duration_since(t) <= valid_for.as_span() => None,
-                    Some(_) => Some(format!("older than {valid_for}")),
-                    // Offline manifests carry no creationTimestamp: the API server sets it.
-                    None => Some(format!("no creationTimestamp to hold against validFor {valid_for}")),
-                };
-                if let Some(stale) = stale {
-                    rejected.push(format!("{} by {} ({stale})", c.name, c.spec.signer.username));
-                    continue;
-                }
             }
             let outcome = Outcome::passed(format!(
                 "approved by {} (readinesssignoff/{}): {}",
@@ -93,20 +90,22 @@ impl SignoffSet {
         (Outcome::new(ItemState::Pending, message), None)
     }
 
-    /// A waiver by someone the item's `waivableBy` admits turns a non-passing item Waived; with
-    /// the waiver that counted.
-    pub(super) fn waiver(&self, item: &str, waivable_by: Option<&Principals>) -> Option<(Outcome, SignoffRecord)> {
-        let allowed = waivable_by?;
-        self.for_item(item, SignoffAction::Waive)
-            .filter(|c| c.void.is_none())
-            .find(|c| allowed.admits(&c.spec.signer.username, &c.spec.signer.groups))
-            .map(|c| {
-                let outcome = Outcome::new(
-                    ItemState::Waived,
-                    format!("waived by {} (readinesssignoff/{}): {}", c.spec.signer.username, c.name, c.spec.reason),
-                );
-                (outcome, c.record())
-            })
+    /// The first (by name) waiver that counts turns a non-passing item Waived; otherwise the
+    /// waivers that exist and why each does not count, for the item's message.
+    pub(super) fn waiver(&self, item: &ChecklistItem) -> WaiverOutcome {
+        let mut rejected = Vec::new();
+        for c in self.for_item(&item.name, SignoffAction::Waive) {
+            if let Some(why) = self.not_counted(item, c) {
+                rejected.push(why);
+                continue;
+            }
+            let outcome = Outcome::new(
+                ItemState::Waived,
+                format!("waived by {} (readinesssignoff/{}): {}", c.spec.signer.username, c.name, c.spec.reason),
+            );
+            return WaiverOutcome::Counted(outcome, c.record());
+        }
+        if rejected.is_empty() { WaiverOutcome::None } else { WaiverOutcome::Ignored(rejected) }
     }
 
     fn for_item<'a>(&'a self, item: &'a str, action: SignoffAction) -> impl Iterator<Item = &'a Candidate> + 'a {

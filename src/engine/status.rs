@@ -90,6 +90,8 @@ pub fn next_status(
         items,
         conditions,
         history,
+        admission: None,
+        expiring_waivers: Vec::new(),
     }
 }
 

@@ -5,7 +5,8 @@ use serde_json::json;
 
 use super::*;
 use crate::api::{ItemState, ReadinessChecklistStatus};
-use crate::inventory::Object;
+use crate::checks::ChecklistReads;
+use crate::inventory::{Object, kinds};
 
 fn now() -> Timestamp {
     "2026-11-25T10:00:00Z".parse().expect("timestamp")
@@ -185,11 +186,12 @@ fn a_waivable_item_reads_sign_offs_and_says_so() {
     for waivable in [true, false] {
         let c = checklist(json!([item(waivable)]));
         let (_, read) = crate::inventory::recorder::record(|| run(&c, vec![]));
-        assert!(read.is_subset(&reads(&c)), "{read:?} not all in {:?}", reads(&c));
-        assert_eq!(reads(&c).contains(kinds::SIGNOFF), waivable);
+        let reads = ChecklistReads::of(&c).keys;
+        assert!(read.is_subset(&reads), "{read:?} not all in {reads:?}");
+        assert_eq!(reads.contains(kinds::SIGNOFF), waivable);
     }
     let manual = checklist(json!([manual_item("cto", "Critical")]));
-    assert!(reads(&manual).contains(kinds::SIGNOFF));
+    assert!(ChecklistReads::of(&manual).keys.contains(kinds::SIGNOFF));
 }
 
 #[test]
@@ -252,6 +254,20 @@ fn checklist_references_see_fresh_decisions_and_cycles_are_errors() {
     assert!(results.iter().any(|r| r.items[0].state == ItemState::Error && r.items[0].message.contains("cycle")));
 }
 
+#[test]
+fn a_referenced_checklist_says_which_of_its_items_make_it_unknown() {
+    let mut base = checklist(json!([
+        {"name": "version", "severity": "Critical", "check": {"kubernetesVersion": {"atLeast": "1.28"}}},
+        {"name": "minor", "severity": "Low", "check": {"kubernetesVersion": {"atLeast": "1.28"}}}]));
+    base.metadata.name = Some("base".to_owned());
+    let results = evaluate_all(&[requiring("top", &["base"]), base], &Inventory::new(), &Facts::offline(), now());
+    assert_eq!(results[1].decision, Decision::Unknown);
+    let message = &results[0].items[0].message;
+    assert_eq!(results[0].items[0].state, ItemState::Error);
+    assert!(message.starts_with("readinesschecklist/base is Unknown: item version is Skipped ("), "{message}");
+    assert!(!message.contains("minor"), "only critical items decide: {message}");
+}
+
 /// `name` requiring each checklist of `requires` to be Go.
 fn requiring(name: &str, requires: &[&str]) -> ReadinessChecklist {
     let items: Vec<serde_json::Value> = requires
@@ -269,7 +285,12 @@ fn a_cycle_is_reported_where_it_closes_and_the_rest_follows_from_it() {
         evaluate_all(&[requiring("a", &["b"]), requiring("b", &["a"])], &Inventory::new(), &Facts::offline(), now());
     assert_eq!(results[1].items[0].state, ItemState::Error);
     assert_eq!(results[1].items[0].message, "checklist reference cycle through readinesschecklist/a");
-    assert_eq!(results[0].items[0].message, "readinesschecklist/b is Unknown (not evaluated or stale)");
+    // Evaluated in the same run, so the message says why b is Unknown (this line pinned the old
+    // "not evaluated or stale" guess).
+    assert_eq!(
+        results[0].items[0].message,
+        "readinesschecklist/b is Unknown: item needs-a is Error (checklist reference cycle through readinesschecklist/a)"
+    );
     let alone = evaluate_all(&[requiring("self", &["self"])], &Inventory::new(), &Facts::offline(), now());
     assert_eq!(alone[0].items[0].message, "checklist reference cycle through readinesschecklist/self");
 }

@@ -8,6 +8,7 @@ mod object;
 pub mod selector;
 mod slot;
 pub mod view;
+pub mod whole;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, btree_map};

@@ -2,16 +2,18 @@
 //! observations (bounded concurrency, per-item timeouts, cached for the checklist's interval)
 //! and the API server's version (refreshed in the background).
 
+mod cache;
 pub mod http;
 pub mod prometheus;
 pub mod version;
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
+use self::cache::ProbeCache;
 use crate::api::{Check, ReadinessChecklist};
 use crate::checks::{Facts, HttpObservation, PrometheusObservation};
 
@@ -29,13 +31,18 @@ type PromResult = Result<PrometheusObservation, String>;
 pub struct Probes {
     prober: http::HttpProber,
     limit: Semaphore,
-    http: Mutex<HashMap<String, (Instant, HttpResult)>>,
-    prometheus: Mutex<HashMap<(String, String), (Instant, PromResult)>>,
+    http: ProbeCache<String, HttpResult>,
+    prometheus: ProbeCache<(String, String), PromResult>,
 }
 
 impl Probes {
     pub fn new(prober: http::HttpProber) -> Self {
-        Probes { prober, limit: Semaphore::new(MAX_CONCURRENT), http: Mutex::default(), prometheus: Mutex::default() }
+        Probes {
+            prober,
+            limit: Semaphore::new(MAX_CONCURRENT),
+            http: ProbeCache::default(),
+            prometheus: ProbeCache::default(),
+        }
     }
 
     /// Fills `facts.http` and `facts.prometheus` for the checklist's live-only items, probing
@@ -48,7 +55,7 @@ impl Probes {
             match &item.check {
                 Check::Http(spec) => {
                     let timeout = spec.timeout.as_ref().map_or(DEFAULT_TIMEOUT, |d| d.as_std());
-                    match fresh(&self.http, &spec.url, interval) {
+                    match self.http.fresh(&spec.url, interval) {
                         Some(result) => {
                             facts.http.insert(spec.url.clone(), result);
                         }
@@ -58,7 +65,7 @@ impl Probes {
                 Check::Prometheus(spec) => {
                     let timeout = spec.timeout.as_ref().map_or(DEFAULT_TIMEOUT, |d| d.as_std());
                     let key = (spec.url.clone(), spec.query.clone());
-                    match fresh(&self.prometheus, &key, interval) {
+                    match self.prometheus.fresh(&key, interval) {
                         Some(result) => {
                             facts.prometheus.insert(key, result);
                         }
@@ -85,27 +92,11 @@ impl Probes {
         }));
         let (http_results, prom_results) = futures::join!(http_results, prom_results);
         let now = Instant::now();
-        for (url, result) in http_results {
-            lock(&self.http).insert(url.clone(), (now, result.clone()));
-            facts.http.insert(url, result);
-        }
-        for (key, result) in prom_results {
-            lock(&self.prometheus).insert(key.clone(), (now, result.clone()));
-            facts.prometheus.insert(key, result);
-        }
+        self.http.insert_all(http_results.iter().cloned(), now, interval);
+        self.prometheus.insert_all(prom_results.iter().cloned(), now, interval);
+        facts.http.extend(http_results);
+        facts.prometheus.extend(prom_results);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn fresh<K: std::hash::Hash + Eq, V: Clone>(
-    cache: &Mutex<HashMap<K, (Instant, V)>>,
-    key: &K,
-    interval: Duration,
-) -> Option<V> {
-    lock(cache).get(key).filter(|(at, _)| at.elapsed() < interval).map(|(_, v)| v.clone())
 }
 
 /// A shared handle, as reconciles hold it.

@@ -98,7 +98,7 @@ fn page_title(evaluations: &[Evaluation]) -> String {
 }
 
 /// The decision as people say it.
-fn decision_label(decision: Decision) -> &'static str {
+pub fn decision_label(decision: Decision) -> &'static str {
     match decision {
         Decision::Go => "GO",
         Decision::NoGo => "NO-GO",
@@ -363,7 +363,7 @@ fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
     if count == 1 { one } else { many }
 }
 
-fn timestamp(at: jiff::Timestamp) -> Markup {
+pub fn timestamp(at: jiff::Timestamp) -> Markup {
     html! { time datetime=(at) { (at.strftime("%Y-%m-%d %H:%M:%S UTC")) } }
 }
 
@@ -374,7 +374,7 @@ fn optional_time(at: Option<jiff::Timestamp>) -> Markup {
     }
 }
 
-fn icon_use(key: &str) -> Markup {
+pub fn icon_use(key: &str) -> Markup {
     html! {
         svg.icon aria-hidden="true" focusable="false" viewBox="0 0 24 24" { use href=(format!("#icon-{key}")) {} }
     }
@@ -382,7 +382,7 @@ fn icon_use(key: &str) -> Markup {
 
 /// One symbol per state, drawn with strokes in `currentColor`: icons need no font, so they look
 /// the same on every machine, and they take the state's colour from the cell.
-fn icon_sprite() -> Markup {
+pub fn icon_sprite() -> Markup {
     PreEscaped(
         r##"<svg xmlns="http://www.w3.org/2000/svg" style="display:none" aria-hidden="true">
 <symbol id="icon-passed" viewBox="0 0 24 24"><path d="M4 12.5l5 5L20 6.5"/></symbol>

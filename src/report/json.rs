@@ -16,6 +16,18 @@ pub struct ChecklistReport<'a> {
     pub summary: &'a Summary,
     pub blocking: &'a [String],
     pub items: Vec<ItemReport<'a>>,
+    /// What the gate's windows and soak time say about admission (only when it sets any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admission: Option<AdmissionReport<'a>>,
+}
+
+/// `{held, reason, message}`: `held` when a window or the soak time blocks admission.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdmissionReport<'a> {
+    pub held: bool,
+    pub reason: &'a str,
+    pub message: &'a str,
 }
 
 /// One item: `{name, state, severity, message}`, plus its title and section for readers.
@@ -53,6 +65,11 @@ pub fn reports(evaluations: &[Evaluation]) -> Vec<ChecklistReport<'_>> {
                     section: i.section.as_deref(),
                 })
                 .collect(),
+            admission: e.admission.as_ref().map(|a| AdmissionReport {
+                held: a.held,
+                reason: &a.reason,
+                message: &a.message,
+            }),
         })
         .collect()
 }

@@ -29,6 +29,9 @@ fn render_one(out: &mut String, evaluation: &Evaluation) {
         evaluation.decision.as_str()
     );
     let _ = writeln!(out, "{}\n", describe_summary(&evaluation.summary));
+    if let Some(admission) = &evaluation.admission {
+        let _ = writeln!(out, "**Admission:** {}\n", escape(&admission.message));
+    }
     if evaluation.blocking.is_empty() {
         out.push_str("No blocking items.\n\n");
     } else {

@@ -5,6 +5,7 @@ pub mod html;
 mod json;
 mod junit;
 mod markdown;
+pub mod policy_report;
 mod table;
 mod visible;
 

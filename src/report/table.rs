@@ -83,6 +83,10 @@ fn render_one(out: &mut String, evaluation: &Evaluation, options: &Options, pain
         let _ = write!(summary, "; blocking: {}", blocking.join(", "));
     }
     let _ = writeln!(out, "  {}", paint.wrap(decision_color(evaluation.decision), &summary));
+    if let Some(admission) = &evaluation.admission {
+        let color = if admission.held { RED } else { decision_color(evaluation.decision) };
+        let _ = writeln!(out, "  {}", paint.wrap(color, &format!("admission: {}", visible(&admission.message))));
+    }
 }
 
 fn one_line(message: &str) -> String {

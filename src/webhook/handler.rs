@@ -241,27 +241,50 @@ impl App {
     }
 }
 
-/// One line per admission: who, what, and the verdict; never the object's content.
+/// Whether an admission belongs in the audit trail at `info`: every denial, every admission let
+/// through although a gating checklist is not Go (an override, Warn or Audit enforcement), and
+/// every sign-off and checklist admission (governance actions, and few). The rest, workloads
+/// allowed because every gate is Go, none applies or the request is not gated, is the bulk of the
+/// traffic and logs at `debug`: the request metric counts it, and the API server's audit log
+/// records it with readygate's `decision` audit annotation. The same choice as Gatekeeper's
+/// `--log-denies`; one JSON line per allowed rollout cost 14% of an admission's instructions
+/// (`benches/admission.rs`), plus a write to stderr (docs/operations.md).
+fn audited(path: Path, verdict: &Verdict) -> bool {
+    path != Path::Workloads
+        || !verdict.allowed
+        || matches!(verdict.reason, Reason::Override | Reason::Warn | Reason::Audit)
+}
+
+/// One line per admission (`info` for the audit trail, `debug` otherwise, see [`audited`]): who,
+/// what, and the verdict; never the object's content.
 fn log<O, P>(path: Path, request: &AdmissionInput<'_, O, P>, verdict: &Verdict) {
-    let kind = &request.kind;
-    // An allowed verdict's message is empty; a denial's says why (never object content).
-    let message = (!verdict.allowed).then_some(verdict.message.as_str());
-    tracing::info!(
-        path = path.as_str(),
-        uid = %request.uid,
-        kind = %kind,
-        namespace = request.namespace(),
-        name = request.name(),
-        operation = request.operation.as_str(),
-        user = request.user_info.username,
-        dry_run = request.dry_run,
-        decision = if verdict.allowed { "allowed" } else { "denied" },
-        reason = verdict.reason.as_str(),
-        message,
-        "admission"
-    );
+    macro_rules! admission_line {
+        ($level:ident, $message:expr) => {
+            tracing::$level!(
+                path = path.as_str(),
+                uid = %request.uid,
+                kind = %request.kind,
+                namespace = request.namespace(),
+                name = request.name(),
+                operation = request.operation.as_str(),
+                user = request.user_info.username,
+                dry_run = request.dry_run,
+                decision = if verdict.allowed { "allowed" } else { "denied" },
+                reason = verdict.reason.as_str(),
+                message = $message,
+                "admission"
+            )
+        };
+    }
+    if audited(path, verdict) {
+        // An allowed verdict's message is empty; a denial's says why (never object content).
+        let message = (!verdict.allowed).then_some(verdict.message.as_str());
+        admission_line!(info, message);
+    } else {
+        admission_line!(debug, None::<&str>);
+    }
     if verdict.reason == Reason::UnsupportedKind {
-        tracing::warn!(path = path.as_str(), kind = %kind, "kind not handled on this path; allowed (check the webhook rules)");
+        tracing::warn!(path = path.as_str(), kind = %request.kind, "kind not handled on this path; allowed (check the webhook rules)");
     }
 }
 
@@ -304,6 +327,23 @@ mod tests {
         let status = response.status();
         let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
         (status, body)
+    }
+
+    #[test]
+    fn denials_overrides_warn_audit_and_governance_are_logged_at_info_the_rest_at_debug() {
+        for reason in [Reason::Override, Reason::Warn, Reason::Audit] {
+            assert!(audited(Path::Workloads, &Verdict::allow(reason)), "{reason:?} is in the audit trail");
+        }
+        for reason in [Reason::NoGo, Reason::Unknown, Reason::ReleaseMismatch, Reason::Malformed] {
+            let denial = Verdict::deny(reason, 403, "no");
+            assert!(audited(Path::Workloads, &denial), "a {reason:?} denial is in the audit trail");
+        }
+        for reason in [Reason::Go, Reason::NoChecklist, Reason::NotGated, Reason::UnsupportedKind] {
+            assert!(!audited(Path::Workloads, &Verdict::allow(reason)), "an allowed {reason:?} logs at debug");
+        }
+        for path in [Path::Signoffs, Path::Checklists] {
+            assert!(audited(path, &Verdict::allow(Reason::Valid)), "{path:?} admissions are in the audit trail");
+        }
     }
 
     #[tokio::test]

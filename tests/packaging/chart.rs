@@ -4,6 +4,7 @@
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
+use super::kustomize::cluster_wide_selector;
 use super::render::{documents, find, helm, helm_as, helm_template, kustomize_base, kustomize_with};
 use super::wiring::{args, assert_wired_together, of_kind};
 
@@ -50,7 +51,7 @@ fn strip(value: &mut Value, key: &str) {
 }
 
 /// The chart's templates plus its crds/, as `helm install` would create them.
-fn chart_objects(values: Value) -> Vec<Value> {
+pub(super) fn chart_objects(values: Value) -> Vec<Value> {
     let run = helm(values);
     let mut objects = documents(&run.rendered.unwrap_or_else(|e| panic!("helm template failed: {e}")));
     for crd in &run.crds {
@@ -83,7 +84,7 @@ fn the_chart_passes_strict_lint_with_defaults_and_every_option() {
 }
 
 /// The same objects by kind and name, then each one the same, so a failure shows one object.
-fn assert_same_objects(chart: Vec<Value>, kustomized: Vec<Value>) {
+pub(super) fn assert_same_objects(chart: Vec<Value>, kustomized: Vec<Value>) {
     let (chart, kustomized) = (comparable(chart), comparable(kustomized));
     let names = |objects: &[Value]| -> Vec<String> {
         objects
@@ -142,6 +143,7 @@ fn another_release_name_and_namespace_stay_wired_together() {
     assert_wired_together(&objects);
     let deployment = find(&objects, "Deployment", "gate-readygate");
     assert!(args(deployment).contains(&"--lease-name=gate-readygate-leader"));
+    assert!(args(deployment).contains(&"--webhook-configuration=gate-readygate"));
     let configuration = find(&objects, "ValidatingWebhookConfiguration", "gate-readygate");
     assert_eq!(
         configuration["metadata"]["annotations"]["cert-manager.io/inject-ca-from"],
@@ -153,6 +155,28 @@ fn another_release_name_and_namespace_stay_wired_together() {
     );
     let binding = find(&objects, "ClusterRoleBinding", "gate-readygate-secret-checks");
     assert_eq!(binding["subjects"][0]["namespace"], "platform");
+}
+
+#[test]
+fn the_chart_gates_only_opted_in_namespaces_unless_its_scope_is_the_cluster() {
+    let objects = documents(&helm_template(json!({})));
+    let workloads = &find(&objects, "ValidatingWebhookConfiguration", "readygate")["webhooks"][0];
+    assert_eq!(workloads["name"], "workloads.readygate.io");
+    assert_eq!(workloads["namespaceSelector"]["matchLabels"], json!({"readygate.io/gate": "enabled"}));
+    assert_eq!(
+        workloads["namespaceSelector"]["matchExpressions"],
+        cluster_wide_selector("readygate-system")["matchExpressions"]
+    );
+
+    let cluster = json!({"webhook": {"workloads": {"scope": "Cluster"}}});
+    assert_same_objects(chart_objects(cluster), documents(&kustomize_with(&["components/cluster-wide"])));
+    let run = helm_as("gate", "platform", json!({"webhook": {"workloads": {"scope": "Cluster"}}}));
+    let objects = documents(&run.rendered.unwrap_or_else(|e| panic!("{e}")));
+    let workloads = &find(&objects, "ValidatingWebhookConfiguration", "gate-readygate")["webhooks"][0];
+    assert_eq!(workloads["namespaceSelector"], cluster_wide_selector("platform"));
+
+    let error = helm(json!({"webhook": {"workloads": {"scope": "Everywhere"}}})).rendered.expect_err("refuses");
+    assert!(error.contains("webhook.workloads.scope must be OptIn or Cluster, not \"Everywhere\""), "{error}");
 }
 
 #[test]

@@ -32,7 +32,7 @@ const CLUSTER_SCOPED: [&str; 5] =
     ["Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration"];
 
 /// The kinds readygate reads, as RBAC names them: (apiGroup, resource). Only get/list/watch.
-const READ: [(&str, &str); 26] = [
+const READ: [(&str, &str); 27] = [
     ("apps", "deployments"),
     ("apps", "statefulsets"),
     ("apps", "daemonsets"),
@@ -56,6 +56,8 @@ const READ: [(&str, &str); 26] = [
     ("apiextensions.k8s.io", "customresourcedefinitions"),
     ("readygate.io", "readinesschecklists"),
     ("readygate.io", "readinesssignoffs"),
+    // Only the one named readygate: see `grants`.
+    ("admissionregistration.k8s.io", "validatingwebhookconfigurations"),
     // Written, not read: listed here so the comparison below covers every rule.
     ("readygate.io", "readinesschecklists/status"),
     ("events.k8s.io", "events"),
@@ -66,7 +68,11 @@ const READ: [(&str, &str); 26] = [
 fn grants(role: &Value) -> BTreeSet<(String, String, String)> {
     let mut out = BTreeSet::new();
     for rule in role["rules"].as_array().expect("rules") {
-        assert!(rule.get("resourceNames").is_none(), "ClusterRole rules here name no objects");
+        if let Some(names) = rule.get("resourceNames") {
+            // Least privilege: readygate reads its own webhook configuration, no other.
+            assert_eq!(rule["resources"], json!(["validatingwebhookconfigurations"]), "only this rule names objects");
+            assert_eq!(names, &json!(["readygate"]), "readygate's own ValidatingWebhookConfiguration");
+        }
         for group in rule["apiGroups"].as_array().expect("apiGroups") {
             for resource in rule["resources"].as_array().expect("resources") {
                 for verb in rule["verbs"].as_array().expect("verbs") {
@@ -93,6 +99,21 @@ fn expected_grants(secrets: bool) -> BTreeSet<(String, String, String)> {
         }
     }
     out
+}
+
+/// Every kind the controller's catalogue watches (which covers what the checks read, per
+/// `checks::reads`' tests) is granted get/list/watch. Discovered kinds (cert-manager's) carry no
+/// plural; theirs is the lower-cased kind plus `s`.
+#[test]
+fn every_kind_the_catalogue_watches_is_granted() {
+    let grants = expected_grants(false);
+    for spec in readygate::controller::watches::catalogue() {
+        let group = readygate::inventory::group_of(&spec.api_version).to_owned();
+        let plural = spec.plural.clone().unwrap_or_else(|| format!("{}s", spec.kind.to_lowercase()));
+        for verb in ["get", "list", "watch"] {
+            assert!(grants.contains(&(group.clone(), plural.clone(), verb.to_owned())), "{verb} {group}/{plural}");
+        }
+    }
 }
 
 fn kinds_and_names(objects: &[Value]) -> BTreeSet<(String, String)> {
@@ -174,12 +195,36 @@ fn the_webhooks_fail_closed_and_spare_the_system_namespaces() {
     let workloads = &configuration["webhooks"][0];
     assert_eq!(workloads["name"], "workloads.readygate.io");
     assert_eq!(workloads["rules"][0]["apiVersions"], json!(["v1"]));
+    // Only namespaces that opted in, and never the system ones even when labelled.
     assert_eq!(
         workloads["namespaceSelector"],
-        json!({"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn",
+        json!({"matchLabels": {"readygate.io/gate": "enabled"},
+            "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn",
             "values": ["kube-system", "readygate-system"]}]})
     );
     assert!(configuration["webhooks"][1]["namespaceSelector"].is_null(), "sign-offs are checked everywhere");
+}
+
+/// The selector readygate had before namespaces opted in (and the cluster-wide mode keeps).
+pub fn cluster_wide_selector(readygate_namespace: &str) -> Value {
+    json!({"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn",
+        "values": ["kube-system", readygate_namespace]}]})
+}
+
+#[test]
+fn the_cluster_wide_component_gates_every_namespace_but_the_system_ones() {
+    let objects = documents(&kustomize_with(&["components/cluster-wide"]));
+    let configuration = find(&objects, "ValidatingWebhookConfiguration", "readygate");
+    let workloads = &configuration["webhooks"][0];
+    assert_eq!(workloads["name"], "workloads.readygate.io");
+    assert_eq!(workloads["namespaceSelector"], cluster_wide_selector("readygate-system"));
+    assert_eq!(workloads["failurePolicy"], "Fail");
+    // Nothing else changes: the other webhooks and every other object are the base's.
+    let base = documents(&kustomize_base());
+    let mut expected = find(&base, "ValidatingWebhookConfiguration", "readygate").clone();
+    expected["webhooks"][0]["namespaceSelector"] = cluster_wide_selector("readygate-system");
+    assert_eq!(configuration, &expected);
+    assert_eq!(objects.len(), base.len());
 }
 
 #[test]
@@ -198,6 +243,7 @@ fn the_deployment_runs_two_hardened_replicas_with_the_documented_flags() {
             "--metrics-addr=0.0.0.0:9090",
             "--leader-election=true",
             "--lease-name=readygate-leader",
+            "--webhook-configuration=readygate",
             "--log-format=json",
         ]
     );

@@ -89,6 +89,19 @@ pub fn assert_wired_together(objects: &[Value]) {
         );
     }
 
+    // The controller reads the webhook configuration it is served by (GateWired), and may read
+    // that one only.
+    let configuration_name = webhook["metadata"]["name"].as_str().expect("configuration name");
+    assert_eq!(flag(deployment, "webhook-configuration"), Some(configuration_name), "--webhook-configuration");
+    let named_rule = of_kind(objects, "ClusterRole")
+        .into_iter()
+        .flat_map(|role| role["rules"].as_array().expect("rules"))
+        .find(|r| r["resources"] == serde_json::json!(["validatingwebhookconfigurations"]))
+        .cloned()
+        .expect("the ClusterRole grants reading the webhook configuration");
+    assert_eq!(named_rule["resourceNames"], serde_json::json!([configuration_name]));
+    assert_eq!(named_rule["verbs"], serde_json::json!(["get", "list", "watch"]));
+
     if flag(deployment, "leader-election") == Some("true") {
         let lease = flag(deployment, "lease-name").expect("--lease-name");
         let role = one(objects, "Role");

@@ -324,8 +324,10 @@ pub enum BudgetError {
         compact(*.limit)
     )]
     Size { function: String, bytes: f64, limit: f64 },
-    #[error("`{0}` has no cost model in readygate's CEL budget, so it is not available")]
-    UnknownFunction(String),
+    /// A function the environment does not declare (every one it declares has a cost): cel-go's
+    /// checker message. `id` is the call's node, for its position.
+    #[error("undeclared reference to '{name}' (in container '')")]
+    UnknownFunction { name: String, id: u64 },
 }
 
 /// `8.0e9`: an estimate, readable at any magnitude.
@@ -414,7 +416,10 @@ impl Estimator {
                     cost += c;
                     args.push(Arg { shape, literal: literal_of(arg) });
                 }
-                let (call_cost, shape) = call_cost(name, member, appends, &args)?;
+                let (call_cost, shape) = call_cost(name, member, appends, &args).map_err(|e| match e {
+                    BudgetError::UnknownFunction { name, .. } => BudgetError::UnknownFunction { name, id: expr.id },
+                    other => other,
+                })?;
                 if builds(name) {
                     created(name, shape.bytes)?;
                 }
@@ -557,6 +562,7 @@ fn is_global_function(name: &str) -> bool {
             | "optional.of"
             | "optional.ofNonZeroValue"
             | "optional.none"
+            | "ip.isCanonical"
     ) || name.starts_with("math.")
 }
 
@@ -589,6 +595,8 @@ fn builds(name: &str) -> bool {
             | "bytes"
             | "lists.range"
             | "flatten"
+            | "findAll"
+            | "getQuery"
     )
 }
 
@@ -655,7 +663,13 @@ fn call_cost(name: &str, member: bool, appends: bool, args: &[Arg]) -> Result<(f
             (1.0 + traverse(len), Shape::string(len))
         }
         "substring" | "charAt" if member => (1.0 + traverse(a.chars), Shape::string(a.chars)),
-        "indexOf" | "lastIndexOf" if member => (1.0 + traverse(a.chars + b.chars), Shape::int(a.chars)),
+        // On a string (the strings extension) or a list (Kubernetes' list library): which one is
+        // not known before evaluation, so the larger of the two.
+        "indexOf" | "lastIndexOf" if member => {
+            let on_string = traverse(a.chars + b.chars);
+            let on_list = mul(a.entries, 1.0 + traverse(a.element().bytes.min(b.bytes)));
+            (1.0 + on_string.max(on_list), Shape::int(a.chars.max(a.entries)))
+        }
         "format" if member => {
             let clauses = (a.chars / 2.0).ceil();
             let len = a.chars + mul(clauses, FORMAT_CLAUSE_BYTES) + 4.0 * b.bytes;
@@ -702,7 +716,102 @@ fn call_cost(name: &str, member: bool, appends: bool, args: &[Arg]) -> Result<(f
         {
             (1.0 + traverse(b.chars), Shape::any_int())
         }
-        other => return Err(BudgetError::UnknownFunction(other.to_owned())),
+        other => return kubernetes_call_cost(other, member, &args).ok_or_else(|| unknown(other)),
+    })
+}
+
+fn unknown(name: &str) -> BudgetError {
+    BudgetError::UnknownFunction { name: name.to_owned(), id: 0 }
+}
+
+/// What one comparison or sum of two quantities, or one conversion, may cost. Kubernetes charges
+/// 1; ours is bounded by the values' range instead (`kubernetes::quantity`: below `10^1000`):
+/// aligning two of them multiplies a number of at most 56 digits by up to `10^1009`, some
+/// hundreds of word operations, about what traversing 2 KB of string is charged.
+const QUANTITY_OPERATION: f64 = 200.0;
+/// A parsed quantity in memory: up to ~1,060 decimal digits as a big integer.
+const QUANTITY_BYTES: f64 = 512.0;
+/// An address or prefix in memory, and its longest text (`ffff:...:ffff/128`, 43 bytes).
+const NET_BYTES: f64 = 32.0;
+const NET_CHARS: f64 = 43.0;
+/// Cost of comparing two addresses (16 bytes each), as Kubernetes' `containsIP` estimate.
+const NET_COMPARE: f64 = 4.0;
+
+/// A value of one of the Kubernetes libraries' own types, with its text's bound.
+fn opaque(chars: f64, bytes: f64) -> Shape {
+    Shape { chars, bytes, ..Shape::scalar() }
+}
+
+/// The Kubernetes libraries (`checks::cel::kubernetes`), modelled on Kubernetes'
+/// `library/cost.go`: parsing is a traversal of the string, accessors are nominal, the list
+/// functions traverse the list once (and each string element), `find`/`findAll` cost as
+/// `matches`. `None` for a name none of them declares.
+fn kubernetes_call_cost(name: &str, member: bool, args: &[Arg]) -> Option<(f64, Shape)> {
+    let shape = |i: usize| args.get(i).map(|a| a.shape.clone()).unwrap_or_else(Shape::scalar);
+    let (a, b) = (shape(0), shape(1));
+    Some(match name {
+        "quantity" if !member => (1.0 + traverse(a.chars), opaque(0.0, QUANTITY_BYTES)),
+        "isQuantity" if !member => (1.0 + traverse(a.chars), Shape::scalar()),
+        "sign" if member => (1.0, Shape::int(1.0)),
+        "isInteger" | "isGreaterThan" | "isLessThan" if member => (QUANTITY_OPERATION, Shape::scalar()),
+        "compareTo" if member => (QUANTITY_OPERATION, Shape::int(1.0)),
+        "asInteger" | "asApproximateFloat" if member => (QUANTITY_OPERATION, Shape::any_int()),
+        "add" | "sub" if member => (QUANTITY_OPERATION, opaque(0.0, QUANTITY_BYTES)),
+        "ip" if member => (1.0, opaque(NET_CHARS, NET_BYTES)),
+        "ip" | "cidr" if !member => (1.0 + traverse(a.chars), opaque(NET_CHARS, NET_BYTES)),
+        "isIP" | "isCIDR" if !member => (1.0 + traverse(a.chars), Shape::scalar()),
+        "ip.isCanonical" => (1.0 + traverse(2.0 * a.chars), Shape::scalar()),
+        "family" if member => (1.0, Shape::int(6.0)),
+        "prefixLength" if member => (1.0, Shape::int(128.0)),
+        "isUnspecified" | "isLoopback" | "isLinkLocalMulticast" | "isLinkLocalUnicast" | "isGlobalUnicast"
+            if member =>
+        {
+            (1.0, Shape::scalar())
+        }
+        "masked" if member => (1.0, opaque(NET_CHARS, NET_BYTES)),
+        // The argument is an address or prefix, or a string parsed first.
+        "containsIP" | "containsCIDR" if member => (1.0 + NET_COMPARE + traverse(b.chars), Shape::scalar()),
+        // A URL keeps the input's parts, and its escaped path may be three times as long.
+        "url" if !member => (1.0 + traverse(a.chars), opaque(3.0 * a.chars, SCALAR_BYTES + 4.0 * a.chars)),
+        "isURL" if !member => (1.0 + traverse(a.chars), Shape::scalar()),
+        "getScheme" | "getHost" | "getHostname" | "getPort" if member => {
+            (1.0 + traverse(a.chars), Shape::string(a.chars))
+        }
+        "getEscapedPath" if member => (1.0 + traverse(a.chars), Shape::string(a.chars)),
+        "getQuery" if member => {
+            // At most one entry per two bytes of the query, whose keys and values hold its bytes
+            // once between them.
+            let entries = (a.chars / 2.0).ceil() + 1.0;
+            let values = Shape::list(a.chars, Shape::string(a.chars));
+            let bytes = SCALAR_BYTES + mul(entries, 3.0 * ELEMENT_OVERHEAD + 3.0 * SCALAR_BYTES) + a.chars;
+            (1.0 + traverse(2.0 * a.chars), Shape { entries, bytes, ..Shape::list(entries, values) })
+        }
+        "isSorted" | "sum" | "min" | "max" if member => {
+            let element = a.element();
+            let cost = 1.0 + mul(a.entries, 1.0 + traverse(element.chars));
+            let result = match name {
+                "isSorted" => Shape::scalar(),
+                "sum" => Shape { int: mul(a.entries, element.int), ..Shape::scalar() },
+                _ => element,
+            };
+            (cost, result)
+        }
+        "find" | "findAll" if member => {
+            // A constant pattern is compiled with the program; another is compiled on the call.
+            let compile = if args.get(1).is_some_and(|p| p.literal.is_some()) { 0.0 } else { REGEX_COMPILE };
+            let cost = 1.0 + compile + (traverse(a.chars + 1.0) * REGEX_FACTOR * b.chars.max(1.0)).ceil();
+            if name == "find" {
+                return Some((cost, Shape::string(a.chars)));
+            }
+            // Every match a piece of the string, and at most one more (empty) match than bytes;
+            // Go skips an empty match where the previous one ended, so they hold the string's
+            // bytes at most once between them.
+            let pieces = a.chars + 1.0;
+            let pieces = args.get(2).map_or(pieces, |n| pieces.min(n.shape.int.max(0.0)));
+            let bytes = SCALAR_BYTES + mul(pieces, ELEMENT_OVERHEAD + SCALAR_BYTES) + a.chars;
+            (cost, Shape { bytes, ..Shape::list(pieces, Shape::string(a.chars)) })
+        }
+        _ => return None,
     })
 }
 

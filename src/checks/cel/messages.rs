@@ -87,8 +87,14 @@ pub fn describe(error: &ExecutionError, written: &Written) -> String {
         }
         E::UnsupportedFunctionCallIdentifierType(_) => "unsupported function call".to_owned(),
         E::UnsupportedFieldsConstruction(_) => "unsupported field construction".to_owned(),
-        // Function messages quote their arguments (a pattern, a string that is not a number, a
-        // base64 character): only the function's name is kept.
+        // The Kubernetes libraries' messages are readygate's own, written never to quote a value.
+        E::FunctionError { function, message }
+            if super::kubernetes::FUNCTIONS_WITH_VALUE_FREE_ERRORS.contains(&function.as_str()) =>
+        {
+            format!("'{function}' failed: {message}")
+        }
+        // Other function messages quote their arguments (a pattern, a string that is not a
+        // number, a base64 character): only the function's name is kept.
         E::FunctionError { function, .. } if written.contains(function) => {
             format!("'{function}' failed on a value of the object (not shown)")
         }

@@ -102,11 +102,13 @@ fn programs_and_bindings_work_across_threads() {
 fn invalid_constant_patterns_and_unknown_functions_are_refused_when_compiled() {
     let message = check_expression("object.metadata.name.matches('(')").expect_err("invalid").to_string();
     assert!(message.starts_with("matches(): invalid regular expression \"(\""), "{message}");
-    // Kubernetes-only libraries have no cost model here: refused, not failed per object.
-    assert!(matches!(
-        check_expression("quantity(object.spec.replicas)"),
-        Err(CompileError::Budget(BudgetError::UnknownFunction(f))) if f == "quantity"
-    ));
+    // A function the environment lacks: refused with cel-go's message, not failed per object.
+    assert_eq!(
+        check_expression("object.spec.replicas > 0 &&\n  quantty(object.spec.cpu).sign() > 0"),
+        Err(CompileError::Invalid(
+            "ERROR: <input>:2:10: undeclared reference to 'quantty' (in container '')".to_owned()
+        ))
+    );
     // A pattern that is not a constant is compiled when called; an invalid one fails the
     // object, without quoting the pattern (it may come from the object).
     let object = json!({"pattern": "(hunter2", "name": "api"});
@@ -229,4 +231,12 @@ fn a_constant_pattern_is_compiled_with_the_program() {
     });
     assert_eq!(outcome, Ok(true));
     assert!(crate::checks::patterns::compiled("^[a-z]+-[0-9]+$", crate::checks::patterns::Match::Search).is_ok());
+}
+
+#[test]
+fn every_function_registers_without_a_clash() {
+    // A clash used to be dropped silently, leaving a function missing; now it refuses every
+    // expression with the reason, so the environment must build.
+    assert!(super::environment().is_ok(), "{:?}", super::environment().err());
+    assert!(compile("'abc'.matches('^a') && [1, 2].distinct().size() == 2").is_ok());
 }

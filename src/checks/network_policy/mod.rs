@@ -23,8 +23,8 @@ use crate::inventory::view::{ViewError, WorkloadView};
 const LISTED: usize = 8;
 
 pub fn evaluate(spec: &NetworkPolicyCheck, scope: &Scope<'_>) -> Outcome {
-    if let Err(message) = validate(spec) {
-        return Outcome::error(message);
+    if let Some(refused) = super::spec::refused(super::spec::network_policy(spec)) {
+        return refused;
     }
     if let Some(outcome) = unreadable_workloads(spec, scope) {
         return outcome;
@@ -72,22 +72,6 @@ struct Findings {
 impl Findings {
     fn into_outcome(self) -> Outcome {
         Outcome::from_problems(self.problems, self.notes.join("; "))
-    }
-}
-
-fn validate(spec: &NetworkPolicyCheck) -> Result<(), String> {
-    if !spec.default_deny_ingress
-        && !spec.default_deny_egress
-        && spec.cover_workloads.is_none()
-        && spec.restricted_ports.is_empty()
-    {
-        return Err("networkPolicy: nothing to check (set defaultDenyIngress, defaultDenyEgress, coverWorkloads or \
-             restrictedPorts)"
-            .to_owned());
-    }
-    match spec.restricted_ports.iter().find(|p| !(1..=65535).contains(&p.port)) {
-        Some(bad) => Err(format!("restrictedPorts: port {} is not in 1..65535", bad.port)),
-        None => Ok(()),
     }
 }
 

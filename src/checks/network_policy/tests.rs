@@ -174,7 +174,11 @@ fn coverage_selects_workloads_by_their_own_labels_and_policies_by_template_label
 #[test]
 fn coverage_with_an_invalid_selector_is_an_error() {
     let spec = json!({"coverWorkloads": {"matchExpressions": [{"key": "app", "operator": "Equals", "values": ["x"]}]}});
-    assert_state(&run(spec, vec![postgres()]), ItemState::Error, "coverWorkloads: invalid selector");
+    assert_state(
+        &run(spec, vec![postgres()]),
+        ItemState::Error,
+        "coverWorkloads.matchExpressions[0].operator: unknown selector operator",
+    );
 }
 
 #[test]

@@ -14,21 +14,11 @@ pub(super) struct Question {
     expected: bool,
 }
 
-/// Checks an assertion's spec and turns it into a question; errors name the entry.
-pub(super) fn question(index: usize, assertion: &AccessAssertion, namespace: &str) -> Result<Question, String> {
-    let at = format!("access[{index}]");
+/// Turns an assertion into a question. Its spec obeys `checks::spec::rbac` (checked first).
+pub(super) fn question(assertion: &AccessAssertion, namespace: &str) -> Question {
     let subject = &assertion.subject;
-    if subject.name.trim().is_empty() {
-        return Err(format!("{at}: subject.name is empty"));
-    }
-    if assertion.verb.trim().is_empty() || assertion.resource.trim().is_empty() {
-        return Err(format!("{at}: verb and resource are required"));
-    }
     // `resource: deployments/scale` is how kubectl spells a subresource; accept it.
     let (resource, subresource) = match (assertion.resource.split_once('/'), assertion.subresource.as_deref()) {
-        (Some(_), Some(sub)) if !sub.is_empty() => {
-            return Err(format!("{at}: give the subresource either in resource or in subresource, not both"));
-        }
         (Some((resource, sub)), _) => (resource.to_owned(), sub.to_owned()),
         (None, sub) => (assertion.resource.clone(), sub.unwrap_or_default().to_owned()),
     };
@@ -40,7 +30,7 @@ pub(super) fn question(index: usize, assertion: &AccessAssertion, namespace: &st
             (Requester::service_account(ns, &subject.name), format!("ServiceAccount {ns}/{}", subject.name))
         }
     };
-    Ok(Question {
+    Question {
         who,
         subject: subject_text,
         request: ResourceRequest {
@@ -51,7 +41,7 @@ pub(super) fn question(index: usize, assertion: &AccessAssertion, namespace: &st
             name: assertion.resource_name.clone().unwrap_or_default(),
         },
         expected: assertion.allowed,
-    })
+    }
 }
 
 /// `Ok(note)` when the assertion holds, `Err(problem)` when it does not.

@@ -31,18 +31,13 @@ const LISTED: usize = 8;
 const LISTED_ASSERTIONS: usize = 3;
 
 pub fn evaluate(spec: &RbacCheck, scope: &Scope<'_>) -> Outcome {
-    if spec.roles.is_empty() && spec.access.is_empty() && !spec.forbid_cluster_admin_bindings {
-        return Outcome::error("rbac: nothing to check (set roles, access or forbidClusterAdminBindings)");
+    if let Some(refused) = super::spec::refused(super::spec::rbac(spec)) {
+        return refused;
     }
     if let Some(outcome) = unreadable(spec, scope) {
         return outcome;
     }
-    let questions: Result<Vec<_>, _> =
-        spec.access.iter().enumerate().map(|(i, a)| access::question(i, a, scope.namespace)).collect();
-    let questions = match questions {
-        Ok(questions) => questions,
-        Err(message) => return Outcome::error(message),
-    };
+    let questions: Vec<_> = spec.access.iter().map(|a| access::question(a, scope.namespace)).collect();
     let authorizer = Authorizer::new(scope.inventory, scope.namespace);
     let mut problems = Vec::new();
     let mut notes = Vec::new();

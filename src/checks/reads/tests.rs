@@ -203,3 +203,37 @@ fn an_unreadable_kind_the_item_does_not_target_does_not_matter() {
     );
     assert_eq!(outcome.state, crate::api::ItemState::Passed, "{}", outcome.message);
 }
+
+/// What the catalogue's checks read live is watched (and so granted: the install's ClusterRole
+/// grants every catalogue watch, see tests/packaging/kustomize.rs), or comes another way.
+#[test]
+fn every_kind_the_catalogue_checks_read_is_watched() {
+    let watched: BTreeSet<String> =
+        crate::controller::watches::catalogue().into_iter().map(|spec| spec.kind_key).collect();
+    let elsewhere = [
+        // Watched by name, only with secret checks on (`controller::watch_set`).
+        kinds::SECRET,
+        // Decisions come from the controller's own checklist store (`Facts::checklists`).
+        kinds::CHECKLIST,
+        // An HPA's scale target: judged missing only where the inventory evidently holds the
+        // kind (`hpa::target_missing`), so not watching it never fails an item.
+        "ReplicaSet.apps",
+    ];
+    for spec in specs() {
+        let check: Check = serde_json::from_value(spec.clone()).expect("valid check");
+        let reads = super::ChecklistReads::of(&checklist_of(&check));
+        for key in &reads.keys {
+            let whole_watch = crate::inventory::whole::kind_of(key) != key || reads.whole.contains_key(key.as_str());
+            assert!(
+                watched.contains(key) || elsewhere.contains(&key.as_str()) || whole_watch,
+                "{spec} reads {key}, which nothing watches"
+            );
+        }
+    }
+}
+
+fn checklist_of(check: &Check) -> crate::api::ReadinessChecklist {
+    serde_json::from_value(json!({"apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessChecklist",
+        "metadata": {"name": "c", "namespace": "shop"}, "spec": {"items": [{"name": "a", "check": check}]}}))
+    .expect("valid checklist")
+}

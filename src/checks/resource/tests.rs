@@ -146,7 +146,7 @@ fn any_over_no_objects_fails_while_all_holds_vacuously() {
 fn a_cel_syntax_error_is_an_error_with_cels_position() {
     let outcome = run(json!({"all": "object.spec.(("}), vec![service_monitor("api", None)]);
     assert_eq!(outcome.state, ItemState::Error);
-    assert!(outcome.message.starts_with("all: ERROR: <input>:1:"), "{}", outcome.message);
+    assert!(outcome.message.starts_with("all: CEL does not compile: ERROR: <input>:1:"), "{}", outcome.message);
     assert!(!outcome.message.contains('\n'));
     // Even without any object to evaluate it against.
     assert_eq!(run(json!({"any": "1 +"}), vec![]).state, ItemState::Error);

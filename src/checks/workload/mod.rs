@@ -3,6 +3,8 @@
 mod containers;
 mod image;
 mod pdb;
+
+pub(crate) use pdb::min_available_problem;
 mod rollout;
 mod secret_env;
 
@@ -11,9 +13,9 @@ mod fixtures;
 
 use super::listing::list;
 use super::{Outcome, Scope, podspec, select_views};
-use crate::api::{IntRange, WorkloadCheck};
 use std::sync::Arc;
 
+use crate::api::WorkloadCheck;
 use crate::inventory::view::{PdbView, WorkloadView};
 use crate::inventory::{kinds, selector};
 
@@ -21,13 +23,13 @@ use crate::inventory::{kinds, selector};
 const LISTED: usize = 8;
 
 pub fn evaluate(spec: &WorkloadCheck, scope: &Scope<'_>) -> Outcome {
+    if let Some(refused) = super::spec::refused(super::spec::workload(spec)) {
+        return refused;
+    }
     let kind_keys = match target_kinds(spec.target.kind.as_deref()) {
         Ok(keys) => keys,
         Err(e) => return Outcome::error(e),
     };
-    if let Err(e) = validate(spec) {
-        return Outcome::error(e);
-    }
     let pdbs: Vec<Arc<PdbView>> = if spec.pod_disruption_budget.is_some() {
         match scope.inventory.views_in(kinds::PDB, Some(scope.namespace)).collect() {
             Ok(pdbs) => pdbs,
@@ -136,28 +138,6 @@ pub(super) fn target_kinds(kind: Option<&str>) -> Result<Vec<&'static str>, Stri
             Err(format!("target.kind {other:?} is not a workload kind (expected Deployment, StatefulSet or DaemonSet)"))
         }
     }
-}
-
-/// Spec errors the schema cannot catch: inverted ranges, an empty tag, a malformed minAvailable.
-fn validate(spec: &WorkloadCheck) -> Result<(), String> {
-    let ranges =
-        [("replicas", &spec.replicas), ("terminationGracePeriodSeconds", &spec.termination_grace_period_seconds)];
-    for (field, range) in ranges {
-        if let Some(IntRange { at_least: Some(min), at_most: Some(max) }) = range
-            && min > max
-        {
-            return Err(format!("{field}: atLeast {min} is above atMost {max}"));
-        }
-    }
-    if let Some(tag) = spec.image.as_ref().and_then(|i| i.tag.as_deref())
-        && tag.is_empty()
-    {
-        return Err("image.tag is empty".to_owned());
-    }
-    if let Some(rule) = &spec.pod_disruption_budget {
-        pdb::validate(rule)?;
-    }
-    Ok(())
 }
 
 fn nothing_selected(spec: &WorkloadCheck, kind_keys: &[&str], namespace: &str) -> String {

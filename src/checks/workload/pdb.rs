@@ -47,14 +47,19 @@ impl std::fmt::Display for Amount {
     }
 }
 
-/// The rule's `minAvailable` must be a pod count or a percentage from 0% to 100%.
-pub(super) fn validate(rule: &PdbRule) -> Result<(), String> {
-    match &rule.min_available {
-        Some(value) if Amount::parse(value).is_none() => {
-            Err("podDisruptionBudget.minAvailable must be a non-negative count or a percentage like 50%".to_owned())
-        }
-        _ => Ok(()),
+/// Why a rule's `minAvailable` is not a pod count or a percentage from 0% to 100% (the values
+/// [`Amount::parse`] reads, in the rule as in the PDBs it is compared with), if it is not.
+pub(crate) fn min_available_problem(value: &IntOrString) -> Option<String> {
+    if Amount::parse(value).is_some() {
+        return None;
     }
+    Some(match value {
+        IntOrString::Int(n) => format!("{n} is negative: give a pod count or a percentage from 0% to 100%"),
+        IntOrString::String(s) if s.ends_with('%') && s.trim_end_matches('%').parse::<i64>().is_ok() => {
+            format!("{s:?} is not a percentage from 0% to 100%")
+        }
+        IntOrString::String(s) => format!("{s:?} is neither a number nor a percentage"),
+    })
 }
 
 /// Some PDB in the namespace selects the workload's pods, and only one does: the eviction API
@@ -274,6 +279,11 @@ mod tests {
     fn a_pdb_without_bounds_cannot_meet_a_minimum() {
         let found = problems(&deployment("api"), &[api_pdb(json!({}))], Some(json!(1)));
         assert_eq!(found, ["pdb/api sets neither minAvailable nor maxUnavailable"]);
+    }
+
+    /// The rule's spec problem as a result, as the check refuses it (`checks::spec::workload`).
+    fn validate(rule: &PdbRule) -> Result<(), String> {
+        rule.min_available.as_ref().and_then(min_available_problem).map_or(Ok(()), Err)
     }
 
     #[test]

@@ -40,6 +40,7 @@ fn args(item: &str, action: Action) -> SignoffArgs {
         action,
         expires_at: None,
         valid_for: None,
+        ticket: None,
         namespace: None,
         name: None,
         dry_run: false,

@@ -19,6 +19,35 @@ pub struct LiveView {
     /// Why the decision is Unknown when the stored one does not count (not evaluated yet,
     /// evaluated for an older spec, or stale).
     pub reason: Option<String>,
+    /// The stored `GateWired` condition of a gating checklist: whether the workloads webhook
+    /// receives its namespace at all.
+    pub gate: Option<GateWired>,
+}
+
+/// `GateWired` as `readygate status` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GateWired {
+    pub status: String,
+    pub reason: String,
+    pub message: String,
+}
+
+impl GateWired {
+    fn of(checklist: &ReadinessChecklist) -> Option<GateWired> {
+        let conditions = &checklist.status.as_ref()?.conditions;
+        let condition = conditions.iter().find(|c| c.type_ == crate::controller::wiring::CONDITION_GATE_WIRED)?;
+        Some(GateWired {
+            status: condition.status.clone(),
+            reason: condition.reason.clone(),
+            message: condition.message.clone(),
+        })
+    }
+
+    /// The line the table and Markdown views add: only when the gate does not reach admissions
+    /// (or readygate cannot tell).
+    pub fn warning(&self) -> Option<String> {
+        (self.status != "True").then(|| format!("gate not wired ({}): {}", self.reason, self.message))
+    }
 }
 
 /// Reads the controller's `status` without re-evaluating anything: items in spec order with
@@ -57,7 +86,7 @@ pub fn evaluation_from_status(checklist: &ReadinessChecklist, now: Timestamp) ->
         evaluation.summary = status.summary.clone();
         evaluation.blocking = status.blocking.clone();
     }
-    LiveView { evaluation, reason: why.map(|why| unknown_because(checklist, why)) }
+    LiveView { evaluation, reason: why.map(|why| unknown_because(checklist, why)), gate: GateWired::of(checklist) }
 }
 
 /// Names the case, so a reader sees at once whether to wait, or look at the controller.
@@ -74,7 +103,7 @@ fn unknown_because(checklist: &ReadinessChecklist, why: String) -> String {
 }
 
 /// One entry of the `json`/`yaml` list: the `check` shape plus `decisionReason` when the
-/// decision is Unknown for a reason the items don't show.
+/// decision is Unknown for a reason the items don't show, and `gateWired` for a gating checklist.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct LiveReport<'a> {
@@ -82,35 +111,40 @@ struct LiveReport<'a> {
     report: ChecklistReport<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     decision_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gate_wired: Option<&'a GateWired>,
 }
 
 /// Renders as `check` does, with each reason after its checklist: a `note:` line in the table,
-/// a quote in Markdown, `decisionReason` in JSON and YAML. JUnit has no place for it.
-pub(super) fn render(
-    format: OutputFormat,
-    evaluations: &[Evaluation],
-    reasons: &[Option<String>],
-    options: &report::Options,
-) -> Result<String> {
+/// a quote in Markdown, `decisionReason` in JSON and YAML. JUnit has no place for it. A gate
+/// that is not wired is said the same way (`gate not wired`, `gateWired`).
+pub(super) fn render(format: OutputFormat, views: &[LiveView], options: &report::Options) -> Result<String> {
+    let evaluations: Vec<Evaluation> = views.iter().map(|v| v.evaluation.clone()).collect();
     match format {
-        OutputFormat::Table | OutputFormat::Markdown if !evaluations.is_empty() => {
+        OutputFormat::Table | OutputFormat::Markdown if !views.is_empty() => {
             let mut parts = Vec::new();
-            for (evaluation, reason) in evaluations.iter().zip(reasons) {
-                let mut text = report::render(format.into(), std::slice::from_ref(evaluation), options)?;
-                match (reason, format) {
-                    (Some(reason), OutputFormat::Table) => text.push_str(&format!("  note: {reason}\n")),
-                    (Some(reason), _) => text.push_str(&format!("> **Note:** {reason}\n")),
-                    (None, _) => {}
+            for view in views {
+                let mut text = report::render(format.into(), std::slice::from_ref(&view.evaluation), options)?;
+                let notes = [view.reason.clone(), view.gate.as_ref().and_then(GateWired::warning)];
+                for note in notes.into_iter().flatten() {
+                    match format {
+                        OutputFormat::Table => text.push_str(&format!("  note: {note}\n")),
+                        _ => text.push_str(&format!("> **Note:** {note}\n")),
+                    }
                 }
                 parts.push(text);
             }
             Ok(parts.join("\n"))
         }
         OutputFormat::Json | OutputFormat::Yaml => {
-            let entries: Vec<LiveReport<'_>> = report::reports(evaluations)
+            let entries: Vec<LiveReport<'_>> = report::reports(&evaluations)
                 .into_iter()
-                .zip(reasons)
-                .map(|(report, reason)| LiveReport { report, decision_reason: reason.as_deref() })
+                .zip(views)
+                .map(|(report, view)| LiveReport {
+                    report,
+                    decision_reason: view.reason.as_deref(),
+                    gate_wired: view.gate.as_ref(),
+                })
                 .collect();
             if format == OutputFormat::Json {
                 let text = serde_json::to_string_pretty(&entries)
@@ -121,7 +155,7 @@ pub(super) fn render(
                     .map_err(|e| Error::Serialize { what: "status as YAML", message: e.to_string() })
             }
         }
-        _ => report::render(format.into(), evaluations, options),
+        _ => report::render(format.into(), &evaluations, options),
     }
 }
 

@@ -111,6 +111,20 @@ impl ChecklistFixture {
         self
     }
 
+    /// Sets `spec.gate.<field>` (windows, soak time).
+    pub fn gate(mut self, field: &str, value: Value) -> Self {
+        self.0["spec"]["gate"][field] = value;
+        self
+    }
+
+    /// Sets `status.history` from `(decision, seconds ago)`, newest first.
+    pub fn history(mut self, entries: &[(&str, i64)]) -> Self {
+        let history: Vec<Value> =
+            entries.iter().map(|(decision, seconds)| json!({"decision": decision, "time": ago(*seconds)})).collect();
+        self.0["status"]["history"] = json!(history);
+        self
+    }
+
     pub fn build(self) -> Arc<ReadinessChecklist> {
         Arc::new(serde_json::from_value(self.0).expect("valid checklist fixture"))
     }

@@ -10,7 +10,8 @@ use serde_json::value::RawValue;
 
 use super::request::nullable;
 use super::{AdmissionInput, Operation, Reason, Verdict};
-use crate::api::{Check, ChecklistItem, GROUP, ReadinessChecklist, ReadinessSignoffSpec, SignoffAction};
+use crate::api::{Check, ChecklistItem, GROUP, ReadinessChecklist, ReadinessSignoffSpec};
+use crate::engine::signoff_rules::{self, NotCounted};
 use crate::webhook::state::ChecklistView;
 
 #[derive(Debug, Deserialize)]
@@ -116,7 +117,10 @@ fn identity_problems(spec: &ReadinessSignoffSpec, request: &AdmissionInput<'_>) 
     problems
 }
 
-/// The item-level rules; returns (problems, warnings).
+/// The item-level rules; returns (problems, warnings). Whether the sign-off would count is
+/// [`signoff_rules::problems`] at the time of the request, the rule the controller and
+/// `readygate check` apply; one that would not count is refused, except an approval by
+/// someone who is not (or not yet) an approver, which is only warned about.
 fn rule_problems(
     spec: &ReadinessSignoffSpec,
     checklist: &Arc<ReadinessChecklist>,
@@ -126,14 +130,10 @@ fn rule_problems(
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let checklist_name = checklist.metadata.name.as_deref().unwrap_or_default();
-    if spec.release != checklist.spec.release {
-        problems.push(format!(
-            "spec.release is {} but readinesschecklist {checklist_name} is for release {}",
-            describe_release(spec.release.as_deref()),
-            describe_release(checklist.spec.release.as_deref())
-        ));
-    }
     let Some(item) = checklist.spec.items.iter().find(|i| i.name == spec.item) else {
+        if spec.release != checklist.spec.release {
+            problems.push(release_problem(spec.release.as_deref(), checklist.spec.release.as_deref(), checklist_name));
+        }
         let names: Vec<&str> = checklist.spec.items.iter().take(20).map(|i| i.name.as_str()).collect();
         problems.push(format!(
             "spec.item: readinesschecklist {checklist_name} has no item {:?} (items: {})",
@@ -143,39 +143,70 @@ fn rule_problems(
         return (problems, warnings);
     };
     let signer = &spec.signer;
-    match (spec.action, &item.check) {
-        (SignoffAction::Approve, Check::Manual(manual)) => {
-            if !manual.approvers.admits(&signer.username, &signer.groups) {
-                warnings.push(format!(
-                    "{} is not an approver of item {}: the controller will not count this approval",
-                    signer.username, item.name
-                ));
+    for problem in signoff_rules::problems(checklist.spec.release.as_deref(), item, spec, Some(created), now) {
+        let name = &item.name;
+        match problem {
+            NotCounted::NotApprover => warnings.push(format!(
+                "{} is not an approver of item {name}: the controller will not count this approval",
+                signer.username
+            )),
+            NotCounted::OtherRelease { signed, checklist: release } => {
+                problems.push(release_problem(signed.as_deref(), release.as_deref(), checklist_name))
+            }
+            NotCounted::Expired(expires) => problems.push(format!("spec.expiresAt {expires} is not in the future")),
+            NotCounted::ApproveNotManual { check } => problems.push(format!(
+                "spec.action: Approve is only for manual items; item {name} is a {check} check (use Waive if it may be \
+                 waived)"
+            )),
+            NotCounted::NotWaivable if matches!(item.check, Check::Manual(_)) => problems.push(format!(
+                "spec.action: item {name} cannot be waived (it has no waivableBy): a manual item is approved by one \
+                 of its approvers, never waived (approvals are personal)"
+            )),
+            NotCounted::NotWaivable => {
+                problems.push(format!("spec.action: item {name} cannot be waived (it has no waivableBy)"))
+            }
+            NotCounted::ManualNotWaivable => problems.push(format!(
+                "spec.action: item {name} is manual: it is approved by one of its approvers, never waived \
+                 (approvals are personal)"
+            )),
+            NotCounted::NotAllowedToWaive => problems.push(format!(
+                "spec.action: user {} is not allowed to waive item {name} (see its waivableBy)",
+                signer.username
+            )),
+            NotCounted::NoExpiry { max_validity } => problems.push(format!(
+                "spec.expiresAt: required: waivers of item {name} must expire within {max_validity} \
+                 (waiver.maxValidity)"
+            )),
+            NotCounted::ExpiresTooLate { expires, limit, max_validity } => problems.push(format!(
+                "spec.expiresAt {expires} is later than item {name} allows ({limit}: waiver.maxValidity {max_validity})"
+            )),
+            NotCounted::NoTicket => problems.push(format!(
+                "spec.ticket: required: waivers of item {name} must name a ticket (waiver.requireTicket)"
+            )),
+            other @ (NotCounted::OlderThan(_) | NotCounted::NoCreationTime { .. }) => {
+                problems.push(format!("spec: the sign-off would not count: {other}"))
             }
         }
-        (SignoffAction::Approve, check) => problems.push(format!(
-            "spec.action: Approve is only for manual items; item {} is a {} check (use Waive if it may be waived)",
-            item.name,
-            check.key()
-        )),
-        (SignoffAction::Waive, _) => match &item.waivable_by {
-            Some(allowed) if allowed.admits(&signer.username, &signer.groups) => {}
-            Some(_) => problems.push(format!(
-                "spec.action: user {} is not allowed to waive item {} (see its waivableBy)",
-                signer.username, item.name
-            )),
-            None => problems.push(format!("spec.action: item {} cannot be waived (it has no waivableBy)", item.name)),
-        },
     }
-    if let Some(expires) = &spec.expires_at {
-        problems.extend(expiry_problem(expires.0, item, created, now));
+    // An approval may not be set to outlive what the item allows, even though it stops
+    // counting at validFor anyway: the object should not promise more.
+    if let Some(expires) = &spec.expires_at
+        && expires.0 > now
+    {
+        problems.extend(valid_for_problem(expires.0, item, created));
     }
     (problems, warnings)
 }
 
-fn expiry_problem(expires: Timestamp, item: &ChecklistItem, created: Timestamp, now: Timestamp) -> Option<String> {
-    if expires <= now {
-        return Some(format!("spec.expiresAt {expires} is not in the future"));
-    }
+fn release_problem(signed: Option<&str>, release: Option<&str>, checklist_name: &str) -> String {
+    format!(
+        "spec.release is {} but readinesschecklist {checklist_name} is for release {}",
+        describe_release(signed),
+        describe_release(release)
+    )
+}
+
+fn valid_for_problem(expires: Timestamp, item: &ChecklistItem, created: Timestamp) -> Option<String> {
     let Check::Manual(manual) = &item.check else { return None };
     let valid_for = manual.valid_for.as_ref()?;
     let limit = created.checked_add(valid_for.as_span()).ok()?;

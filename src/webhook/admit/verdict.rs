@@ -23,6 +23,12 @@ pub enum Reason {
     Unknown,
     /// Go, but for another release than the workload's `app.kubernetes.io/version`.
     ReleaseMismatch,
+    /// A change-freeze window of the gate is open (or cannot be read).
+    Frozen,
+    /// The gate has allowed windows and none is open.
+    OutsideWindow,
+    /// Go, but not yet for the gate's `minGoDuration`.
+    Soaking,
     /// Denied by a checklist but admitted by the override annotation of an allowed user.
     Override,
     /// Not Go, admitted with warnings (enforcement Warn).
@@ -53,6 +59,9 @@ impl Reason {
             Reason::NoGo => "nogo",
             Reason::Unknown => "unknown",
             Reason::ReleaseMismatch => "release_mismatch",
+            Reason::Frozen => "frozen",
+            Reason::OutsideWindow => "outside_window",
+            Reason::Soaking => "soaking",
             Reason::Override => "override",
             Reason::Warn => "warn",
             Reason::Audit => "audit",

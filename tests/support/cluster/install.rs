@@ -72,6 +72,15 @@ pub fn namespace(plane: &ControlPlane, name: &str) {
     apply_ok(plane, "admin", "readygate-tests", &manifest);
 }
 
+/// The label deploy/'s workloads webhook selects namespaces by.
+pub const OPT_IN: (&str, &str) = ("readygate.io/gate", "enabled");
+
+/// Opts namespace `name` in to the workloads webhook (`kubectl label namespace`), or out again.
+pub fn set_opted_in(plane: &ControlPlane, name: &str, opted_in: bool) {
+    let label = if opted_in { format!("{}={}", OPT_IN.0, OPT_IN.1) } else { format!("{}-", OPT_IN.0) };
+    plane.kubectl_ok("admin", &["label", "namespace", name, &label, "--overwrite"], None);
+}
+
 /// What the test users (identities.rs) may do in `namespace`: deploy, scale and read
 /// checklists, create sign-offs, read Events. A test-only Role: readygate ships no roles for people.
 pub fn grant_people(plane: &ControlPlane, namespace: &str) {

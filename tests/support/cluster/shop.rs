@@ -1,4 +1,5 @@
-//! The gated `shop` used by the real-cluster tests: a namespace (per test), an HPA `web`, and
+//! The gated `shop` used by the real-cluster tests: a namespace (per test, opted in to the
+//! workloads webhook), an HPA `web`, and
 //! checklist `shop-gate` gating `app.kubernetes.io/part-of: shop` (Enforce, overrides by
 //! sre-oncall) on a Critical `autoscaling` item (HPA min at least 3) and a High manual
 //! `approval` (group cto).
@@ -12,9 +13,11 @@ use super::{ControlPlane, install};
 pub const CHECKLIST: &str = "shop-gate";
 pub const OVERRIDE_GROUP: &str = "sre-oncall";
 
-/// Creates `namespace` with the test users' Role, HPA `web` at `hpa_min`, and the checklist.
+/// Creates `namespace`, opted in to the workloads webhook, with the test users' Role, HPA `web`
+/// at `hpa_min`, and the checklist.
 pub fn seed(plane: &ControlPlane, namespace: &str, hpa_min: i64) {
     install::namespace(plane, namespace);
+    install::set_opted_in(plane, namespace, true);
     install::grant_people(plane, namespace);
     set_hpa_min(plane, namespace, hpa_min);
     let checklist = json!({

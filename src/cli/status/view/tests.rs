@@ -144,9 +144,7 @@ fn shows_items_missing_from_an_outdated_evaluation_as_not_evaluated() {
 }
 
 fn rendered(format: OutputFormat, views: &[LiveView]) -> String {
-    let evaluations: Vec<_> = views.iter().map(|v| v.evaluation.clone()).collect();
-    let reasons: Vec<_> = views.iter().map(|v| v.reason.clone()).collect();
-    render(format, &evaluations, &reasons, &crate::report::Options::default()).expect("renders")
+    render(format, views, &crate::report::Options::default()).expect("renders")
 }
 
 #[test]
@@ -190,4 +188,38 @@ fn renders_yaml_in_the_same_shape() {
     assert_eq!(entries[0]["name"], "release");
     assert_eq!(entries[0]["summary"]["total"], 2);
     assert_eq!(entries[0]["decisionReason"], "not evaluated yet (is the readygate controller running?)");
+}
+
+/// `status` with a `GateWired` condition as the controller writes it.
+fn with_gate_wired(mut stored: Value, wired: &str, reason: &str, message: &str) -> Value {
+    stored["conditions"] = json!([{"type": "GateWired", "status": wired, "reason": reason, "message": message,
+        "lastTransitionTime": "2026-11-25T09:00:00Z"}]);
+    stored
+}
+
+#[test]
+fn an_unwired_gate_is_a_note_in_the_table_and_markdown_and_gate_wired_in_json() {
+    let message = "Deployments in namespace novacron are not sent to readygate: ...; opt the namespace in: \
+                   kubectl label namespace novacron readygate.io/gate=enabled";
+    let stored = with_gate_wired(status("Go", 2, NOW, "Passed"), "False", "NamespaceNotSelected", message);
+    let unwired = view(Some(stored));
+    let table = rendered(OutputFormat::Table, std::slice::from_ref(&unwired));
+    assert!(table.ends_with(&format!("  note: gate not wired (NamespaceNotSelected): {message}\n")), "{table}");
+    let markdown = rendered(OutputFormat::Markdown, std::slice::from_ref(&unwired));
+    assert!(markdown.contains(&format!("> **Note:** gate not wired (NamespaceNotSelected): {message}")), "{markdown}");
+    let entries: Value = serde_json::from_str(&rendered(OutputFormat::Json, &[unwired])).expect("JSON");
+    assert_eq!(
+        entries[0]["gateWired"],
+        json!({"status": "False", "reason": "NamespaceNotSelected", "message": message})
+    );
+    assert!(entries[0].get("decisionReason").is_none());
+
+    let wired = view(Some(with_gate_wired(status("Go", 2, NOW, "Passed"), "True", "NamespaceSelected", "fine")));
+    assert!(
+        !rendered(OutputFormat::Table, std::slice::from_ref(&wired)).contains("note:"),
+        "a wired gate adds nothing"
+    );
+    let entries: Value = serde_json::from_str(&rendered(OutputFormat::Json, &[wired])).expect("JSON");
+    assert_eq!(entries[0]["gateWired"]["status"], "True");
+    assert!(view(Some(status("Go", 2, NOW, "Passed"))).gate.is_none(), "not gating: no condition");
 }

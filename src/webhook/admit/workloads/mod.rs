@@ -22,6 +22,7 @@ pub use deployment::{
 use super::bounds::bound_text;
 use super::{AdmissionInput, Effect, Operation, OverrideEvent, Reason, Verdict};
 use crate::api::{Decision, Enforcement, ReadinessChecklist};
+use crate::engine::admission::{self, Hold};
 use crate::engine::current_decision;
 use crate::inventory::selector;
 use crate::webhook::state::ChecklistView;
@@ -62,6 +63,9 @@ impl Shortfall {
         let mut text = format!("readinesschecklist {} ", self.key());
         match (&self.reason, &self.detail) {
             (Reason::ReleaseMismatch, Some(detail)) => text.push_str(detail),
+            (Reason::Frozen | Reason::OutsideWindow | Reason::Soaking, Some(detail)) => {
+                text.push_str(&format!("is {}, but {detail}", self.decision.as_str()))
+            }
             (_, Some(detail)) => text.push_str(&format!("is {} ({detail})", self.decision.as_str())),
             (_, None) => text.push_str(&format!("is {}", self.decision.as_str())),
         }
@@ -208,35 +212,42 @@ fn shortfall(
     let gate = checklist.spec.gate.as_ref()?;
     let (decision, why) = current_decision(checklist, now);
     let blocking = checklist.status.as_ref().map(|s| s.blocking.clone()).unwrap_or_default();
-    let (reason, detail, blocking) = match decision {
-        Decision::Go if !gate.bind_release => return None,
-        Decision::Go => {
-            let release = checklist.spec.release.as_deref();
-            let carried = labels.get(VERSION_LABEL).map(String::as_str);
-            match (release, carried) {
-                (Some(release), Some(carried)) if release == carried => return None,
-                (Some(release), Some(carried)) => (
-                    Reason::ReleaseMismatch,
-                    format!(
-                        "is Go for release {release}, but {workload} carries {VERSION_LABEL}={carried} (bindRelease)"
+    // Windows and soak time (engine::admission) come first: a freeze holds whatever the decision.
+    let (reason, detail, blocking) = if let Some((reason, detail)) = time_hold(checklist, gate, decision, now) {
+        (reason, detail, blocking)
+    } else {
+        match decision {
+            Decision::Go if !gate.bind_release => return None,
+            Decision::Go => {
+                let release = checklist.spec.release.as_deref();
+                let carried = labels.get(VERSION_LABEL).map(String::as_str);
+                match (release, carried) {
+                    (Some(release), Some(carried)) if release == carried => return None,
+                    (Some(release), Some(carried)) => (
+                        Reason::ReleaseMismatch,
+                        format!(
+                            "is Go for release {release}, but {workload} carries {VERSION_LABEL}={carried} (bindRelease)"
+                        ),
+                        Vec::new(),
                     ),
-                    Vec::new(),
-                ),
-                (Some(release), None) => (
-                    Reason::ReleaseMismatch,
-                    format!("is Go for release {release}, but {workload} has no {VERSION_LABEL} label (bindRelease)"),
-                    Vec::new(),
-                ),
-                (None, _) => (
-                    Reason::ReleaseMismatch,
-                    "sets bindRelease but has no spec.release to bind workloads to".to_owned(),
-                    Vec::new(),
-                ),
+                    (Some(release), None) => (
+                        Reason::ReleaseMismatch,
+                        format!(
+                            "is Go for release {release}, but {workload} has no {VERSION_LABEL} label (bindRelease)"
+                        ),
+                        Vec::new(),
+                    ),
+                    (None, _) => (
+                        Reason::ReleaseMismatch,
+                        "sets bindRelease but has no spec.release to bind workloads to".to_owned(),
+                        Vec::new(),
+                    ),
+                }
             }
-        }
-        Decision::NoGo => (Reason::NoGo, why.unwrap_or_default(), blocking),
-        Decision::Unknown => {
-            (Reason::Unknown, why.unwrap_or_else(|| "critical items could not be decided".to_owned()), blocking)
+            Decision::NoGo => (Reason::NoGo, why.unwrap_or_default(), blocking),
+            Decision::Unknown => {
+                (Reason::Unknown, why.unwrap_or_else(|| "critical items could not be decided".to_owned()), blocking)
+            }
         }
     };
     Some(Shortfall {
@@ -249,6 +260,27 @@ fn shortfall(
         detail: if detail.is_empty() { None } else { Some(detail) },
         blocking,
     })
+}
+
+/// What the gate's windows and soak time hold back at `now`, as a reason and the message that
+/// names the window or the time left (see [`crate::engine::admission`]).
+fn time_hold(
+    checklist: &ReadinessChecklist,
+    gate: &crate::api::Gate,
+    decision: Decision,
+    now: Timestamp,
+) -> Option<(Reason, String)> {
+    if !admission::has_time_rules(gate) {
+        return None;
+    }
+    let history = checklist.status.as_ref().map(|s| s.history.as_slice()).unwrap_or_default();
+    let hold = admission::gate_admission(gate, decision, admission::go_since(decision, history), now).hold?;
+    let reason = match &hold {
+        Hold::Frozen(_) | Hold::UnreadableWindow { .. } => Reason::Frozen,
+        Hold::OutsideAllowedWindows(_) => Reason::OutsideWindow,
+        Hold::Soaking { .. } => Reason::Soaking,
+    };
+    Some((reason, hold.message(now)))
 }
 
 /// Applies each shortfall's enforcement and the override annotation.
@@ -347,9 +379,9 @@ fn combine<O, P>(
     verdict
 }
 
-/// The reason reported for a denial: NoGo before a release mismatch before Unknown.
+/// The reason reported for a denial: NoGo, then the windows, a release mismatch, soaking, Unknown.
 fn worst(shortfalls: &[Shortfall]) -> Option<Reason> {
-    [Reason::NoGo, Reason::ReleaseMismatch, Reason::Unknown]
+    [Reason::NoGo, Reason::Frozen, Reason::OutsideWindow, Reason::ReleaseMismatch, Reason::Soaking, Reason::Unknown]
         .into_iter()
         .find(|r| shortfalls.iter().any(|s| s.reason == *r))
 }
@@ -364,3 +396,5 @@ fn list_bounded(items: &[String]) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod time_tests;

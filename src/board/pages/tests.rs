@@ -1,0 +1,92 @@
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::*;
+
+const NOW: &str = "2026-11-25T10:00:00Z";
+
+fn now() -> Timestamp {
+    NOW.parse().expect("time")
+}
+
+fn checklist(namespace: &str, name: &str, decision: &str, evaluated: &str) -> ReadinessChecklist {
+    serde_json::from_value(json!({
+        "apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessChecklist",
+        "metadata": {"name": name, "namespace": namespace, "generation": 1, "uid": "u"},
+        "spec": {"release": "v2", "gate": {"selector": {}, "enforcement": "Warn"}, "items": [
+            {"name": "hsts", "title": "<script>alert(1)</script> HSTS", "severity": "Critical",
+             "check": {"manual": {"approvers": {"users": ["a"]}}}}
+        ]},
+        "status": {"decision": decision, "observedGeneration": 1, "lastEvaluationTime": evaluated,
+                   "progress": "0/1", "blocking": ["hsts"], "blockingCount": 1,
+                   "summary": {"total": 1, "passed": 0, "failed": 0, "pending": 1, "error": 0, "skipped": 0, "waived": 0},
+                   "items": [{"name": "hsts", "state": "Pending", "severity": "Critical",
+                              "message": "awaiting <b>sign-off</b>"}],
+                   "history": [{"decision": decision, "time": evaluated, "generation": 1}]}
+    }))
+    .expect("valid checklist")
+}
+
+#[test]
+fn rows_judge_freshness_as_the_webhook_does() {
+    let current = Row::of(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), now());
+    assert_eq!((current.decision, current.freshness), (Decision::NoGo, Freshness::Current));
+    assert_eq!(current.enforcement, Some(Enforcement::Warn));
+    assert_eq!(current.blocking, 1);
+    let stale = Row::of(&checklist("shop", "a", "NoGo", "2026-11-25T08:00:00Z"), now());
+    assert_eq!((stale.decision, stale.freshness), (Decision::Unknown, Freshness::Stale));
+    let mut outdated = checklist("shop", "a", "Go", "2026-11-25T09:59:00Z");
+    outdated.metadata.generation = Some(2);
+    assert_eq!(Row::of(&outdated, now()).freshness, Freshness::Outdated);
+    let mut never = checklist("shop", "a", "Go", "2026-11-25T09:59:00Z");
+    never.status = None;
+    assert_eq!(Row::of(&never, now()).freshness, Freshness::NotEvaluated);
+}
+
+#[test]
+fn the_overview_filters_by_namespace_and_decision() {
+    let all = [
+        checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"),
+        checklist("pay", "b", "Go", "2026-11-25T09:59:00Z"),
+        checklist("pay", "c", "NoGo", "2026-11-25T09:59:00Z"),
+    ];
+    let html = overview(&all, &Filter::default(), now()).into_string();
+    assert!(html.contains("3 of 3 checklists: 1 GO, 2 NO-GO, 0 UNKNOWN."), "{html}");
+    let filter = Filter { namespace: Some("pay".to_owned()), decision: Some("NoGo".to_owned()) };
+    let html = overview(&all, &filter, now()).into_string();
+    assert!(html.contains("1 of 3 checklists"), "{html}");
+    assert!(html.contains(r#"data-checklist="pay/c""#) && !html.contains(r#"data-checklist="pay/b""#));
+    assert!(html.contains(r#"<option value="pay" selected>"#), "{html}");
+}
+
+#[test]
+fn user_text_is_escaped_and_the_only_script_is_the_hashed_one() {
+    let page =
+        checklist_page(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), &Ok(vec![]), now()).into_string();
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; HSTS"));
+    assert!(page.contains("awaiting &lt;b&gt;sign-off&lt;/b&gt;"));
+    assert_eq!(page.matches("<script>").count(), 1, "only the board's own script");
+    let policy = content_security_policy();
+    assert!(policy.contains("script-src 'sha256-") && !policy.contains("unsafe-inline'; script"), "{policy}");
+    let events = Err("events.k8s.io is forbidden: <user> may not list".to_owned());
+    let page = checklist_main(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), &events, now()).into_string();
+    assert!(page.contains("Events could not be read: events.k8s.io is forbidden: &lt;user&gt; may not list"));
+    let gone = gone_page("shop", "<x>").into_string();
+    assert!(gone.contains("&lt;x&gt;") && gone.contains("does not exist"));
+}
+
+#[test]
+fn a_checklist_page_shows_history_and_events_newest_first_as_given() {
+    let events = Ok(vec![EventLine {
+        time: Some(now()),
+        kind: "Warning".to_owned(),
+        reason: "DecisionNoGo".to_owned(),
+        note: "1 blocking".to_owned(),
+        count: 3,
+    }]);
+    let page = checklist_main(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), &events, now()).into_string();
+    assert!(page.contains(r#"<tr data-reason="DecisionNoGo">"#), "{page}");
+    assert!(page.contains("DecisionNoGo (×3)"));
+    assert!(page.contains(r#"class="decision-cell nogo" data-decision="NoGo""#), "{page}");
+    assert!(page.contains(r#"id="c0-decision""#), "the report's template renders the checklist");
+}
