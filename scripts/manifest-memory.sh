@@ -3,6 +3,8 @@
 #
 #   scripts/manifest-memory.sh [DEPLOYMENTS]     default 795000 (about 200 MB of YAML)
 #
+# READYGATE_BIN=path runs that binary instead of building the release one (to compare builds).
+#
 # Generates a stream of small Deployments in namespace `default`, then runs the release binary
 # under /usr/bin/time -v with three checklists in `default`:
 #   unread    reads no Deployment (a kubernetesVersion item): the stream is parsed and dropped
@@ -17,8 +19,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 count=${1:-795000}
 [[ -x /usr/bin/time ]] || { echo "needs GNU time: apt-get install time" >&2; exit 1; }
 
-nice -n 5 cargo build --release --quiet --bin readygate
-bin=target/release/readygate
+bin=${READYGATE_BIN:-}
+if [[ -z $bin ]]; then
+  nice -n 5 cargo build --release --quiet --bin readygate
+  bin=target/release/readygate
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

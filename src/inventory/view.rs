@@ -8,6 +8,7 @@
 //! object is held (compact text offline, a `Value` in tests or for kinds not converted yet).
 
 pub mod de;
+pub mod pdb;
 pub mod workload;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use serde_json::Value;
 
 use super::kind::CatalogueKind;
 
+pub use pdb::PdbView;
 pub use workload::WorkloadView;
 
 /// A typed view of some catalogue kinds. `KINDS` declares which (each with its group,

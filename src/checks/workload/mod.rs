@@ -13,9 +13,11 @@ mod fixtures;
 
 use super::listing::list;
 use super::{Outcome, Scope, podspec, select_views};
+use std::sync::Arc;
+
 use crate::api::WorkloadCheck;
-use crate::inventory::view::WorkloadView;
-use crate::inventory::{Object, kinds, selector};
+use crate::inventory::view::{PdbView, WorkloadView};
+use crate::inventory::{kinds, selector};
 
 /// Workloads a message names before it only counts the rest.
 const LISTED: usize = 8;
@@ -28,8 +30,11 @@ pub fn evaluate(spec: &WorkloadCheck, scope: &Scope<'_>) -> Outcome {
         Ok(keys) => keys,
         Err(e) => return Outcome::error(e),
     };
-    let pdbs: Vec<&Object> = if spec.pod_disruption_budget.is_some() {
-        scope.inventory.in_namespace(kinds::PDB, Some(scope.namespace)).map(|o| &**o).collect()
+    let pdbs: Vec<Arc<PdbView>> = if spec.pod_disruption_budget.is_some() {
+        match scope.inventory.views_in(kinds::PDB, Some(scope.namespace)).collect() {
+            Ok(pdbs) => pdbs,
+            Err(e) => return Outcome::error(format!("{e}")),
+        }
     } else {
         Vec::new()
     };
@@ -79,7 +84,7 @@ pub fn evaluate(spec: &WorkloadCheck, scope: &Scope<'_>) -> Outcome {
 }
 
 /// Every problem of one workload, rule by rule, in the order the contract lists the rules.
-fn judge(spec: &WorkloadCheck, workload: &WorkloadView, pdbs: &[&Object]) -> Vec<String> {
+fn judge(spec: &WorkloadCheck, workload: &WorkloadView, pdbs: &[Arc<PdbView>]) -> Vec<String> {
     let mut problems = Vec::new();
     let wants_containers = !spec.probes.is_empty()
         || spec.resources.is_some()

@@ -1,13 +1,15 @@
 //! The `podDisruptionBudget` rule: exactly one PDB guards the workload's pods, strictly enough.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use std::sync::Arc;
+
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value;
 
 use crate::api::PdbRule;
+use crate::inventory::selector;
+use crate::inventory::view::PdbView;
 use crate::inventory::view::WorkloadView;
 use crate::inventory::view::workload::WorkloadKind;
-use crate::inventory::{Object, selector};
 
 /// A PDB bound: a pod count or a percentage of the workload's pods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,9 +69,9 @@ pub(crate) fn min_available_problem(value: &IntOrString) -> Option<String> {
 /// `maxUnavailable` satisfies it only when that provably keeps enough pods: `maxUnavailable: 0`
 /// always does; a count does when the workload's replica count (not a DaemonSet's, which
 /// depends on the nodes) minus it reaches the rule's count.
-pub(super) fn check(workload: &WorkloadView, pdbs: &[&Object], rule: &PdbRule) -> Vec<String> {
+pub(super) fn check(workload: &WorkloadView, pdbs: &[Arc<PdbView>], rule: &PdbRule) -> Vec<String> {
     let labels = workload.template_labels();
-    let matching: Vec<&Object> = pdbs.iter().copied().filter(|p| selects(p, labels)).collect();
+    let matching: Vec<&PdbView> = pdbs.iter().map(|p| &**p).filter(|p| selects(p, labels)).collect();
     let pdb = match matching.as_slice() {
         [] => return vec!["no PodDisruptionBudget selects its pods".to_owned()],
         [pdb] => *pdb,
@@ -83,8 +85,8 @@ pub(super) fn check(workload: &WorkloadView, pdbs: &[&Object], rule: &PdbRule) -
         }
     };
     let Some(wanted) = rule.min_available.as_ref().and_then(Amount::parse) else { return vec![] };
-    let min = pdb.get("/spec/minAvailable");
-    let max = pdb.get("/spec/maxUnavailable");
+    let min = pdb.spec.min_available.as_ref();
+    let max = pdb.spec.max_unavailable.as_ref();
     match (min, max) {
         (Some(min), _) => match Amount::from_json(min) {
             Some(have) => compare_min(pdb, have, wanted),
@@ -98,7 +100,7 @@ pub(super) fn check(workload: &WorkloadView, pdbs: &[&Object], rule: &PdbRule) -
     }
 }
 
-fn compare_min(pdb: &Object, have: Amount, wanted: Amount) -> Vec<String> {
+fn compare_min(pdb: &PdbView, have: Amount, wanted: Amount) -> Vec<String> {
     match (have, wanted) {
         (Amount::Pods(h), Amount::Pods(w)) | (Amount::Percent(h), Amount::Percent(w)) if h >= w => vec![],
         (Amount::Pods(_), Amount::Pods(_)) | (Amount::Percent(_), Amount::Percent(_)) => {
@@ -111,7 +113,7 @@ fn compare_min(pdb: &Object, have: Amount, wanted: Amount) -> Vec<String> {
     }
 }
 
-fn prove_from_max(workload: &WorkloadView, pdb: &Object, max: Amount, wanted: Amount) -> Vec<String> {
+fn prove_from_max(workload: &WorkloadView, pdb: &PdbView, max: Amount, wanted: Amount) -> Vec<String> {
     if max.is_zero() {
         return vec![];
     }
@@ -133,17 +135,16 @@ fn prove_from_max(workload: &WorkloadView, pdb: &Object, max: Amount, wanted: Am
 /// PDB selector semantics: in policy/v1 an empty selector (`{}`) selects every pod of the
 /// namespace; in policy/v1beta1 it selected none. A missing selector selects none in both, and
 /// one the API server would reject is treated the same.
-fn selects(pdb: &Object, labels: &std::collections::BTreeMap<String, String>) -> bool {
-    let Some(raw) = pdb.get("/spec/selector").filter(|v| !v.is_null()) else { return false };
-    let Ok(parsed) = serde_json::from_value::<LabelSelector>(raw.clone()) else { return false };
-    if selector::is_empty(&parsed) {
+fn selects(pdb: &PdbView, labels: &std::collections::BTreeMap<String, String>) -> bool {
+    let Some(parsed) = &pdb.spec.selector else { return false };
+    if selector::is_empty(parsed) {
         return pdb.api_version != "policy/v1beta1";
     }
-    selector::matches(&parsed, labels).unwrap_or(false)
+    selector::matches(parsed, labels).unwrap_or(false)
 }
 
-fn short(pdb: &Object) -> String {
-    format!("pdb/{}", pdb.name)
+fn short(pdb: &PdbView) -> String {
+    format!("pdb/{}", pdb.metadata.name)
 }
 
 #[cfg(test)]
@@ -152,14 +153,18 @@ mod tests {
 
     use super::super::fixtures::{deployment, good_container, pdb, set, view, workload};
     use super::*;
+    use crate::inventory::Object;
 
     fn rule(min_available: Option<Value>) -> PdbRule {
         PdbRule { min_available: min_available.map(|v| serde_json::from_value(v).expect("int or string")) }
     }
 
     fn problems(workload: &Object, pdbs: &[Object], min_available: Option<Value>) -> Vec<String> {
-        let refs: Vec<&Object> = pdbs.iter().collect();
-        check(&view(workload), &refs, &rule(min_available))
+        let views: Vec<Arc<PdbView>> = pdbs
+            .iter()
+            .map(|p| Arc::new(crate::inventory::view::from_value(&p.data, || p.reference()).expect("a readable PDB")))
+            .collect();
+        check(&view(workload), &views, &rule(min_available))
     }
 
     fn api_pdb(spec: Value) -> Object {
