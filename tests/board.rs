@@ -192,8 +192,32 @@ async fn checklist_page(browser: &Browser, board: &BoardProcess, double: &ApiSer
     browser.assert_accessible_structure().await;
     browser.screenshots("board-checklist", out).await;
 
-    // The sign-off arrives: the open page turns GO without a reload.
+    // A ReadinessSignoff approving the manual item appears on the open page as a sign-off
+    // row, before the controller re-evaluates: the board watches sign-offs too.
     browser.script("window.boardMarker = 7; return null;").await;
+    double.seed(json!({
+        "apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessSignoff",
+        "metadata": {"name": "cto-approves", "namespace": "shop", "creationTimestamp": now()},
+        "spec": {"checklist": "shop-v1", "item": "cto-signoff", "action": "Approve", "release": "v2",
+                 "signer": {"username": "carol@example.com", "groups": ["cto"]},
+                 "reason": "Rollback <em>rehearsed</em>", "expiresAt": "2099-01-01T00:00:00Z"}
+    }));
+    browser
+        .wait_until(
+            LIVE,
+            "the sign-off row names the signer",
+            "const c = document.querySelector(\"#c0-signoffs tr[data-item='cto-signoff'] td.signer\"); \
+             return c !== null && c.textContent === 'carol@example.com';",
+        )
+        .await;
+    let signoff = browser.row_cells("#c0-signoffs tr[data-item='cto-signoff']").await;
+    assert_eq!(signoff[2], "carol@example.com", "{signoff:?}");
+    assert_ne!(signoff[3], "—", "when it was signed: {signoff:?}");
+    assert!(signoff[4].starts_with("2099-01-01"), "its expiry: {signoff:?}");
+    assert_eq!(signoff[5], "Rollback <em>rehearsed</em>", "{signoff:?}");
+    assert_eq!(browser.script("return window.boardMarker;").await, json!(7), "the page was not reloaded");
+
+    // The controller's re-evaluation arrives: the open page turns GO without a reload.
     let mut signed = checklist(
         "shop",
         "shop-v1",

@@ -11,7 +11,8 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::api::{Decision, Enforcement, HistoryEntry, ReadinessChecklist};
 use crate::cli::status::evaluation_from_status;
-use crate::engine::current_decision;
+use crate::engine::{current_decision, signoff_records};
+use crate::inventory::Inventory;
 use crate::report::Options;
 use crate::report::html::{self as report_html, STYLE, decision_label, icon_sprite, timestamp};
 
@@ -274,18 +275,51 @@ fn decision_cell(decision: Decision) -> Markup {
     }
 }
 
+/// The ReadinessSignoffs a checklist page weighs.
+pub enum PageSignoffs<'a> {
+    /// Those of the checklist's namespace (any others are never matched).
+    Read(&'a Inventory),
+    /// The user may not list ReadinessSignoffs there.
+    Forbidden,
+}
+
+const SIGNOFFS_FORBIDDEN: &str = "Sign-offs could not be read: you may not list ReadinessSignoffs in this namespace, so \
+     who signed or waived is not shown here (the item states above are the controller's).";
+
 /// A checklist's page.
-pub fn checklist_page(checklist: &ReadinessChecklist, events: &Events, now: Timestamp) -> Markup {
+pub fn checklist_page(
+    checklist: &ReadinessChecklist,
+    signoffs: &PageSignoffs<'_>,
+    events: &Events,
+    now: Timestamp,
+) -> Markup {
     let view = evaluation_from_status(checklist, now);
     let title = page_title(&view.evaluation);
     let watch = format!("{}/{}", view.evaluation.namespace, view.evaluation.name);
-    document(&title, &watch, checklist_main(checklist, events, now))
+    document(&title, &watch, checklist_main(checklist, signoffs, events, now))
 }
 
 /// A checklist page's `main`: the report's rendering of the checklist, then its decision
 /// history and recent Events.
-pub fn checklist_main(checklist: &ReadinessChecklist, events: &Events, now: Timestamp) -> Markup {
-    let view = evaluation_from_status(checklist, now);
+pub fn checklist_main(
+    checklist: &ReadinessChecklist,
+    signoffs: &PageSignoffs<'_>,
+    events: &Events,
+    now: Timestamp,
+) -> Markup {
+    let mut view = evaluation_from_status(checklist, now);
+    let mut options = Options::default();
+    match signoffs {
+        // The item states are the controller's; who signed comes from the sign-offs that
+        // count now, matched by the rules `readygate check` applies.
+        PageSignoffs::Read(inventory) => {
+            let items = &view.evaluation.items;
+            let check_passed =
+                |item: &str| items.iter().any(|i| i.name == item && i.state == crate::api::ItemState::Passed);
+            view.evaluation.signoffs = signoff_records(checklist, inventory, now, &check_passed);
+        }
+        PageSignoffs::Forbidden => options.signoffs_unreadable = Some(SIGNOFFS_FORBIDDEN),
+    }
     let row = Row::of(checklist, now);
     let history: &[HistoryEntry] = checklist.status.as_ref().map_or(&[], |s| s.history.as_slice());
     html! {
@@ -298,7 +332,7 @@ pub fn checklist_main(checklist: &ReadinessChecklist, events: &Events, now: Time
         @if let Some(reason) = &view.reason {
             p.note #reason { (reason) }
         }
-        (report_html::checklist(&view.evaluation, "c0", &Options::default()))
+        (report_html::checklist(&view.evaluation, "c0", &options))
         section #history aria-labelledby="history-title" {
             h2 #history-title { "Decision history" }
             @if history.is_empty() {

@@ -25,7 +25,8 @@ use tokio_util::sync::CancellationToken;
 use super::events;
 use super::pages::{self, Filter};
 use super::source::{self, Change, Scope};
-use crate::api::ReadinessChecklist;
+use crate::api::{ReadinessChecklist, ReadinessSignoff};
+use crate::inventory::{Inventory, Object};
 
 /// A running board.
 pub struct Board {
@@ -38,6 +39,7 @@ pub struct Board {
 struct AppState {
     client: kube::Client,
     store: Store<ReadinessChecklist>,
+    signoffs: source::Signoffs,
     changes: broadcast::Sender<Change>,
     shutdown: CancellationToken,
     content_security_policy: HeaderValue,
@@ -64,6 +66,7 @@ pub async fn serve(
     let state = Arc::new(AppState {
         client,
         store: source.store,
+        signoffs: source.signoffs,
         changes: source.changes,
         shutdown: shutdown.clone(),
         content_security_policy: csp,
@@ -126,12 +129,39 @@ async fn checklist(
     };
     let events = events::recent(state.client.clone(), &namespace, &name).await;
     let now = Timestamp::now();
-    let markup = if query.fragment() {
-        pages::checklist_main(&checklist, &events, now)
+    let inventory;
+    let signoffs = if state.signoffs.forbidden() {
+        pages::PageSignoffs::Forbidden
     } else {
-        pages::checklist_page(&checklist, &events, now)
+        inventory = signoffs_in(&state.signoffs.store, &namespace);
+        pages::PageSignoffs::Read(&inventory)
+    };
+    let markup = if query.fragment() {
+        pages::checklist_main(&checklist, &signoffs, &events, now)
+    } else {
+        pages::checklist_page(&checklist, &signoffs, &events, now)
     };
     html(&state, StatusCode::OK, markup)
+}
+
+/// The ReadinessSignoffs of `namespace` as the engine reads them. One that does not convert
+/// (it came from the API server, so it should) is left out with a warning: the page then shows
+/// its item unsigned rather than failing.
+fn signoffs_in(store: &Store<ReadinessSignoff>, namespace: &str) -> Inventory {
+    let objects = store.state().into_iter().filter(|s| s.metadata.namespace.as_deref() == Some(namespace)).filter_map(
+        |signoff| {
+            let converted = serde_json::to_value(&*signoff)
+                .map_err(|e| e.to_string())
+                .and_then(|value| Object::from_value(value, Some(namespace)).map_err(|e| e.to_string()));
+            converted
+                .inspect_err(|error| {
+                    let name = signoff.metadata.name.as_deref().unwrap_or_default();
+                    tracing::warn!(%error, namespace, name, "ReadinessSignoff left out of the board");
+                })
+                .ok()
+        },
+    );
+    Inventory::from_objects(objects)
 }
 
 async fn not_found(State(state): State<Arc<AppState>>, request: Request) -> Response {

@@ -139,11 +139,7 @@ pub fn evaluate_until(
     let namespace = checklist.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned());
     let name = checklist.metadata.name.clone().unwrap_or_default();
     let scope = Scope { namespace: &namespace, inventory, facts, now };
-    let signoffs = if checks::signoffs_count(checklist) {
-        signoffs::SignoffSet::collect(inventory, &namespace, &name, checklist.spec.release.as_deref(), now)
-    } else {
-        signoffs::SignoffSet::empty(now)
-    };
+    let signoffs = signoff_set(checklist, inventory, &namespace, &name, now);
 
     let mut counted = Vec::new();
     let items: Vec<ItemResult> = checklist
@@ -192,6 +188,47 @@ pub fn evaluate_until(
     evaluation.evaluated_at = Some(now);
     evaluation.signoffs = counted;
     Some(evaluation)
+}
+
+/// The ReadinessSignoffs of `checklist` (in `inventory`) that count at `now`, as [`evaluate`]
+/// records them in [`Evaluation::signoffs`], for a reader that has the item states already (the
+/// board, from status) and must not run the checks again: `check_passed(item)` says whether the
+/// item's own check passed, since a waiver only counts for an item that did not.
+pub fn signoff_records(
+    checklist: &ReadinessChecklist,
+    inventory: &Inventory,
+    now: Timestamp,
+    check_passed: &dyn Fn(&str) -> bool,
+) -> Vec<SignoffRecord> {
+    let namespace = checklist.metadata.namespace.as_deref().unwrap_or("default");
+    let name = checklist.metadata.name.as_deref().unwrap_or_default();
+    let signoffs = signoff_set(checklist, inventory, namespace, name, now);
+    let mut records = Vec::new();
+    for item in &checklist.spec.items {
+        if let Check::Manual(manual) = &item.check {
+            records.extend(signoffs.approval(item, manual).1);
+        } else if !check_passed(&item.name)
+            && let signoffs::WaiverOutcome::Counted(_, waiver) = signoffs.waiver(item)
+        {
+            records.push(waiver);
+        }
+    }
+    records
+}
+
+/// The sign-offs `evaluate` weighs for `checklist`: none when no item can use one.
+fn signoff_set(
+    checklist: &ReadinessChecklist,
+    inventory: &Inventory,
+    namespace: &str,
+    name: &str,
+    now: Timestamp,
+) -> signoffs::SignoffSet {
+    if checks::signoffs_count(checklist) {
+        signoffs::SignoffSet::collect(inventory, namespace, name, checklist.spec.release.as_deref(), now)
+    } else {
+        signoffs::SignoffSet::empty(now)
+    }
 }
 
 /// Evaluates several checklists, those referenced by `checklist` items first, so a reference to

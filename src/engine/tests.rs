@@ -168,6 +168,29 @@ fn the_evaluation_carries_its_time_and_the_signoffs_that_counted() {
 }
 
 #[test]
+fn signoff_records_from_stored_states_are_those_the_evaluation_counts() {
+    let c = checklist(json!([
+        manual_item("cto-signoff", "Critical"),
+        manual_item("ops-signoff", "High"),
+        {"name": "k8s", "severity": "Critical", "waivableBy": {"groups": ["platform-leads"]},
+         "check": {"checklist": {"name": "missing"}}}
+    ]));
+    let objects = vec![
+        signoff("s1", "cto-signoff", "Approve", "bob", &["cto"], json!({})),
+        signoff("s2", "ops-signoff", "Approve", "mallory", &["dev"], json!({})),
+        signoff("w", "k8s", "Waive", "carol", &["platform-leads"], json!({"expiresAt": "2026-12-01T00:00:00Z"})),
+    ];
+    let evaluated = run(&c, objects.clone());
+    let inventory = Inventory::from_objects(objects);
+    let failed = |_: &str| false;
+    assert_eq!(signoff_records(&c, &inventory, now(), &failed), evaluated.signoffs);
+    // A waiver is only recorded for an item whose own check did not pass, as evaluate does.
+    let records = signoff_records(&c, &inventory, now(), &|item| item == "k8s");
+    let objects: Vec<&str> = records.iter().map(|s| s.object.as_str()).collect();
+    assert_eq!(objects, ["s1"]);
+}
+
+#[test]
 fn waiver_without_waivable_by_is_never_honoured() {
     let c = checklist(json!([{"name": "k8s", "severity": "Critical", "check": {"checklist": {"name": "missing"}}}]));
     let e = run(&c, vec![signoff("w", "k8s", "Waive", "root", &["system:masters"], json!({}))]);

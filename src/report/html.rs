@@ -84,8 +84,8 @@ pub fn checklist(evaluation: &Evaluation, id: &str, options: &Options) -> Markup
             (banner(evaluation, id))
             (blocking(evaluation, id, options))
             (items(evaluation, id, options))
-            (signoffs(evaluation, id))
-            (waivers(evaluation, id))
+            (signoffs(evaluation, id, options))
+            (waivers(evaluation, id, options))
         }
     }
 }
@@ -220,12 +220,13 @@ fn items(evaluation: &Evaluation, id: &str, options: &Options) -> Markup {
 }
 
 /// As the seed's sign-off table: one row per manual item, signed or awaiting a signature.
-fn signoffs(evaluation: &Evaluation, id: &str) -> Markup {
+fn signoffs(evaluation: &Evaluation, id: &str, options: &Options) -> Markup {
     let manual: Vec<&ItemResult> = evaluation.items.iter().filter(|item| item.check == "manual").collect();
     let heading = format!("{id}-signoffs-title");
     html! {
         section #(format!("{id}-signoffs")) aria-labelledby=(heading) {
             h3 #(heading) { "Sign-offs" }
+            (unreadable(options))
             @if manual.is_empty() {
                 p.note { "This checklist has no manual sign-off items." }
             } @else {
@@ -259,13 +260,14 @@ fn signoffs(evaluation: &Evaluation, id: &str) -> Markup {
     }
 }
 
-fn waivers(evaluation: &Evaluation, id: &str) -> Markup {
+fn waivers(evaluation: &Evaluation, id: &str, options: &Options) -> Markup {
     let waivers: Vec<&SignoffRecord> =
         evaluation.signoffs.iter().filter(|s| s.action == SignoffAction::Waive).collect();
     let heading = format!("{id}-waivers-title");
     html! {
         section #(format!("{id}-waivers")) aria-labelledby=(heading) {
             h3 #(heading) { "Waivers" }
+            (unreadable(options))
             @if waivers.is_empty() {
                 p.note { "No item is waived." }
             } @else {
@@ -292,6 +294,15 @@ fn waivers(evaluation: &Evaluation, id: &str) -> Markup {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Why the sign-offs are missing, when they could not be read.
+fn unreadable(options: &Options) -> Markup {
+    html! {
+        @if let Some(why) = options.signoffs_unreadable {
+            p.note.signoffs-unreadable role="status" { (why) }
         }
     }
 }

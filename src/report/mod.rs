@@ -38,11 +38,15 @@ pub struct Options {
     /// The evaluation ran from manifests, without a cluster: the HTML report marks Skipped
     /// (live-only) items as not evaluated offline.
     pub offline: bool,
+    /// Why the sign-offs could not be read (the board, when the user may not list
+    /// ReadinessSignoffs): said in the sign-off and waiver sections, whose tables then only
+    /// look unsigned.
+    pub signoffs_unreadable: Option<&'static str>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { color: false, max_message_chars: 100, offline: false }
+        Options { color: false, max_message_chars: 100, offline: false, signoffs_unreadable: None }
     }
 }
 

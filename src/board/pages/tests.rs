@@ -27,6 +27,59 @@ fn checklist(namespace: &str, name: &str, decision: &str, evaluated: &str) -> Re
     .expect("valid checklist")
 }
 
+fn none() -> PageSignoffs<'static> {
+    static EMPTY: std::sync::OnceLock<Inventory> = std::sync::OnceLock::new();
+    PageSignoffs::Read(EMPTY.get_or_init(Inventory::new))
+}
+
+fn approval(name: &str, signer: &str, groups: &[&str]) -> crate::inventory::Object {
+    crate::inventory::Object::from_value(
+        json!({
+            "apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessSignoff",
+            "metadata": {"name": name, "namespace": "shop", "creationTimestamp": "2026-11-25T09:00:00Z"},
+            "spec": {"checklist": "a", "item": "hsts", "action": "Approve", "release": "v2",
+                     "signer": {"username": signer, "groups": groups}, "reason": "<i>checked</i> headers"}
+        }),
+        None,
+    )
+    .expect("valid sign-off")
+}
+
+#[test]
+fn the_sign_off_table_names_who_signed_as_the_report_does() {
+    let signoffs = Inventory::from_objects([approval("by-a", "a", &[])]);
+    let page = checklist_main(
+        &checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"),
+        &PageSignoffs::Read(&signoffs),
+        &Ok(vec![]),
+        now(),
+    )
+    .into_string();
+    assert!(page.contains(r#"<td class="signer">a</td>"#), "{page}");
+    assert!(page.contains("&lt;i&gt;checked&lt;/i&gt; headers"), "{page}");
+
+    // Not an approver: it does not count, so the row stays unsigned, as `readygate check`
+    // leaves it (the controller's item message says why).
+    let signoffs = Inventory::from_objects([approval("by-b", "b", &[])]);
+    let page = checklist_main(
+        &checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"),
+        &PageSignoffs::Read(&signoffs),
+        &Ok(vec![]),
+        now(),
+    )
+    .into_string();
+    assert!(!page.contains(r#"class="signer""#), "{page}");
+
+    let page = checklist_main(
+        &checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"),
+        &PageSignoffs::Forbidden,
+        &Ok(vec![]),
+        now(),
+    )
+    .into_string();
+    assert_eq!(page.matches("you may not list ReadinessSignoffs").count(), 2, "both sections say so: {page}");
+}
+
 #[test]
 fn rows_judge_freshness_as_the_webhook_does() {
     let current = Row::of(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), now());
@@ -61,15 +114,16 @@ fn the_overview_filters_by_namespace_and_decision() {
 
 #[test]
 fn user_text_is_escaped_and_the_only_script_is_the_hashed_one() {
-    let page =
-        checklist_page(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), &Ok(vec![]), now()).into_string();
+    let page = checklist_page(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), &none(), &Ok(vec![]), now())
+        .into_string();
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; HSTS"));
     assert!(page.contains("awaiting &lt;b&gt;sign-off&lt;/b&gt;"));
     assert_eq!(page.matches("<script>").count(), 1, "only the board's own script");
     let policy = content_security_policy();
     assert!(policy.contains("script-src 'sha256-") && !policy.contains("unsafe-inline'; script"), "{policy}");
     let events = Err("events.k8s.io is forbidden: <user> may not list".to_owned());
-    let page = checklist_main(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), &events, now()).into_string();
+    let page =
+        checklist_main(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), &none(), &events, now()).into_string();
     assert!(page.contains("Events could not be read: events.k8s.io is forbidden: &lt;user&gt; may not list"));
     let gone = gone_page("shop", "<x>").into_string();
     assert!(gone.contains("&lt;x&gt;") && gone.contains("does not exist"));
@@ -84,7 +138,8 @@ fn a_checklist_page_shows_history_and_events_newest_first_as_given() {
         note: "1 blocking".to_owned(),
         count: 3,
     }]);
-    let page = checklist_main(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), &events, now()).into_string();
+    let page =
+        checklist_main(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), &none(), &events, now()).into_string();
     assert!(page.contains(r#"<tr data-reason="DecisionNoGo">"#), "{page}");
     assert!(page.contains("DecisionNoGo (×3)"));
     assert!(page.contains(r#"class="decision-cell nogo" data-decision="NoGo""#), "{page}");
