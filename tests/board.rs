@@ -118,6 +118,51 @@ async fn the_board_over_the_api_double_in_chromium() {
     assert!(status.success(), "SIGTERM stops the board cleanly: {status:?}\n{stderr}");
 }
 
+/// A user who may not list ReadinessSignoffs still gets the checklist's page, and its sign-off
+/// and waiver sections say why they name nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_that_may_not_list_sign_offs_says_so_on_the_page() {
+    let double = double(false).await;
+    seed(&double);
+    double.faults().fail_path_containing("/readinesssignoffs", 403);
+    let config = double.write_kubeconfig();
+    let board = BoardProcess::start(config.path(), &[]).await;
+    let browser = Browser::start().await;
+    let result = tokio::time::timeout(
+        Duration::from_secs(120),
+        AssertUnwindSafe(async {
+            browser.goto(&format!("{}/checklists/shop/shop-v1", board.url)).await;
+            browser
+                .wait_until(
+                    LIVE,
+                    "the sign-off section says it cannot read sign-offs",
+                    "return document.querySelector('#c0-signoffs .signoffs-unreadable') !== null;",
+                )
+                .await;
+            assert!(browser.text("#c0-signoffs .signoffs-unreadable").await.contains("may not list ReadinessSignoffs"));
+            assert!(browser.text("#c0-waivers .signoffs-unreadable").await.contains("may not list ReadinessSignoffs"));
+            assert_eq!(browser.text("#c0-decision .decision").await, "NO-GO", "the rest of the page is shown");
+            let signoff = browser.row_cells("#c0-signoffs tr[data-item='cto-signoff']").await;
+            assert_eq!(&signoff[1..5], ["Pending", "—", "—", "—"], "{signoff:?}");
+            browser.assert_no_console_errors_on("the checklist page without sign-offs").await;
+        })
+        .catch_unwind(),
+    )
+    .await;
+    browser.stop().await;
+    let stderr = board.stderr();
+    let status = board.terminate().await;
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(panic)) => {
+            eprintln!("board stderr:\n{stderr}");
+            std::panic::resume_unwind(panic)
+        }
+        Err(_) => panic!("the test did not finish within 2 minutes; board stderr:\n{stderr}"),
+    }
+    assert!(status.success(), "SIGTERM stops the board cleanly: {status:?}\n{stderr}");
+}
+
 async fn overview(browser: &Browser, board: &BoardProcess, double: &ApiServerDouble, out: &std::path::Path) {
     browser.goto(&format!("{}/", board.url)).await;
     assert_eq!(browser.title().await, "Release board");
