@@ -168,9 +168,10 @@ fn watch_signoffs(
             let change = match event {
                 None => return,
                 Some(Err(error)) => {
+                    // Only a refusal says the sign-offs are unreadable; any other failure
+                    // leaves the store (and what pages say) as it was while the watcher retries.
                     let refused = is_forbidden(&error);
-                    // Pages showing sign-offs must learn they are no longer (or not) readable.
-                    if forbidden.swap(refused, Ordering::Relaxed) != refused {
+                    if refused && !forbidden.swap(true, Ordering::Relaxed) {
                         let _ = feed.send(Change::everything());
                     }
                     if !failing && !refused {
