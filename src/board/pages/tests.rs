@@ -81,6 +81,39 @@ fn the_sign_off_table_names_who_signed_as_the_report_does() {
 }
 
 #[test]
+fn a_waived_item_gets_a_waiver_row_with_who_and_until_when() {
+    let mut waived = checklist("shop", "a", "Go", "2026-11-25T09:59:00Z");
+    let item: crate::api::ChecklistItem = serde_json::from_value(json!({
+        "name": "deps", "severity": "Critical", "waivableBy": {"users": ["w"]},
+        "check": {"checklist": {"name": "missing"}}
+    }))
+    .expect("valid item");
+    waived.spec.items.push(item);
+    let status = waived.status.as_mut().expect("status");
+    status.items.push(
+        serde_json::from_value(json!({"name": "deps", "state": "Waived", "severity": "Critical",
+                                      "message": "waived by w (readinesssignoff/waive-deps): known"}))
+        .expect("valid item status"),
+    );
+    let waiver = crate::inventory::Object::from_value(
+        json!({
+            "apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessSignoff",
+            "metadata": {"name": "waive-deps", "namespace": "shop", "creationTimestamp": "2026-11-25T09:00:00Z"},
+            "spec": {"checklist": "a", "item": "deps", "action": "Waive", "release": "v2",
+                     "signer": {"username": "w"}, "reason": "known", "expiresAt": "2026-12-01T00:00:00Z"}
+        }),
+        None,
+    )
+    .expect("valid waiver");
+    let signoffs = Inventory::from_objects([waiver]);
+    let page = checklist_main(&waived, &PageSignoffs::Read(&signoffs), &Ok(vec![]), now()).into_string();
+    let waivers = &page[page.find(r#"id="c0-waivers""#).expect("waiver section")..];
+    assert!(waivers.contains(r#"<tr data-item="deps">"#), "{waivers}");
+    assert!(waivers.contains(r#"<td class="signer">w</td>"#), "{waivers}");
+    assert!(waivers.contains(r#"datetime="2026-12-01T00:00:00Z""#), "until when: {waivers}");
+}
+
+#[test]
 fn rows_judge_freshness_as_the_webhook_does() {
     let current = Row::of(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), now());
     assert_eq!((current.decision, current.freshness), (Decision::NoGo, Freshness::Current));
