@@ -176,13 +176,7 @@ async fn overview(browser: &Browser, board: &BoardProcess, double: &ApiServerDou
     assert_eq!(row[1], "shop-v1");
     assert_eq!(&row[2..6], ["v2", "NO-GO", "1/2", "1"], "{row:?}");
     assert_eq!(&row[7..], ["current", "Enforce"], "{row:?}");
-    browser
-        .wait_until(
-            LIVE,
-            "the event stream connects",
-            "return document.getElementById('live').textContent.startsWith('Live');",
-        )
-        .await;
+    browser.wait_until_live(LIVE).await;
     browser.screenshot_viewport(&out.join("board-overview.png")).await;
 
     // A status change reaches the open overview without a reload.
@@ -227,13 +221,7 @@ async fn checklist_page(browser: &Browser, board: &BoardProcess, double: &ApiSer
     assert_eq!(browser.row_cells("#history tbody tr").await[1], "NO-GO");
     let event = browser.row_cells("#events tr[data-reason='DecisionNoGo']").await;
     assert_eq!(&event[1..], ["Warning", "DecisionNoGo", "1 blocking item: cto-signoff"], "{event:?}");
-    browser
-        .wait_until(
-            LIVE,
-            "the event stream connects",
-            "return document.getElementById('live').textContent.startsWith('Live');",
-        )
-        .await;
+    browser.wait_until_live(LIVE).await;
     browser.assert_accessible_structure().await;
     browser.screenshots("board-checklist", out).await;
 
@@ -305,13 +293,7 @@ async fn deleted_under_an_open_page(
     out: &std::path::Path,
 ) {
     browser.goto(&format!("{}/checklists/shop/shop-v1", board.url)).await;
-    browser
-        .wait_until(
-            LIVE,
-            "the event stream connects",
-            "return document.getElementById('live').textContent.startsWith('Live');",
-        )
-        .await;
+    browser.wait_until_live(LIVE).await;
     double.delete_object("readygate.io/v1alpha1", "ReadinessChecklist", Some("shop"), "shop-v1").expect("deleted");
     browser
         .wait_until(LIVE, "the open page says the checklist is gone", "return !!document.getElementById('gone');")

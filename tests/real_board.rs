@@ -76,13 +76,7 @@ async fn pages(browser: &Browser, board: &BoardProcess, plane: &ControlPlane, re
     assert_eq!(browser.text("#c0-items tr[data-item='autoscaling'] td.state").await, "Failed");
     let signoff = browser.row_cells("#c0-signoffs tr[data-item='approval']").await;
     assert_eq!(&signoff[1..5], ["Pending", "—", "—", "—"], "{signoff:?}");
-    browser
-        .wait_until(
-            LIVE,
-            "the event stream connects",
-            "return document.getElementById('live').textContent.startsWith('Live');",
-        )
-        .await;
+    browser.wait_until_live(LIVE).await;
     browser.script("window.boardMarker = 1; return null;").await;
     shop::set_hpa_min(plane, NAMESPACE, 3);
     browser

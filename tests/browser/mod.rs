@@ -378,4 +378,15 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+
+    /// Waits (up to `within`) until the board page's server-sent event stream is connected, so
+    /// a change made next is one the page must receive live.
+    pub async fn wait_until_live(&self, within: Duration) {
+        self.wait_until(
+            within,
+            "the event stream connects",
+            "return document.getElementById('live').textContent.startsWith('Live');",
+        )
+        .await;
+    }
 }
