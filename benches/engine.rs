@@ -398,7 +398,14 @@ fn bare_serde_saphyr(text: &str) -> Vec<Value> {
 /// evaluation) against a bare parse of the same text (issue 10's budget: at most 1.2x).
 fn print_yaml_parsers() {
     let text = stream();
-    assert_eq!(bare_serde_yaml(text), bare_serde_saphyr(text), "both crates read the stream alike");
+    // serde_yaml yields an empty document (`---` with nothing after it) as null, serde-saphyr
+    // skips it; the loader skips it too, so only the documents with content are compared.
+    let documents = |all: Vec<Value>| all.into_iter().filter(|d| !d.is_null()).collect::<Vec<_>>();
+    assert_eq!(
+        documents(bare_serde_yaml(text)),
+        documents(bare_serde_saphyr(text)),
+        "both crates read the stream alike"
+    );
     let serde_yaml = median_time(5, || drop(black_box(bare_serde_yaml(text))));
     let saphyr = median_time(5, || drop(black_box(bare_serde_saphyr(text))));
     let check = median_time(5, || drop(black_box(parse_and_evaluate(text))));
