@@ -11,7 +11,7 @@ mod support;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use browser::{BoardProcess, Browser, output_dir};
+use browser::{BoardProcess, Browser, finish, output_dir};
 use futures::FutureExt as _;
 use replica::double;
 use serde_json::{Value, json};
@@ -104,18 +104,7 @@ async fn the_board_over_the_api_double_in_chromium() {
         .catch_unwind(),
     )
     .await;
-    browser.stop().await;
-    let stderr = board.stderr();
-    let status = board.terminate().await;
-    match result {
-        Ok(Ok(())) => {}
-        Ok(Err(panic)) => {
-            eprintln!("board stderr:\n{stderr}");
-            std::panic::resume_unwind(panic)
-        }
-        Err(_) => panic!("the board tests did not finish within 3 minutes; board stderr:\n{stderr}"),
-    }
-    assert!(status.success(), "SIGTERM stops the board cleanly: {status:?}\n{stderr}");
+    finish(browser, board, result, String::new).await;
 }
 
 /// A user who may not list ReadinessSignoffs still gets the checklist's page, and its sign-off
@@ -149,18 +138,7 @@ async fn a_board_that_may_not_list_sign_offs_says_so_on_the_page() {
         .catch_unwind(),
     )
     .await;
-    browser.stop().await;
-    let stderr = board.stderr();
-    let status = board.terminate().await;
-    match result {
-        Ok(Ok(())) => {}
-        Ok(Err(panic)) => {
-            eprintln!("board stderr:\n{stderr}");
-            std::panic::resume_unwind(panic)
-        }
-        Err(_) => panic!("the test did not finish within 2 minutes; board stderr:\n{stderr}"),
-    }
-    assert!(status.success(), "SIGTERM stops the board cleanly: {status:?}\n{stderr}");
+    finish(browser, board, result, String::new).await;
 }
 
 async fn overview(browser: &Browser, board: &BoardProcess, double: &ApiServerDouble, out: &std::path::Path) {

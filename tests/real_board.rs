@@ -11,7 +11,7 @@ mod cluster;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use browser::{BoardProcess, Browser, output_dir};
+use browser::{BoardProcess, Browser, finish, output_dir};
 use cluster::readygate::Readygate;
 use cluster::{ControlPlane, deploy, eventually, shop};
 use futures::FutureExt as _;
@@ -46,18 +46,7 @@ async fn the_board_over_the_real_api_server_in_chromium() {
         AssertUnwindSafe(pages(&browser, &board, plane, &readygate)).catch_unwind(),
     )
     .await;
-    browser.stop().await;
-    let stderr = board.stderr();
-    let status = board.terminate().await;
-    match result {
-        Ok(Ok(())) => {}
-        Ok(Err(panic)) => {
-            eprintln!("board stderr:\n{stderr}\nreadygate log:\n{}", readygate.log());
-            std::panic::resume_unwind(panic)
-        }
-        Err(_) => panic!("the board tests did not finish within 4 minutes; board stderr:\n{stderr}"),
-    }
-    assert!(status.success(), "{stderr}");
+    finish(browser, board, result, || format!("readygate log:\n{}", readygate.log())).await;
     assert!(readygate.terminate().await.success());
 }
 

@@ -390,3 +390,28 @@ impl Browser {
         .await;
     }
 }
+
+/// Ends a board test: stops the browser and SIGTERMs the board, then reports the run's outcome
+/// (`run` is the test body under a timeout, its panic caught) with the board's stderr and
+/// `context()` when it failed, and asserts the board stopped cleanly.
+pub async fn finish(
+    browser: Browser,
+    board: BoardProcess,
+    run: Result<std::thread::Result<()>, tokio::time::error::Elapsed>,
+    context: impl Fn() -> String,
+) {
+    browser.stop().await;
+    let stderr = board.stderr();
+    let status = board.terminate().await;
+    match run {
+        Ok(Ok(())) => {}
+        Ok(Err(panic)) => {
+            eprintln!("board stderr:\n{stderr}\n{}", context());
+            std::panic::resume_unwind(panic)
+        }
+        Err(elapsed) => {
+            panic!("the board test did not finish in time ({elapsed}); board stderr:\n{stderr}\n{}", context())
+        }
+    }
+    assert!(status.success(), "SIGTERM stops the board cleanly: {status:?}\n{stderr}");
+}
