@@ -29,10 +29,13 @@
 //! parse+evaluate to parse-only for the 10k stream (expected at most 1.5x: evaluation is cheap
 //! next to reading the YAML).
 
+#[path = "common/timing.rs"]
+mod timing;
+
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use jiff::Timestamp;
@@ -350,23 +353,10 @@ fn cel_budget(c: &mut Criterion) {
     group.finish();
 }
 
-/// Median of a few timed runs: enough to state the ratio without criterion's machinery.
-fn median_time(runs: usize, mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
-}
-
 fn print_ratio() {
     let text = stream();
-    let parse_only = median_time(5, || drop(black_box(parse(text))));
-    let with_evaluation = median_time(5, || drop(black_box(parse_and_evaluate(text))));
+    let parse_only = timing::median_time(5, || drop(black_box(parse(text))));
+    let with_evaluation = timing::median_time(5, || drop(black_box(parse_and_evaluate(text))));
     let ratio = with_evaluation.as_secs_f64() / parse_only.as_secs_f64();
     println!(
         "stream_10k: parse {parse_only:.1?}, parse+evaluate {with_evaluation:.1?}: ratio {ratio:.2}x (budget 1.50x){}",
@@ -406,9 +396,9 @@ fn print_yaml_parsers() {
         documents(bare_serde_saphyr(text)),
         "both crates read the stream alike"
     );
-    let serde_yaml = median_time(5, || drop(black_box(bare_serde_yaml(text))));
-    let saphyr = median_time(5, || drop(black_box(bare_serde_saphyr(text))));
-    let check = median_time(5, || drop(black_box(parse_and_evaluate(text))));
+    let serde_yaml = timing::median_time(5, || drop(black_box(bare_serde_yaml(text))));
+    let saphyr = timing::median_time(5, || drop(black_box(bare_serde_saphyr(text))));
+    let check = timing::median_time(5, || drop(black_box(parse_and_evaluate(text))));
     let mib_per_s = |t: Duration| text.len() as f64 / (1 << 20) as f64 / t.as_secs_f64();
     println!(
         "yaml_10k ({:.1} MiB): bare serde_yaml {serde_yaml:.1?} ({:.0} MiB/s), bare serde-saphyr {saphyr:.1?} \

@@ -6,9 +6,12 @@
 //! render time of the bad report (the larger one: a blocking list and longer messages) against
 //! the 5 ms budget.
 
+#[path = "common/timing.rs"]
+mod timing;
+
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
 use jiff::Timestamp;
@@ -54,23 +57,10 @@ fn render_novacron(c: &mut Criterion, evaluations: &[(&str, Evaluation)]) {
     group.finish();
 }
 
-/// Median of timed runs, to state the figure against the budget without criterion's machinery.
-fn median_time(runs: usize, mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
-}
-
 fn print_budget(bad: &Evaluation) {
     let evaluations = std::slice::from_ref(bad);
     let mut bytes = 0;
-    let median = median_time(201, || {
+    let median = timing::median_time(201, || {
         bytes = black_box(report::html::render(evaluations, &offline())).len();
     });
     println!(
