@@ -183,11 +183,7 @@ async fn restarts_repeat_neither_events_nor_writes() {
     double.clear_request_log();
     let restarted = Replica::start(config.path(), &[]);
     restarted.wait_ready(READY).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while restarted.metric("readygate_evaluation_duration_seconds_count").await < 1.0 {
-        assert!(tokio::time::Instant::now() < deadline, "restarted replica evaluated; log:\n{}", restarted.log());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    restarted.wait_evaluated(Duration::from_secs(15)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let log = double.request_log();
     assert_eq!(event_creates(&log), 0, "no Event repeated after restart; log:\n{}", restarted.log());

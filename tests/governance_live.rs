@@ -85,11 +85,7 @@ async fn an_expiring_waiver_raises_exactly_one_event_across_a_restart() {
     double.clear_request_log();
     let restarted = Replica::start(config.path(), &[]);
     restarted.wait_ready(READY).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while restarted.metric("readygate_evaluation_duration_seconds_count").await < 1.0 {
-        assert!(tokio::time::Instant::now() < deadline, "restarted replica evaluated; log:\n{}", restarted.log());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    restarted.wait_evaluated(Duration::from_secs(15)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(events_with_reason(&double, "WaiverExpiringSoon"), 0, "no Event repeated; log:\n{}", restarted.log());
     assert_eq!(restarted.metric(r#"readygate_waivers_expiring_soon{namespace="shop",checklist="gov"}"#).await, 1.0);

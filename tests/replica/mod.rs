@@ -70,6 +70,15 @@ impl Replica {
         run_process::wait_ready(self.port, timeout, Duration::from_millis(50), || self.log()).await;
     }
 
+    /// Waits (up to `timeout`) until this replica has finished at least one evaluation.
+    pub async fn wait_evaluated(&self, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.metric("readygate_evaluation_duration_seconds_count").await < 1.0 {
+            assert!(tokio::time::Instant::now() < deadline, "replica evaluated; log:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn is_leader(&self) -> bool {
         self.metric("readygate_leader").await == 1.0
     }
