@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use readygate::api::{ItemState, ReadinessChecklist};
 use readygate::checks::Facts;
 use readygate::engine;
-use readygate::inventory::{Inventory, Object, group_of, kind_key, live};
+use readygate::inventory::{Inventory, Kind, Object, live};
 use serde_json::Value;
 
 fn now() -> jiff::Timestamp {
@@ -43,11 +43,8 @@ fn is_checklist(v: &Value) -> bool {
     v.get("kind").and_then(Value::as_str) == Some("ReadinessChecklist")
 }
 
-fn key_of(v: &Value) -> String {
-    kind_key(
-        group_of(v.get("apiVersion").and_then(Value::as_str).unwrap_or_default()),
-        v["kind"].as_str().unwrap_or_default(),
-    )
+fn kind_of(v: &Value) -> Kind {
+    Kind::of(v.get("apiVersion").and_then(Value::as_str).unwrap_or_default(), v["kind"].as_str().unwrap_or_default())
 }
 
 /// The same objects twice: as files hold them, and as the live cache projects them.
@@ -59,9 +56,9 @@ fn inventories(objects: &[Value], namespace: &str) -> (Inventory, Inventory, usi
         let Ok(object) = Object::from_value(value.clone(), Some(namespace)) else { continue };
         full_bytes += object.data.to_string().len();
         full.insert(object);
-        let mut compact = live::project(&key_of(value), value.clone());
+        let mut compact = live::project(&kind_of(value), value.clone());
         // The API server always sets the namespace the file may leave out.
-        if !readygate::inventory::kinds::is_cluster_scoped(&key_of(value))
+        if !kind_of(value).is_cluster_scoped()
             && compact.pointer("/metadata/namespace").is_none()
             && let Some(meta) = compact.get_mut("metadata").and_then(Value::as_object_mut)
         {

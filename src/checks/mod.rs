@@ -4,7 +4,7 @@ pub mod cel;
 mod certificate;
 mod checklist_ref;
 #[cfg(test)]
-mod corpus;
+pub(crate) mod corpus;
 mod cron_job;
 mod facts;
 mod findings;
@@ -85,6 +85,6 @@ fn unavailable(check: &Check, scope: &Scope<'_>) -> Option<Outcome> {
     // missing StatefulSet/DaemonSet watch must not fail a Deployment-only check; only the
     // primary kind of each check is required.
     let primary = reads(check).into_iter().next()?;
-    let reason = scope.facts.unavailable_kinds.get(&primary)?;
+    let reason = scope.facts.unavailable_kinds.get(&*primary.key())?;
     Some(Outcome::error(format!("cannot read {}: {reason}", crate::inventory::whole::kind_of(&primary))))
 }

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::{Check, ReadinessChecklist};
-use crate::inventory::{group_of, kind_key, kinds, whole};
+use crate::inventory::{Kind, kinds, whole};
 
 /// What evaluating one checklist reads.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -15,10 +15,10 @@ pub struct ChecklistReads {
     /// The inventory keys an evaluation looks up: the kinds of every item (for `resource`
     /// items, the key of whole objects, [`whole::key`]), plus ReadinessSignoffs when
     /// [`signoffs_count`].
-    pub keys: BTreeSet<String>,
-    /// Kinds `resource` items judge, which must be kept whole: kind key -> (apiVersion, kind),
-    /// as the first item naming the kind spells it (discovery resolves the version live).
-    pub whole: BTreeMap<String, (String, String)>,
+    pub keys: BTreeSet<Kind>,
+    /// Kinds `resource` items judge, which must be kept whole: kind -> (apiVersion, kind), as
+    /// the first item naming the kind spells it (discovery resolves the version live).
+    pub whole: BTreeMap<Kind, (String, String)>,
 }
 
 impl ChecklistReads {
@@ -29,18 +29,18 @@ impl ChecklistReads {
             if let Check::Resource(spec) = &item.check {
                 reads
                     .whole
-                    .entry(kind_key(group_of(&spec.api_version), &spec.kind))
+                    .entry(Kind::of(&spec.api_version, &spec.kind))
                     .or_insert_with(|| (spec.api_version.clone(), spec.kind.clone()));
             }
         }
         if signoffs_count(checklist) {
-            reads.keys.insert(kinds::SIGNOFF.to_owned());
+            reads.keys.insert(kinds::SIGNOFF.into());
         }
         reads
     }
 
     /// Whether a change to objects under inventory key `key` can change this checklist's result.
-    pub fn reads_key(&self, key: &str) -> bool {
+    pub fn reads_key(&self, key: &Kind) -> bool {
         self.keys.contains(key)
     }
 }
@@ -56,7 +56,7 @@ pub fn signoffs_count(checklist: &ReadinessChecklist) -> bool {
 /// judges (an item whose first kind cannot be read is an Error, see `checks::evaluate`). Kinds
 /// only some rules need are listed only when the spec asks for those rules. A `resource` item
 /// reads whole objects ([`whole::key`]).
-pub fn reads(check: &Check) -> Vec<String> {
+pub fn reads(check: &Check) -> Vec<Kind> {
     let mut keys: Vec<&str> = match check {
         Check::Workload(spec) => {
             let mut keys = super::workload::target_kinds(spec.target.kind.as_deref()).unwrap_or_default();
@@ -77,7 +77,7 @@ pub fn reads(check: &Check) -> Vec<String> {
         // The scale target too, to tell an HPA whose target is missing.
         Check::HorizontalPodAutoscaler(spec) => {
             let target = spec.target.kind.as_deref().and_then(super::hpa::scale_target_key);
-            return [kinds::HPA.to_owned()].into_iter().chain(target).collect();
+            return [Kind::from(kinds::HPA)].into_iter().chain(target.map(Kind::from)).collect();
         }
         Check::Rbac(_) => vec![kinds::ROLE, kinds::CLUSTER_ROLE, kinds::ROLE_BINDING, kinds::CLUSTER_ROLE_BINDING],
         Check::Certificate(spec) if spec.require_acme => {
@@ -86,13 +86,13 @@ pub fn reads(check: &Check) -> Vec<String> {
         Check::Certificate(_) => vec![kinds::CERTIFICATE],
         Check::CronJob(_) => vec![kinds::CRON_JOB],
         Check::Secret(_) => vec![kinds::SECRET],
-        Check::Resource(spec) => return vec![whole::key(&kind_key(group_of(&spec.api_version), &spec.kind))],
+        Check::Resource(spec) => return vec![whole::key(Kind::of(&spec.api_version, &spec.kind))],
         Check::Checklist(_) => vec![kinds::CHECKLIST],
         Check::Manual(_) => vec![kinds::SIGNOFF],
         Check::KubernetesVersion(_) | Check::Http(_) | Check::Prometheus(_) => vec![],
     };
     keys.dedup();
-    keys.into_iter().map(str::to_owned).collect()
+    keys.into_iter().map(Kind::from).collect()
 }
 
 fn with_workloads(primary: &'static str) -> Vec<&'static str> {

@@ -20,7 +20,7 @@ use super::cel::{Bound, Compiled, EvalError, ItemBudget, compile};
 use super::listing::list;
 use super::{Outcome, Scope, describe_target, select};
 use crate::api::{IntRange, ResourceCheck};
-use crate::inventory::{Object, group_of, kind_key, selector, whole};
+use crate::inventory::{Kind, Object, selector, whole};
 
 /// Objects named in one message before "and N more".
 const MAX_LISTED: usize = 5;
@@ -40,7 +40,7 @@ pub fn evaluate(spec: &ResourceCheck, scope: &Scope<'_>) -> Outcome {
         Err(e) => return Outcome::error(e),
     };
     // Whole objects, not the catalogue's projection: CEL may read any field.
-    let key = whole::key(&kind_key(group_of(&spec.api_version), &spec.kind));
+    let key = whole::key(Kind::of(&spec.api_version, &spec.kind));
     let objects = match select(scope, &key, spec.name.as_deref(), spec.selector.as_ref()) {
         Ok(objects) => objects,
         Err(e) => return Outcome::error(e),
@@ -88,7 +88,7 @@ fn references(objects: &[&Arc<Object>]) -> String {
 fn count_problem(
     spec: &ResourceCheck,
     scope: &Scope<'_>,
-    key: &str,
+    key: &Kind,
     objects: &[&Arc<Object>],
     count: &IntRange,
 ) -> String {

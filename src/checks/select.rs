@@ -6,9 +6,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::Scope;
 use crate::inventory::view::{View, ViewError};
-use crate::inventory::{Object, kinds, selector, whole};
+use crate::inventory::{Kind, Object, selector, whole};
 
-/// Objects of `kind_key` in the scope's namespace (or cluster-wide for cluster-scoped kinds)
+/// Objects of `kind` in the scope's namespace (or cluster-wide for cluster-scoped kinds)
 /// named `name`, or matching `selector`, or all of them when neither is given. Giving both is
 /// a spec error, as is an invalid selector.
 ///
@@ -19,18 +19,18 @@ use crate::inventory::{Object, kinds, selector, whole};
 /// those of a cluster-scoped kind, and they are read whatever the checklist's namespace.
 pub fn select<'a>(
     scope: &Scope<'a>,
-    kind_key: &str,
+    kind: impl Into<Kind>,
     name: Option<&str>,
     label_selector: Option<&LabelSelector>,
 ) -> Result<Vec<&'a Arc<Object>>, String> {
-    let inventory = scope.inventory;
+    let (inventory, kind) = (scope.inventory, kind.into());
     let namespaces: &[Option<&str>] =
-        if is_cluster_scoped(scope, kind_key) { &[None] } else { &[Some(scope.namespace), None] };
-    let all = || namespaces.iter().flat_map(move |ns| inventory.in_namespace(kind_key, *ns));
+        if is_cluster_scoped(scope, &kind) { &[None] } else { &[Some(scope.namespace), None] };
+    let all = || namespaces.iter().flat_map(|ns| inventory.in_namespace(&kind, *ns));
     match (name, label_selector) {
         (Some(_), Some(_)) => Err("give either name or selector, not both".to_owned()),
         (Some(name), None) => {
-            Ok(namespaces.iter().find_map(|ns| inventory.get(kind_key, *ns, name)).into_iter().collect())
+            Ok(namespaces.iter().find_map(|ns| inventory.get(&kind, *ns, name)).into_iter().collect())
         }
         (None, Some(s)) => {
             selector::validate(s).map_err(|e| format!("invalid selector: {e}"))?;
@@ -40,10 +40,10 @@ pub fn select<'a>(
     }
 }
 
-/// Whether objects of `kind_key` (an inventory key: whole objects count as their kind) are
+/// Whether objects of `kind` (an inventory key: whole objects count as their kind) are
 /// cluster-scoped: the fixed list says so, or the inventory holds some outside any namespace.
-pub fn is_cluster_scoped(scope: &Scope<'_>, kind_key: &str) -> bool {
-    kinds::is_cluster_scoped(whole::kind_of(kind_key)) || scope.inventory.in_namespace(kind_key, None).next().is_some()
+pub fn is_cluster_scoped(scope: &Scope<'_>, kind: &Kind) -> bool {
+    whole::kind_of(kind).is_cluster_scoped() || scope.inventory.in_namespace(kind, None).next().is_some()
 }
 
 /// Views read one by one; each an `Err` naming the object when it cannot be read.
@@ -54,20 +54,21 @@ pub type Views<'a, V> = Box<dyn Iterator<Item = Result<Arc<V>, ViewError>> + 'a>
 /// judges every workload of a large stream holds one at a time.
 pub fn select_views<'a, V: View>(
     scope: &Scope<'a>,
-    kind_key: &str,
+    kind: impl Into<Kind>,
     name: Option<&str>,
     label_selector: Option<&'a LabelSelector>,
 ) -> Result<Views<'a, V>, String> {
-    let namespace = (!is_cluster_scoped(scope, kind_key)).then_some(scope.namespace);
+    let kind = kind.into();
+    let namespace = (!is_cluster_scoped(scope, &kind)).then_some(scope.namespace);
     match (name, label_selector) {
         (Some(_), Some(_)) => Err("give either name or selector, not both".to_owned()),
-        (Some(name), None) => Ok(Box::new(scope.inventory.view::<V>(kind_key, namespace, name).into_iter())),
+        (Some(name), None) => Ok(Box::new(scope.inventory.view::<V>(kind, namespace, name).into_iter())),
         (None, Some(s)) => {
             selector::validate(s).map_err(|e| format!("invalid selector: {e}"))?;
-            let views = scope.inventory.views_in::<V>(kind_key, namespace);
+            let views = scope.inventory.views_in::<V>(kind, namespace);
             Ok(Box::new(views.filter(move |v| v.as_ref().map_or(true, |v| selector::matches_lenient(s, v.labels())))))
         }
-        (None, None) => Ok(Box::new(scope.inventory.views_in(kind_key, namespace))),
+        (None, None) => Ok(Box::new(scope.inventory.views_in(kind, namespace))),
     }
 }
 

@@ -16,19 +16,24 @@ use std::sync::{Arc, PoisonError, RwLock};
 use super::changes::{self, ChangeReceiver, ChangeSender};
 use super::readiness::Readiness;
 use crate::inventory::live::CompactObject;
-use crate::inventory::{CompactEntry, Inventory, Object, ObjectRef, namespace_key, namespace_of_key};
+use crate::inventory::{CompactEntry, Inventory, Kind, Object, ObjectRef, namespace_key, namespace_of_key};
 
-/// Something a checklist may read changed: objects of `kind_key` in `namespace` (`None`: in
-/// any namespace, or a cluster-scoped kind).
+/// Something a checklist may read changed: objects under inventory key `kind_key` in
+/// `namespace` (`None`: in any namespace, or a cluster-scoped kind).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Change {
-    pub kind_key: String,
+    pub kind_key: Kind,
     pub namespace: Option<String>,
 }
 
 impl Change {
-    pub fn everywhere(kind_key: &str) -> Self {
-        Change { kind_key: kind_key.to_owned(), namespace: None }
+    pub fn everywhere(kind: impl Into<Kind>) -> Self {
+        Change { kind_key: kind.into(), namespace: None }
+    }
+
+    /// Objects of `id`'s kind in `id`'s namespace.
+    fn of(id: ObjectRef) -> Self {
+        Change { kind_key: id.kind, namespace: id.namespace }
     }
 }
 
@@ -55,10 +60,16 @@ impl Entry {
     }
 }
 
-/// Objects at rest, by kind key, namespace (`""` for cluster-scoped) and name.
+/// Objects at rest, by kind, namespace key (`ObjectRef::namespace_key`) and name.
 #[derive(Default)]
 struct Store {
-    kinds: HashMap<String, BTreeMap<String, Names>>,
+    kinds: HashMap<Kind, BTreeMap<String, Names>>,
+}
+
+impl Store {
+    fn names_of(&mut self, id: &ObjectRef) -> &mut Names {
+        self.kinds.entry(id.kind.clone()).or_default().entry(id.namespace_key().to_owned()).or_default()
+    }
 }
 
 /// Shared by the watch tasks (writers) and reconciles (readers). Objects rest as compact JSON;
@@ -81,16 +92,17 @@ impl Cache {
         &self.readiness
     }
 
-    /// The objects of `kind_keys` in `namespace`, plus every cluster-scoped one of those kinds:
+    /// The objects of `kinds` in `namespace`, plus every cluster-scoped one of those kinds:
     /// all a checklist in `namespace` may read.
-    pub fn snapshot(&self, namespace: &str, kind_keys: &[String]) -> Inventory {
+    pub fn snapshot<K: Into<Kind>>(&self, namespace: &str, kinds: impl IntoIterator<Item = K>) -> Inventory {
         let store = self.store.read().unwrap_or_else(PoisonError::into_inner);
         let mut inventory = Inventory::new();
-        for kind_key in kind_keys {
-            let Some(namespaces) = store.kinds.get(kind_key) else { continue };
+        for kind in kinds {
+            let kind = kind.into();
+            let Some(namespaces) = store.kinds.get(&kind) else { continue };
             for ns in ["", namespace] {
                 for (name, entry) in namespaces.get(ns).into_iter().flatten() {
-                    let id = ObjectRef::new(kind_key, namespace_of_key(ns), name);
+                    let id = ObjectRef::new(&kind, namespace_of_key(ns), name);
                     inventory.insert_shared(id, Arc::clone(entry));
                 }
             }
@@ -116,36 +128,37 @@ impl Cache {
     /// status-only update of a Deployment projects to the same value and triggers nothing).
     pub fn apply(&self, object: Object) {
         let compact = CompactObject::from_object(&object);
-        let namespace = namespace_key(object.namespace.as_deref()).to_owned();
+        let id = object.object_ref();
         let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
-        let names = store.kinds.entry(object.kind_key.clone()).or_default().entry(namespace).or_default();
-        if names.get(&object.name).is_some_and(|kept| kept.compact() == &compact) {
+        let names = store.names_of(&id);
+        if names.get(&id.name).is_some_and(|kept| kept.compact() == &compact) {
             return;
         }
-        names.insert(object.name.clone(), Arc::new(CompactEntry::shared(compact)));
+        names.insert(id.name.clone(), Arc::new(CompactEntry::shared(compact)));
         drop(store);
-        self.notify(Change { kind_key: object.kind_key, namespace: object.namespace });
+        self.notify(Change::of(id));
     }
 
-    pub fn delete(&self, kind_key: &str, namespace: Option<&str>, name: &str) {
+    pub fn delete(&self, id: ObjectRef) {
         let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
         let removed = store
             .kinds
-            .get_mut(kind_key)
-            .and_then(|namespaces| namespaces.get_mut(namespace_key(namespace)))
-            .and_then(|names| names.remove(name));
+            .get_mut(&id.kind)
+            .and_then(|namespaces| namespaces.get_mut(id.namespace_key()))
+            .and_then(|names| names.remove(&id.name));
         drop(store);
         if removed.is_some() {
-            self.notify(Change { kind_key: kind_key.to_owned(), namespace: namespace.map(str::to_owned) });
+            self.notify(Change::of(id));
         }
     }
 
-    /// After a (re)list: the objects of `kind_key` that `owned(namespace, name)` says belong to
+    /// After a (re)list: the objects of `kind` that `owned(namespace, name)` says belong to
     /// this watch become exactly `objects`. Notifies the namespaces that changed.
-    pub fn replace(&self, kind_key: &str, owned: impl Fn(Option<&str>, &str) -> bool, objects: Vec<Entry>) {
+    pub fn replace(&self, kind: impl Into<Kind>, owned: impl Fn(Option<&str>, &str) -> bool, objects: Vec<Entry>) {
+        let kind = kind.into();
         let mut changed: HashSet<Option<String>> = HashSet::new();
         let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
-        let namespaces = store.kinds.entry(kind_key.to_owned()).or_default();
+        let namespaces = store.kinds.entry(kind.clone()).or_default();
         let listed: HashSet<(&str, &str)> =
             objects.iter().map(|o| (namespace_key(o.namespace.as_deref()), o.name.as_str())).collect();
         for (ns, names) in namespaces.iter_mut() {
@@ -167,38 +180,41 @@ impl Cache {
         drop(store);
         // Many namespaces at once (the first list) are one notification, not thousands.
         if changed.len() > 16 {
-            self.notify(Change::everywhere(kind_key));
+            self.notify(Change::everywhere(kind));
         } else {
             for namespace in changed {
-                self.notify(Change { kind_key: kind_key.to_owned(), namespace });
+                self.notify(Change { kind_key: kind.clone(), namespace });
             }
         }
     }
 
-    /// Records that the cluster cannot serve `kind_key` (no CRD, forbidden). Items reading it
-    /// become Error with this reason.
-    pub fn set_unavailable(&self, kind_key: &str, reason: String) {
+    /// Records that the cluster cannot serve `kind` (no CRD, forbidden). Items reading it
+    /// become Error with this reason. Kept by string key, as `Facts::unavailable_kinds` has it.
+    pub fn set_unavailable(&self, kind: impl Into<Kind>, reason: String) {
+        let kind = kind.into();
         let previous = self
             .unavailable
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(kind_key.to_owned(), reason.clone());
+            .insert(kind.key().into_owned(), reason.clone());
         if previous.as_ref() != Some(&reason) {
-            self.notify(Change::everywhere(kind_key));
+            self.notify(Change::everywhere(kind));
         }
     }
 
-    pub fn clear_unavailable(&self, kind_key: &str) {
-        let removed = self.unavailable.write().unwrap_or_else(PoisonError::into_inner).remove(kind_key);
+    pub fn clear_unavailable(&self, kind: impl Into<Kind>) {
+        let kind = kind.into();
+        let removed = self.unavailable.write().unwrap_or_else(PoisonError::into_inner).remove(&*kind.key());
         if removed.is_some() {
-            self.notify(Change::everywhere(kind_key));
+            self.notify(Change::everywhere(kind));
         }
     }
 
     /// Drops the objects a stopped watch served.
-    pub fn forget(&self, kind_key: &str, owned: impl Fn(Option<&str>, &str) -> bool) {
-        self.replace(kind_key, owned, Vec::new());
-        self.unavailable.write().unwrap_or_else(PoisonError::into_inner).remove(kind_key);
+    pub fn forget(&self, kind: impl Into<Kind>, owned: impl Fn(Option<&str>, &str) -> bool) {
+        let kind = kind.into();
+        self.replace(&kind, owned, Vec::new());
+        self.unavailable.write().unwrap_or_else(PoisonError::into_inner).remove(&*kind.key());
     }
 
     /// Queues `change` for the trigger mapper (bounded by coalescing: see [`changes`]).

@@ -97,10 +97,10 @@ impl Queue {
         };
         if change.namespace.is_none() {
             // "Any namespace" covers the kind's namespaced changes: they go.
-            let kind = change.kind_key.as_str();
+            let kind = &change.kind_key;
             let before = self.order.len();
-            self.order.retain(|c| c.kind_key != kind || c.namespace.is_none());
-            self.queued.retain(|c| c.kind_key != kind || c.namespace.is_none());
+            self.order.retain(|c| c.kind_key != *kind || c.namespace.is_none());
+            self.queued.retain(|c| c.kind_key != *kind || c.namespace.is_none());
             self.namespaced -= before - self.order.len();
         } else {
             self.namespaced += 1;
@@ -131,7 +131,7 @@ mod tests {
     use super::*;
 
     fn at(kind: &str, ns: &str) -> Change {
-        Change { kind_key: kind.to_owned(), namespace: Some(ns.to_owned()) }
+        Change { kind_key: kind.into(), namespace: Some(ns.to_owned()) }
     }
 
     fn drain(rx: &mut ChangeReceiver) -> Vec<Change> {

@@ -22,7 +22,7 @@ use super::{events, governance, report_export, status, unfinished};
 use crate::api::{ReadinessChecklist, ReadinessChecklistStatus};
 use crate::checks::{ChecklistReads, Facts};
 use crate::engine;
-use crate::inventory::kinds;
+use crate::inventory::{Kind, kinds};
 use crate::metrics::Metrics;
 use crate::probes::Probes;
 use crate::probes::version::ServerVersion;
@@ -266,7 +266,7 @@ async fn evaluate_off_runtime(
     let (namespace, _) = key_of(checklist);
     let job = {
         let (cache, checklist, evaluate) = (ctx.cache.clone(), checklist.clone(), settings.evaluate);
-        let keys: Vec<String> = ChecklistReads::of(&checklist).keys.into_iter().collect();
+        let keys: Vec<Kind> = ChecklistReads::of(&checklist).keys.into_iter().collect();
         move |deadline: &Deadline| {
             let inventory = cache.snapshot(&namespace, &keys);
             evaluate(&checklist, &inventory, &facts, now, deadline)
@@ -348,7 +348,7 @@ async fn write_status(
     }
     if previous.is_none_or(|p| p.decision != next.decision) {
         // Checklists that reference this one re-evaluate with the new decision.
-        ctx.cache.notify(Change { kind_key: kinds::CHECKLIST.to_owned(), namespace: Some(namespace) });
+        ctx.cache.notify(Change { kind_key: kinds::CHECKLIST.into(), namespace: Some(namespace) });
     }
     Ok(())
 }

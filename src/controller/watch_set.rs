@@ -205,7 +205,7 @@ mod tests {
                 ("monitoring.coreos.com/v1".to_owned(), "ServiceMonitor".to_owned())
             ]
         );
-        let keys: Vec<(String, bool)> = needs.specs().into_iter().map(|s| (s.kind_key, s.whole)).collect();
+        let keys: Vec<(String, bool)> = needs.specs().into_iter().map(|s| (s.kind_key.to_string(), s.whole)).collect();
         assert_eq!(
             keys,
             [("Deployment.apps/whole".to_owned(), true), ("ServiceMonitor.monitoring.coreos.com".to_owned(), true)]

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::CappedBackoff;
 use super::cache::{Cache, Entry};
-use crate::inventory::{CatalogueKind, Object, live, whole};
+use crate::inventory::{CatalogueKind, Kind, Object, ObjectRef, live, whole};
 use crate::metrics::Metrics;
 
 /// How long to wait before asking again about a kind the cluster does not serve (a CRD may be
@@ -30,7 +30,8 @@ pub const LIST_PAGE_SIZE: u32 = 50;
 /// One watch: which kind, and optionally one namespace and one object name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct WatchSpec {
-    pub kind_key: String,
+    /// The inventory key its objects go under.
+    pub kind_key: Kind,
     /// `group/version` or `v1`.
     pub api_version: String,
     pub kind: String,
@@ -50,7 +51,7 @@ impl WatchSpec {
     fn builtin(kind: CatalogueKind) -> Self {
         let info = kind.info();
         WatchSpec {
-            kind_key: info.key.to_owned(),
+            kind_key: kind.into(),
             api_version: kind.api_version().into_owned(),
             kind: info.kind.to_owned(),
             plural: Some(info.plural.to_owned()),
@@ -63,9 +64,8 @@ impl WatchSpec {
 
     /// A kind found through discovery (CRDs, the `resource` check's kinds).
     pub fn discovered(api_version: &str, kind: &str) -> Self {
-        let group = crate::inventory::group_of(api_version);
         WatchSpec {
-            kind_key: crate::inventory::kind_key(group, kind),
+            kind_key: Kind::of(api_version, kind),
             api_version: api_version.to_owned(),
             kind: kind.to_owned(),
             plural: None,
@@ -98,7 +98,7 @@ impl WatchSpec {
         match (&self.namespace, &self.name) {
             (Some(ns), Some(name)) => format!("{} {ns}/{name}", self.kind_key),
             (Some(ns), None) => format!("{} in {ns}", self.kind_key),
-            _ => self.kind_key.clone(),
+            _ => self.kind_key.to_string(),
         }
     }
 
@@ -182,7 +182,7 @@ pub async fn run(spec: WatchSpec, ctx: WatchContext, cancel: CancellationToken, 
                 buffer.clear();
                 lists += 1;
                 if lists > 1 {
-                    ctx.metrics.watch_restarted(&spec.kind_key);
+                    ctx.metrics.watch_restarted(&spec.kind_key.key());
                 }
             }
             Some(Ok(Event::InitApply(object))) => {
@@ -205,20 +205,20 @@ pub async fn run(spec: WatchSpec, ctx: WatchContext, cancel: CancellationToken, 
             }
             Some(Ok(Event::Delete(object))) => {
                 backoff.reset();
-                let name = object.metadata.name.clone().unwrap_or_default();
-                ctx.cache.delete(&spec.kind_key, object.metadata.namespace.as_deref(), &name);
+                let name = object.metadata.name.as_deref().unwrap_or_default();
+                ctx.cache.delete(ObjectRef::new(&spec.kind_key, object.metadata.namespace.as_deref(), name));
             }
             Some(Err(error)) => {
                 let delay = match unavailable_reason(&spec, &error) {
                     Some(reason) => {
-                        ctx.metrics.watch_error(&spec.kind_key, "unavailable");
+                        ctx.metrics.watch_error(&spec.kind_key.key(), "unavailable");
                         tracing::info!(watch = %spec.id(), %reason, "kind unavailable");
                         ctx.cache.set_unavailable(&spec.kind_key, reason);
                         settled();
                         UNAVAILABLE_RETRY
                     }
                     None => {
-                        ctx.metrics.watch_error(&spec.kind_key, error_label(&error));
+                        ctx.metrics.watch_error(&spec.kind_key.key(), error_label(&error));
                         tracing::warn!(watch = %spec.id(), %error, "watch failed; retrying");
                         backoff.next().unwrap_or(super::backoff::WATCH_MAX)
                     }
@@ -257,7 +257,7 @@ async fn resolve(
                 }
                 false => {
                     tracing::warn!(watch = %spec.id(), %error, "discovery failed; retrying");
-                    ctx.metrics.watch_error(&spec.kind_key, "discovery");
+                    ctx.metrics.watch_error(&spec.kind_key.key(), "discovery");
                     backoff.next().unwrap_or(super::backoff::WATCH_MAX)
                 }
             },
@@ -362,11 +362,11 @@ mod tests {
 
     #[test]
     fn the_catalogue_covers_every_kind_the_checks_read() {
-        let watched: BTreeSet<String> = catalogue().into_iter().map(|s| s.kind_key).collect();
+        let watched: BTreeSet<Kind> = catalogue().into_iter().map(|s| s.kind_key).collect();
         for kind in [kinds::DEPLOYMENT, kinds::HPA, kinds::PDB, kinds::CLUSTER_ROLE_BINDING, kinds::CERTIFICATE] {
-            assert!(watched.contains(kind), "{kind} is watched");
+            assert!(watched.contains(&kind.into()), "{kind} is watched");
         }
-        assert!(!watched.contains(kinds::SECRET), "Secrets only by name, when enabled");
+        assert!(!watched.contains(&kinds::SECRET.into()), "Secrets only by name, when enabled");
     }
 
     #[test]

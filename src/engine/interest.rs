@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::api::ReadinessChecklist;
 use crate::checks::ChecklistReads;
 use crate::inventory::live::CompactObject;
-use crate::inventory::{Inventory, Kind, Object, ObjectRef, kind_key, kinds, whole};
+use crate::inventory::{Inventory, Kind, Object, ObjectRef, whole};
 
 /// The kind key of CustomResourceDefinitions.
 const CRD: &str = "CustomResourceDefinition.apiextensions.k8s.io";
@@ -28,9 +28,9 @@ const CRD: &str = "CustomResourceDefinition.apiextensions.k8s.io";
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Interest {
     /// Inventory keys read (see [`ChecklistReads::keys`]).
-    keys: BTreeSet<String>,
+    keys: BTreeSet<Kind>,
     /// Kinds read as whole objects.
-    whole: BTreeSet<String>,
+    whole: BTreeSet<Kind>,
     namespaces: HashSet<String>,
 }
 
@@ -50,29 +50,33 @@ impl Interest {
     /// Whether some checklist may read `object`: a kind one reads, in a namespace one is in
     /// (any, for an object without a namespace: cluster-scoped).
     pub fn wants(&self, object: &Object) -> bool {
-        self.wants_key(&object.kind_key, object.namespace.as_deref())
+        self.wants_in(&object.kind_key, object.namespace.as_deref())
     }
 
-    /// [`Self::wants`] by kind key and namespace.
-    pub fn wants_key(&self, kind_key: &str, namespace: Option<&str>) -> bool {
-        self.reads_kind(kind_key) && namespace.is_none_or(|ns| self.namespaces.contains(ns))
+    /// [`Self::wants`] by kind and namespace.
+    pub fn wants_key(&self, kind: impl Into<Kind>, namespace: Option<&str>) -> bool {
+        self.wants_in(&kind.into(), namespace)
     }
 
-    /// Whether some checklist reads objects of `kind_key`, in some namespace, or a [`Collector`]
+    fn wants_in(&self, kind: &Kind, namespace: Option<&str>) -> bool {
+        self.reads_kind(kind) && namespace.is_none_or(|ns| self.namespaces.contains(ns))
+    }
+
+    /// Whether some checklist reads objects of `kind`, in some namespace, or a [`Collector`]
     /// needs them (CRDs tell scope).
-    pub fn wants_kind(&self, kind_key: &str) -> bool {
-        kind_key == CRD || self.reads_kind(kind_key)
+    pub fn wants_kind(&self, kind: &Kind) -> bool {
+        *kind == CRD || self.reads_kind(kind)
     }
 
-    fn reads_kind(&self, kind_key: &str) -> bool {
-        self.keys.contains(kind_key) || self.whole.contains(kind_key)
+    fn reads_kind(&self, kind: &Kind) -> bool {
+        self.keys.contains(kind) || self.whole.contains(kind)
     }
 
-    /// Whether the catalogue's checks read `kind_key` as such (not only `resource` items, which
+    /// Whether the catalogue's checks read `kind` as such (not only `resource` items, which
     /// read the whole copy, under the same key when the kind is not projected).
-    fn wants_as_loaded(&self, kind_key: &str) -> bool {
+    fn wants_as_loaded(&self, kind: &Kind) -> bool {
         // A kind kept whole under its own key (not projected) is that one copy.
-        self.keys.contains(kind_key) && (whole::is_separate(kind_key) || !self.whole.contains(kind_key))
+        self.keys.contains(kind) && (whole::is_separate(kind) || !self.whole.contains(kind))
     }
 }
 
@@ -80,11 +84,11 @@ impl Interest {
 pub struct Collector<'a> {
     interest: &'a Interest,
     inventory: Inventory,
-    /// Kind key -> cluster-scoped, from the CRDs seen so far.
-    crd_scopes: HashMap<String, bool>,
+    /// Kind -> cluster-scoped, from the CRDs seen so far.
+    crd_scopes: HashMap<Kind, bool>,
     /// Wanted objects of a kind whose scope only a CRD can tell, that named no namespace: kept
-    /// compact until the stream ends. (kind key, name, default namespace, object)
-    undecided: Vec<(String, String, String, CompactObject)>,
+    /// compact until the stream ends. (kind, name, default namespace, object)
+    undecided: Vec<(Kind, String, String, CompactObject)>,
 }
 
 impl<'a> Collector<'a> {
@@ -103,7 +107,7 @@ impl<'a> Collector<'a> {
             return;
         }
         let defaulted = object.namespace.is_some() && object.str_at("/metadata/namespace").is_none_or(str::is_empty);
-        let scope_known = kinds::is_cluster_scoped(&object.kind_key) || whole::is_projected(&object.kind_key);
+        let scope_known = object.kind_key.is_cluster_scoped() || whole::is_projected(&object.kind_key);
         if defaulted && !scope_known {
             let Object { kind_key, name, namespace, .. } = &object;
             let namespace = namespace.clone().unwrap_or_default();
@@ -143,17 +147,17 @@ impl<'a> Collector<'a> {
         if as_loaded {
             self.inventory.insert_compact_parts(object.object_ref(), compact.clone());
         }
-        let whole_ref = ObjectRef::new(Kind::from_key(&whole::key(&object.kind_key)), namespace, name);
+        let whole_ref = ObjectRef::new(whole::key(&object.kind_key), namespace, name);
         self.inventory.insert_compact_parts(whole_ref, compact);
     }
 }
 
-/// (kind key, cluster-scoped) of the kind a CustomResourceDefinition defines.
-fn crd_scope(crd: &Value) -> Option<(String, bool)> {
+/// (kind, cluster-scoped) of the kind a CustomResourceDefinition defines.
+fn crd_scope(crd: &Value) -> Option<(Kind, bool)> {
     let group = crd.pointer("/spec/group").and_then(Value::as_str)?;
     let kind = crd.pointer("/spec/names/kind").and_then(Value::as_str)?;
     let cluster = crd.pointer("/spec/scope").and_then(Value::as_str) == Some("Cluster");
-    Some((kind_key(group, kind), cluster))
+    Some((Kind::new(group, kind), cluster))
 }
 
 #[cfg(test)]

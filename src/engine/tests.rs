@@ -217,10 +217,10 @@ fn a_waivable_item_reads_sign_offs_and_says_so() {
         assert_eq!(state_of(&live, "quota"), state_of(&whole, "quota"), "waivable {waivable}: reads {listed:?}");
         let expected = if waivable { ItemState::Waived } else { ItemState::Failed };
         assert_eq!(state_of(&whole, "quota"), expected);
-        assert_eq!(listed.contains(kinds::SIGNOFF), waivable);
+        assert_eq!(listed.contains(&kinds::SIGNOFF.into()), waivable);
     }
     let manual = checklist(json!([manual_item("cto", "Critical")]));
-    assert!(ChecklistReads::of(&manual).keys.contains(kinds::SIGNOFF));
+    assert!(ChecklistReads::of(&manual).keys.contains(&kinds::SIGNOFF.into()));
 }
 
 #[test]

@@ -153,13 +153,22 @@ pub struct GroupKind {
     kind: Box<str>,
 }
 
-/// The identity of a kind. Constructors normalize, so a catalogue kind is always the
-/// `Catalogue` variant and equality, hashing and ordering agree with the string key.
+/// The identity of a kind, and the inventory's index key. Constructors normalize, so a
+/// catalogue kind is always the `Catalogue` variant and equality and hashing agree with the
+/// string key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Catalogue(CatalogueKind),
     Other(GroupKind),
+    /// Whole objects of a catalogue kind, which the live cache otherwise keeps as its view's
+    /// projection: `resource` items read them, indexed apart (`Deployment.apps/whole`) so the
+    /// catalogue's checks keep their small projections (see `inventory::whole`).
+    Whole(CatalogueKind),
 }
+
+/// What ends the string key of [`Kind::Whole`]. A `/` never occurs in a kind key
+/// (`Kind.group`), so no real kind can collide with it.
+const WHOLE_SUFFIX: &str = "/whole";
 
 impl Kind {
     pub fn new(group: &str, kind: &str) -> Kind {
@@ -179,6 +188,9 @@ impl Kind {
         if let Some(known) = CatalogueKind::find_key(key) {
             return Kind::Catalogue(known);
         }
+        if let Some(known) = key.strip_suffix(WHOLE_SUFFIX).and_then(CatalogueKind::find_key) {
+            return Kind::Whole(known);
+        }
         let (group, kind) = match key.split_once('.') {
             Some((kind, group)) => (group, kind),
             None => ("", key),
@@ -191,12 +203,13 @@ impl Kind {
         match self {
             Kind::Catalogue(known) => Cow::Borrowed(known.key()),
             Kind::Other(gk) => Cow::Owned(key_of(&gk.group, &gk.kind)),
+            Kind::Whole(known) => Cow::Owned(format!("{}{WHOLE_SUFFIX}", known.key())),
         }
     }
 
     pub fn group(&self) -> &str {
         match self {
-            Kind::Catalogue(known) => known.group(),
+            Kind::Catalogue(known) | Kind::Whole(known) => known.group(),
             Kind::Other(gk) => &gk.group,
         }
     }
@@ -204,15 +217,33 @@ impl Kind {
     /// The kind's name (`Deployment`).
     pub fn kind(&self) -> &str {
         match self {
-            Kind::Catalogue(known) => known.kind(),
+            Kind::Catalogue(known) | Kind::Whole(known) => known.kind(),
             Kind::Other(gk) => &gk.kind,
         }
     }
 
+    /// The catalogue kind this is, as the catalogue's checks read it (not its whole copies).
     pub fn catalogue(&self) -> Option<CatalogueKind> {
         match self {
             Kind::Catalogue(known) => Some(*known),
-            Kind::Other(_) => None,
+            Kind::Other(_) | Kind::Whole(_) => None,
+        }
+    }
+
+    /// The kind itself: `Deployment.apps` for the whole copies of Deployments too.
+    pub fn of_objects(&self) -> Kind {
+        match self {
+            Kind::Whole(known) => Kind::Catalogue(*known),
+            other => other.clone(),
+        }
+    }
+
+    /// Whether `key` is this kind's string key, without building it.
+    pub fn is_key(&self, key: &str) -> bool {
+        match self {
+            Kind::Catalogue(known) => known.key() == key,
+            Kind::Other(gk) => key_names(key, &gk.group, &gk.kind),
+            Kind::Whole(known) => key.strip_suffix(WHOLE_SUFFIX) == Some(known.key()),
         }
     }
 
@@ -220,7 +251,7 @@ impl Kind {
     /// well-known cluster-scoped ones. `None`: ask discovery or the manifests' CRDs.
     pub fn known_scope(&self) -> Option<KindScope> {
         match self {
-            Kind::Catalogue(known) => Some(known.info().scope),
+            Kind::Catalogue(known) | Kind::Whole(known) => Some(known.info().scope),
             Kind::Other(gk) => WELL_KNOWN_CLUSTER_SCOPED
                 .iter()
                 .any(|key| key_names(key, &gk.group, &gk.kind))
@@ -246,9 +277,21 @@ impl From<&str> for Kind {
     }
 }
 
+impl From<&&str> for Kind {
+    fn from(key: &&str) -> Kind {
+        Kind::from_key(key)
+    }
+}
+
 impl From<&String> for Kind {
     fn from(key: &String) -> Kind {
         Kind::from_key(key)
+    }
+}
+
+impl From<String> for Kind {
+    fn from(key: String) -> Kind {
+        Kind::from_key(&key)
     }
 }
 
@@ -264,12 +307,38 @@ impl From<&Kind> for Kind {
     }
 }
 
+/// Comparing with a string key (`object.kind_key == kinds::SECRET`), without building one.
+impl PartialEq<str> for Kind {
+    fn eq(&self, key: &str) -> bool {
+        self.is_key(key)
+    }
+}
+
+impl PartialEq<&str> for Kind {
+    fn eq(&self, key: &&str) -> bool {
+        self.is_key(key)
+    }
+}
+
+impl PartialEq<CatalogueKind> for Kind {
+    fn eq(&self, known: &CatalogueKind) -> bool {
+        *self == Kind::Catalogue(*known)
+    }
+}
+
+impl PartialEq<String> for Kind {
+    fn eq(&self, key: &String) -> bool {
+        self.is_key(key)
+    }
+}
+
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Kind::Catalogue(known) => f.write_str(known.key()),
             Kind::Other(gk) if gk.group.is_empty() => f.write_str(&gk.kind),
             Kind::Other(gk) => write!(f, "{}.{}", gk.kind, gk.group),
+            Kind::Whole(known) => write!(f, "{}{WHOLE_SUFFIX}", known.key()),
         }
     }
 }
@@ -289,14 +358,6 @@ fn key_names(key: &str, group: &str, kind: &str) -> bool {
     match key.split_once('.') {
         Some((k, g)) => k == kind && g == group,
         None => group.is_empty() && key == kind,
-    }
-}
-
-/// [`Kind::is_cluster_scoped`] of a string key, without allocating.
-pub fn is_cluster_scoped_key(key: &str) -> bool {
-    match CatalogueKind::find_key(key) {
-        Some(known) => known.info().scope == KindScope::Cluster,
-        None => WELL_KNOWN_CLUSTER_SCOPED.contains(&key),
     }
 }
 
@@ -378,6 +439,23 @@ mod tests {
         assert_eq!(Kind::from_key("ServiceMonitor.monitoring.coreos.com"), monitor);
         assert_eq!(Kind::of("v1", "ConfigMap").key(), "ConfigMap");
         assert_eq!(Kind::from_key("ConfigMap").group(), "");
+    }
+
+    #[test]
+    fn whole_copies_have_a_key_of_their_own_and_compare_with_strings() {
+        let whole = Kind::Whole(CatalogueKind::Deployment);
+        assert_eq!(whole.key(), "Deployment.apps/whole");
+        assert_eq!(Kind::from_key("Deployment.apps/whole"), whole);
+        assert_eq!(whole.to_string(), "Deployment.apps/whole");
+        assert_eq!((whole.kind(), whole.group(), whole.catalogue()), ("Deployment", "apps", None));
+        assert_eq!(whole.of_objects(), Kind::Catalogue(CatalogueKind::Deployment));
+        assert_eq!(whole.known_scope(), Some(KindScope::Namespaced));
+        assert!(whole == "Deployment.apps/whole" && whole != "Deployment.apps");
+        let deployment = Kind::from(CatalogueKind::Deployment);
+        assert!(deployment == "Deployment.apps" && deployment != "Deployment.apps/whole");
+        let monitor = Kind::of("monitoring.coreos.com/v1", "ServiceMonitor");
+        assert!(monitor == "ServiceMonitor.monitoring.coreos.com" && monitor != "ServiceMonitor");
+        assert!(Kind::of("v1", "ConfigMap") == "ConfigMap");
     }
 
     #[test]

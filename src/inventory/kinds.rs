@@ -1,5 +1,6 @@
-//! String keys of the kinds the catalogue reads, for the code that still indexes by string;
-//! the typed identities are in [`super::kind`].
+//! String keys of the kinds the catalogue reads. Every lookup that names a kind
+//! (`Inventory::get`, `checks::select`) takes them as `impl Into<Kind>`, and [`super::Kind`]
+//! compares equal to them; the typed identities are in [`super::kind`].
 
 use super::kind::CatalogueKind;
 
@@ -28,17 +29,3 @@ pub const SIGNOFF: &str = CatalogueKind::ReadinessSignoff.key();
 
 /// The three workload kinds `workload` and `networkPolicy` judge.
 pub const WORKLOADS: [&str; 3] = [DEPLOYMENT, STATEFUL_SET, DAEMON_SET];
-
-/// Whether a kind key names a cluster-scoped kind, as far as is known without the cluster
-/// (see [`super::Kind::known_scope`]).
-pub fn is_cluster_scoped(kind_key: &str) -> bool {
-    super::kind::is_cluster_scoped_key(kind_key)
-}
-
-/// Splits `Kind.group` back into (group, kind).
-pub fn split_key(kind_key: &str) -> (&str, &str) {
-    match kind_key.split_once('.') {
-        Some((kind, group)) => (group, kind),
-        None => ("", kind_key),
-    }
-}

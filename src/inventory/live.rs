@@ -1,12 +1,21 @@
 //! Compact projections of live objects: only the fields the checks read, so that tens of
 //! thousands of cached objects fit in a few tens of MiB and no literal env value or Secret value
 //! ever sits in the controller's memory.
+//!
+//! A catalogue kind with a typed view is projected *through* it: its projection is the view
+//! written back as JSON ([`View`]: `Serialize`, empty fields left out), plus the identity
+//! metadata the inventory keeps of every object ([`metadata`]). Reading the view back from the
+//! projection gives the view the checks would read from the whole object, so projected and
+//! whole objects judge alike by construction (`tests/projection.rs` still proves it). Which
+//! kinds go through which view is declared once, in [`view_projections!`]; the kinds whose
+//! view has not landed yet keep a hand-written list of the fields their checks read.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use super::{Object, ObjectError, kinds};
+use super::view::{self, PdbView, View, WorkloadView};
+use super::{CatalogueKind, Kind, Object, ObjectError, kinds};
 
 /// The annotation `kubectl apply` keeps a full copy of the object in; never read by a check.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -14,27 +23,114 @@ const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 /// What replaces a non-empty literal env value: the checks only ask whether one is there.
 pub const LITERAL_VALUE_MARKER: &str = "<literal>";
 
-/// Keeps what the checks of `kind_key` read from `object` and drops the rest. Kinds the
-/// catalogue does not know (the `resource` check's CEL may read any field) keep the whole object
-/// minus `managedFields` and the last-applied annotation.
-pub fn project(kind_key: &str, object: Value) -> Value {
-    let Value::Object(mut map) = object else { return object };
-    let mut out = Map::new();
-    for key in ["apiVersion", "kind"] {
-        if let Some(v) = map.remove(key) {
-            out.insert(key.to_owned(), v);
+/// Declares, one view a line, the catalogue kinds projected through their view (each view's
+/// `View::KINDS`).
+macro_rules! view_projections {
+    ($($view:ty),* $(,)?) => {
+        /// How objects of `kind` are projected through their view, when the kind has one.
+        fn view_projection(kind: CatalogueKind) -> Option<fn(Value) -> Value> {
+            $(
+                if <$view as View>::KINDS.contains(&kind) {
+                    return Some(through_view::<$view>);
+                }
+            )*
+            None
+        }
+
+        /// Every kind projected through a view, with the view's name (for tests and docs).
+        #[cfg(test)]
+        pub(crate) fn kinds_projected_through_views() -> Vec<(CatalogueKind, &'static str)> {
+            let mut all = Vec::new();
+            $(all.extend(<$view as View>::KINDS.iter().map(|kind| (*kind, stringify!($view))));)*
+            all
+        }
+
+        /// The view of `kind` read from `value`, shown (or the error), for tests to compare.
+        #[cfg(test)]
+        fn read_view(kind: CatalogueKind, value: &Value) -> Option<String> {
+            $(
+                if <$view as View>::KINDS.contains(&kind) {
+                    return Some(format!("{:?}", view::from_value::<$view>(value, String::new)));
+                }
+            )*
+            None
+        }
+    };
+}
+
+view_projections! {
+    WorkloadView,
+    PdbView,
+}
+
+/// Keeps what the checks of `kind` read from `object` and drops the rest. Kinds the catalogue
+/// does not know (the `resource` check's CEL may read any field), and whole copies
+/// ([`Kind::Whole`]), keep the whole object minus `managedFields`, the last-applied annotation
+/// and the other bookkeeping [`metadata`] drops.
+pub fn project(kind: &Kind, object: Value) -> Value {
+    match kind.catalogue() {
+        Some(known) => match view_projection(known) {
+            Some(through) => through(object),
+            None => by_field_list(known, object),
+        },
+        None => whole(object),
+    }
+}
+
+/// The view of `V` written back, with the object's identity.
+fn through_view<V: View>(object: Value) -> Value {
+    let written = view::from_value::<V>(&object, String::new).map(|view| serde_json::to_value(&view));
+    match (object, written) {
+        (Value::Object(mut original), Ok(Ok(Value::Object(mut written)))) => {
+            for key in ["apiVersion", "kind"] {
+                insert_some(&mut written, key, original.remove(key));
+            }
+            let identity = original.remove("metadata").map(metadata).unwrap_or_default();
+            match written.get_mut("metadata") {
+                Some(Value::Object(kept)) => kept.extend(identity),
+                _ => {
+                    written.insert("metadata".to_owned(), Value::Object(identity));
+                }
+            }
+            Value::Object(written)
+        }
+        // A shape the view cannot read (the API server's validation keeps such objects out of
+        // a cluster for the built-in kinds): kept whole, so the check reports the same error
+        // from the cache as from a file; literal env values are reduced all the same.
+        (object, _) => {
+            let mut kept = whole(object);
+            reduce_literal_env(&mut kept);
+            kept
         }
     }
-    let metadata = map.remove("metadata").map(metadata).unwrap_or_else(|| Value::Object(Map::new()));
-    out.insert("metadata".to_owned(), metadata);
+}
+
+/// The whole object minus bookkeeping.
+fn whole(object: Value) -> Value {
+    let Value::Object(mut map) = object else { return object };
+    let mut out = identity(&mut map);
+    out.extend(map);
+    Value::Object(out)
+}
+
+/// `apiVersion`, `kind` and the kept [`metadata`], taken out of `map`.
+fn identity(map: &mut Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for key in ["apiVersion", "kind"] {
+        insert_some(&mut out, key, map.remove(key));
+    }
+    out.insert("metadata".to_owned(), Value::Object(map.remove("metadata").map(metadata).unwrap_or_default()));
+    out
+}
+
+/// The hand-written projection of the catalogue kinds whose view has not landed yet: which
+/// top-level fields their checks read.
+fn by_field_list(kind: CatalogueKind, object: Value) -> Value {
+    let Value::Object(mut map) = object else { return object };
+    let mut out = identity(&mut map);
     let spec = map.remove("spec");
     let status = map.remove("status");
-    match kind_key {
-        k if kinds::WORKLOADS.contains(&k) => {
-            if let Some(spec) = spec {
-                out.insert("spec".to_owned(), workload_spec(spec));
-            }
-        }
+    match kind.key() {
         kinds::CRON_JOB => {
             // The job template (a whole pod spec) is never judged, only the schedule and history.
             if let Some(Value::Object(mut spec)) = spec {
@@ -48,7 +144,6 @@ pub fn project(kind_key: &str, object: Value) -> Value {
         | kinds::NETWORK_POLICY
         | kinds::LIMIT_RANGE
         | kinds::HPA
-        | kinds::PDB
         | kinds::ISSUER
         | kinds::CLUSTER_ISSUER
         | kinds::SIGNOFF => insert_some(&mut out, "spec", spec),
@@ -72,6 +167,8 @@ pub fn project(kind_key: &str, object: Value) -> Value {
                 insert_some(&mut out, key, map.remove(key));
             }
         }
+        // A catalogue kind with neither a view nor a field list is kept whole: never less
+        // than its checks read.
         _ => {
             insert_some(&mut out, "spec", spec);
             insert_some(&mut out, "status", status);
@@ -83,9 +180,9 @@ pub fn project(kind_key: &str, object: Value) -> Value {
 
 /// Projects `value` and builds the inventory object. For Secrets, `secret_keys` (when given)
 /// limits the digests kept to the keys some `secret` item asks for.
-pub fn to_object(kind_key: &str, value: Value, secret_keys: Option<&BTreeSet<String>>) -> Result<Object, ObjectError> {
-    let mut object = Object::from_value(project(kind_key, value), None)?;
-    if object.kind_key == kinds::SECRET
+pub fn to_object(kind: &Kind, value: Value, secret_keys: Option<&BTreeSet<String>>) -> Result<Object, ObjectError> {
+    let mut object = Object::from_value(project(kind, value), None)?;
+    if object.kind_key == CatalogueKind::Secret
         && let Some(keys) = secret_keys
         && let Some(Value::Object(data)) = object.data.get_mut("data")
     {
@@ -126,7 +223,7 @@ impl CompactObject {
 
     /// The object again. Built field by field rather than through `Object::from_value`, which
     /// would take the Secret digests it already made for values to digest.
-    pub fn to_object(&self, kind_key: &str, namespace: Option<&str>, name: &str) -> Object {
+    pub fn to_object(&self, kind: &Kind, namespace: Option<&str>, name: &str) -> Object {
         let data: Value = serde_json::from_str(&self.json).unwrap_or(Value::Null);
         let labels = data
             .pointer("/metadata/labels")
@@ -136,7 +233,7 @@ impl CompactObject {
         Object {
             api_version: self.api_version.to_string(),
             kind: self.kind.to_string(),
-            kind_key: kind_key.to_owned(),
+            kind_key: kind.clone(),
             namespace: namespace.map(str::to_owned),
             name: name.to_owned(),
             labels,
@@ -151,8 +248,12 @@ fn insert_some(out: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     }
 }
 
-fn metadata(value: Value) -> Value {
-    let Value::Object(mut map) = value else { return Value::Object(Map::new()) };
+/// The metadata kept of every object: identity, labels, annotations (minus kubectl's copy of
+/// the whole object), and what checks and messages read of its life (`generation` for
+/// Certificates' staleness, `creationTimestamp`, `deletionTimestamp`, `uid`). Dropped:
+/// `managedFields`, `resourceVersion`, owner references and the rest of the bookkeeping.
+fn metadata(value: Value) -> Map<String, Value> {
+    let Value::Object(mut map) = value else { return Map::new() };
     let mut out = Map::new();
     for key in ["name", "namespace", "labels", "creationTimestamp", "generation", "deletionTimestamp", "uid"] {
         insert_some(&mut out, key, map.remove(key));
@@ -163,117 +264,33 @@ fn metadata(value: Value) -> Value {
             out.insert("annotations".to_owned(), Value::Object(annotations));
         }
     }
-    Value::Object(out)
+    out
 }
 
-fn workload_spec(value: Value) -> Value {
-    let Value::Object(mut spec) = value else { return Value::Object(Map::new()) };
-    let mut out = Map::new();
-    // volumeClaimTemplates: small, and what `resource` items on StatefulSets judge (storage
-    // class and size), since catalogue kinds are cached projected, not whole.
-    for key in ["replicas", "strategy", "updateStrategy", "selector", "volumeClaimTemplates"] {
-        insert_some(&mut out, key, spec.remove(key));
-    }
-    if let Some(Value::Object(mut template)) = spec.remove("template") {
-        let mut t = Map::new();
-        if let Some(Value::Object(mut meta)) = template.remove("metadata") {
-            let mut m = Map::new();
-            insert_some(&mut m, "labels", meta.remove("labels"));
-            t.insert("metadata".to_owned(), Value::Object(m));
+/// Replaces every non-empty literal `value` of an `env` list anywhere in `value` with
+/// [`LITERAL_VALUE_MARKER`], keeping every shape as it was (for objects kept whole because their
+/// view cannot read them).
+fn reduce_literal_env(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key == "env"
+                    && let Value::Array(vars) = child
+                {
+                    for var in vars.iter_mut().filter_map(Value::as_object_mut) {
+                        if let Some(Value::String(literal)) = var.get_mut("value")
+                            && !literal.is_empty()
+                        {
+                            *literal = LITERAL_VALUE_MARKER.to_owned();
+                        }
+                    }
+                }
+                reduce_literal_env(child);
+            }
         }
-        if let Some(pod) = template.remove("spec") {
-            t.insert("spec".to_owned(), pod_spec(pod));
-        }
-        out.insert("template".to_owned(), Value::Object(t));
+        Value::Array(items) => items.iter_mut().for_each(reduce_literal_env),
+        _ => {}
     }
-    Value::Object(out)
-}
-
-fn pod_spec(value: Value) -> Value {
-    let Value::Object(mut pod) = value else { return Value::Object(Map::new()) };
-    let mut out = Map::new();
-    for key in ["terminationGracePeriodSeconds", "hostNetwork", "resources"] {
-        insert_some(&mut out, key, pod.remove(key));
-    }
-    if let Some(sc) = pod.remove("securityContext") {
-        out.insert("securityContext".to_owned(), security_context(sc));
-    }
-    for key in ["containers", "initContainers"] {
-        if let Some(Value::Array(list)) = pod.remove(key) {
-            out.insert(key.to_owned(), Value::Array(list.into_iter().map(container).collect()));
-        }
-    }
-    Value::Object(out)
-}
-
-fn security_context(value: Value) -> Value {
-    let Value::Object(mut sc) = value else { return Value::Object(Map::new()) };
-    let mut out = Map::new();
-    for key in ["runAsNonRoot", "runAsUser"] {
-        insert_some(&mut out, key, sc.remove(key));
-    }
-    Value::Object(out)
-}
-
-fn container(value: Value) -> Value {
-    let Value::Object(mut c) = value else { return value };
-    let mut out = Map::new();
-    for key in ["name", "image", "ports", "resources", "restartPolicy", "envFrom"] {
-        insert_some(&mut out, key, c.remove(key));
-    }
-    // Probes and hooks count when they are objects; their content is never judged.
-    for key in ["readinessProbe", "livenessProbe", "startupProbe"] {
-        if let Some(probe) = c.remove(key) {
-            out.insert(key.to_owned(), presence(probe));
-        }
-    }
-    if let Some(Value::Object(mut lifecycle)) = c.remove("lifecycle") {
-        let mut l = Map::new();
-        if let Some(hook) = lifecycle.remove("preStop") {
-            l.insert("preStop".to_owned(), presence(hook));
-        }
-        out.insert("lifecycle".to_owned(), Value::Object(l));
-    }
-    if let Some(sc) = c.remove("securityContext") {
-        out.insert("securityContext".to_owned(), security_context(sc));
-    }
-    if let Some(Value::Array(env)) = c.remove("env") {
-        out.insert("env".to_owned(), Value::Array(env.into_iter().map(env_var).collect()));
-    }
-    Value::Object(out)
-}
-
-/// `{}` for an object, the value itself otherwise (null, or a malformed scalar the checks reject).
-fn presence(value: Value) -> Value {
-    if value.is_object() { Value::Object(Map::new()) } else { value }
-}
-
-/// `{name, value, valueFrom}` with the literal value replaced by a marker (empty stays empty, so
-/// "is a literal given" reads the same) and `valueFrom` reduced to which source kind it names.
-fn env_var(value: Value) -> Value {
-    let Value::Object(mut var) = value else { return value };
-    let mut out = Map::new();
-    insert_some(&mut out, "name", var.remove("name"));
-    match var.remove("value") {
-        Some(Value::String(s)) if s.is_empty() => {
-            out.insert("value".to_owned(), Value::String(String::new()));
-        }
-        Some(Value::Null) | None => {}
-        Some(_) => {
-            out.insert("value".to_owned(), Value::String(LITERAL_VALUE_MARKER.to_owned()));
-        }
-    }
-    match var.remove("valueFrom") {
-        Some(Value::Object(source)) => {
-            let kinds: Map<String, Value> = source.into_iter().map(|(k, _)| (k, Value::Object(Map::new()))).collect();
-            out.insert("valueFrom".to_owned(), Value::Object(kinds));
-        }
-        Some(Value::Null) | None => {}
-        Some(other) => {
-            out.insert("valueFrom".to_owned(), other);
-        }
-    }
-    Value::Object(out)
 }
 
 #[cfg(test)]
@@ -321,9 +338,13 @@ mod tests {
         })
     }
 
+    fn kind(key: &str) -> Kind {
+        Kind::from(key)
+    }
+
     #[test]
     fn workloads_keep_what_the_rules_read() {
-        let p = project(kinds::DEPLOYMENT, deployment());
+        let p = project(&kind(kinds::DEPLOYMENT), deployment());
         assert_eq!(p.pointer("/spec/replicas"), Some(&json!(3)));
         assert_eq!(p.pointer("/spec/strategy/rollingUpdate/maxUnavailable"), Some(&json!(0)));
         assert_eq!(p.pointer("/spec/template/metadata/labels/app"), Some(&json!("api")));
@@ -335,23 +356,67 @@ mod tests {
         assert_eq!(c["readinessProbe"], json!({}));
         assert!(c.get("livenessProbe").is_none());
         assert_eq!(c["lifecycle"], json!({"preStop": {}}));
-        assert_eq!(c["resources"]["limits"]["memory"], json!("1Gi"));
+        // Which resources are set, not their amounts: nothing judges those.
+        assert_eq!(c["resources"]["limits"], json!({"memory": true}));
+    }
+
+    #[test]
+    fn a_kind_with_a_view_projects_to_its_view_written_back() {
+        let p = project(&kind(kinds::DEPLOYMENT), deployment());
+        let view: WorkloadView = view::from_value(&deployment(), String::new).expect("reads");
+        let mut expected = serde_json::to_value(&view).expect("writes");
+        expected["apiVersion"] = json!("apps/v1");
+        expected["metadata"] = json!({"name": "api", "namespace": "novacron", "labels": {"app": "api"},
+            "generation": 4, "creationTimestamp": "2026-01-01T00:00:00Z", "annotations": {"team": "core"}});
+        assert_eq!(p, expected);
+        assert_eq!(view::from_value::<WorkloadView>(&p, String::new).expect("reads back"), view);
+    }
+
+    #[test]
+    fn every_view_kind_is_registered_once_and_round_trips_over_the_corpus() {
+        let registered = kinds_projected_through_views();
+        let distinct: BTreeSet<CatalogueKind> = registered.iter().map(|(kind, _)| *kind).collect();
+        assert_eq!(distinct.len(), registered.len(), "a kind has one view: {registered:?}");
+        let Some(objects) = crate::checks::corpus::objects("", "corpus") else { return };
+        let mut judged = 0;
+        for object in objects {
+            let Some((known, _)) = registered.iter().find(|(k, _)| object.kind_key == *k) else { continue };
+            let projected = project(&Kind::from(*known), object.data.clone());
+            let read = |value: &Value| read_view(*known, value);
+            assert_eq!(read(&projected), read(&object.data), "{}: projection reads as the object", object.object_ref());
+            judged += 1;
+        }
+        assert!(judged > 50, "the corpus holds objects of the view kinds ({judged})");
+    }
+
+    #[test]
+    fn an_object_its_view_cannot_read_is_kept_whole_with_literals_reduced() {
+        let mut bad = deployment();
+        bad["spec"]["template"]["spec"]["containers"][0]["ports"] = json!("http");
+        let p = project(&kind(kinds::DEPLOYMENT), bad.clone());
+        let (from_cache, from_file) =
+            (view::from_value::<WorkloadView>(&p, String::new), view::from_value::<WorkloadView>(&bad, String::new));
+        assert_eq!(from_cache.expect_err("unreadable"), from_file.expect_err("unreadable"));
+        assert!(!p.to_string().contains("s3cr3t-value"));
+        assert_eq!(p.pointer("/spec/template/spec/containers/0/env/0/value"), Some(&json!(LITERAL_VALUE_MARKER)));
+        assert!(p.pointer("/metadata/managedFields").is_none());
     }
 
     #[test]
     fn literal_env_values_never_survive_projection() {
-        let p = project(kinds::DEPLOYMENT, deployment());
+        let p = project(&kind(kinds::DEPLOYMENT), deployment());
         let text = p.to_string();
         assert!(!text.contains("s3cr3t-value"));
         let env = p.pointer("/spec/template/spec/containers/0/env").expect("env kept");
         assert_eq!(env[0], json!({"name": "AUTH_SECRET", "value": LITERAL_VALUE_MARKER}));
-        assert_eq!(env[1], json!({"name": "EMPTY", "value": ""}));
-        assert_eq!(env[2], json!({"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {}}}));
+        // An empty literal and a valueFrom are both "no literal": only the name is kept.
+        assert_eq!(env[1], json!({"name": "EMPTY"}));
+        assert_eq!(env[2], json!({"name": "DB_PASSWORD"}));
     }
 
     #[test]
     fn bulky_fields_are_dropped() {
-        let p = project(kinds::DEPLOYMENT, deployment());
+        let p = project(&kind(kinds::DEPLOYMENT), deployment());
         assert!(p.pointer("/metadata/managedFields").is_none());
         assert!(p.pointer("/metadata/resourceVersion").is_none());
         assert_eq!(p.pointer("/metadata/annotations"), Some(&json!({"team": "core"})));
@@ -365,7 +430,7 @@ mod tests {
         let cj = json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "backup"},
             "spec": {"schedule": "0 */6 * * *", "suspend": false, "jobTemplate": {"spec": {"template": {}}}},
             "status": {"lastSuccessfulTime": "2026-01-01T00:00:00Z"}});
-        let p = project(kinds::CRON_JOB, cj);
+        let p = project(&kind(kinds::CRON_JOB), cj);
         assert_eq!(p.pointer("/spec/schedule"), Some(&json!("0 */6 * * *")));
         assert!(p.pointer("/spec/jobTemplate").is_none());
         assert_eq!(p.pointer("/status/lastSuccessfulTime"), Some(&json!("2026-01-01T00:00:00Z")));
@@ -376,13 +441,13 @@ mod tests {
         let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
             "metadata": {"name": "view"}, "rules": [{"verbs": ["get"]}],
             "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"x": "y"}}]}});
-        let p = project(kinds::CLUSTER_ROLE, role.clone());
+        let p = project(&kind(kinds::CLUSTER_ROLE), role.clone());
         assert_eq!(p["rules"], role["rules"]);
         assert_eq!(p["aggregationRule"], role["aggregationRule"]);
         let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
             "metadata": {"name": "b", "namespace": "n"}, "roleRef": {"kind": "Role", "name": "r"},
             "subjects": [{"kind": "User", "name": "alice"}]});
-        let p = project(kinds::ROLE_BINDING, binding.clone());
+        let p = project(&kind(kinds::ROLE_BINDING), binding.clone());
         assert_eq!(p["roleRef"], binding["roleRef"]);
         assert_eq!(p["subjects"], binding["subjects"]);
     }
@@ -393,7 +458,7 @@ mod tests {
             "metadata": {"name": "api", "namespace": "n", "managedFields": [{}],
                          "annotations": {LAST_APPLIED: "{}"}},
             "spec": {"endpoints": [{"port": "http"}]}, "extra": {"a": 1}});
-        let p = project("ServiceMonitor.monitoring.coreos.com", sm);
+        let p = project(&kind("ServiceMonitor.monitoring.coreos.com"), sm);
         assert_eq!(p.pointer("/spec/endpoints/0/port"), Some(&json!("http")));
         assert_eq!(p["extra"], json!({"a": 1}));
         assert!(p.pointer("/metadata/managedFields").is_none());
@@ -402,15 +467,17 @@ mod tests {
 
     #[test]
     fn compact_objects_round_trip_exactly() {
-        let object = to_object(kinds::DEPLOYMENT, deployment(), None).expect("valid");
+        let deployment_kind = kind(kinds::DEPLOYMENT);
+        let object = to_object(&deployment_kind, deployment(), None).expect("valid");
         let compact = CompactObject::from_object(&object);
         assert!(compact.size() < 2048, "{} bytes", compact.size());
-        let back = compact.to_object(kinds::DEPLOYMENT, Some("novacron"), "api");
+        let back = compact.to_object(&deployment_kind, Some("novacron"), "api");
         assert_eq!(back, object);
         let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "auth", "namespace": "n"},
             "data": {"AUTH_SECRET": "c2VjcmV0"}});
-        let secret = to_object(kinds::SECRET, secret, None).expect("valid secret");
-        assert_eq!(CompactObject::from_object(&secret).to_object(kinds::SECRET, Some("n"), "auth"), secret);
+        let secret_kind = kind(kinds::SECRET);
+        let secret = to_object(&secret_kind, secret, None).expect("valid secret");
+        assert_eq!(CompactObject::from_object(&secret).to_object(&secret_kind, Some("n"), "auth"), secret);
     }
 
     #[test]
@@ -418,7 +485,7 @@ mod tests {
         let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "auth", "namespace": "n"},
             "data": {"AUTH_SECRET": "c2VjcmV0", "OTHER": "b3RoZXI="}});
         let keys: BTreeSet<String> = ["AUTH_SECRET".to_owned()].into();
-        let o = to_object(kinds::SECRET, secret, Some(&keys)).expect("valid secret");
+        let o = to_object(&kind(kinds::SECRET), secret, Some(&keys)).expect("valid secret");
         assert_eq!(o.get("/data/AUTH_SECRET/bytes"), Some(&json!(6)));
         assert!(o.get("/data/OTHER").is_none());
         assert!(!o.data.to_string().contains("c2VjcmV0"));

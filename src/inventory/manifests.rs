@@ -214,7 +214,7 @@ pub fn load_checklists(
 /// costs 20 to 30 times its text.
 #[derive(Clone, Debug)]
 pub struct Deferred {
-    pub kind_key: String,
+    pub kind_key: super::Kind,
     pub namespace: Option<String>,
     pub name: String,
     pub compact: CompactObject,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::kind::{Kind, ObjectRef, group_of};
+use super::kind::{CatalogueKind, Kind, ObjectRef};
 
 /// An object of any kind. `data` is the whole object as JSON (offline) or a compact projection
 /// holding only what the checks read (live). Secret values are replaced by their length and
@@ -14,8 +14,10 @@ use super::kind::{Kind, ObjectRef, group_of};
 pub struct Object {
     pub api_version: String,
     pub kind: String,
-    /// `Kind` for the core group, `Kind.group` otherwise: the inventory's index key.
-    pub kind_key: String,
+    /// The inventory's index key: the object's kind ([`Kind::Whole`] for the whole copy of an
+    /// object whose kind is also kept as a projection). Compares with string keys
+    /// (`object.kind_key == kinds::SECRET`).
+    pub kind_key: Kind,
     pub namespace: Option<String>,
     pub name: String,
     pub labels: BTreeMap<String, String>,
@@ -64,32 +66,26 @@ impl Object {
             .and_then(Value::as_object)
             .map(|l| l.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect())
             .unwrap_or_default();
-        let group = group_of(&api_version);
-        let kind_key = kind_key(group, &kind);
+        let kind_key = Kind::of(&api_version, &kind);
         let namespace = match metadata.and_then(|m| m.get("namespace")).and_then(Value::as_str) {
             Some(ns) if !ns.is_empty() => Some(ns.to_owned()),
-            _ if super::kinds::is_cluster_scoped(&kind_key) => None,
+            _ if kind_key.is_cluster_scoped() => None,
             _ => default_namespace.map(str::to_owned),
         };
-        if kind_key == super::kinds::SECRET {
+        if kind_key == CatalogueKind::Secret {
             redact_secret(&mut data);
         }
         Ok(Object { api_version, kind, kind_key, namespace, name, labels, data })
     }
 
-    /// The typed kind (the string `kind_key` parsed).
-    pub fn kind_id(&self) -> Kind {
-        Kind::from_key(&self.kind_key)
-    }
-
-    /// Kind, namespace and name.
+    /// Kind, namespace and name: the object's place in an inventory.
     pub fn object_ref(&self) -> ObjectRef {
-        ObjectRef::new(self.kind_id(), self.namespace.as_deref(), &self.name)
+        ObjectRef::new(&self.kind_key, self.namespace.as_deref(), &self.name)
     }
 
     /// The API group (`""` for core).
     pub fn group(&self) -> &str {
-        group_of(&self.api_version)
+        self.kind_key.group()
     }
 
     /// A JSON pointer into the object (`/spec/replicas`).
@@ -113,12 +109,6 @@ impl Object {
     pub fn reference(&self) -> String {
         format!("{}/{}", self.kind.to_ascii_lowercase(), self.name)
     }
-}
-
-/// The index key of a kind: `Kind` for the core group, `Kind.group` otherwise (the string
-/// form of [`Kind`], for the code that still indexes by string).
-pub fn kind_key(group: &str, kind: &str) -> String {
-    super::kind::key_of(group, kind)
 }
 
 /// Replaces every value of `data` and `stringData` with `{bytes, sha256}` of the decoded value,

@@ -36,7 +36,7 @@ impl CompactEntry {
     }
 
     fn object(&self, kind: &Kind, namespace: &str, name: &str) -> &Arc<Object> {
-        self.built.get_or_init(|| Arc::new(self.compact.to_object(&kind.key(), namespace_of_key(namespace), name)))
+        self.built.get_or_init(|| Arc::new(self.compact.to_object(kind, namespace_of_key(namespace), name)))
     }
 
     fn view<V: View>(&self, object: impl Fn() -> String) -> Result<Arc<V>, ViewError> {

@@ -6,6 +6,10 @@
 //! (whether one is there, never what it is). Checks take the view, so each field path they read
 //! is checked by the compiler. A view decodes from the same text or JSON whichever way the
 //! object is held (compact text offline, a `Value` in tests or for kinds not converted yet).
+//!
+//! A view also writes itself (`Serialize`, empty fields left out) to JSON that reads back into
+//! the same view; that JSON is what the live cache keeps of an object (`inventory::live`), so
+//! what the controller holds and what its checks read are one declaration.
 
 pub mod de;
 pub mod pdb;
@@ -13,6 +17,7 @@ pub mod workload;
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -23,7 +28,7 @@ pub use workload::WorkloadView;
 
 /// A typed view of some catalogue kinds. `KINDS` declares which (each with its group,
 /// version, plural and scope in [`CatalogueKind::info`]).
-pub trait View: DeserializeOwned + Send + Sync + 'static {
+pub trait View: DeserializeOwned + Serialize + PartialEq + Send + Sync + 'static {
     const KINDS: &'static [CatalogueKind];
 
     /// `metadata.labels`, which label selectors match.
@@ -56,4 +61,15 @@ pub fn from_text<V: View>(text: &str, object: impl FnOnce() -> String) -> Result
 /// Reads `V` from an object's JSON tree (borrowed: nothing of it is cloned but what `V` keeps).
 pub fn from_value<V: View>(value: &Value, object: impl FnOnce() -> String) -> Result<V, ViewError> {
     serde_path_to_error::deserialize(value).map_err(|e| ViewError::new(object(), e))
+}
+
+/// Test support: each object reads into `V`, writes back, and reads back into the same view.
+#[cfg(test)]
+pub(crate) fn assert_round_trips<V: View + std::fmt::Debug>(objects: &[Value]) {
+    for object in objects {
+        let view: V = from_value(object, || format!("{object}")).expect("the object reads into its view");
+        let written = serde_json::to_value(&view).expect("a view writes as JSON");
+        let again: V = from_value(&written, || format!("{written}")).expect("the written view reads back");
+        assert_eq!(again, view, "{object} wrote {written}");
+    }
 }

@@ -3,8 +3,8 @@
 //! nothing a rule should judge and, for Secrets, a copy of the values), live and offline alike.
 //!
 //! Kinds the live cache keeps as a projection (the catalogue's kinds: what its checks read and
-//! nothing more) have their whole objects under a key of their own, [`key`], next to the
-//! projection: the catalogue's checks keep their small views, `resource` items see everything.
+//! nothing more) have their whole objects under a key of their own, [`key`] ([`Kind::Whole`]),
+//! next to the projection: the catalogue's checks keep their small views, `resource` items see everything.
 //! Other kinds are cached whole anyway and keep their kind key.
 //!
 //! Secrets are never kept whole: their values are reduced to digests before an object exists
@@ -12,62 +12,35 @@
 
 use serde_json::Value;
 
-use super::{Object, ObjectError, kinds};
+use super::{CatalogueKind, Kind, Object, ObjectError};
 
 /// The annotation `kubectl apply` keeps a full copy of the object in.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// What marks the inventory key of whole objects of a projected kind: `Deployment.apps/whole`.
-/// A `/` never occurs in a kind key (`Kind.group`), so no real kind can collide with it.
-const SUFFIX: &str = "/whole";
-
-/// Kinds the live cache projects (`live::project` keeps only what their checks read). A test
-/// below keeps this list and the projection in step.
-const PROJECTED: &[&str] = &[
-    kinds::DEPLOYMENT,
-    kinds::STATEFUL_SET,
-    kinds::DAEMON_SET,
-    kinds::SERVICE,
-    kinds::SECRET,
-    kinds::NAMESPACE,
-    kinds::RESOURCE_QUOTA,
-    kinds::LIMIT_RANGE,
-    kinds::INGRESS,
-    kinds::NETWORK_POLICY,
-    kinds::HPA,
-    kinds::PDB,
-    kinds::CRON_JOB,
-    kinds::ROLE,
-    kinds::CLUSTER_ROLE,
-    kinds::ROLE_BINDING,
-    kinds::CLUSTER_ROLE_BINDING,
-    kinds::CERTIFICATE,
-    kinds::ISSUER,
-    kinds::CLUSTER_ISSUER,
-    kinds::CHECKLIST,
-    kinds::SIGNOFF,
-];
-
-/// Whether the live cache keeps `kind_key` as a projection (a catalogue kind, whose scope is
-/// therefore known).
-pub fn is_projected(kind_key: &str) -> bool {
-    PROJECTED.contains(&kind_key)
+/// Whether the live cache keeps objects of `kind` as a projection: every catalogue kind does
+/// (`live::project` keeps only what their checks read), so their scope is known too.
+pub fn is_projected(kind: &Kind) -> bool {
+    kind.catalogue().is_some()
 }
 
-/// Whether whole objects of `kind_key` live apart from its projection. Secrets never do: there
+/// Whether whole objects of `kind` live apart from its projection. Secrets never do: there
 /// is no whole Secret to keep.
-pub fn is_separate(kind_key: &str) -> bool {
-    kind_key != kinds::SECRET && is_projected(kind_key)
+pub fn is_separate(kind: &Kind) -> bool {
+    kind.catalogue().is_some_and(|known| known != CatalogueKind::Secret)
 }
 
-/// The inventory key under which whole objects of `kind_key` are kept.
-pub fn key(kind_key: &str) -> String {
-    if is_separate(kind_key) { format!("{kind_key}{SUFFIX}") } else { kind_key.to_owned() }
+/// The inventory key under which whole objects of `kind` are kept: [`Kind::Whole`] for a
+/// projected kind, the kind itself otherwise.
+pub fn key(kind: impl Into<Kind>) -> Kind {
+    match kind.into() {
+        Kind::Catalogue(known) if known != CatalogueKind::Secret => Kind::Whole(known),
+        other => other,
+    }
 }
 
-/// The kind key an inventory key stands for: `Deployment.apps` for `Deployment.apps/whole`.
-pub fn kind_of(key: &str) -> &str {
-    key.strip_suffix(SUFFIX).unwrap_or(key)
+/// The kind an inventory key stands for: `Deployment.apps` for `Deployment.apps/whole`.
+pub fn kind_of(key: &Kind) -> Kind {
+    key.of_objects()
 }
 
 /// Drops `metadata.managedFields` and the last-applied annotation (and `annotations` when that
@@ -105,30 +78,34 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::inventory::live;
+    use crate::inventory::{kinds, live};
 
-    fn object_of(kind_key: &str) -> Value {
-        let (group, kind) = kinds::split_key(kind_key);
+    fn object_of(kind: &Kind) -> Value {
+        let group = kind.group();
         let api_version = if group.is_empty() { "v1".to_owned() } else { format!("{group}/v1") };
-        json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}, "unjudged": {"a": 1}})
+        json!({"apiVersion": api_version, "kind": kind.kind(), "metadata": {"name": "x"}, "unjudged": {"a": 1}})
     }
 
     #[test]
     fn the_projected_kinds_are_those_the_live_projection_cuts() {
-        for kind_key in PROJECTED {
-            let projected = live::project(kind_key, object_of(kind_key));
-            assert!(projected.get("unjudged").is_none(), "{kind_key} is projected");
+        for known in CatalogueKind::ALL {
+            let kind = Kind::from(*known);
+            assert!(is_projected(&kind));
+            let projected = live::project(&kind, object_of(&kind));
+            assert!(projected.get("unjudged").is_none(), "{kind} is projected");
         }
-        for kind_key in ["ConfigMap", "StorageClass.storage.k8s.io", "ReplicaSet.apps", "Tenant.example.com"] {
-            let projected = live::project(kind_key, object_of(kind_key));
-            assert!(projected.get("unjudged").is_some(), "{kind_key} is kept whole");
-            assert!(!is_separate(kind_key));
+        for key in ["ConfigMap", "StorageClass.storage.k8s.io", "ReplicaSet.apps", "Tenant.example.com"] {
+            let kind = Kind::from(key);
+            let projected = live::project(&kind, object_of(&kind));
+            assert!(projected.get("unjudged").is_some(), "{kind} is kept whole");
+            assert!(!is_projected(&kind) && !is_separate(&kind));
         }
     }
 
     #[test]
     fn projected_kinds_keep_whole_objects_under_a_key_of_their_own() {
         assert_eq!(key(kinds::DEPLOYMENT), "Deployment.apps/whole");
+        assert_eq!(key(kinds::DEPLOYMENT), Kind::Whole(CatalogueKind::Deployment));
         assert_eq!(kind_of(&key(kinds::DEPLOYMENT)), kinds::DEPLOYMENT);
         assert_eq!(key("ServiceMonitor.monitoring.coreos.com"), "ServiceMonitor.monitoring.coreos.com");
         assert_eq!(key(kinds::SECRET), kinds::SECRET, "no whole Secret exists");

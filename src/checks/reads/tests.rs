@@ -11,7 +11,7 @@ use crate::api::Check;
 use crate::checks::fixtures::{World, resource};
 use crate::checks::rbac::fixtures::{cluster_role, cluster_role_binding, role, role_binding, service_account};
 use crate::checks::{Facts, Outcome, evaluate};
-use crate::inventory::{Object, kinds};
+use crate::inventory::{Kind, Object, kinds};
 
 /// An object labelled `app: api`, as every selector below expects.
 fn object(api_version: &str, kind: &str, name: &str, rest: Value) -> Object {
@@ -167,14 +167,14 @@ fn every_kind_a_check_reads_live_is_listed() {
     let facts = Facts { secret_checks: true, ..Facts::live() };
     let at = "2026-01-01T00:30:00Z".parse().expect("timestamp");
     let world = World::new(everything()).facts(facts.clone()).at(at);
-    let every_kind: BTreeSet<String> = everything().into_iter().map(|o| o.kind_key).collect();
+    let every_kind: BTreeSet<Kind> = everything().into_iter().map(|o| o.kind_key).collect();
     let mut keys_seen = BTreeSet::new();
     for spec in specs() {
         let check: Check = serde_json::from_value(spec.clone()).expect("valid check");
-        let listed: BTreeSet<String> = reads(&check).into_iter().collect();
+        let listed: BTreeSet<Kind> = reads(&check).into_iter().collect();
         let mut live_facts = facts.clone();
         for unlisted in every_kind.difference(&listed) {
-            live_facts.unavailable_kinds.insert(unlisted.clone(), "not listed by reads".to_owned());
+            live_facts.unavailable_kinds.insert(unlisted.to_string(), "not listed by reads".to_owned());
         }
         let live =
             World::new(everything().into_iter().filter(|o| listed.contains(&o.kind_key))).facts(live_facts).at(at);
@@ -215,7 +215,7 @@ fn an_unreadable_kind_the_item_does_not_target_does_not_matter() {
 /// grants every catalogue watch, see tests/packaging/kustomize.rs), or comes another way.
 #[test]
 fn every_kind_the_catalogue_checks_read_is_watched() {
-    let watched: BTreeSet<String> =
+    let watched: BTreeSet<Kind> =
         crate::controller::watches::catalogue().into_iter().map(|spec| spec.kind_key).collect();
     let elsewhere = [
         // Watched by name, only with secret checks on (`controller::watch_set`).
@@ -230,9 +230,9 @@ fn every_kind_the_catalogue_checks_read_is_watched() {
         let check: Check = serde_json::from_value(spec.clone()).expect("valid check");
         let reads = super::ChecklistReads::of(&checklist_of(&check));
         for key in &reads.keys {
-            let whole_watch = crate::inventory::whole::kind_of(key) != key || reads.whole.contains_key(key.as_str());
+            let whole_watch = crate::inventory::whole::kind_of(key) != *key || reads.whole.contains_key(key);
             assert!(
-                watched.contains(key) || elsewhere.contains(&key.as_str()) || whole_watch,
+                watched.contains(key) || elsewhere.iter().any(|e| key == e) || whole_watch,
                 "{spec} reads {key}, which nothing watches"
             );
         }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::api::WorkloadCheck;
 use crate::inventory::view::{PdbView, WorkloadView};
-use crate::inventory::{kinds, selector};
+use crate::inventory::{Kind, kinds, selector};
 
 /// Workloads a message names before it only counts the rest.
 const LISTED: usize = 8;
@@ -141,9 +141,9 @@ pub(super) fn target_kinds(kind: Option<&str>) -> Result<Vec<&'static str>, Stri
 }
 
 fn nothing_selected(spec: &WorkloadCheck, kind_keys: &[&str], namespace: &str) -> String {
-    let names: Vec<&str> = kind_keys.iter().map(|k| kinds::split_key(k).1).collect();
+    let names: Vec<String> = kind_keys.iter().map(|k| Kind::from(*k).kind().to_owned()).collect();
     let kinds = match names.as_slice() {
-        [one] => (*one).to_owned(),
+        [one] => one.clone(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
         [] => "workload".to_owned(),
     };

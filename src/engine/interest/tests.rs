@@ -76,7 +76,7 @@ fn resource_items_get_whole_objects_beside_what_the_catalogue_reads() {
     let as_loaded = inventory.get(kinds::DEPLOYMENT, Some("shop"), "api").expect("the catalogue's copy");
     assert_eq!(as_loaded.kind_key, kinds::DEPLOYMENT);
     assert_eq!(as_loaded.str_at("/spec/template/spec/securityContext/seccompProfile/type"), Some("RuntimeDefault"));
-    let whole = inventory.get(&whole::key(kinds::DEPLOYMENT), Some("shop"), "api").expect("the whole copy");
+    let whole = inventory.get(whole::key(kinds::DEPLOYMENT), Some("shop"), "api").expect("the whole copy");
     assert_eq!(whole.str_at("/spec/template/spec/securityContext/seccompProfile/type"), Some("RuntimeDefault"));
     assert!(whole.get("/metadata/managedFields").is_none() && whole.get("/metadata/annotations").is_none());
     assert_eq!(whole.kind_key, whole::key(kinds::DEPLOYMENT));

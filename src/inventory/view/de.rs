@@ -1,13 +1,24 @@
 //! Field readers shared by the views. Scalars are read leniently, as the checks read them from
 //! JSON before views existed: a field of the wrong type (`replicas: "3"`) counts as unset rather
 //! than failing the whole object, and `null` is the same as absent, as the API server treats it.
+//!
+//! Each reader has a writer counterpart here, so a view serializes to JSON that reads back into
+//! the same view (the live cache keeps that JSON: see `inventory::live`). Empty fields are
+//! skipped on the way out ([`is_default`]), since each reads back as its default.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::Value;
+
+/// Whether a field holds its default, which reading an absent field gives back: such fields are
+/// left out when a view is written (`skip_serializing_if`).
+pub fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
 
 /// A scalar of type `T`, or `None` when absent, null or of another type. Only scalars go
 /// through a `Value` here (no allocation for numbers and booleans); a mapping found where a
@@ -32,6 +43,22 @@ pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(deseri
 /// skipped unbuilt.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Presence(pub bool);
+
+impl Presence {
+    /// Written as `{}` when present; left out when absent (`skip_serializing_if`).
+    pub fn is_absent(&self) -> bool {
+        !self.0
+    }
+}
+
+impl Serialize for Presence {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            true => serializer.serialize_map(Some(0))?.end(),
+            false => serializer.serialize_none(),
+        }
+    }
+}
 
 impl<'de> Deserialize<'de> for Presence {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -97,6 +124,21 @@ pub struct SetKeys(pub Vec<Box<str>>);
 impl SetKeys {
     pub fn contains(&self, key: &str) -> bool {
         self.0.iter().any(|k| &**k == key)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Written as `{key: true, ...}`: the keys are set, their amounts were never kept.
+impl Serialize for SetKeys {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for key in &self.0 {
+            map.serialize_entry(&**key, &true)?;
+        }
+        map.end()
     }
 }
 
@@ -173,16 +215,28 @@ mod tests {
 
     use super::*;
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Default, PartialEq, Deserialize, Serialize)]
     struct Probe {
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Presence::is_absent")]
         probe: Presence,
-        #[serde(default, deserialize_with = "lenient")]
+        #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
         count: Option<i64>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "SetKeys::is_empty")]
         limits: SetKeys,
-        #[serde(default, deserialize_with = "labels")]
+        #[serde(default, deserialize_with = "labels", skip_serializing_if = "BTreeMap::is_empty")]
         labels: BTreeMap<String, String>,
+    }
+
+    #[test]
+    fn what_the_readers_read_writes_back_to_the_same_and_skips_the_empty() {
+        let p: Probe = serde_json::from_value(json!({"probe": {"exec": {"command": ["true"]}}, "count": 3,
+            "limits": {"cpu": "1", "memory": null}, "labels": {"a": "b"}}))
+        .expect("reads");
+        let written = serde_json::to_value(&p).expect("writes");
+        assert_eq!(written, json!({"probe": {}, "count": 3, "limits": {"cpu": true}, "labels": {"a": "b"}}));
+        assert_eq!(serde_json::from_value::<Probe>(written).expect("reads back"), p);
+        assert_eq!(serde_json::to_value(Probe::default()).expect("writes"), json!({}));
+        assert!(is_default(&Probe::default()) && !is_default(&p));
     }
 
     #[test]

@@ -3,15 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::View;
-use super::de::{Presence, SetKeys, labels, lenient, nullable, scalar};
+use super::de::{Presence, SetKeys, is_default, labels, lenient, nullable, scalar};
 use crate::inventory::kind::CatalogueKind;
+use crate::inventory::live::LITERAL_VALUE_MARKER;
 
 /// Which of the three workload kinds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub enum WorkloadKind {
     Deployment,
     StatefulSet,
@@ -28,12 +29,14 @@ impl WorkloadKind {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+/// Written (for the live cache's projection) with every empty field left out, and read back
+/// the same: `from_value(to_value(view)) == view`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 pub struct WorkloadView {
     pub kind: WorkloadKind,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_default")]
     pub metadata: Metadata,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_default")]
     pub spec: WorkloadSpec,
 }
 
@@ -63,155 +66,163 @@ impl WorkloadView {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct Metadata {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
     pub name: String,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    #[serde(default, deserialize_with = "labels")]
+    #[serde(default, deserialize_with = "labels", skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadSpec {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i64>,
     /// A Deployment's.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_default")]
     pub strategy: Strategy,
     /// A StatefulSet's or DaemonSet's.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_default")]
     pub update_strategy: Strategy,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_default")]
     pub template: PodTemplate,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Strategy {
-    #[serde(default, rename = "type", deserialize_with = "lenient")]
+    #[serde(default, rename = "type", deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_default")]
     pub rolling_update: RollingUpdate,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RollingUpdate {
     /// As written (a count or a percentage), for messages that show it.
-    #[serde(default, deserialize_with = "scalar")]
+    #[serde(default, deserialize_with = "scalar", skip_serializing_if = "Option::is_none")]
     pub max_unavailable: Option<Value>,
-    #[serde(default, deserialize_with = "scalar")]
+    #[serde(default, deserialize_with = "scalar", skip_serializing_if = "Option::is_none")]
     pub max_surge: Option<Value>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct PodTemplate {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_default")]
     pub metadata: TemplateMetadata,
-    #[serde(default)]
+    /// `None` when absent or null; an empty pod spec is written as `{}` and stays one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<PodSpec>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct TemplateMetadata {
-    #[serde(default, deserialize_with = "labels")]
+    #[serde(default, deserialize_with = "labels", skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodSpec {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub termination_grace_period_seconds: Option<i64>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub host_network: Option<bool>,
     /// Pod-level resources (Kubernetes 1.32+), which cover every container.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_default")]
     pub resources: Resources,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_default")]
     pub security_context: SecurityContext,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub containers: Vec<Container>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub init_containers: Vec<Container>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Container {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<Port>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_default")]
     pub resources: Resources,
     /// `Always` on an init container makes it a native sidecar.
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Presence::is_absent")]
     pub readiness_probe: Presence,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Presence::is_absent")]
     pub liveness_probe: Presence,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Presence::is_absent")]
     pub startup_probe: Presence,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_default")]
     pub lifecycle: Lifecycle,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_default")]
     pub security_context: SecurityContext,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<EnvVar>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Port {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub container_port: Option<i64>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub host_port: Option<i64>,
 }
 
 /// Which resource names are requested and limited (their amounts are never judged).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct Resources {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "SetKeys::is_empty")]
     pub requests: SetKeys,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "SetKeys::is_empty")]
     pub limits: SetKeys,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Lifecycle {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Presence::is_absent")]
     pub pre_stop: Presence,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityContext {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub run_as_non_root: Option<bool>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub run_as_user: Option<i64>,
 }
 
 /// An env var: its name, and whether it sets a non-empty literal `value`. The value itself is
-/// dropped while reading, so no literal (a password pasted into a manifest) is ever held.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// dropped while reading, so no literal (a password pasted into a manifest) is ever held; it is
+/// written back as a marker ([`LITERAL_VALUE_MARKER`]), which reads as a literal again.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct EnvVar {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, rename = "value", deserialize_with = "non_empty_literal")]
+    #[serde(
+        default,
+        rename = "value",
+        deserialize_with = "non_empty_literal",
+        serialize_with = "literal_marker",
+        skip_serializing_if = "is_default"
+    )]
     pub literal: bool,
 }
 
@@ -219,6 +230,13 @@ fn non_empty_literal<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool,
     // Read as a borrowed-or-owned string and dropped at once; other types are no literal.
     let value = Value::deserialize(deserializer)?;
     Ok(value.as_str().is_some_and(|s| !s.is_empty()))
+}
+
+fn literal_marker<S: Serializer>(literal: &bool, serializer: S) -> Result<S::Ok, S::Error> {
+    match literal {
+        true => serializer.serialize_str(LITERAL_VALUE_MARKER),
+        false => serializer.serialize_none(),
+    }
 }
 
 #[cfg(test)]
@@ -283,6 +301,36 @@ mod tests {
         let literal: Vec<(Option<&str>, bool)> = c.env.iter().map(|e| (e.name.as_deref(), e.literal)).collect();
         assert_eq!(literal, [(Some("AUTH_SECRET"), true), (Some("EMPTY"), false), (Some("DB_PASSWORD"), false)]);
         assert!(!format!("{view:?}").contains("s3cr3t"), "literal values are never held");
+    }
+
+    #[test]
+    fn writes_back_to_itself_without_empty_fields_or_literal_values() {
+        let view: WorkloadView = from_value(&deployment(), || "deployment/api".into()).expect("reads");
+        let written = serde_json::to_value(&view).expect("writes");
+        assert_eq!(from_value::<WorkloadView>(&written, || "deployment/api".into()).expect("reads back"), view);
+        let text = written.to_string();
+        assert!(!text.contains("s3cr3t") && !text.contains("managedFields") && !text.contains("fsGroup"), "{text}");
+        let c = &written["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(
+            c["env"],
+            json!([{"name": "AUTH_SECRET", "value": LITERAL_VALUE_MARKER}, {"name": "EMPTY"},
+            {"name": "DB_PASSWORD"}])
+        );
+        assert_eq!((&c["readinessProbe"], &c["lifecycle"]), (&json!({}), &json!({"preStop": {}})));
+        assert!(c.get("livenessProbe").is_none() && written["spec"].get("updateStrategy").is_none());
+        assert_eq!(c["resources"], json!({"requests": {"cpu": true}, "limits": {"memory": true}}));
+        // An empty pod spec stays a pod spec; a missing one stays missing.
+        let mut empty = deployment();
+        empty["spec"]["template"]["spec"] = json!({});
+        let view: WorkloadView = from_value(&empty, || "deployment/api".into()).expect("reads");
+        let written = serde_json::to_value(&view).expect("writes");
+        assert_eq!(written["spec"]["template"]["spec"], json!({}));
+        assert_eq!(from_value::<WorkloadView>(&written, || "deployment/api".into()).expect("reads back"), view);
+    }
+
+    #[test]
+    fn real_workloads_round_trip() {
+        crate::inventory::view::assert_round_trips::<WorkloadView>(&[deployment()]);
     }
 
     #[test]
