@@ -56,15 +56,16 @@ fn inventories(objects: &[Value], namespace: &str) -> (Inventory, Inventory, usi
         let Ok(object) = Object::from_value(value.clone(), Some(namespace)) else { continue };
         full_bytes += object.data.to_string().len();
         full.insert(object);
-        let mut compact = live::project(&kind_of(value), value.clone());
+        let mut served = value.clone();
         // The API server always sets the namespace the file may leave out.
         if !kind_of(value).is_cluster_scoped()
-            && compact.pointer("/metadata/namespace").is_none()
-            && let Some(meta) = compact.get_mut("metadata").and_then(Value::as_object_mut)
+            && served.pointer("/metadata/namespace").is_none()
+            && let Some(meta) = served.get_mut("metadata").and_then(Value::as_object_mut)
         {
             meta.insert("namespace".to_owned(), namespace.into());
         }
-        let object = Object::from_value(compact, None).expect("projection keeps identity");
+        // As the watch tasks build what the cache keeps.
+        let object = live::to_object(&kind_of(value), served, None).expect("projection keeps identity");
         projected_bytes += object.data.to_string().len();
         projected.insert(object);
     }

@@ -178,16 +178,20 @@ fn by_field_list(kind: CatalogueKind, object: Value) -> Value {
     Value::Object(out)
 }
 
-/// Projects `value` and builds the inventory object. For Secrets, `secret_keys` (when given)
-/// limits the digests kept to the keys some `secret` item asks for.
+/// Builds the inventory object of `value` and projects it. For Secrets, `secret_keys` (when
+/// given) limits the digests kept to the keys some `secret` item asks for.
+///
+/// Built first, projected after: `Object::from_value` reduces a Secret's values to digests, as
+/// it does for every object offline, so a view reads the same input live and offline.
 pub fn to_object(kind: &Kind, value: Value, secret_keys: Option<&BTreeSet<String>>) -> Result<Object, ObjectError> {
-    let mut object = Object::from_value(project(kind, value), None)?;
+    let mut object = Object::from_value(value, None)?;
     if object.kind_key == CatalogueKind::Secret
         && let Some(keys) = secret_keys
         && let Some(Value::Object(data)) = object.data.get_mut("data")
     {
         data.retain(|key, _| keys.contains(key));
     }
+    object.data = project(kind, std::mem::take(&mut object.data));
     Ok(object)
 }
 
