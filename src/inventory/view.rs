@@ -7,8 +7,13 @@
 //! is checked by the compiler. A view decodes from the same text or JSON whichever way the
 //! object is held (compact text offline, a `Value` in tests or for kinds not converted yet).
 
+pub mod cron_job;
 pub mod de;
+pub mod hpa;
+pub mod limit_range;
+pub mod meta;
 pub mod pdb;
+pub mod resource_quota;
 pub mod workload;
 
 use std::collections::BTreeMap;
@@ -18,7 +23,11 @@ use serde_json::Value;
 
 use super::kind::CatalogueKind;
 
+pub use cron_job::CronJobView;
+pub use hpa::HpaView;
+pub use limit_range::LimitRangeView;
 pub use pdb::PdbView;
+pub use resource_quota::ResourceQuotaView;
 pub use workload::WorkloadView;
 
 /// A typed view of some catalogue kinds. `KINDS` declares which (each with its group,
