@@ -4,9 +4,8 @@
 //! prove a success; live, the controller always reports one).
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::Deserializer;
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -82,71 +81,13 @@ pub struct CronJobStatus {
 const LAST_SUCCESSFUL_TIME: &str = "lastSuccessfulTime";
 
 impl<'de> Deserialize<'de> for CronJobStatus {
+    /// Through a `Value`: a CronJob's status is a few timestamps and references to its active
+    /// Jobs, so building it costs little, unlike the job template beside it.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Status;
-        impl<'de> Visitor<'de> for Status {
-            type Value = CronJobStatus;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a CronJob status")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CronJobStatus, A::Error> {
-                let mut status = CronJobStatus::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    status.reported = true;
-                    if key == LAST_SUCCESSFUL_TIME {
-                        // Read leniently, as the JSON pointer it replaces did.
-                        status.last_successful_time = match map.next_value::<Value>()? {
-                            Value::String(text) => Some(text),
-                            _ => None,
-                        };
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-                Ok(status)
-            }
-
-            // Anything else is consumed and reports nothing.
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<CronJobStatus, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(CronJobStatus::default())
-            }
-
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<CronJobStatus, E> {
-                Ok(CronJobStatus::default())
-            }
-
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<CronJobStatus, E> {
-                Ok(CronJobStatus::default())
-            }
-
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<CronJobStatus, E> {
-                Ok(CronJobStatus::default())
-            }
-
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<CronJobStatus, E> {
-                Ok(CronJobStatus::default())
-            }
-
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<CronJobStatus, E> {
-                Ok(CronJobStatus::default())
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<CronJobStatus, E> {
-                Ok(CronJobStatus::default())
-            }
-
-            fn visit_none<E: de::Error>(self) -> Result<CronJobStatus, E> {
-                Ok(CronJobStatus::default())
-            }
-
-            fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<CronJobStatus, D::Error> {
-                deserializer.deserialize_any(Status)
-            }
-        }
-        deserializer.deserialize_any(Status)
+        let Value::Object(status) = Value::deserialize(deserializer)? else { return Ok(CronJobStatus::default()) };
+        // Read leniently, as the JSON pointer it replaces did: a time of another type is unset.
+        let last_successful_time = status.get(LAST_SUCCESSFUL_TIME).and_then(Value::as_str).map(str::to_owned);
+        Ok(CronJobStatus { reported: !status.is_empty(), last_successful_time })
     }
 }
 
