@@ -11,8 +11,13 @@
 //! the same view; that JSON is what the live cache keeps of an object (`inventory::live`), so
 //! what the controller holds and what its checks read are one declaration.
 
+pub mod cron_job;
 pub mod de;
+pub mod hpa;
+pub mod limit_range;
+pub mod meta;
 pub mod pdb;
+pub mod resource_quota;
 pub mod workload;
 
 use std::collections::BTreeMap;
@@ -23,7 +28,11 @@ use serde_json::Value;
 
 use super::kind::CatalogueKind;
 
+pub use cron_job::CronJobView;
+pub use hpa::HpaView;
+pub use limit_range::LimitRangeView;
 pub use pdb::PdbView;
+pub use resource_quota::ResourceQuotaView;
 pub use workload::WorkloadView;
 
 /// A typed view of some catalogue kinds. `KINDS` declares which (each with its group,
