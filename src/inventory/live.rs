@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use super::view::{self, PdbView, View, WorkloadView};
+use super::view::{self, CronJobView, HpaView, LimitRangeView, PdbView, ResourceQuotaView, View, WorkloadView};
 use super::{CatalogueKind, Kind, Object, ObjectError, kinds};
 
 /// The annotation `kubectl apply` keeps a full copy of the object in; never read by a check.
@@ -61,6 +61,10 @@ macro_rules! view_projections {
 view_projections! {
     WorkloadView,
     PdbView,
+    HpaView,
+    CronJobView,
+    ResourceQuotaView,
+    LimitRangeView,
 }
 
 /// Keeps what the checks of `kind` read from `object` and drops the rest. Kinds the catalogue
@@ -131,23 +135,13 @@ fn by_field_list(kind: CatalogueKind, object: Value) -> Value {
     let spec = map.remove("spec");
     let status = map.remove("status");
     match kind.key() {
-        kinds::CRON_JOB => {
-            // The job template (a whole pod spec) is never judged, only the schedule and history.
-            if let Some(Value::Object(mut spec)) = spec {
-                spec.remove("jobTemplate");
-                out.insert("spec".to_owned(), Value::Object(spec));
-            }
-            insert_some(&mut out, "status", status);
-        }
         kinds::SERVICE
         | kinds::INGRESS
         | kinds::NETWORK_POLICY
-        | kinds::LIMIT_RANGE
-        | kinds::HPA
         | kinds::ISSUER
         | kinds::CLUSTER_ISSUER
         | kinds::SIGNOFF => insert_some(&mut out, "spec", spec),
-        kinds::RESOURCE_QUOTA | kinds::CERTIFICATE | kinds::NAMESPACE | kinds::CHECKLIST => {
+        kinds::CERTIFICATE | kinds::NAMESPACE | kinds::CHECKLIST => {
             insert_some(&mut out, "spec", spec);
             insert_some(&mut out, "status", status);
         }

@@ -71,14 +71,3 @@ pub fn from_text<V: View>(text: &str, object: impl FnOnce() -> String) -> Result
 pub fn from_value<V: View>(value: &Value, object: impl FnOnce() -> String) -> Result<V, ViewError> {
     serde_path_to_error::deserialize(value).map_err(|e| ViewError::new(object(), e))
 }
-
-/// Test support: each object reads into `V`, writes back, and reads back into the same view.
-#[cfg(test)]
-pub(crate) fn assert_round_trips<V: View + std::fmt::Debug>(objects: &[Value]) {
-    for object in objects {
-        let view: V = from_value(object, || format!("{object}")).expect("the object reads into its view");
-        let written = serde_json::to_value(&view).expect("a view writes as JSON");
-        let again: V = from_value(&written, || format!("{written}")).expect("the written view reads back");
-        assert_eq!(again, view, "{object} wrote {written}");
-    }
-}

@@ -24,10 +24,9 @@ impl Meta {
 }
 
 /// For `skip_serializing_if` on nested structs: a part that reads as its default is left out,
-/// so a view serializes to the smallest object that reads back the same.
-pub(super) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
-    *value == T::default()
-}
+/// so a view serializes to the smallest object that reads back the same (one definition, with
+/// the other readers and writers in `de`).
+pub(super) use super::de::is_default;
 
 /// What every view's round-trip test asserts, over fixtures and the shared corpus.
 #[cfg(test)]

@@ -59,7 +59,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::inventory::view::{assert_round_trips, from_value};
+    use crate::inventory::view::from_value;
+    use crate::inventory::view::meta::round_trip::{assert_round_trips, corpus_objects};
 
     fn pdb(api_version: &str, spec: Value) -> Value {
         json!({"apiVersion": api_version, "kind": "PodDisruptionBudget",
@@ -77,7 +78,7 @@ mod tests {
             json!({"apiVersion": "policy/v1beta1", "metadata": {"name": "api", "labels": {"app": "api"}},
                    "spec": {"maxUnavailable": "25%", "selector": {}}})
         );
-        assert_round_trips::<PdbView>(&[
+        for object in [
             legacy_everything,
             pdb(
                 "policy/v1",
@@ -86,6 +87,11 @@ mod tests {
             ),
             pdb("policy/v1", json!({"minAvailable": "150%", "selector": "not a selector"})),
             pdb("policy/v1", json!(null)),
-        ]);
+        ] {
+            assert_round_trips::<PdbView>(&object);
+        }
+        for object in corpus_objects("PodDisruptionBudget").unwrap_or_default() {
+            assert_round_trips::<PdbView>(&object);
+        }
     }
 }

@@ -244,6 +244,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::inventory::view::meta::round_trip::{assert_round_trips, corpus_objects};
     use crate::inventory::view::{from_text, from_value};
 
     fn deployment() -> Value {
@@ -330,7 +331,13 @@ mod tests {
 
     #[test]
     fn real_workloads_round_trip() {
-        crate::inventory::view::assert_round_trips::<WorkloadView>(&[deployment()]);
+        let view: WorkloadView = assert_round_trips(&deployment());
+        assert_eq!(view.spec.replicas, Some(3));
+        let Some(corpus) = corpus_objects("Deployment") else { return };
+        for object in corpus.iter().chain(&corpus_objects("StatefulSet").unwrap_or_default()) {
+            assert_round_trips::<WorkloadView>(object);
+        }
+        assert!(corpus.len() > 10, "the corpus holds Deployments ({})", corpus.len());
     }
 
     #[test]
