@@ -1,0 +1,345 @@
+//! The view of a Secret: its type and, per key, the `{bytes, sha256}` digest the inventory keeps
+//! instead of the value (`Object::from_value` reduces `data` and `stringData` before an object
+//! exists). This view never holds a value: an entry that is not a digest (a value that somehow
+//! escaped the reduction) is read as [`SecretValue::Unreduced`] and dropped unread.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::View;
+use super::de::{labels, lenient, nullable};
+use crate::inventory::kind::CatalogueKind;
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct SecretView {
+    #[serde(default, deserialize_with = "nullable")]
+    pub metadata: SecretMetadata,
+    /// `Opaque`, `kubernetes.io/tls`...: no check judges it, but a `resource` item over Secrets
+    /// reads this view (there is no whole Secret), and the type is what such a rule asks.
+    #[serde(rename = "type", default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub secret_type: Option<String>,
+    /// Per key, its digest. Anything but a mapping reads as no keys.
+    #[serde(default, deserialize_with = "data", skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<String, SecretValue>,
+}
+
+impl View for SecretView {
+    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::Secret];
+
+    fn labels(&self) -> &BTreeMap<String, String> {
+        &self.metadata.labels
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct SecretMetadata {
+    #[serde(default, deserialize_with = "labels", skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// One key of a Secret, as the inventory holds it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretValue {
+    /// The decoded value's length and SHA-256 (hex).
+    Digest { bytes: u64, sha256: String },
+    /// `data` held something that is not base64: only that fact is kept.
+    Undecodable,
+    /// Not a digest: never read, never shown (it might be the value itself).
+    Unreduced,
+}
+
+/// Never prints a digest: the house rule keeps them out of logs as it keeps values out.
+impl fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretValue::Digest { bytes, .. } => write!(f, "Digest {{ bytes: {bytes}, sha256: <hidden> }}"),
+            SecretValue::Undecodable => f.write_str("Undecodable"),
+            SecretValue::Unreduced => f.write_str("Unreduced"),
+        }
+    }
+}
+
+/// The field names of the reduced form (`inventory::object` writes them).
+const BYTES: &str = "bytes";
+const SHA256: &str = "sha256";
+const UNDECODABLE: &str = "undecodable";
+/// How [`SecretValue::Unreduced`] is written back: a marker, never what was there.
+const UNREDUCED: &str = "unreduced";
+
+impl Serialize for SecretValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            SecretValue::Digest { bytes, sha256 } => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry(BYTES, bytes)?;
+                map.serialize_entry(SHA256, sha256)?;
+                map.end()
+            }
+            SecretValue::Undecodable => BTreeMap::from([(UNDECODABLE, true)]).serialize(serializer),
+            SecretValue::Unreduced => BTreeMap::from([(UNREDUCED, true)]).serialize(serializer),
+        }
+    }
+}
+
+/// `{undecodable: true}` is undecodable (whatever else is there); `{bytes, sha256}` with a
+/// count and a string is a digest; anything else is unreduced. Whatever is not one of those
+/// three fields is consumed unbuilt (`IgnoredAny`), so an unreduced value is never copied.
+impl<'de> Deserialize<'de> for SecretValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entry;
+        impl<'de> Visitor<'de> for Entry {
+            type Value = SecretValue;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a Secret value's digest")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SecretValue, A::Error> {
+                let (mut bytes, mut sha256, mut undecodable) = (None, None, false);
+                while let Some(key) = map.next_key::<Field>()? {
+                    match key {
+                        Field::Bytes => bytes = map.next_value::<Value>()?.as_u64(),
+                        Field::Sha256 => {
+                            sha256 = match map.next_value::<Value>()? {
+                                Value::String(digest) => Some(digest),
+                                _ => None,
+                            }
+                        }
+                        Field::Undecodable => undecodable |= map.next_value::<Value>()? == Value::Bool(true),
+                        Field::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(match (undecodable, bytes, sha256) {
+                    (true, _, _) => SecretValue::Undecodable,
+                    (false, Some(bytes), Some(sha256)) => SecretValue::Digest { bytes, sha256 },
+                    _ => SecretValue::Unreduced,
+                })
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<SecretValue, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(SecretValue::Unreduced)
+            }
+
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<SecretValue, E> {
+                Ok(SecretValue::Unreduced)
+            }
+
+            fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<SecretValue, E> {
+                Ok(SecretValue::Unreduced)
+            }
+
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<SecretValue, E> {
+                Ok(SecretValue::Unreduced)
+            }
+
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<SecretValue, E> {
+                Ok(SecretValue::Unreduced)
+            }
+
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<SecretValue, E> {
+                Ok(SecretValue::Unreduced)
+            }
+
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<SecretValue, E> {
+                Ok(SecretValue::Unreduced)
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<SecretValue, E> {
+                Ok(SecretValue::Unreduced)
+            }
+
+            fn visit_none<E: de::Error>(self) -> Result<SecretValue, E> {
+                Ok(SecretValue::Unreduced)
+            }
+
+            fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<SecretValue, D::Error> {
+                deserializer.deserialize_any(Entry)
+            }
+        }
+        deserializer.deserialize_any(Entry)
+    }
+}
+
+/// A key of a reduced entry; every other key is skipped unread.
+enum Field {
+    Bytes,
+    Sha256,
+    Undecodable,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Key;
+        impl<'de> Visitor<'de> for Key {
+            type Value = Field;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Field, E> {
+                Ok(match key {
+                    BYTES => Field::Bytes,
+                    SHA256 => Field::Sha256,
+                    UNDECODABLE => Field::Undecodable,
+                    _ => Field::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(Key)
+    }
+}
+
+/// `data`: a mapping of keys to entries; anything else (null, a list) reads as no keys.
+fn data<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, SecretValue>, D::Error> {
+    struct Data;
+    impl<'de> Visitor<'de> for Data {
+        type Value = BTreeMap<String, SecretValue>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a mapping")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut data = BTreeMap::new();
+            while let Some((key, value)) = map.next_entry::<String, SecretValue>()? {
+                data.insert(key, value);
+            }
+            Ok(data)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(BTreeMap::new())
+        }
+
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+    }
+    deserializer.deserialize_any(Data)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::inventory::Object;
+    use crate::inventory::view::{from_text, from_value};
+
+    fn read(value: &Value) -> SecretView {
+        from_value(value, || "secret/auth".into()).expect("a secret view reads whatever the fields hold")
+    }
+
+    fn round_trips(view: &SecretView) {
+        let written = serde_json::to_value(view).expect("serializes");
+        assert_eq!(&read(&written), view, "{written}");
+        let text: SecretView = from_text(&written.to_string(), || "secret/auth".into()).expect("reads");
+        assert_eq!(&text, view);
+    }
+
+    /// A Secret as the inventory holds it: `data` and `stringData` reduced to digests.
+    fn reduced(rest: Value) -> Object {
+        let mut secret =
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "auth", "labels": {"app": "api"}}});
+        secret.as_object_mut().expect("mapping").extend(rest.as_object().expect("mapping").clone());
+        Object::from_value(secret, Some("shop")).expect("a valid Secret")
+    }
+
+    #[test]
+    fn reads_the_type_and_each_key_as_its_digest() {
+        let object = reduced(json!({"type": "Opaque", "data": {"TOKEN": "c2VjcmV0", "BAD": "***"},
+                                    "stringData": {"PLAIN": "hunter2"}}));
+        let view = read(&object.data);
+        assert_eq!(view.secret_type.as_deref(), Some("Opaque"));
+        assert_eq!(view.labels().get("app").map(String::as_str), Some("api"));
+        assert_eq!(
+            view.data["PLAIN"],
+            SecretValue::Digest {
+                bytes: 7,
+                sha256: "f52fbd32b2b3b86ff88ef6c490628285f482af15ddcb29541f94bcf526a3f6c7".to_owned()
+            }
+        );
+        assert!(matches!(view.data["TOKEN"], SecretValue::Digest { bytes: 6, .. }));
+        assert_eq!(view.data["BAD"], SecretValue::Undecodable);
+        round_trips(&view);
+        let shown = format!("{view:?}");
+        assert!(!shown.contains("f52fbd32") && !shown.contains("hunter2"), "{shown}");
+    }
+
+    /// What is not a digest is never read: strings (a value that escaped the reduction), lists,
+    /// partial digests, all are `Unreduced`, and the view keeps nothing of them.
+    #[test]
+    fn anything_but_a_digest_is_unreduced_and_not_kept() {
+        let view = read(&json!({"type": 3, "data": {
+            "RAW": "plain-value",
+            "LIST": ["plain-value"],
+            "HALF": {"bytes": 5},
+            "WRONG": {"bytes": "5", "sha256": "plain-value"},
+            "NULL": null,
+            "MARKED": {"undecodable": true, "sha256": "plain-value"},
+            "NOT_MARKED": {"undecodable": "yes"}
+        }}));
+        assert_eq!(view.secret_type, None);
+        let entries: Vec<(&str, &SecretValue)> = view.data.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        use SecretValue::{Undecodable, Unreduced};
+        assert_eq!(
+            entries,
+            [
+                ("HALF", &Unreduced),
+                ("LIST", &Unreduced),
+                ("MARKED", &Undecodable),
+                ("NOT_MARKED", &Unreduced),
+                ("NULL", &Unreduced),
+                ("RAW", &Unreduced),
+                ("WRONG", &Unreduced)
+            ]
+        );
+        let written = serde_json::to_string(&view).expect("serializes");
+        assert!(!written.contains("plain-value"), "{written}");
+        round_trips(&view);
+        for odd in [json!({"data": "plain-value"}), json!({"data": ["plain-value"]}), json!({"data": null})] {
+            assert!(read(&odd).data.is_empty(), "{odd}");
+        }
+    }
+
+    #[test]
+    fn every_secret_of_the_corpus_round_trips() {
+        let Some(objects) = crate::checks::corpus::objects("", "default") else { return };
+        let secrets: Vec<SecretView> = objects.iter().filter(|o| o.kind == "Secret").map(|o| read(&o.data)).collect();
+        assert!(secrets.len() > 5, "the corpus has Secrets: {}", secrets.len());
+        assert!(secrets.iter().any(|s| !s.data.is_empty()), "with data");
+        assert!(secrets.iter().all(|s| s.data.values().all(|v| *v != SecretValue::Unreduced)));
+        secrets.iter().for_each(round_trips);
+    }
+}
