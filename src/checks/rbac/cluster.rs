@@ -85,6 +85,8 @@ mod tests {
 
     use super::*;
     use crate::checks::rbac::fixtures::{cluster_role, cluster_role_binding, get_pods_rule, user};
+    use crate::inventory::live::CompactObject;
+    use crate::inventory::{CompactEntry, Object};
 
     fn rules_of(rbac: &ClusterRbac, name: &str) -> usize {
         rbac.roles.get(name).map_or(0, |r| r.rules.len())
@@ -105,5 +107,42 @@ mod tests {
         assert_eq!(rules_of(&first, "reader"), 1);
         assert_eq!(rules_of(&replaced, "reader"), 0);
         assert_eq!(replaced.bindings.len(), 1);
+    }
+
+    fn roles(inventory: &Inventory) -> Vec<Arc<RoleView>> {
+        inventory.views_in(kinds::CLUSTER_ROLE, None).collect::<Result<_, _>>().expect("readable")
+    }
+
+    /// Two snapshots of the controller's cache: inventories sharing its entries.
+    fn snapshots(objects: &[Object]) -> (Inventory, Inventory) {
+        let entries: Vec<_> = objects
+            .iter()
+            .map(|o| (o.object_ref(), Arc::new(CompactEntry::shared(CompactObject::from_object(o)))))
+            .collect();
+        let snapshot = || {
+            let mut inventory = Inventory::new();
+            for (id, entry) in &entries {
+                inventory.insert_shared(id.clone(), Arc::clone(entry));
+            }
+            inventory
+        };
+        (snapshot(), snapshot())
+    }
+
+    #[test]
+    fn live_snapshots_hand_out_the_same_views_so_the_cache_hits_on_pointers() {
+        let objects = [cluster_role("reader", get_pods_rule()), cluster_role("writer", json!([]))];
+        let (first, second) = snapshots(&objects);
+        assert_eq!(same(&roles(&first), &roles(&second)), Some(true));
+        // Offline, each read is a new view: equal, so the cache still hits, by content.
+        let offline = Inventory::from_objects(objects.clone());
+        assert_eq!(same(&roles(&offline), &roles(&offline)), Some(false));
+        assert_eq!(same(&roles(&offline), &roles(&first)), Some(false));
+        // A changed role, or one more, is a miss.
+        let mut changed = Inventory::from_objects(objects.clone());
+        changed.insert(cluster_role("writer", get_pods_rule()));
+        assert_eq!(same(&roles(&first), &roles(&changed)), None);
+        changed.insert(cluster_role("third", json!([])));
+        assert_eq!(same(&roles(&first), &roles(&changed)), None);
     }
 }
