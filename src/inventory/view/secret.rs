@@ -5,6 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::marker::PhantomData;
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
@@ -201,52 +205,182 @@ impl<'de> Deserialize<'de> for Field {
 
 /// `data`: a mapping of keys to entries; anything else (null, a list) reads as no keys.
 fn data<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, SecretValue>, D::Error> {
-    struct Data;
-    impl<'de> Visitor<'de> for Data {
-        type Value = BTreeMap<String, SecretValue>;
+    deserializer.deserialize_any(Entries::<SecretValue>(PhantomData))
+}
 
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a mapping")
-        }
+/// A mapping of keys to `T`s, each made a [`SecretValue`]; anything but a mapping is consumed
+/// and reads as no keys (as `Object::from_value` drops a `data` that is no mapping).
+struct Entries<T>(PhantomData<T>);
 
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut data = BTreeMap::new();
-            while let Some((key, value)) = map.next_entry::<String, SecretValue>()? {
-                data.insert(key, value);
-            }
-            Ok(data)
-        }
+impl<'de, T: Deserialize<'de> + Into<SecretValue>> Visitor<'de> for Entries<T> {
+    type Value = BTreeMap<String, SecretValue>;
 
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(BTreeMap::new())
-        }
-
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
-        }
-
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
-        }
-
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
-        }
-
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
-        }
-
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
-        }
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a mapping")
     }
-    deserializer.deserialize_any(Data)
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut data = BTreeMap::new();
+        while let Some((key, value)) = map.next_entry::<String, T>()? {
+            data.insert(key, value.into());
+        }
+        Ok(data)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(BTreeMap::new())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(BTreeMap::new())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(BTreeMap::new())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(BTreeMap::new())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(BTreeMap::new())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(BTreeMap::new())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(BTreeMap::new())
+    }
+}
+
+/// A Secret as written (a manifest, or the API server's answer) read straight into its view:
+/// each `data` value is base64-decoded, measured and hashed, and each `stringData` value
+/// measured and hashed, as the reader reaches it, so no value outlives reading its own key and
+/// no tree of the Secret is ever built. `stringData` wins over `data` for the same key, as the
+/// API server merges them; a value that is no string (or no base64) keeps only the undecodable
+/// marker. It reads the same view `Object::from_value`'s reduction followed by
+/// [`SecretView`]'s reader gives (tested), so the reduction can be this one reader.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawSecret(pub SecretView);
+
+impl<'de> Deserialize<'de> for RawSecret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(default, deserialize_with = "nullable")]
+            metadata: SecretMetadata,
+            #[serde(rename = "type", default, deserialize_with = "lenient")]
+            secret_type: Option<String>,
+            #[serde(default, deserialize_with = "raw_data")]
+            data: BTreeMap<String, SecretValue>,
+            #[serde(rename = "stringData", default, deserialize_with = "raw_string_data")]
+            string_data: BTreeMap<String, SecretValue>,
+        }
+        let Raw { metadata, secret_type, mut data, string_data } = Raw::deserialize(deserializer)?;
+        data.extend(string_data);
+        Ok(RawSecret(SecretView { metadata, secret_type, data }))
+    }
+}
+
+fn raw_data<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, SecretValue>, D::Error> {
+    deserializer.deserialize_any(Entries::<Base64Value>(PhantomData))
+}
+
+fn raw_string_data<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, SecretValue>, D::Error> {
+    deserializer.deserialize_any(Entries::<PlainValue>(PhantomData))
+}
+
+/// The digest of a value: its length and SHA-256.
+fn digest(bytes: &[u8]) -> SecretValue {
+    SecretValue::Digest { bytes: bytes.len() as u64, sha256: hex::encode(Sha256::digest(bytes)) }
+}
+
+/// A `data` value: base64 text, reduced to its decoded digest as it is read.
+struct Base64Value(SecretValue);
+
+impl From<Base64Value> for SecretValue {
+    fn from(value: Base64Value) -> SecretValue {
+        value.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Base64Value {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let reduce = |text: &str| match base64::engine::general_purpose::STANDARD.decode(text.trim()) {
+            Ok(decoded) => digest(&decoded),
+            Err(_) => SecretValue::Undecodable,
+        };
+        deserializer.deserialize_any(TextOr(reduce)).map(Base64Value)
+    }
+}
+
+/// A `stringData` value: plain text, reduced to its digest as it is read.
+struct PlainValue(SecretValue);
+
+impl From<PlainValue> for SecretValue {
+    fn from(value: PlainValue) -> SecretValue {
+        value.0
+    }
+}
+
+impl<'de> Deserialize<'de> for PlainValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TextOr(|text: &str| digest(text.as_bytes()))).map(PlainValue)
+    }
+}
+
+/// A string made a [`SecretValue`] by the function; anything else is consumed unbuilt and is
+/// [`SecretValue::Undecodable`].
+struct TextOr<F>(F);
+
+impl<'de, F: FnOnce(&str) -> SecretValue> Visitor<'de> for TextOr<F> {
+    type Value = SecretValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<SecretValue, E> {
+        Ok((self.0)(text))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SecretValue, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(SecretValue::Undecodable)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<SecretValue, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(SecretValue::Undecodable)
+    }
+
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<SecretValue, E> {
+        Ok(SecretValue::Undecodable)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<SecretValue, E> {
+        Ok(SecretValue::Undecodable)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<SecretValue, E> {
+        Ok(SecretValue::Undecodable)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<SecretValue, E> {
+        Ok(SecretValue::Undecodable)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<SecretValue, E> {
+        Ok(SecretValue::Undecodable)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<SecretValue, E> {
+        Ok(SecretValue::Undecodable)
+    }
 }
 
 #[cfg(test)]
@@ -331,6 +465,73 @@ mod tests {
         for odd in [json!({"data": "plain-value"}), json!({"data": ["plain-value"]}), json!({"data": null})] {
             assert!(read(&odd).data.is_empty(), "{odd}");
         }
+    }
+
+    /// Reading a Secret as written gives the view the inventory's reduction gives, so the
+    /// reduction can be the view's own reader.
+    fn reads_as_reduced(raw: Value) {
+        let direct = RawSecret::deserialize(&raw).expect("a raw Secret reads").0;
+        let from_text: RawSecret = serde_json::from_str(&raw.to_string()).expect("reads from text");
+        let object = Object::from_value(raw, Some("shop")).expect("a valid Secret");
+        assert_eq!(direct, read(&object.data));
+        assert_eq!(from_text.0, direct);
+    }
+
+    #[test]
+    fn a_secret_as_written_reads_straight_into_digests() {
+        let raw = json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+            "metadata": {"name": "auth", "labels": {"app": "api"}},
+            "data": {"TOKEN": "c2VjcmV0", "BAD": "***", "PADDED": " c2VjcmV0\n", "NUMBER": 7, "NULL": null,
+                     "SAME": "b2xk"},
+            "stringData": {"PLAIN": "hunter2", "SAME": "new", "ODD": ["hunter2"]}});
+        let view = RawSecret::deserialize(&raw).expect("reads").0;
+        assert_eq!(
+            view.data["PLAIN"],
+            SecretValue::Digest {
+                bytes: 7,
+                sha256: "f52fbd32b2b3b86ff88ef6c490628285f482af15ddcb29541f94bcf526a3f6c7".to_owned()
+            }
+        );
+        assert_eq!(view.data["SAME"], digest(b"new"), "stringData wins");
+        assert_eq!(view.data["PADDED"], digest(b"secret"));
+        for undecodable in ["BAD", "NUMBER", "NULL", "ODD"] {
+            assert_eq!(view.data[undecodable], SecretValue::Undecodable, "{undecodable}");
+        }
+        let written = serde_json::to_string(&view).expect("serializes");
+        assert!(!written.contains("hunter2") && !written.contains("c2VjcmV0"), "{written}");
+        reads_as_reduced(raw);
+        for odd in [json!({"data": "c2VjcmV0"}), json!({"data": null, "stringData": ["x"]}), json!({})] {
+            let mut raw = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "auth"}});
+            raw.as_object_mut().expect("mapping").extend(odd.as_object().expect("mapping").clone());
+            assert!(RawSecret::deserialize(&raw).expect("reads").0.data.is_empty(), "{odd}");
+            reads_as_reduced(raw);
+        }
+    }
+
+    #[test]
+    fn every_secret_of_the_corpus_reads_raw_as_reduced() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/manifests");
+        if !corpus.exists() {
+            println!("NOTICE: corpus {} is absent; skipping this corpus test", corpus.display());
+            return;
+        }
+        let mut secrets = 0;
+        for file in [
+            "kubernetes-api-testdata/core.v1.Secret.yaml",
+            "kube-prometheus/alertmanager-secret.yaml",
+            "kube-prometheus/grafana-config.yaml",
+            "argo-cd/install.yaml",
+        ] {
+            let text = std::fs::read_to_string(corpus.join(file)).expect("a corpus file");
+            for document in serde_yaml::Deserializer::from_str(&text) {
+                let raw = Value::deserialize(document).expect("YAML");
+                if raw.get("kind").and_then(Value::as_str) == Some("Secret") {
+                    reads_as_reduced(raw);
+                    secrets += 1;
+                }
+            }
+        }
+        assert!(secrets >= 5, "the corpus has Secrets: {secrets}");
     }
 
     #[test]
