@@ -11,6 +11,8 @@ pub mod binding;
 pub mod de;
 pub mod pdb;
 pub mod role;
+#[cfg(test)]
+pub(crate) mod round_trip;
 pub mod secret;
 pub mod workload;
 

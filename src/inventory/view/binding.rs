@@ -79,17 +79,11 @@ mod tests {
 
     use super::*;
     use crate::checks::rbac::fixtures::{cluster_role_binding, role_binding, service_account, user};
-    use crate::inventory::view::{from_text, from_value};
+    use crate::inventory::view::from_value;
+    use crate::inventory::view::round_trip::assert_round_trips;
 
     fn read(value: &Value) -> BindingView {
         from_value(value, || "rolebinding/test".into()).expect("a binding view reads whatever the fields hold")
-    }
-
-    fn round_trips(view: &BindingView) {
-        let written = serde_json::to_value(view).expect("serializes");
-        assert_eq!(&read(&written), view, "{written}");
-        let text: BindingView = from_text(&written.to_string(), || "rolebinding/test".into()).expect("reads");
-        assert_eq!(&text, view);
     }
 
     fn subject(kind: &str, name: &str, namespace: Option<&str>) -> Subject {
@@ -102,10 +96,10 @@ mod tests {
         assert_eq!(view.name(), "ops");
         assert_eq!(view.role_ref, RoleRef { kind: "ClusterRole".into(), name: "admin".into() });
         assert_eq!(view.subjects, [subject("User", "bob", None)]);
-        round_trips(&view);
+        assert_round_trips(&view);
         let sa = read(&cluster_role_binding("ci", ("ClusterRole", "edit"), service_account("ci", "deployer")).data);
         assert_eq!(sa.subjects, [subject("ServiceAccount", "deployer", Some("ci"))]);
-        round_trips(&sa);
+        assert_round_trips(&sa);
     }
 
     /// The malformed shapes the JSON-pointer readers tolerated read the same way: empty
@@ -118,12 +112,12 @@ mod tests {
         assert_eq!(odd.role_ref, RoleRef::default());
         assert_eq!(odd.subjects, [subject("User", "", None), Subject::default(), subject("ServiceAccount", "a", None)]);
         assert!(odd.labels().is_empty());
-        round_trips(&odd);
+        assert_round_trips(&odd);
         let partial = read(&json!({"metadata": {"name": "b"}, "roleRef": {"kind": "Role", "name": null},
                                    "subjects": {"kind": "User"}}));
         assert_eq!(partial.role_ref, RoleRef { kind: "Role".into(), name: String::new() });
         assert!(partial.subjects.is_empty());
-        round_trips(&partial);
+        assert_round_trips(&partial);
     }
 
     #[test]
@@ -135,6 +129,6 @@ mod tests {
             .map(|o| read(&o.data))
             .collect();
         assert!(bindings.len() > 20, "the corpus has bindings: {}", bindings.len());
-        bindings.iter().for_each(round_trips);
+        bindings.iter().for_each(assert_round_trips);
     }
 }

@@ -95,111 +95,95 @@ impl Serialize for SecretValue {
 /// three fields is consumed unbuilt (`IgnoredAny`), so an unreduced value is never copied.
 impl<'de> Deserialize<'de> for SecretValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Entry;
-        impl<'de> Visitor<'de> for Entry {
-            type Value = SecretValue;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a Secret value's digest")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SecretValue, A::Error> {
-                let (mut bytes, mut sha256, mut undecodable) = (None, None, false);
-                while let Some(key) = map.next_key::<Field>()? {
-                    match key {
-                        Field::Bytes => bytes = map.next_value::<Value>()?.as_u64(),
-                        Field::Sha256 => {
-                            sha256 = match map.next_value::<Value>()? {
-                                Value::String(digest) => Some(digest),
-                                _ => None,
-                            }
-                        }
-                        Field::Undecodable => undecodable |= map.next_value::<Value>()? == Value::Bool(true),
-                        Field::Other => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(match (undecodable, bytes, sha256) {
-                    (true, _, _) => SecretValue::Undecodable,
-                    (false, Some(bytes), Some(sha256)) => SecretValue::Digest { bytes, sha256 },
-                    _ => SecretValue::Unreduced,
-                })
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<SecretValue, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(SecretValue::Unreduced)
-            }
-
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<SecretValue, E> {
-                Ok(SecretValue::Unreduced)
-            }
-
-            fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<SecretValue, E> {
-                Ok(SecretValue::Unreduced)
-            }
-
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<SecretValue, E> {
-                Ok(SecretValue::Unreduced)
-            }
-
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<SecretValue, E> {
-                Ok(SecretValue::Unreduced)
-            }
-
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<SecretValue, E> {
-                Ok(SecretValue::Unreduced)
-            }
-
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<SecretValue, E> {
-                Ok(SecretValue::Unreduced)
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<SecretValue, E> {
-                Ok(SecretValue::Unreduced)
-            }
-
-            fn visit_none<E: de::Error>(self) -> Result<SecretValue, E> {
-                Ok(SecretValue::Unreduced)
-            }
-
-            fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<SecretValue, D::Error> {
-                deserializer.deserialize_any(Entry)
-            }
-        }
-        deserializer.deserialize_any(Entry)
+        let reader =
+            EntryReader { text: |_: &str| SecretValue::Unreduced, reduced: true, otherwise: SecretValue::Unreduced };
+        deserializer.deserialize_any(reader)
     }
 }
 
-/// A key of a reduced entry; every other key is skipped unread.
-enum Field {
-    Bytes,
-    Sha256,
-    Undecodable,
-    Other,
+/// Reads one entry of a Secret's `data`: a string goes to `text`; a mapping, when `reduced`,
+/// is read as the reduced form (see [`SecretValue`]'s reader); anything else is consumed unbuilt
+/// and is `otherwise`.
+struct EntryReader<F> {
+    text: F,
+    reduced: bool,
+    otherwise: SecretValue,
 }
 
-impl<'de> Deserialize<'de> for Field {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Key;
-        impl<'de> Visitor<'de> for Key {
-            type Value = Field;
+impl<'de, F: FnOnce(&str) -> SecretValue> Visitor<'de> for EntryReader<F> {
+    type Value = SecretValue;
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a field name")
-            }
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Secret value")
+    }
 
-            fn visit_str<E: de::Error>(self, key: &str) -> Result<Field, E> {
-                Ok(match key {
-                    BYTES => Field::Bytes,
-                    SHA256 => Field::Sha256,
-                    UNDECODABLE => Field::Undecodable,
-                    _ => Field::Other,
-                })
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<SecretValue, E> {
+        Ok((self.text)(text))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SecretValue, A::Error> {
+        if !self.reduced {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(self.otherwise);
+        }
+        let (mut bytes, mut sha256, mut undecodable) = (None, None, false);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                BYTES => bytes = map.next_value::<Value>()?.as_u64(),
+                SHA256 => {
+                    sha256 = match map.next_value::<Value>()? {
+                        Value::String(digest) => Some(digest),
+                        _ => None,
+                    }
+                }
+                UNDECODABLE => undecodable |= map.next_value::<Value>()? == Value::Bool(true),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
-        deserializer.deserialize_identifier(Key)
+        Ok(match (undecodable, bytes, sha256) {
+            (true, _, _) => SecretValue::Undecodable,
+            (false, Some(bytes), Some(sha256)) => SecretValue::Digest { bytes, sha256 },
+            _ => SecretValue::Unreduced,
+        })
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<SecretValue, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(self.otherwise)
+    }
+
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<SecretValue, E> {
+        Ok(self.otherwise)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<SecretValue, E> {
+        Ok(self.otherwise)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<SecretValue, E> {
+        Ok(self.otherwise)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<SecretValue, E> {
+        Ok(self.otherwise)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<SecretValue, E> {
+        Ok(self.otherwise)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<SecretValue, E> {
+        Ok(self.otherwise)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<SecretValue, E> {
+        Ok(self.otherwise)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<SecretValue, D::Error> {
+        deserializer.deserialize_any(self)
     }
 }
 
@@ -299,87 +283,32 @@ fn digest(bytes: &[u8]) -> SecretValue {
     SecretValue::Digest { bytes: bytes.len() as u64, sha256: hex::encode(Sha256::digest(bytes)) }
 }
 
-/// A `data` value: base64 text, reduced to its decoded digest as it is read.
-struct Base64Value(SecretValue);
+/// A value as written, reduced to its digest as it is read: base64 text (`data`) is decoded
+/// first, plain text (`stringData`) is not.
+struct WrittenValue<const BASE64: bool>(SecretValue);
 
-impl From<Base64Value> for SecretValue {
-    fn from(value: Base64Value) -> SecretValue {
+type Base64Value = WrittenValue<true>;
+type PlainValue = WrittenValue<false>;
+
+impl<const BASE64: bool> From<WrittenValue<BASE64>> for SecretValue {
+    fn from(value: WrittenValue<BASE64>) -> SecretValue {
         value.0
     }
 }
 
-impl<'de> Deserialize<'de> for Base64Value {
+impl<'de, const BASE64: bool> Deserialize<'de> for WrittenValue<BASE64> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let reduce = |text: &str| match base64::engine::general_purpose::STANDARD.decode(text.trim()) {
-            Ok(decoded) => digest(&decoded),
-            Err(_) => SecretValue::Undecodable,
+        let reduce = |text: &str| {
+            if !BASE64 {
+                return digest(text.as_bytes());
+            }
+            match base64::engine::general_purpose::STANDARD.decode(text.trim()) {
+                Ok(decoded) => digest(&decoded),
+                Err(_) => SecretValue::Undecodable,
+            }
         };
-        deserializer.deserialize_any(TextOr(reduce)).map(Base64Value)
-    }
-}
-
-/// A `stringData` value: plain text, reduced to its digest as it is read.
-struct PlainValue(SecretValue);
-
-impl From<PlainValue> for SecretValue {
-    fn from(value: PlainValue) -> SecretValue {
-        value.0
-    }
-}
-
-impl<'de> Deserialize<'de> for PlainValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(TextOr(|text: &str| digest(text.as_bytes()))).map(PlainValue)
-    }
-}
-
-/// A string made a [`SecretValue`] by the function; anything else is consumed unbuilt and is
-/// [`SecretValue::Undecodable`].
-struct TextOr<F>(F);
-
-impl<'de, F: FnOnce(&str) -> SecretValue> Visitor<'de> for TextOr<F> {
-    type Value = SecretValue;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<SecretValue, E> {
-        Ok((self.0)(text))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SecretValue, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(SecretValue::Undecodable)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<SecretValue, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(SecretValue::Undecodable)
-    }
-
-    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<SecretValue, E> {
-        Ok(SecretValue::Undecodable)
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<SecretValue, E> {
-        Ok(SecretValue::Undecodable)
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<SecretValue, E> {
-        Ok(SecretValue::Undecodable)
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<SecretValue, E> {
-        Ok(SecretValue::Undecodable)
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<SecretValue, E> {
-        Ok(SecretValue::Undecodable)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<SecretValue, E> {
-        Ok(SecretValue::Undecodable)
+        let reader = EntryReader { text: reduce, reduced: false, otherwise: SecretValue::Undecodable };
+        deserializer.deserialize_any(reader).map(WrittenValue)
     }
 }
 
@@ -389,17 +318,11 @@ mod tests {
 
     use super::*;
     use crate::inventory::Object;
-    use crate::inventory::view::{from_text, from_value};
+    use crate::inventory::view::from_value;
+    use crate::inventory::view::round_trip::assert_round_trips;
 
     fn read(value: &Value) -> SecretView {
         from_value(value, || "secret/auth".into()).expect("a secret view reads whatever the fields hold")
-    }
-
-    fn round_trips(view: &SecretView) {
-        let written = serde_json::to_value(view).expect("serializes");
-        assert_eq!(&read(&written), view, "{written}");
-        let text: SecretView = from_text(&written.to_string(), || "secret/auth".into()).expect("reads");
-        assert_eq!(&text, view);
     }
 
     /// A Secret as the inventory holds it: `data` and `stringData` reduced to digests.
@@ -426,7 +349,7 @@ mod tests {
         );
         assert!(matches!(view.data["TOKEN"], SecretValue::Digest { bytes: 6, .. }));
         assert_eq!(view.data["BAD"], SecretValue::Undecodable);
-        round_trips(&view);
+        assert_round_trips(&view);
         let shown = format!("{view:?}");
         assert!(!shown.contains("f52fbd32") && !shown.contains("hunter2"), "{shown}");
     }
@@ -461,7 +384,7 @@ mod tests {
         );
         let written = serde_json::to_string(&view).expect("serializes");
         assert!(!written.contains("plain-value"), "{written}");
-        round_trips(&view);
+        assert_round_trips(&view);
         for odd in [json!({"data": "plain-value"}), json!({"data": ["plain-value"]}), json!({"data": null})] {
             assert!(read(&odd).data.is_empty(), "{odd}");
         }
@@ -541,6 +464,6 @@ mod tests {
         assert!(secrets.len() > 5, "the corpus has Secrets: {}", secrets.len());
         assert!(secrets.iter().any(|s| !s.data.is_empty()), "with data");
         assert!(secrets.iter().all(|s| s.data.values().all(|v| *v != SecretValue::Unreduced)));
-        secrets.iter().for_each(round_trips);
+        secrets.iter().for_each(assert_round_trips);
     }
 }
