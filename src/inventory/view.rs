@@ -8,8 +8,13 @@
 //! object is held (compact text offline, a `Value` in tests or for kinds not converted yet).
 
 pub mod binding;
+pub mod cron_job;
 pub mod de;
+pub mod hpa;
+pub mod limit_range;
+pub mod meta;
 pub mod pdb;
+pub mod resource_quota;
 pub mod role;
 #[cfg(test)]
 pub(crate) mod round_trip;
@@ -24,7 +29,11 @@ use serde_json::Value;
 use super::kind::CatalogueKind;
 
 pub use binding::BindingView;
+pub use cron_job::CronJobView;
+pub use hpa::HpaView;
+pub use limit_range::LimitRangeView;
 pub use pdb::PdbView;
+pub use resource_quota::ResourceQuotaView;
 pub use role::RoleView;
 pub use secret::SecretView;
 pub use workload::WorkloadView;
