@@ -16,8 +16,6 @@ pub mod meta;
 pub mod pdb;
 pub mod resource_quota;
 pub mod role;
-#[cfg(test)]
-pub(crate) mod round_trip;
 pub mod secret;
 pub mod workload;
 

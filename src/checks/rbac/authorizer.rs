@@ -12,7 +12,7 @@ use super::rules::{PolicyRule, ResourceRequest};
 use super::subjects::{Requester, subject_applies};
 use crate::inventory::view::binding::{RoleRef, Subject};
 use crate::inventory::view::{BindingView, RoleView, ViewError};
-use crate::inventory::{Inventory, kinds};
+use crate::inventory::{CatalogueKind, Inventory, kinds};
 
 /// Which binding and role allowed a request: `rolebinding/ops` -> `clusterrole/admin`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,8 +66,8 @@ impl Binding {
 
     /// `rolebinding/ops` or `clusterrolebinding/ops`.
     pub fn reference(&self) -> String {
-        let kind = if self.cluster_wide { "clusterrolebinding" } else { "rolebinding" };
-        format!("{kind}/{}", self.view.name())
+        let kind = if self.cluster_wide { CatalogueKind::ClusterRoleBinding } else { CatalogueKind::RoleBinding };
+        self.view.metadata.reference(kind)
     }
 
     /// `clusterrole/admin` / `role/reader`.
