@@ -11,6 +11,7 @@
 //! the same view; that JSON is what the live cache keeps of an object (`inventory::live`), so
 //! what the controller holds and what its checks read are one declaration.
 
+pub mod binding;
 pub mod cron_job;
 pub mod de;
 pub mod hpa;
@@ -18,6 +19,8 @@ pub mod limit_range;
 pub mod meta;
 pub mod pdb;
 pub mod resource_quota;
+pub mod role;
+pub mod secret;
 pub mod workload;
 
 use std::collections::BTreeMap;
@@ -28,11 +31,14 @@ use serde_json::Value;
 
 use super::kind::CatalogueKind;
 
+pub use binding::BindingView;
 pub use cron_job::CronJobView;
 pub use hpa::HpaView;
 pub use limit_range::LimitRangeView;
 pub use pdb::PdbView;
 pub use resource_quota::ResourceQuotaView;
+pub use role::RoleView;
+pub use secret::SecretView;
 pub use workload::WorkloadView;
 
 /// A typed view of some catalogue kinds. `KINDS` declares which (each with its group,

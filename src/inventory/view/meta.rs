@@ -1,5 +1,5 @@
-//! `metadata` as the HorizontalPodAutoscaler, CronJob, ResourceQuota and LimitRange views read
-//! it: the name messages show and the labels selectors match, nothing else.
+//! `metadata` as the HorizontalPodAutoscaler, CronJob, ResourceQuota, LimitRange, Role, binding
+//! and Secret views read it: the name messages show and the labels selectors match, nothing else.
 
 use std::collections::BTreeMap;
 
