@@ -14,7 +14,10 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use super::view::{self, CronJobView, HpaView, LimitRangeView, PdbView, ResourceQuotaView, View, WorkloadView};
+use super::view::{
+    self, BindingView, CronJobView, HpaView, LimitRangeView, PdbView, ResourceQuotaView, RoleView, SecretView, View,
+    WorkloadView,
+};
 use super::{CatalogueKind, Kind, Object, ObjectError, kinds};
 
 /// The annotation `kubectl apply` keeps a full copy of the object in; never read by a check.
@@ -65,6 +68,9 @@ view_projections! {
     CronJobView,
     ResourceQuotaView,
     LimitRangeView,
+    RoleView,
+    BindingView,
+    SecretView,
 }
 
 /// Keeps what the checks of `kind` read from `object` and drops the rest. Kinds the catalogue
@@ -144,22 +150,6 @@ fn by_field_list(kind: CatalogueKind, object: Value) -> Value {
         kinds::CERTIFICATE | kinds::NAMESPACE | kinds::CHECKLIST => {
             insert_some(&mut out, "spec", spec);
             insert_some(&mut out, "status", status);
-        }
-        kinds::ROLE | kinds::CLUSTER_ROLE => {
-            for key in ["rules", "aggregationRule"] {
-                insert_some(&mut out, key, map.remove(key));
-            }
-        }
-        kinds::ROLE_BINDING | kinds::CLUSTER_ROLE_BINDING => {
-            for key in ["roleRef", "subjects"] {
-                insert_some(&mut out, key, map.remove(key));
-            }
-        }
-        kinds::SECRET => {
-            // Object::from_value turns these into digests; nothing else of a Secret is read.
-            for key in ["type", "data", "stringData"] {
-                insert_some(&mut out, key, map.remove(key));
-            }
         }
         // A catalogue kind with neither a view nor a field list is kept whole: never less
         // than its checks read.
