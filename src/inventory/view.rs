@@ -8,7 +8,12 @@
 //! object is held (compact text offline, a `Value` in tests or for kinds not converted yet).
 
 pub mod de;
+pub mod ingress;
+pub mod namespace;
+pub mod network_policy;
 pub mod pdb;
+pub mod service;
+pub mod shape;
 pub mod workload;
 
 use std::collections::BTreeMap;
@@ -18,7 +23,11 @@ use serde_json::Value;
 
 use super::kind::CatalogueKind;
 
+pub use ingress::IngressView;
+pub use namespace::NamespaceView;
+pub use network_policy::NetworkPolicyView;
 pub use pdb::PdbView;
+pub use service::ServiceView;
 pub use workload::WorkloadView;
 
 /// A typed view of some catalogue kinds. `KINDS` declares which (each with its group,
