@@ -7,7 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use crate::inventory::selector;
 use crate::inventory::view::network_policy::{EgressRule, IngressRule, NetworkPolicyView};
-pub(super) use crate::inventory::view::network_policy::{Peer, PolicyPort as PortMatch, PortRef};
+use crate::inventory::view::network_policy::{Peer, PolicyPort, PortRef};
 
 /// Traffic direction, relative to the selected pods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,11 +114,11 @@ pub(super) struct Rule {
     /// `None`: all peers.
     pub peers: Option<Vec<Peer>>,
     /// Empty: all ports.
-    pub ports: Vec<PortMatch>,
+    pub ports: Vec<PolicyPort>,
 }
 
 impl Rule {
-    fn new(peers: &[Peer], ports: &[PortMatch]) -> Rule {
+    fn new(peers: &[Peer], ports: &[PolicyPort]) -> Rule {
         Rule { peers: (!peers.is_empty()).then(|| peers.to_vec()), ports: ports.to_vec() }
     }
 
@@ -165,7 +165,7 @@ fn outside_source(peer: &Peer) -> Option<String> {
 /// `number`/`protocol` on a pod; `resolve` maps a port name to the pod's container port of that
 /// name and protocol, as network plugins do.
 pub(super) fn admits(
-    entry: &PortMatch,
+    entry: &PolicyPort,
     number: i64,
     protocol: &str,
     resolve: impl Fn(&str, &str) -> Option<i64>,
@@ -261,7 +261,7 @@ mod tests {
 
     #[test]
     fn ports_match_by_number_range_name_and_protocol() {
-        let entry = |v: Value| serde_json::from_value::<PortMatch>(v).expect("a port entry");
+        let entry = |v: Value| serde_json::from_value::<PolicyPort>(v).expect("a port entry");
         let none = |_: &str, _: &str| None;
         assert!(admits(&entry(json!({"port": 5432})), 5432, "TCP", none));
         assert!(!admits(&entry(json!({"port": 5432})), 5432, "UDP", none));
