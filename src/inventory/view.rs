@@ -7,11 +7,16 @@
 //! is checked by the compiler. A view decodes from the same text or JSON whichever way the
 //! object is held (compact text offline, a `Value` in tests or for kinds not converted yet).
 
+pub mod cron_job;
 pub mod de;
+pub mod hpa;
 pub mod ingress;
+pub mod limit_range;
+pub mod meta;
 pub mod namespace;
 pub mod network_policy;
 pub mod pdb;
+pub mod resource_quota;
 pub mod service;
 pub mod shape;
 pub mod workload;
@@ -23,10 +28,14 @@ use serde_json::Value;
 
 use super::kind::CatalogueKind;
 
+pub use cron_job::CronJobView;
+pub use hpa::HpaView;
 pub use ingress::IngressView;
+pub use limit_range::LimitRangeView;
 pub use namespace::NamespaceView;
 pub use network_policy::NetworkPolicyView;
 pub use pdb::PdbView;
+pub use resource_quota::ResourceQuotaView;
 pub use service::ServiceView;
 pub use workload::WorkloadView;
 

@@ -7,7 +7,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::View;
 use super::de::{Presence, lenient, nullable};
-use super::shape::{is_absent, is_default, mapping, mappings, present_as_mapping, string_map, strings};
+use super::meta::is_default;
+use super::shape::{is_absent, mapping, mappings, present_as_mapping, string_map, strings};
 use crate::inventory::kind::CatalogueKind;
 use crate::inventory::whole::LAST_APPLIED;
 
@@ -89,7 +90,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::inventory::view::shape::round_trip::{assert_round_trips, corpus_objects};
+    use crate::inventory::view::meta::round_trip::{assert_round_trips, corpus_objects};
 
     fn ingress() -> Value {
         json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",

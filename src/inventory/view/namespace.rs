@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::View;
-use super::shape::{Meta, is_default, mapping};
+use super::meta::{Meta, is_default};
+use super::shape::mapping;
 use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -38,7 +39,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::inventory::view::shape::round_trip::{assert_round_trips, corpus_objects};
+    use crate::inventory::view::meta::round_trip::{assert_round_trips, corpus_objects};
 
     #[test]
     fn reads_the_name_and_the_string_labels_only() {

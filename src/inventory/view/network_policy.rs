@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use super::View;
 use super::de::{Presence, lenient, nullable};
-use super::shape::{Meta, is_absent, is_default, mapping, mappings, optional_mapping, present_as_mapping, strings};
+use super::meta::{Meta, is_default};
+use super::shape::{is_absent, mapping, mappings, optional_mapping, present_as_mapping, strings};
 use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
@@ -32,7 +33,7 @@ impl View for NetworkPolicyView {
 impl NetworkPolicyView {
     /// `networkpolicy/deny`: how messages name the policies they judged.
     pub fn reference(&self) -> String {
-        format!("networkpolicy/{}", self.metadata.name)
+        self.metadata.reference(CatalogueKind::NetworkPolicy)
     }
 }
 
@@ -139,7 +140,7 @@ mod tests {
 
     use super::*;
     use crate::inventory::view::from_value;
-    use crate::inventory::view::shape::round_trip::{assert_round_trips, corpus_objects};
+    use crate::inventory::view::meta::round_trip::{assert_round_trips, corpus_objects};
 
     fn policy(spec: Value) -> Value {
         json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",

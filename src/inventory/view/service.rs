@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::View;
 use super::de::lenient;
-use super::shape::{Meta, is_default, mapping, mappings, string_map};
+use super::meta::{Meta, is_default};
+use super::shape::{mapping, mappings, string_map};
 use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -31,7 +32,7 @@ impl View for ServiceView {
 impl ServiceView {
     /// `service/db`: how messages name the Services they judged.
     pub fn reference(&self) -> String {
-        format!("service/{}", self.metadata.name)
+        self.metadata.reference(CatalogueKind::Service)
     }
 
     /// `spec.type`, defaulted as the API server does (`ClusterIP`).
@@ -97,7 +98,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::inventory::view::shape::round_trip::{assert_round_trips, corpus_objects};
+    use crate::inventory::view::meta::round_trip::{assert_round_trips, corpus_objects};
 
     fn load_balancer() -> Value {
         json!({"apiVersion": "v1", "kind": "Service",

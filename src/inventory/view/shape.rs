@@ -17,17 +17,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
-use super::de::{Presence, nullable};
-
-/// `metadata` as the network views read it: the name messages show and the labels selectors
-/// match.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-pub struct Meta {
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    #[serde(default, deserialize_with = "string_map", skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
-}
+use super::de::Presence;
 
 /// A struct read from a mapping; anything else (null, a scalar, a list) reads as
 /// `T::default()`.
@@ -178,11 +168,6 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ListOr<T> {
     scalars_read_as!(Vec::new());
 }
 
-/// For `skip_serializing_if` on nested structs: a part that reads as its default is left out.
-pub fn is_default<T: Default + PartialEq>(value: &T) -> bool {
-    *value == T::default()
-}
-
 /// For `skip_serializing_if` on a [`Presence`].
 pub fn is_absent(presence: &Presence) -> bool {
     !presence.0
@@ -191,34 +176,6 @@ pub fn is_absent(presence: &Presence) -> bool {
 /// A present mapping serialized as `{}`: its content is never judged, only that it is there.
 pub fn present_as_mapping<S: Serializer>(_: &Presence, serializer: S) -> Result<S::Ok, S::Error> {
     BTreeMap::<(), ()>::new().serialize(serializer)
-}
-
-#[cfg(test)]
-pub(super) mod round_trip {
-    use std::fmt::Debug;
-
-    use serde::Serialize;
-    use serde_json::Value;
-
-    use crate::inventory::view::{View, from_text, from_value};
-
-    /// `from_value(to_value(view)) == view`: the view's serialization (the live projection)
-    /// reads back as the very view the checks judge, and text reads as the tree does.
-    pub(in crate::inventory::view) fn assert_round_trips<V: View + Serialize + PartialEq + Debug>(object: &Value) -> V {
-        let view: V = from_value(object, || "fixture".to_owned()).expect("the object reads into its view");
-        let from_text: V = from_text(&object.to_string(), || "fixture".to_owned()).expect("its text reads too");
-        assert_eq!(from_text, view, "text and tree read alike");
-        let serialized = serde_json::to_value(&view).expect("a view serializes");
-        let again: V = from_value(&serialized, || "serialized view".to_owned()).expect("its serialization reads back");
-        assert_eq!(again, view, "round trip through {serialized}");
-        view
-    }
-
-    /// Every object of `kind` in the shared corpus; `None`, with a notice, when it is absent.
-    pub(in crate::inventory::view) fn corpus_objects(kind: &str) -> Option<Vec<Value>> {
-        let objects = crate::checks::corpus::objects("", "shop")?;
-        Some(objects.into_iter().filter(|o| o.kind == kind).map(|o| o.data).collect())
-    }
 }
 
 #[cfg(test)]
