@@ -15,8 +15,8 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use super::view::{
-    self, BindingView, CronJobView, HpaView, LimitRangeView, PdbView, ResourceQuotaView, RoleView, SecretView, View,
-    WorkloadView,
+    self, BindingView, CronJobView, HpaView, IngressView, LimitRangeView, NamespaceView, NetworkPolicyView, PdbView,
+    ResourceQuotaView, RoleView, SecretView, ServiceView, View, WorkloadView,
 };
 use super::{CatalogueKind, Kind, Object, ObjectError, kinds};
 
@@ -71,6 +71,10 @@ view_projections! {
     RoleView,
     BindingView,
     SecretView,
+    ServiceView,
+    IngressView,
+    NetworkPolicyView,
+    NamespaceView,
 }
 
 /// Keeps what the checks of `kind` read from `object` and drops the rest. Kinds the catalogue
@@ -141,13 +145,8 @@ fn by_field_list(kind: CatalogueKind, object: Value) -> Value {
     let spec = map.remove("spec");
     let status = map.remove("status");
     match kind.key() {
-        kinds::SERVICE
-        | kinds::INGRESS
-        | kinds::NETWORK_POLICY
-        | kinds::ISSUER
-        | kinds::CLUSTER_ISSUER
-        | kinds::SIGNOFF => insert_some(&mut out, "spec", spec),
-        kinds::CERTIFICATE | kinds::NAMESPACE | kinds::CHECKLIST => {
+        kinds::ISSUER | kinds::CLUSTER_ISSUER | kinds::SIGNOFF => insert_some(&mut out, "spec", spec),
+        kinds::CERTIFICATE | kinds::CHECKLIST => {
             insert_some(&mut out, "spec", spec);
             insert_some(&mut out, "status", status);
         }
