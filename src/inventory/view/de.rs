@@ -17,6 +17,17 @@ pub fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(deserializer: D) 
     Ok(T::deserialize(value).ok())
 }
 
+/// A mapping read as `T`, or `None` when absent, null or anything but a mapping: serde would
+/// otherwise read a list into a struct by position (`spec: ["360h"]` as `renewBefore`), where a
+/// JSON pointer found nothing. Goes through a `Value`, so it suits the small mappings of a few
+/// objects (a Certificate's spec, an Issuer's), not a workload's pod template.
+pub fn mapping<'de, D: Deserializer<'de>, T: DeserializeOwned>(deserializer: D) -> Result<Option<T>, D::Error> {
+    match Value::deserialize(deserializer)? {
+        value @ Value::Object(_) => Ok(T::deserialize(value).ok()),
+        _ => Ok(None),
+    }
+}
+
 /// A scalar of any JSON type kept as it is (`maxUnavailable: 0`, `"25%"`), or `None` for null.
 /// For the few fields whose messages show what was written, whatever its type.
 pub fn scalar<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
@@ -154,10 +165,11 @@ impl<'de> Deserialize<'de> for SetKeys {
     }
 }
 
-/// A label map: string values only (a label of another type is dropped, as before), `null`
-/// read as empty.
+/// A label map: string values only (a label of another type is dropped, as before), `null` or
+/// anything but a mapping read as empty, as `Object::from_value` reads `metadata.labels`: a
+/// malformed label map leaves the object unlabelled rather than unreadable.
 pub fn labels<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error> {
-    let map = Option::<BTreeMap<String, Value>>::deserialize(deserializer)?.unwrap_or_default();
+    let Value::Object(map) = Value::deserialize(deserializer)? else { return Ok(BTreeMap::new()) };
     Ok(map
         .into_iter()
         .filter_map(|(k, v)| match v {
@@ -197,5 +209,7 @@ mod tests {
             .expect("odd types are unset, not errors");
         assert_eq!((odd.probe, odd.count), (Presence(false), None));
         assert!(odd.limits.0.is_empty() && odd.labels.is_empty());
+        let unlabelled: Probe = serde_json::from_value(json!({"labels": "app=api"})).expect("reads");
+        assert!(unlabelled.labels.is_empty(), "labels that are not a mapping read as none");
     }
 }
