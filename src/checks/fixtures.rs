@@ -2,10 +2,12 @@
 //! check runs in (inventory, facts, namespace and "now").
 
 use jiff::Timestamp;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{Facts, Outcome, Scope};
 use crate::api::ItemState;
+use crate::inventory::view::{self, View};
 use crate::inventory::{Inventory, Object, whole};
 
 /// The namespace test checklists and objects live in unless a test says otherwise.
@@ -96,6 +98,19 @@ impl World {
     pub(crate) fn scope(&self) -> Scope<'_> {
         Scope { namespace: &self.namespace, inventory: &self.inventory, facts: &self.facts, now: self.now }
     }
+}
+
+/// The view of `object`, which must be readable.
+pub(crate) fn view_of<V: View>(object: &Object) -> V {
+    view::from_value(&object.data, || object.reference()).expect("a readable view")
+}
+
+/// A view's serialization reads back as the same view: what the live cache keeps of an object
+/// (the view, written out) is all its checks read.
+pub(crate) fn assert_round_trip<V: View + Serialize + PartialEq + std::fmt::Debug>(view: &V) {
+    let written = serde_json::to_value(view).expect("a view serializes");
+    let read: V = view::from_value(&written, || "the written view".to_owned()).expect("the written view reads");
+    assert_eq!(&read, view, "{written}");
 }
 
 #[cfg(test)]

@@ -7,8 +7,11 @@
 //! is checked by the compiler. A view decodes from the same text or JSON whichever way the
 //! object is held (compact text offline, a `Value` in tests or for kinds not converted yet).
 
+pub mod certificate;
 pub mod de;
+pub mod issuer;
 pub mod pdb;
+pub mod signoff;
 pub mod workload;
 
 use std::collections::BTreeMap;
@@ -18,7 +21,10 @@ use serde_json::Value;
 
 use super::kind::CatalogueKind;
 
+pub use certificate::CertificateView;
+pub use issuer::IssuerView;
 pub use pdb::PdbView;
+pub use signoff::SignoffView;
 pub use workload::WorkloadView;
 
 /// A typed view of some catalogue kinds. `KINDS` declares which (each with its group,
