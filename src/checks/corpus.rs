@@ -23,8 +23,18 @@ pub(crate) fn objects_of_files(path: &str, namespace: &str, keep: impl Fn(&str) 
         println!("NOTICE: corpus path {} is absent; skipping this corpus test", full.display());
         return None;
     }
+    Some(read_objects(&full, namespace, keep))
+}
+
+/// The objects of the repository's own files under `path` (`examples/novacron`,
+/// `tests/fixtures/projection.yaml`), read as [`objects`] reads the corpus.
+pub(crate) fn repository_objects(path: &str, namespace: &str) -> Vec<Object> {
+    read_objects(&Path::new(env!("CARGO_MANIFEST_DIR")).join(path), namespace, |_| true)
+}
+
+fn read_objects(full: &Path, namespace: &str, keep: impl Fn(&str) -> bool) -> Vec<Object> {
     let mut objects = Vec::new();
-    for file in files(&full).into_iter().filter(|f| f.file_name().and_then(|n| n.to_str()).is_some_and(&keep)) {
+    for file in files(full).into_iter().filter(|f| f.file_name().and_then(|n| n.to_str()).is_some_and(&keep)) {
         let text = std::fs::read_to_string(&file).expect("readable corpus file");
         for document in serde_yaml::Deserializer::from_str(&text) {
             let value = Value::deserialize(document).expect("corpus file is valid YAML");
@@ -37,7 +47,7 @@ pub(crate) fn objects_of_files(path: &str, namespace: &str, keep: impl Fn(&str) 
             objects.extend(items.into_iter().filter_map(|item| Object::from_value(item, Some(namespace)).ok()));
         }
     }
-    Some(objects)
+    objects
 }
 
 fn files(path: &Path) -> Vec<PathBuf> {

@@ -113,6 +113,22 @@ pub(crate) fn assert_round_trip<V: View + Serialize + PartialEq + std::fmt::Debu
     assert_eq!(&read, view, "{written}");
 }
 
+/// The repository's own objects of the view's kinds (`examples/novacron`, the projection
+/// fixture) read into `V` and written back alike; how many there were.
+pub(crate) fn assert_repository_views_round_trip<V: View + Serialize + PartialEq + std::fmt::Debug>() -> usize {
+    let keys: Vec<&str> = V::KINDS.iter().map(|kind| kind.key()).collect();
+    let mut count = 0;
+    for path in ["examples/novacron", "tests/fixtures/projection.yaml"] {
+        for object in super::corpus::repository_objects(path, NS) {
+            if keys.contains(&object.kind_key.as_str()) {
+                assert_round_trip(&view_of::<V>(&object));
+                count += 1;
+            }
+        }
+    }
+    count
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

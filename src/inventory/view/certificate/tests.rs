@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::checks::corpus;
-use crate::checks::fixtures::{assert_round_trip, object, view_of};
+use crate::checks::fixtures::{assert_repository_views_round_trip, assert_round_trip, object, view_of};
 use crate::inventory::kinds;
 
 fn read(value: Value) -> CertificateView {
@@ -111,4 +111,10 @@ fn only_a_non_empty_status_mapping_is_a_status() {
         assert_eq!(serde_json::to_value(&view).expect("serializes")["status"], json!({"conditions": []}));
         assert_round_trip(&view);
     }
+}
+
+#[test]
+fn the_repositorys_certificates_write_back_alike() {
+    let count = assert_repository_views_round_trip::<CertificateView>();
+    assert!(count >= 2, "examples/novacron and the projection fixture hold Certificates ({count})");
 }

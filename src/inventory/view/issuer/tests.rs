@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::checks::corpus;
-use crate::checks::fixtures::{assert_round_trip, object, view_of};
+use crate::checks::fixtures::{assert_repository_views_round_trip, assert_round_trip, object, view_of};
 use crate::inventory::kinds;
 
 fn issuer(spec: Value) -> IssuerView {
@@ -67,4 +67,10 @@ fn malformed_specs_read_as_they_were_judged() {
         assert_round_trip(&view);
     }
     assert_round_trip(&issuer(json!({})));
+}
+
+#[test]
+fn the_repositorys_issuers_write_back_alike() {
+    let count = assert_repository_views_round_trip::<IssuerView>();
+    assert!(count >= 2, "examples/novacron and the projection fixture hold Issuers ({count})");
 }

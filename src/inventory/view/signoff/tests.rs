@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::checks::fixtures::{assert_round_trip, object, view_of};
+use crate::checks::fixtures::{assert_repository_views_round_trip, assert_round_trip, object, view_of};
 
 fn signoff(metadata: Value, spec: Value) -> SignoffView {
     let mut value = json!({"apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessSignoff", "metadata": metadata});
@@ -71,4 +71,10 @@ fn expiry_is_written_in_whole_seconds_as_the_api_server_stores_it() {
     let expires = view.spec.as_ref().and_then(|s| s.expires_at.as_ref()).expect("an expiry");
     assert_eq!(expires.0, "2026-12-01T00:00:00.750Z".parse::<Timestamp>().expect("timestamp"));
     assert_eq!(serde_json::to_value(&view).expect("serializes")["spec"]["expiresAt"], "2026-12-01T00:00:00Z");
+}
+
+#[test]
+fn the_repositorys_signoffs_write_back_alike() {
+    let count = assert_repository_views_round_trip::<SignoffView>();
+    assert!(count >= 2, "examples/novacron and the projection fixture hold ReadinessSignoffs ({count})");
 }
