@@ -8,9 +8,14 @@
 //! object is held (compact text offline, a `Value` in tests or for kinds not converted yet).
 
 pub mod certificate;
+pub mod cron_job;
 pub mod de;
+pub mod hpa;
 pub mod issuer;
+pub mod limit_range;
+pub mod meta;
 pub mod pdb;
+pub mod resource_quota;
 pub mod signoff;
 pub mod workload;
 
@@ -22,8 +27,12 @@ use serde_json::Value;
 use super::kind::CatalogueKind;
 
 pub use certificate::CertificateView;
+pub use cron_job::CronJobView;
+pub use hpa::HpaView;
 pub use issuer::IssuerView;
+pub use limit_range::LimitRangeView;
 pub use pdb::PdbView;
+pub use resource_quota::ResourceQuotaView;
 pub use signoff::SignoffView;
 pub use workload::WorkloadView;
 
