@@ -2,12 +2,10 @@
 //! check runs in (inventory, facts, namespace and "now").
 
 use jiff::Timestamp;
-use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{Facts, Outcome, Scope};
 use crate::api::ItemState;
-use crate::inventory::view::{self, View};
 use crate::inventory::{Inventory, Object, whole};
 
 /// The namespace test checklists and objects live in unless a test says otherwise.
@@ -98,35 +96,6 @@ impl World {
     pub(crate) fn scope(&self) -> Scope<'_> {
         Scope { namespace: &self.namespace, inventory: &self.inventory, facts: &self.facts, now: self.now }
     }
-}
-
-/// The view of `object`, which must be readable.
-pub(crate) fn view_of<V: View>(object: &Object) -> V {
-    view::from_value(&object.data, || object.reference()).expect("a readable view")
-}
-
-/// A view's serialization reads back as the same view: what the live cache keeps of an object
-/// (the view, written out) is all its checks read.
-pub(crate) fn assert_round_trip<V: View + Serialize + PartialEq + std::fmt::Debug>(view: &V) {
-    let written = serde_json::to_value(view).expect("a view serializes");
-    let read: V = view::from_value(&written, || "the written view".to_owned()).expect("the written view reads");
-    assert_eq!(&read, view, "{written}");
-}
-
-/// The repository's own objects of the view's kinds (`examples/novacron`, the projection
-/// fixture) read into `V` and written back alike; how many there were.
-pub(crate) fn assert_repository_views_round_trip<V: View + Serialize + PartialEq + std::fmt::Debug>() -> usize {
-    let keys: Vec<&str> = V::KINDS.iter().map(|kind| kind.key()).collect();
-    let mut count = 0;
-    for path in ["examples/novacron", "tests/fixtures/projection.yaml"] {
-        for object in super::corpus::repository_objects(path, NS) {
-            if keys.contains(&object.kind_key.as_str()) {
-                assert_round_trip(&view_of::<V>(&object));
-                count += 1;
-            }
-        }
-    }
-    count
 }
 
 #[cfg(test)]

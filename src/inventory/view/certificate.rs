@@ -14,13 +14,14 @@ use serde_json::{Number, Value};
 
 use super::View;
 use super::de::{labels, lenient, mapping, nullable};
+use super::meta::is_default;
 use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CertificateView {
     #[serde(default, deserialize_with = "nullable")]
     pub metadata: CertificateMetadata,
-    #[serde(default, deserialize_with = "mapping_or_default", skip_serializing_if = "CertificateSpec::is_empty")]
+    #[serde(default, deserialize_with = "mapping_or_default", skip_serializing_if = "is_default")]
     pub spec: CertificateSpec,
     /// `None` when absent or not a non-empty mapping: cert-manager has not processed the
     /// Certificate yet (or, offline, the manifests carry no status).
@@ -63,14 +64,8 @@ pub struct CertificateSpec {
     /// Any JSON number, shown as written.
     #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub renew_before_percentage: Option<Number>,
-    #[serde(default, deserialize_with = "mapping_or_default", skip_serializing_if = "CertificateIssuerRef::is_empty")]
+    #[serde(default, deserialize_with = "mapping_or_default", skip_serializing_if = "is_default")]
     pub issuer_ref: CertificateIssuerRef,
-}
-
-impl CertificateSpec {
-    fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
 }
 
 /// `spec.issuerRef` as written; cert-manager's defaults (group `cert-manager.io`, kind `Issuer`)
@@ -83,12 +78,6 @@ pub struct CertificateIssuerRef {
     pub kind: Option<String>,
     #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-}
-
-impl CertificateIssuerRef {
-    fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -10,13 +10,14 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::View;
-use super::de::{labels, mapping, nullable};
+use super::de::{mapping, nullable};
+use super::meta::Meta;
 use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct IssuerView {
     #[serde(default, deserialize_with = "nullable")]
-    pub metadata: IssuerMetadata,
+    pub metadata: Meta,
     /// `None` when absent or not a mapping.
     #[serde(default, deserialize_with = "mapping", skip_serializing_if = "Option::is_none")]
     pub spec: Option<IssuerSpec>,
@@ -28,14 +29,6 @@ impl View for IssuerView {
     fn labels(&self) -> &BTreeMap<String, String> {
         &self.metadata.labels
     }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct IssuerMetadata {
-    #[serde(default, deserialize_with = "nullable")]
-    pub name: String,
-    #[serde(default, deserialize_with = "labels", skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
 }
 
 /// The issuer types cert-manager's own Issuers configure, one key each. A key counts when it is
