@@ -1,18 +1,21 @@
-//! `metadata` as the HorizontalPodAutoscaler, CronJob, ResourceQuota, LimitRange and Issuer views
-//! read it: the name messages show and the labels selectors match, nothing else.
+//! `metadata` as the HorizontalPodAutoscaler, CronJob, ResourceQuota, LimitRange, Role, binding,
+//! Secret and Issuer views read it: the name messages show and the labels selectors match, nothing else.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::de::{labels, nullable};
+use super::de::nullable;
+use super::shape::string_map;
 use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Meta {
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
     pub name: String,
-    #[serde(default, deserialize_with = "labels", skip_serializing_if = "BTreeMap::is_empty")]
+    /// String values only; labels that are not a mapping read as none, as `Object::from_value`
+    /// reads them (so selecting by label gives what it gave before views).
+    #[serde(default, deserialize_with = "string_map", skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
 }
 
@@ -37,12 +40,14 @@ pub(super) mod round_trip {
     use serde::Serialize;
     use serde_json::Value;
 
-    use crate::inventory::view::{View, from_value};
+    use crate::inventory::view::{View, from_text, from_value};
 
     /// `from_value(to_value(view)) == view`: the view's serialization (the live projection)
-    /// reads back as the very view the checks judge.
+    /// reads back as the very view the checks judge. The object's text reads as its tree does.
     pub(in crate::inventory::view) fn assert_round_trips<V: View + Serialize + PartialEq + Debug>(object: &Value) -> V {
         let view: V = from_value(object, || "fixture".to_owned()).expect("the object reads into its view");
+        let from_text: V = from_text(&object.to_string(), || "fixture".to_owned()).expect("its text reads too");
+        assert_eq!(from_text, view, "text and tree read alike");
         let serialized = serde_json::to_value(&view).expect("a view serializes");
         let again: V = from_value(&serialized, || "serialized view".to_owned()).expect("its serialization reads back");
         assert_eq!(again, view, "round trip through {serialized}");
