@@ -3,7 +3,7 @@
 //!
 //! Every field is read leniently, as the check read them from JSON before views existed: a
 //! `spec` or `issuerRef` that is not a mapping reads as empty, a field of the wrong type as unset,
-//! and a condition that is not a mapping as absent. Whether a Certificate has been processed at
+//! and a condition that is not a mapping as one that says nothing. Whether a Certificate has been processed at
 //! all is whether its `status` is a non-empty mapping (see [`CertificateView::status`]).
 
 use std::collections::BTreeMap;
@@ -13,15 +13,16 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Number, Value};
 
 use super::View;
-use super::de::{labels, lenient, mapping, nullable};
+use super::de::{labels, lenient, nullable};
 use super::meta::is_default;
+use super::shape::{mapping, mappings};
 use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CertificateView {
     #[serde(default, deserialize_with = "nullable")]
     pub metadata: CertificateMetadata,
-    #[serde(default, deserialize_with = "mapping_or_default", skip_serializing_if = "is_default")]
+    #[serde(default, deserialize_with = "mapping", skip_serializing_if = "is_default")]
     pub spec: CertificateSpec,
     /// `None` when absent or not a non-empty mapping: cert-manager has not processed the
     /// Certificate yet (or, offline, the manifests carry no status).
@@ -64,7 +65,7 @@ pub struct CertificateSpec {
     /// Any JSON number, shown as written.
     #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub renew_before_percentage: Option<Number>,
-    #[serde(default, deserialize_with = "mapping_or_default", skip_serializing_if = "is_default")]
+    #[serde(default, deserialize_with = "mapping", skip_serializing_if = "is_default")]
     pub issuer_ref: CertificateIssuerRef,
 }
 
@@ -116,26 +117,12 @@ pub struct Condition {
     pub observed_generation: Option<i64>,
 }
 
-/// A mapping read as `T`, anything else (a scalar, a list, null) as `T::default()`.
-fn mapping_or_default<'de, D: Deserializer<'de>, T: DeserializeOwned + Default>(
-    deserializer: D,
-) -> Result<T, D::Error> {
-    Ok(mapping(deserializer)?.unwrap_or_default())
-}
-
 /// A non-empty mapping read as `T`; `None` for an empty one or anything else.
 fn filled<'de, D: Deserializer<'de>, T: DeserializeOwned>(deserializer: D) -> Result<Option<T>, D::Error> {
     match Value::deserialize(deserializer)? {
         Value::Object(map) if !map.is_empty() => Ok(T::deserialize(Value::Object(map)).ok()),
         _ => Ok(None),
     }
-}
-
-/// The mappings of a list, each read as `T`; other elements are dropped and anything but a list
-/// reads as empty.
-fn mappings<'de, D: Deserializer<'de>, T: DeserializeOwned>(deserializer: D) -> Result<Vec<T>, D::Error> {
-    let Value::Array(items) = Value::deserialize(deserializer)? else { return Ok(Vec::new()) };
-    Ok(items.into_iter().filter(Value::is_object).filter_map(|item| T::deserialize(item).ok()).collect())
 }
 
 #[cfg(test)]

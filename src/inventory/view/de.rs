@@ -17,17 +17,6 @@ pub fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(deserializer: D) 
     Ok(T::deserialize(value).ok())
 }
 
-/// A mapping read as `T`, or `None` when absent, null or anything but a mapping: serde would
-/// otherwise read a list into a struct by position (`spec: ["360h"]` as `renewBefore`), where a
-/// JSON pointer found nothing. Goes through a `Value`, so it suits the small mappings of a few
-/// objects (a Certificate's spec, an Issuer's), not a workload's pod template.
-pub fn mapping<'de, D: Deserializer<'de>, T: DeserializeOwned>(deserializer: D) -> Result<Option<T>, D::Error> {
-    match Value::deserialize(deserializer)? {
-        value @ Value::Object(_) => Ok(T::deserialize(value).ok()),
-        _ => Ok(None),
-    }
-}
-
 /// A scalar of any JSON type kept as it is (`maxUnavailable: 0`, `"25%"`), or `None` for null.
 /// For the few fields whose messages show what was written, whatever its type.
 pub fn scalar<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {

@@ -10,8 +10,9 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::View;
-use super::de::{mapping, nullable};
+use super::de::nullable;
 use super::meta::Meta;
+use super::shape::optional_mapping;
 use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -19,7 +20,7 @@ pub struct IssuerView {
     #[serde(default, deserialize_with = "nullable")]
     pub metadata: Meta,
     /// `None` when absent or not a mapping.
-    #[serde(default, deserialize_with = "mapping", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "optional_mapping", skip_serializing_if = "Option::is_none")]
     pub spec: Option<IssuerSpec>,
 }
 

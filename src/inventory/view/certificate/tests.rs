@@ -68,7 +68,7 @@ fn an_issued_certificate_reads_its_ready_condition_and_expiry() {
 }
 
 /// What the check read from JSON before, field by field: a mapping of the wrong shape is empty,
-/// a scalar of the wrong type is unset, a condition that is not a mapping is absent.
+/// a scalar of the wrong type is unset, a condition that is not a mapping says nothing.
 #[test]
 fn malformed_fields_read_as_unset_rather_than_failing_the_certificate() {
     let view = read(certificate(json!({
@@ -81,7 +81,8 @@ fn malformed_fields_read_as_unset_rather_than_failing_the_certificate() {
     assert!(view.metadata.labels.is_empty());
     assert_eq!(view.spec, CertificateSpec::default());
     let status = view.status.as_ref().expect("a non-empty status");
-    assert_eq!(status.conditions, [Condition { kind: Some("Ready".to_owned()), ..Condition::default() }]);
+    let ready = Condition { kind: Some("Ready".to_owned()), ..Condition::default() };
+    assert_eq!(status.conditions, [Condition::default(), ready]);
     assert_eq!(status.not_after, None);
 
     assert_eq!(read(certificate(json!({"spec": ["issuerRef"]}))).spec, CertificateSpec::default());
