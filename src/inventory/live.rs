@@ -7,18 +7,18 @@
 //! metadata the inventory keeps of every object ([`metadata`]). Reading the view back from the
 //! projection gives the view the checks would read from the whole object, so projected and
 //! whole objects judge alike by construction (`tests/projection.rs` still proves it). Which
-//! kinds go through which view is declared once, in [`view_projections!`]; the kinds whose
-//! view has not landed yet keep a hand-written list of the fields their checks read.
+//! kinds go through which view is declared once, in [`view_projections!`]; no per-kind field
+//! list exists beside it.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
 use super::view::{
-    self, BindingView, CronJobView, HpaView, IngressView, LimitRangeView, NamespaceView, NetworkPolicyView, PdbView,
-    ResourceQuotaView, RoleView, SecretView, ServiceView, View, WorkloadView,
+    self, BindingView, CertificateView, CronJobView, HpaView, IngressView, IssuerView, LimitRangeView, NamespaceView,
+    NetworkPolicyView, PdbView, ResourceQuotaView, RoleView, SecretView, ServiceView, SignoffView, View, WorkloadView,
 };
-use super::{CatalogueKind, Kind, Object, ObjectError, kinds};
+use super::{CatalogueKind, Kind, Object, ObjectError};
 
 /// The annotation `kubectl apply` keeps a full copy of the object in; never read by a check.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -75,18 +75,21 @@ view_projections! {
     IngressView,
     NetworkPolicyView,
     NamespaceView,
+    CertificateView,
+    IssuerView,
+    SignoffView,
 }
 
-/// Keeps what the checks of `kind` read from `object` and drops the rest. Kinds the catalogue
-/// does not know (the `resource` check's CEL may read any field), and whole copies
-/// ([`Kind::Whole`]), keep the whole object minus `managedFields`, the last-applied annotation
-/// and the other bookkeeping [`metadata`] drops.
+/// Keeps what the checks of `kind` read from `object` (its view, written back) and drops the
+/// rest. Kinds the catalogue does not know (the `resource` check's CEL may read any field),
+/// and whole copies ([`Kind::Whole`]), keep the whole object minus `managedFields`, the
+/// last-applied annotation and the other bookkeeping [`metadata`] drops.
 pub fn project(kind: &Kind, object: Value) -> Value {
-    match kind.catalogue() {
-        Some(known) => match view_projection(known) {
-            Some(through) => through(object),
-            None => by_field_list(known, object),
-        },
+    match kind.catalogue().map(view_projection) {
+        Some(Some(through)) => through(object),
+        // A catalogue kind no check reads through a view (ReadinessChecklist: the controller
+        // keeps checklists in its own store, not in this cache) keeps its spec and status.
+        Some(None) => spec_and_status(object),
         None => whole(object),
     }
 }
@@ -127,6 +130,16 @@ fn whole(object: Value) -> Value {
     Value::Object(out)
 }
 
+/// Identity, `spec` and `status`.
+fn spec_and_status(object: Value) -> Value {
+    let Value::Object(mut map) = object else { return object };
+    let mut out = identity(&mut map);
+    for key in ["spec", "status"] {
+        insert_some(&mut out, key, map.remove(key));
+    }
+    Value::Object(out)
+}
+
 /// `apiVersion`, `kind` and the kept [`metadata`], taken out of `map`.
 fn identity(map: &mut Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
@@ -135,30 +148,6 @@ fn identity(map: &mut Map<String, Value>) -> Map<String, Value> {
     }
     out.insert("metadata".to_owned(), Value::Object(map.remove("metadata").map(metadata).unwrap_or_default()));
     out
-}
-
-/// The hand-written projection of the catalogue kinds whose view has not landed yet: which
-/// top-level fields their checks read.
-fn by_field_list(kind: CatalogueKind, object: Value) -> Value {
-    let Value::Object(mut map) = object else { return object };
-    let mut out = identity(&mut map);
-    let spec = map.remove("spec");
-    let status = map.remove("status");
-    match kind.key() {
-        kinds::ISSUER | kinds::CLUSTER_ISSUER | kinds::SIGNOFF => insert_some(&mut out, "spec", spec),
-        kinds::CERTIFICATE | kinds::CHECKLIST => {
-            insert_some(&mut out, "spec", spec);
-            insert_some(&mut out, "status", status);
-        }
-        // A catalogue kind with neither a view nor a field list is kept whole: never less
-        // than its checks read.
-        _ => {
-            insert_some(&mut out, "spec", spec);
-            insert_some(&mut out, "status", status);
-            out.extend(map);
-        }
-    }
-    Value::Object(out)
 }
 
 /// Builds the inventory object of `value` and projects it. For Secrets, `secret_keys` (when
@@ -285,6 +274,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::inventory::kinds;
 
     fn deployment() -> Value {
         json!({
@@ -357,6 +347,15 @@ mod tests {
             "generation": 4, "creationTimestamp": "2026-01-01T00:00:00Z", "annotations": {"team": "core"}});
         assert_eq!(p, expected);
         assert_eq!(view::from_value::<WorkloadView>(&p, String::new).expect("reads back"), view);
+    }
+
+    #[test]
+    fn every_kind_the_controller_watches_is_projected_through_its_view() {
+        let secrets = crate::controller::watches::WatchSpec::secret("n", "s", BTreeSet::new());
+        for spec in crate::controller::watches::catalogue().into_iter().chain([secrets]) {
+            let known = spec.kind_key.catalogue().expect("the catalogue's watches are of catalogue kinds");
+            assert!(view_projection(known).is_some(), "{known:?} is watched but has no view in view_projections!");
+        }
     }
 
     #[test]
