@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::{Mode, Outcome, Scope};
 use crate::api::{HpaCheck, IntRange};
 use crate::inventory::view::{HpaView, View, WorkloadView};
-use crate::inventory::{Kind, group_of, kind_key, kinds};
+use crate::inventory::{Kind, kinds};
 
 pub fn evaluate(spec: &HpaCheck, scope: &Scope<'_>) -> Outcome {
     if let Some(refused) = super::spec::refused(super::spec::hpa(spec)) {
@@ -69,11 +69,11 @@ fn check_range(problems: &mut Vec<String>, hpa: &HpaView, field: &str, value: Op
 }
 
 /// The inventory key of a built-in scale target kind; custom kinds are known only from an HPA.
-pub(super) fn scale_target_key(kind: &str) -> Option<String> {
+pub(super) fn scale_target_key(kind: &str) -> Option<Kind> {
     match kind {
-        "Deployment" => Some(kinds::DEPLOYMENT.to_owned()),
-        "StatefulSet" => Some(kinds::STATEFUL_SET.to_owned()),
-        "ReplicaSet" => Some(kind_key("apps", "ReplicaSet")),
+        "Deployment" => Some(kinds::DEPLOYMENT.into()),
+        "StatefulSet" => Some(kinds::STATEFUL_SET.into()),
+        "ReplicaSet" => Some(Kind::new("apps", "ReplicaSet")),
         _ => None,
     }
 }
@@ -83,19 +83,17 @@ pub(super) fn scale_target_key(kind: &str) -> Option<String> {
 /// inventory evidently holds, and only for the built-in kinds `checks::reads` lists (a custom
 /// kind watched for another item would otherwise decide this one without re-evaluating it).
 fn target_missing(scope: &Scope<'_>, kind: &str, name: &str, hpas: &[Arc<HpaView>]) -> bool {
-    let mut keys: Vec<String> = scale_target_key(kind).into_iter().collect();
+    let mut keys: Vec<Kind> = scale_target_key(kind).into_iter().collect();
     // Custom scale targets (Argo Rollouts, KEDA-less CRDs): the group comes from the HPA's ref.
     if scope.facts.mode == Mode::Offline {
         keys.extend(
-            hpas.iter()
-                .filter_map(|h| h.spec.scale_target_ref.api_version.as_deref())
-                .map(|v| kind_key(group_of(v), kind)),
+            hpas.iter().filter_map(|h| h.spec.scale_target_ref.api_version.as_deref()).map(|v| Kind::of(v, kind)),
         );
     }
     if keys.is_empty() {
         return false;
     }
-    let present = keys.iter().any(|key| is_present(scope, &Kind::from_key(key), name));
+    let present = keys.iter().any(|key| is_present(scope, key, name));
     let observable = scope.facts.mode == Mode::Offline || keys.iter().any(|key| scope.inventory.has_kind(key));
     !present && observable
 }

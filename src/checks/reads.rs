@@ -77,7 +77,7 @@ pub fn reads(check: &Check) -> Vec<Kind> {
         // The scale target too, to tell an HPA whose target is missing.
         Check::HorizontalPodAutoscaler(spec) => {
             let target = spec.target.kind.as_deref().and_then(super::hpa::scale_target_key);
-            return [Kind::from(kinds::HPA)].into_iter().chain(target.map(Kind::from)).collect();
+            return [Kind::from(kinds::HPA)].into_iter().chain(target).collect();
         }
         Check::Rbac(_) => vec![kinds::ROLE, kinds::CLUSTER_ROLE, kinds::ROLE_BINDING, kinds::CLUSTER_ROLE_BINDING],
         Check::Certificate(spec) if spec.require_acme => {

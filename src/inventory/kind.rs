@@ -349,7 +349,7 @@ pub fn group_of(api_version: &str) -> &str {
 }
 
 /// The string key of a kind: `Kind` for the core group, `Kind.group` otherwise.
-pub fn key_of(group: &str, kind: &str) -> String {
+fn key_of(group: &str, kind: &str) -> String {
     if group.is_empty() { kind.to_owned() } else { format!("{kind}.{group}") }
 }
 

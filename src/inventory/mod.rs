@@ -14,9 +14,6 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, btree_map};
 use std::sync::Arc;
 
-/// `key_of` as `kind_key`: the string key of group/kind, for the edges that speak strings
-/// (`Facts::unavailable_kinds`, metrics labels, messages).
-pub use kind::key_of as kind_key;
 pub use kind::{
     CatalogueKind, GroupKind, Kind, KindInfo, KindScope, ObjectRef, group_of, namespace_key, namespace_of_key,
 };
