@@ -54,6 +54,7 @@ pub fn event(previous: Option<&ReadinessChecklistStatus>, unfinished: &Unfinishe
 
 #[cfg(test)]
 mod tests {
+    use crate::checks::fixtures::assert_contains;
     use std::time::Duration;
 
     use super::*;
@@ -97,7 +98,7 @@ mod tests {
         assert_eq!(next.observed_generation, Some(2));
         let evaluated = next.conditions.iter().find(|c| c.type_ == CONDITION_EVALUATED).expect("Evaluated");
         assert_eq!((evaluated.status.as_str(), evaluated.reason.as_str()), ("False", "DeadlineExceeded"));
-        assert!(evaluated.message.contains("did not finish within 5s"), "{}", evaluated.message);
+        assert_contains(&evaluated.message, "did not finish within 5s");
         assert_eq!(evaluated.last_transition_time, Time(now));
         let ready = next.conditions.iter().find(|c| c.type_ == CONDITION_READY).expect("Ready");
         assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("False", "Unknown"));

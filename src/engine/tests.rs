@@ -1,5 +1,6 @@
 //! Engine scenarios: decision rule, sign-offs, waivers, status bookkeeping.
 
+use crate::checks::fixtures::{assert_ends_with, assert_starts_with};
 use jiff::Timestamp;
 use serde_json::json;
 
@@ -260,7 +261,7 @@ fn messages_are_bounded_on_a_char_boundary() {
     let long = "é".repeat(2000);
     let bounded = bound_message(long);
     assert!(bounded.len() <= MAX_MESSAGE_BYTES);
-    assert!(bounded.ends_with('…'));
+    assert_ends_with(&bounded, "…");
     assert_eq!(bound_message("short".to_owned()), "short");
 }
 
@@ -293,7 +294,7 @@ fn a_referenced_checklist_says_which_of_its_items_make_it_unknown() {
     assert_eq!(results[1].decision, Decision::Unknown);
     let message = &results[0].items[0].message;
     assert_eq!(results[0].items[0].state, ItemState::Error);
-    assert!(message.starts_with("readinesschecklist/base is Unknown: item version is Skipped ("), "{message}");
+    assert_starts_with(&message, "readinesschecklist/base is Unknown: item version is Skipped (");
     assert!(!message.contains("minor"), "only critical items decide: {message}");
 }
 

@@ -113,6 +113,7 @@ impl WebhookMetrics {
 
 #[cfg(test)]
 mod tests {
+    use crate::checks::fixtures::assert_contains;
     use prometheus_client::encoding::text::encode;
 
     use super::*;
@@ -126,11 +127,12 @@ mod tests {
         metrics.record_tls_reload(false);
         let mut text = String::new();
         encode(&mut text, &registry).expect("encodes");
-        assert!(text.contains(
-            r#"readygate_admission_requests_total{path="/validate/workloads",verdict="denied",reason="nogo"} 1"#
-        ));
-        assert!(text.contains(r#"readygate_admission_duration_seconds_count{path="/validate/workloads"} 1"#));
-        assert!(text.contains(r#"readygate_admission_overrides_total{namespace="shop"} 1"#));
-        assert!(text.contains(r#"readygate_tls_reloads_total{result="error"} 1"#));
+        assert_contains(
+            &text,
+            r#"readygate_admission_requests_total{path="/validate/workloads",verdict="denied",reason="nogo"} 1"#,
+        );
+        assert_contains(&text, r#"readygate_admission_duration_seconds_count{path="/validate/workloads"} 1"#);
+        assert_contains(&text, r#"readygate_admission_overrides_total{namespace="shop"} 1"#);
+        assert_contains(&text, r#"readygate_tls_reloads_total{result="error"} 1"#);
     }
 }

@@ -1,6 +1,7 @@
 //! Admission under the gate's time rules: freeze and allowed windows, soak time, and overrides
 //! of a freeze.
 
+use crate::checks::fixtures::assert_contains;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -24,13 +25,10 @@ fn a_freeze_denies_a_go_checklist_naming_the_window_and_its_end() {
     let v = decide_with(&deployment("CREATE"), vec![frozen]);
     assert!(!v.allowed);
     assert_eq!(v.reason, Reason::Frozen);
-    assert!(
-        v.message.contains(
-            "readinesschecklist shop/release is Go, but blocked by freeze 'black-friday' (peak sales) until \
-             2026-11-30T06:00:00Z"
-        ),
-        "{}",
-        v.message
+    assert_contains(
+        &v.message,
+        "readinesschecklist shop/release is Go, but blocked by freeze 'black-friday' (peak sales) until \
+             2026-11-30T06:00:00Z",
     );
     assert_eq!(v.audit_annotations.get(AUDIT_DECISION).map(String::as_str), Some("frozen"));
 }
@@ -78,8 +76,8 @@ fn a_nogo_inside_a_freeze_names_both() {
     let frozen = checklist("release").decision("NoGo", &["cto-signoff"]).gate("freezeWindows", black_friday()).build();
     let v = decide_with(&deployment("CREATE"), vec![frozen]);
     assert_eq!(v.reason, Reason::Frozen);
-    assert!(v.message.contains("is NoGo, but blocked by freeze 'black-friday'"), "{}", v.message);
-    assert!(v.message.contains("blocking: cto-signoff"), "{}", v.message);
+    assert_contains(&v.message, "is NoGo, but blocked by freeze 'black-friday'");
+    assert_contains(&v.message, "blocking: cto-signoff");
 }
 
 #[test]
@@ -90,10 +88,9 @@ fn outside_the_allowed_windows_admission_waits_for_the_next() {
     let v = decide_with(&deployment("CREATE"), vec![checklist("release").gate("allowedWindows", hours).build()]);
     assert!(!v.allowed);
     assert_eq!(v.reason, Reason::OutsideWindow);
-    assert!(
-        v.message.contains("blocked outside the allowed windows until 'business-hours' opens at 2026-11-25T14:00:00Z"),
-        "{}",
-        v.message
+    assert_contains(
+        &v.message,
+        "blocked outside the allowed windows until 'business-hours' opens at 2026-11-25T14:00:00Z",
     );
 }
 
@@ -106,7 +103,7 @@ fn soak_time_counts_from_the_last_change_to_go() {
     let v = decide_with(&deployment("CREATE"), vec![soaking]);
     assert!(!v.allowed);
     assert_eq!(v.reason, Reason::Soaking);
-    assert!(v.message.contains("1h left, until 2026-11-25T11:00:00Z"), "{}", v.message);
+    assert_contains(&v.message, "1h left, until 2026-11-25T11:00:00Z");
 
     let soaked = checklist("release").gate("minGoDuration", json!("2h")).history(&[("Go", 7200)]).build();
     assert!(decide_with(&deployment("CREATE"), vec![soaked]).allowed);
