@@ -354,14 +354,7 @@ fn severity_class(severity: Severity) -> &'static str {
 fn section_summary(items: &[&ItemResult]) -> String {
     let count = |state: ItemState| items.iter().filter(|i| i.state == state).count();
     let mut parts = vec![format!("{} {}", items.len(), plural(items.len(), "item", "items"))];
-    for state in [
-        ItemState::Passed,
-        ItemState::Failed,
-        ItemState::Pending,
-        ItemState::Error,
-        ItemState::Skipped,
-        ItemState::Waived,
-    ] {
+    for state in ItemState::ALL {
         let n = count(state);
         if n > 0 {
             parts.push(format!("{n} {}", state.as_str().to_lowercase()));
