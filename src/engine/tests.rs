@@ -294,7 +294,7 @@ fn a_referenced_checklist_says_which_of_its_items_make_it_unknown() {
     assert_eq!(results[1].decision, Decision::Unknown);
     let message = &results[0].items[0].message;
     assert_eq!(results[0].items[0].state, ItemState::Error);
-    assert_starts_with(&message, "readinesschecklist/base is Unknown: item version is Skipped (");
+    assert_starts_with(message, "readinesschecklist/base is Unknown: item version is Skipped (");
     assert!(!message.contains("minor"), "only critical items decide: {message}");
 }
 

@@ -70,7 +70,7 @@ fn table_cuts_long_messages_and_keeps_rows_on_one_line() {
     let e = evaluation(vec![item("a", None, Severity::High, ItemState::Failed, &long)]);
     let text = render(Format::Table, &[e], &Options { max_message_chars: 40, ..plain() }).expect("renders");
     let row = text.lines().nth(1).expect("row");
-    assert_ends_with(&row, &format!("{}…", "x".repeat(39)));
+    assert_ends_with(row, &format!("{}…", "x".repeat(39)));
     assert_eq!(text.lines().count(), 3);
 }
 

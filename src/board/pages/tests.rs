@@ -109,8 +109,8 @@ fn a_waived_item_gets_a_waiver_row_with_who_and_until_when() {
     let signoffs = Inventory::from_objects([waiver]);
     let page = checklist_main(&waived, &PageSignoffs::Read(&signoffs), &Ok(vec![]), now()).into_string();
     let waivers = &page[page.find(r#"id="c0-waivers""#).expect("waiver section")..];
-    assert_contains(&waivers, r#"<tr data-item="deps">"#);
-    assert_contains(&waivers, r#"<td class="signer">w</td>"#);
+    assert_contains(waivers, r#"<tr data-item="deps">"#);
+    assert_contains(waivers, r#"<td class="signer">w</td>"#);
     assert!(waivers.contains(r#"datetime="2026-12-01T00:00:00Z""#), "until when: {waivers}");
 }
 

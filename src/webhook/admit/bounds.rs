@@ -79,7 +79,7 @@ mod tests {
         let total: usize = warnings.iter().map(String::len).sum();
         assert!(total <= MAX_WARNINGS_TOTAL_BYTES, "total {total}");
         let last = warnings.last().expect("some");
-        assert_contains(&last, "more warnings omitted");
+        assert_contains(last, "more warnings omitted");
         assert!(warnings.iter().all(|w| w.len() <= MAX_WARNING_BYTES));
     }
 
