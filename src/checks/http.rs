@@ -121,7 +121,6 @@ fn elapsed_text(elapsed: StdDuration) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::fixtures::{assert_ends_with, assert_starts_with};
     use std::collections::BTreeMap;
 
     use serde_json::json;
@@ -129,7 +128,7 @@ mod tests {
     use super::*;
     use crate::api::ItemState;
     use crate::checks::Facts;
-    use crate::checks::fixtures::{World, merged};
+    use crate::checks::fixtures::{World, assert_ends_with, assert_starts_with, merged};
 
     const URL: &str = "https://api.novacron.io/healthz";
 

@@ -81,12 +81,11 @@ fn series(labels: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::fixtures::{assert_contains, assert_ends_with, assert_starts_with};
     use serde_json::json;
 
     use super::*;
     use crate::api::ItemState;
-    use crate::checks::fixtures::{World, merged};
+    use crate::checks::fixtures::{World, assert_contains, assert_ends_with, assert_starts_with, merged};
     use crate::checks::{Facts, PrometheusObservation};
 
     const URL: &str = "http://prometheus.monitoring:9090";

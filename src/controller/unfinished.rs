@@ -54,11 +54,11 @@ pub fn event(previous: Option<&ReadinessChecklistStatus>, unfinished: &Unfinishe
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::fixtures::assert_contains;
     use std::time::Duration;
 
     use super::*;
     use crate::api::{ItemState, ItemStatus, Severity};
+    use crate::checks::fixtures::assert_contains;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
     fn go() -> ReadinessChecklistStatus {

@@ -1,12 +1,12 @@
 //! Engine scenarios: decision rule, sign-offs, waivers, status bookkeeping.
 
-use crate::checks::fixtures::{assert_ends_with, assert_starts_with};
 use jiff::Timestamp;
 use serde_json::json;
 
 use super::*;
 use crate::api::{ItemState, ReadinessChecklistStatus};
 use crate::checks::ChecklistReads;
+use crate::checks::fixtures::{assert_ends_with, assert_starts_with};
 use crate::inventory::{Object, kinds};
 
 fn now() -> Timestamp {

@@ -1,10 +1,10 @@
 //! Renderer scenarios over a small hand-built evaluation.
 
-use crate::checks::fixtures::{assert_contains, assert_ends_with, assert_starts_with};
 use serde_json::json;
 
 use super::*;
 use crate::api::{Decision, ItemState, Severity};
+use crate::checks::fixtures::{assert_contains, assert_ends_with, assert_starts_with};
 
 fn item(name: &str, section: Option<&str>, severity: Severity, state: ItemState, message: &str) -> ItemResult {
     ItemResult {

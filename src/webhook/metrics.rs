@@ -103,10 +103,10 @@ impl WebhookMetrics {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::fixtures::assert_contains;
     use prometheus_client::encoding::text::encode;
 
     use super::*;
+    use crate::checks::fixtures::assert_contains;
 
     #[test]
     fn families_are_exposed_under_the_registry_prefix() {

@@ -1,8 +1,8 @@
-use crate::checks::fixtures::assert_contains;
 use jiff::Timestamp;
 use serde_json::json;
 
 use super::*;
+use crate::checks::fixtures::assert_contains;
 
 const NOW: &str = "2026-11-25T10:00:00Z";
 

@@ -1,10 +1,10 @@
 //! `workload` scenarios end to end: selection, messages, and rules combined.
 
-use crate::checks::fixtures::{assert_contains, assert_starts_with};
 use serde_json::{Value, json};
 
 use super::fixtures::{check, deployment, good_container, pdb, run, set, workload};
 use crate::api::ItemState;
+use crate::checks::fixtures::{assert_contains, assert_starts_with};
 
 fn every_rule() -> Value {
     json!({

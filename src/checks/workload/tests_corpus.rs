@@ -1,13 +1,12 @@
 //! `workload` against real manifests (Online Boutique, kube-prometheus) read from
 //! `../shared/corpus`; each test says so and stops when the corpus is absent.
 
-use crate::checks::fixtures::{assert_contains, assert_starts_with};
 use serde_json::{Value, json};
 
 use super::fixtures::check;
 use crate::api::ItemState;
 use crate::checks::Outcome;
-use crate::checks::fixtures::World;
+use crate::checks::fixtures::{World, assert_contains, assert_starts_with};
 
 /// The objects of one corpus path, in that namespace.
 fn corpus(path: &str, namespace: &str) -> Option<World> {

@@ -1,9 +1,9 @@
-use crate::checks::fixtures::{assert_contains, assert_ends_with, assert_starts_with};
 use jiff::Timestamp;
 use serde_json::json;
 
 use super::{Action, SignoffArgs, build_signoff, generate_name};
 use crate::api::{ReadinessChecklist, Signer, SignoffAction};
+use crate::checks::fixtures::{assert_contains, assert_ends_with, assert_starts_with};
 use crate::cli::kube::ClusterArgs;
 
 const NOW: &str = "2026-11-25T10:00:00Z";

@@ -1,12 +1,12 @@
 //! Negotiation by `Accept`, and what the 0.0.4 encoding keeps and drops compared with OpenMetrics.
 
-use crate::checks::fixtures::{assert_contains, assert_ends_with};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Unit;
 
 use super::*;
 use crate::api::{Decision, ItemState};
+use crate::checks::fixtures::{assert_contains, assert_ends_with};
 use crate::metrics::{Metrics, registry};
 use crate::webhook::WebhookMetrics;
 

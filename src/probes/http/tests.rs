@@ -1,10 +1,10 @@
-use crate::checks::fixtures::assert_contains;
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use super::*;
+use crate::checks::fixtures::assert_contains;
 
 const REPLY: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nStrict-Transport-Security: max-age=63072000\r\nX-Multi: a\r\nX-Multi: b\r\nConnection: close\r\n\r\nok";
 

@@ -1,11 +1,11 @@
 //! The HTML report's structure and escaping, on hand-built evaluations. The rendered page is
 //! checked in a real browser by `tests/html_report.rs`.
 
-use crate::checks::fixtures::{assert_contains, assert_starts_with};
 use jiff::Timestamp;
 
 use super::*;
 use crate::api::{Decision, ItemState, Severity, SignoffAction};
+use crate::checks::fixtures::{assert_contains, assert_starts_with};
 use crate::engine::{Evaluation, ItemResult, SignoffRecord};
 
 fn item(

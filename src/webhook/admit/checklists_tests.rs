@@ -1,10 +1,10 @@
 //! Checklist admission: shape errors become messages naming item and field; the rules come from
 //! `engine::validate`.
 
-use crate::checks::fixtures::{assert_contains, assert_starts_with};
 use serde_json::{Value, json};
 
 use super::*;
+use crate::checks::fixtures::{assert_contains, assert_starts_with};
 use crate::webhook::admit::fixtures::{RequestFixture, checklist_request};
 
 fn decide_on(request: &RequestFixture) -> Verdict {

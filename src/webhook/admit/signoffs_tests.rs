@@ -1,11 +1,11 @@
 //! Sign-off admission: identity binding, immutability, and the item's rules.
 
-use crate::checks::fixtures::assert_contains;
 use std::sync::Arc;
 
 use serde_json::json;
 
 use super::*;
+use crate::checks::fixtures::assert_contains;
 use crate::webhook::admit::fixtures::{RequestFixture, checklist, now, signoff};
 
 fn decide_with(request: &RequestFixture, checklists: Vec<Arc<ReadinessChecklist>>) -> Verdict {

@@ -2,10 +2,10 @@
 //! `k8s.io/apiserver/pkg/cel/library` and the "CEL in Kubernetes" page), as `resource` rules
 //! evaluate them, and the error cases.
 
-use crate::checks::fixtures::assert_starts_with;
 use serde_json::{Value, json};
 
 use crate::checks::cel::{Bound, CompileError, EvalError, check_expression, compile};
+use crate::checks::fixtures::assert_starts_with;
 
 fn eval_on(expr: &str, object: &Value) -> Result<bool, EvalError> {
     let program = compile(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));

@@ -1,9 +1,9 @@
-use crate::checks::fixtures::{assert_contains, assert_ends_with};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::{LiveView, evaluation_from_status, render};
 use crate::api::{Decision, ItemState, ReadinessChecklist, Severity};
+use crate::checks::fixtures::{assert_contains, assert_ends_with};
 use crate::report;
 
 const NOW: &str = "2026-11-25T10:00:00Z";

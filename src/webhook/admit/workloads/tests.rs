@@ -1,11 +1,11 @@
 //! Deployment admission scenarios: what is gated, the decision rule, enforcement modes, overrides.
 
-use crate::checks::fixtures::{assert_contains, assert_starts_with};
 use std::sync::Arc;
 
 use serde_json::json;
 
 use super::*;
+use crate::checks::fixtures::{assert_contains, assert_starts_with};
 use crate::webhook::admit::bounds::{MAX_WARNING_BYTES, MAX_WARNINGS_TOTAL_BYTES};
 use crate::webhook::admit::fixtures::{RequestFixture, checklist, deployment, now};
 

@@ -1,12 +1,12 @@
 //! Admission under the gate's time rules: freeze and allowed windows, soak time, and overrides
 //! of a freeze.
 
-use crate::checks::fixtures::assert_contains;
 use std::sync::Arc;
 
 use serde_json::json;
 
 use super::*;
+use crate::checks::fixtures::assert_contains;
 use crate::webhook::admit::fixtures::{RequestFixture, checklist, deployment, now};
 
 fn decide_with(request: &RequestFixture, checklists: Vec<Arc<ReadinessChecklist>>) -> Verdict {
