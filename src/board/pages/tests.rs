@@ -46,38 +46,30 @@ fn approval(name: &str, signer: &str, groups: &[&str]) -> crate::inventory::Obje
     .expect("valid sign-off")
 }
 
+/// The checklist most tests show: NoGo, evaluated a minute before `now()`.
+fn nogo_checklist() -> ReadinessChecklist {
+    checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z")
+}
+
+/// The NoGo checklist's page, with these sign-offs and no events.
+fn nogo_page(signoffs: &PageSignoffs<'_>) -> String {
+    checklist_main(&nogo_checklist(), signoffs, &Ok(vec![]), now()).into_string()
+}
+
 #[test]
 fn the_sign_off_table_names_who_signed_as_the_report_does() {
     let signoffs = Inventory::from_objects([approval("by-a", "a", &[])]);
-    let page = checklist_main(
-        &checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"),
-        &PageSignoffs::Read(&signoffs),
-        &Ok(vec![]),
-        now(),
-    )
-    .into_string();
+    let page = nogo_page(&PageSignoffs::Read(&signoffs));
     assert_contains(&page, r#"<td class="signer">a</td>"#);
     assert_contains(&page, "&lt;i&gt;checked&lt;/i&gt; headers");
 
     // Not an approver: it does not count, so the row stays unsigned, as `readygate check`
     // leaves it (the controller's item message says why).
     let signoffs = Inventory::from_objects([approval("by-b", "b", &[])]);
-    let page = checklist_main(
-        &checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"),
-        &PageSignoffs::Read(&signoffs),
-        &Ok(vec![]),
-        now(),
-    )
-    .into_string();
+    let page = nogo_page(&PageSignoffs::Read(&signoffs));
     assert!(!page.contains(r#"class="signer""#), "{page}");
 
-    let page = checklist_main(
-        &checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"),
-        &PageSignoffs::Forbidden,
-        &Ok(vec![]),
-        now(),
-    )
-    .into_string();
+    let page = nogo_page(&PageSignoffs::Forbidden);
     assert_eq!(page.matches("you may not list ReadinessSignoffs").count(), 2, "both sections say so: {page}");
 }
 
@@ -116,7 +108,7 @@ fn a_waived_item_gets_a_waiver_row_with_who_and_until_when() {
 
 #[test]
 fn rows_judge_freshness_as_the_webhook_does() {
-    let current = Row::of(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), now());
+    let current = Row::of(&nogo_checklist(), now());
     assert_eq!((current.decision, current.freshness), (Decision::NoGo, Freshness::Current));
     assert_eq!(current.enforcement, Some(Enforcement::Warn));
     assert_eq!(current.blocking, 1);
@@ -148,16 +140,14 @@ fn the_overview_filters_by_namespace_and_decision() {
 
 #[test]
 fn user_text_is_escaped_and_the_only_script_is_the_hashed_one() {
-    let page = checklist_page(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), &none(), &Ok(vec![]), now())
-        .into_string();
+    let page = checklist_page(&nogo_checklist(), &none(), &Ok(vec![]), now()).into_string();
     assert_contains(&page, "&lt;script&gt;alert(1)&lt;/script&gt; HSTS");
     assert_contains(&page, "awaiting &lt;b&gt;sign-off&lt;/b&gt;");
     assert_eq!(page.matches("<script>").count(), 1, "only the board's own script");
     let policy = content_security_policy();
     assert!(policy.contains("script-src 'sha256-") && !policy.contains("unsafe-inline'; script"), "{policy}");
     let events = Err("events.k8s.io is forbidden: <user> may not list".to_owned());
-    let page =
-        checklist_main(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), &none(), &events, now()).into_string();
+    let page = checklist_main(&nogo_checklist(), &none(), &events, now()).into_string();
     assert_contains(&page, "Events could not be read: events.k8s.io is forbidden: &lt;user&gt; may not list");
     let gone = gone_page("shop", "<x>").into_string();
     assert!(gone.contains("&lt;x&gt;") && gone.contains("does not exist"));
@@ -172,8 +162,7 @@ fn a_checklist_page_shows_history_and_events_newest_first_as_given() {
         note: "1 blocking".to_owned(),
         count: 3,
     }]);
-    let page =
-        checklist_main(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), &none(), &events, now()).into_string();
+    let page = checklist_main(&nogo_checklist(), &none(), &events, now()).into_string();
     assert_contains(&page, r#"<tr data-reason="DecisionNoGo">"#);
     assert_contains(&page, "DecisionNoGo (×3)");
     assert_contains(&page, r#"class="decision-cell nogo" data-decision="NoGo""#);
