@@ -7,7 +7,7 @@ use serde_json::json;
 use super::*;
 use crate::checks::fixtures::{assert_contains, assert_starts_with};
 use crate::webhook::admit::bounds::{MAX_WARNING_BYTES, MAX_WARNINGS_TOTAL_BYTES};
-use crate::webhook::admit::fixtures::{RequestFixture, checklist, deployment, now};
+use crate::webhook::admit::fixtures::{RequestFixture, assert_denied, checklist, deployment, now};
 
 fn decide_with(request: &RequestFixture, checklists: Vec<Arc<ReadinessChecklist>>) -> Verdict {
     let text = request.json();
@@ -50,10 +50,8 @@ fn allows_creation_when_every_gating_checklist_is_go() {
 fn denies_creation_when_a_checklist_is_nogo_naming_its_blocking_items() {
     let nogo = checklist("release").decision("NoGo", &["autoscaling", "cto-signoff"]).build();
     let v = decide_with(&deployment("CREATE"), vec![nogo]);
-    assert!(!v.allowed);
+    assert_denied(&v, Reason::NoGo, "readinesschecklist shop/release is NoGo");
     assert_eq!(v.code, 403);
-    assert_eq!(v.reason, Reason::NoGo);
-    assert_contains(&v.message, "readinesschecklist shop/release is NoGo");
     assert_contains(&v.message, "blocking: autoscaling, cto-signoff");
     assert_contains(&v.message, "kubectl get rcl release -n shop -o yaml");
     assert_contains(&v.message, "readygate status release -n shop");
@@ -67,9 +65,7 @@ fn denies_creation_when_a_checklist_is_nogo_naming_its_blocking_items() {
 fn denies_when_the_evaluation_is_stale() {
     let stale = checklist("release").evaluated_ago(3600).build();
     let v = decide_with(&deployment("CREATE"), vec![stale]);
-    assert!(!v.allowed);
-    assert_eq!(v.reason, Reason::Unknown);
-    assert_contains(&v.message, "is Unknown (last evaluation is 3600s old (maxStaleness 600s))");
+    assert_denied(&v, Reason::Unknown, "is Unknown (last evaluation is 3600s old (maxStaleness 600s))");
 }
 
 #[test]
@@ -89,8 +85,7 @@ fn denies_when_the_evaluation_is_for_an_older_spec() {
 #[test]
 fn denies_before_the_first_evaluation() {
     let v = decide_with(&deployment("CREATE"), vec![checklist("release").unevaluated().build()]);
-    assert_eq!(v.reason, Reason::Unknown);
-    assert_contains(&v.message, "not evaluated yet");
+    assert_denied(&v, Reason::Unknown, "not evaluated yet");
 }
 
 #[test]
@@ -165,10 +160,9 @@ fn an_unreadable_deployment_is_refused_with_400() {
 fn bind_release_denies_a_deployment_of_another_version() {
     let bound = checklist("release").bind_release().build();
     let v = decide_with(&deployment("CREATE").label(VERSION_LABEL, "v1.1.0"), vec![bound]);
-    assert!(!v.allowed);
-    assert_eq!(v.reason, Reason::ReleaseMismatch);
-    assert_contains(
-        &v.message,
+    assert_denied(
+        &v,
+        Reason::ReleaseMismatch,
         "is Go for release v1.0.0, but deployment/api carries app.kubernetes.io/version=v1.1.0",
     );
 }
@@ -176,8 +170,7 @@ fn bind_release_denies_a_deployment_of_another_version() {
 #[test]
 fn bind_release_denies_a_deployment_without_version_label() {
     let v = decide_with(&deployment("CREATE"), vec![checklist("release").bind_release().build()]);
-    assert_eq!(v.reason, Reason::ReleaseMismatch);
-    assert_contains(&v.message, "has no app.kubernetes.io/version label");
+    assert_denied(&v, Reason::ReleaseMismatch, "has no app.kubernetes.io/version label");
 }
 
 #[test]
