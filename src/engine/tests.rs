@@ -6,7 +6,7 @@ use serde_json::json;
 use super::*;
 use crate::api::{ItemState, ReadinessChecklistStatus};
 use crate::checks::ChecklistReads;
-use crate::checks::fixtures::{assert_ends_with, assert_starts_with};
+use crate::checks::fixtures::{assert_contains, assert_ends_with, assert_starts_with};
 use crate::inventory::{Object, kinds};
 
 fn now() -> Timestamp {
@@ -25,6 +25,16 @@ fn checklist(items: serde_json::Value) -> ReadinessChecklist {
 fn manual_item(name: &str, severity: &str) -> serde_json::Value {
     json!({"name": name, "severity": severity,
            "check": {"manual": {"approvers": {"users": ["alice"], "groups": ["cto"]}, "validFor": "7d"}}})
+}
+
+/// The checklist most sign-off tests use: one Critical manual item, `cto-signoff`.
+fn cto_signoff_checklist() -> ReadinessChecklist {
+    checklist(json!([manual_item("cto-signoff", "Critical")]))
+}
+
+/// A sign-off that approves `cto-signoff`, by `user` in `groups`.
+fn approval(name: &str, user: &str, groups: &[&str]) -> Object {
+    signoff(name, "cto-signoff", "Approve", user, groups, json!({}))
 }
 
 fn signoff(name: &str, item: &str, action: &str, user: &str, groups: &[&str], extra: serde_json::Value) -> Object {
@@ -52,37 +62,31 @@ fn state_of(evaluation: &Evaluation, item: &str) -> ItemState {
 
 #[test]
 fn manual_item_without_signoff_is_pending_and_blocks() {
-    let e = run(&checklist(json!([manual_item("cto-signoff", "Critical")])), vec![]);
+    let e = run(&cto_signoff_checklist(), vec![]);
     assert_eq!(state_of(&e, "cto-signoff"), ItemState::Pending);
     assert_eq!(e.decision, Decision::NoGo);
     assert_eq!(e.blocking, ["cto-signoff"]);
-    assert!(e.items[0].message.contains("user alice or group cto"));
+    assert_contains(&e.items[0].message, "user alice or group cto");
 }
 
 #[test]
 fn approval_by_an_allowed_group_member_passes() {
-    let e = run(
-        &checklist(json!([manual_item("cto-signoff", "Critical")])),
-        vec![signoff("s1", "cto-signoff", "Approve", "bob", &["cto"], json!({}))],
-    );
+    let e = run(&cto_signoff_checklist(), vec![approval("s1", "bob", &["cto"])]);
     assert_eq!(state_of(&e, "cto-signoff"), ItemState::Passed);
     assert_eq!(e.decision, Decision::Go);
-    assert!(e.items[0].message.contains("readinesssignoff/s1"));
+    assert_contains(&e.items[0].message, "readinesssignoff/s1");
 }
 
 #[test]
 fn approval_by_someone_else_is_not_counted() {
-    let e = run(
-        &checklist(json!([manual_item("cto-signoff", "Critical")])),
-        vec![signoff("s1", "cto-signoff", "Approve", "mallory", &["dev"], json!({}))],
-    );
+    let e = run(&cto_signoff_checklist(), vec![approval("s1", "mallory", &["dev"])]);
     assert_eq!(state_of(&e, "cto-signoff"), ItemState::Pending);
-    assert!(e.items[0].message.contains("not an approver"));
+    assert_contains(&e.items[0].message, "not an approver");
 }
 
 #[test]
 fn approval_for_another_release_or_expired_is_ignored() {
-    let c = checklist(json!([manual_item("cto-signoff", "Critical")]));
+    let c = cto_signoff_checklist();
     let other_release = signoff("s1", "cto-signoff", "Approve", "alice", &[], json!({"release": "v0.9.0"}));
     let expired = signoff("s2", "cto-signoff", "Approve", "alice", &[], json!({"expiresAt": "2026-11-25T09:00:00Z"}));
     let e = run(&c, vec![other_release, expired]);
@@ -109,8 +113,8 @@ fn waivers_for_another_release_or_expired_are_ignored() {
 
 #[test]
 fn an_approval_without_creation_time_cannot_prove_it_is_within_valid_for() {
-    let c = checklist(json!([manual_item("cto-signoff", "Critical")]));
-    let mut manifest = signoff("s1", "cto-signoff", "Approve", "alice", &[], json!({}));
+    let c = cto_signoff_checklist();
+    let mut manifest = approval("s1", "alice", &[]);
     if let Some(metadata) = manifest.data["metadata"].as_object_mut() {
         metadata.remove("creationTimestamp");
     }
@@ -121,12 +125,12 @@ fn an_approval_without_creation_time_cannot_prove_it_is_within_valid_for() {
 
 #[test]
 fn approval_older_than_valid_for_is_ignored() {
-    let c = checklist(json!([manual_item("cto-signoff", "Critical")]));
-    let mut old = signoff("s1", "cto-signoff", "Approve", "alice", &[], json!({}));
+    let c = cto_signoff_checklist();
+    let mut old = approval("s1", "alice", &[]);
     old.data["metadata"]["creationTimestamp"] = json!("2026-11-01T00:00:00Z");
     let e = run(&c, vec![old]);
     assert_eq!(state_of(&e, "cto-signoff"), ItemState::Pending);
-    assert!(e.items[0].message.contains("older than 7d"));
+    assert_contains(&e.items[0].message, "older than 7d");
 }
 
 #[test]
@@ -154,7 +158,7 @@ fn the_evaluation_carries_its_time_and_the_signoffs_that_counted() {
     let e = run(
         &c,
         vec![
-            signoff("s1", "cto-signoff", "Approve", "bob", &["cto"], json!({})),
+            approval("s1", "bob", &["cto"]),
             signoff("s2", "ops-signoff", "Approve", "mallory", &["dev"], json!({})),
             signoff("w", "k8s", "Waive", "carol", &["platform-leads"], json!({"expiresAt": "2026-12-01T00:00:00Z"})),
         ],
@@ -177,7 +181,7 @@ fn signoff_records_from_stored_states_are_those_the_evaluation_counts() {
          "check": {"checklist": {"name": "missing"}}}
     ]));
     let objects = vec![
-        signoff("s1", "cto-signoff", "Approve", "bob", &["cto"], json!({})),
+        approval("s1", "bob", &["cto"]),
         signoff("s2", "ops-signoff", "Approve", "mallory", &["dev"], json!({})),
         signoff("w", "k8s", "Waive", "carol", &["platform-leads"], json!({"expiresAt": "2026-12-01T00:00:00Z"})),
     ];
