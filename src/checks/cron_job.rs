@@ -11,13 +11,12 @@
 //! controller cannot run it), not the checklist. Offline, a CronJob without `status` cannot
 //! prove its last success: that part is Skipped while the schedule rules still decide.
 
-use serde_json::Value;
-
 use super::findings::Findings;
 use super::schedule::{self, Gap, ScheduleError};
-use super::{KubeVersion, Mode, Outcome, Scope, select};
+use super::{KubeVersion, Mode, Outcome, Scope, select_views};
 use crate::api::CronJobCheck;
-use crate::inventory::{Object, kinds};
+use crate::inventory::kinds;
+use crate::inventory::view::CronJobView;
 
 /// A CronJob whose schedule could be analysed, for the `maxInterval` rule.
 struct Candidate {
@@ -31,11 +30,26 @@ pub fn evaluate(spec: &CronJobCheck, scope: &Scope<'_>) -> Outcome {
     if let Some(refused) = super::spec::refused(super::spec::cron_job(spec)) {
         return refused;
     }
-    let cron_jobs = match select(scope, kinds::CRON_JOB, spec.name.as_deref(), spec.selector.as_ref()) {
-        Ok(selected) => selected,
-        Err(e) => return Outcome::error(e),
-    };
-    if cron_jobs.is_empty() {
+    let cron_jobs =
+        match select_views::<CronJobView>(scope, kinds::CRON_JOB, spec.name.as_deref(), spec.selector.as_ref()) {
+            Ok(selected) => selected,
+            Err(e) => return Outcome::error(e),
+        };
+    // Each CronJob is read, judged and dropped in turn.
+    let mut judged = 0usize;
+    let mut findings = Findings::default();
+    let mut candidates = Vec::new();
+    for cron_job in cron_jobs {
+        let cron_job = match cron_job {
+            Ok(cron_job) => cron_job,
+            Err(e) => return Outcome::error(e.to_string()),
+        };
+        judged += 1;
+        if let Some(candidate) = judge(&cron_job, spec, scope, &mut findings) {
+            candidates.push(candidate);
+        }
+    }
+    if judged == 0 {
         return Outcome::failed(match (&spec.name, &spec.selector) {
             (Some(name), _) => format!("no CronJob named {name} in namespace {}", scope.namespace),
             (None, Some(s)) => {
@@ -48,13 +62,6 @@ pub fn evaluate(spec: &CronJobCheck, scope: &Scope<'_>) -> Outcome {
             (None, None) => format!("no CronJob in namespace {}", scope.namespace),
         });
     }
-    let mut findings = Findings::default();
-    let mut candidates = Vec::new();
-    for cron_job in cron_jobs {
-        if let Some(candidate) = judge(cron_job, spec, scope, &mut findings) {
-            candidates.push(candidate);
-        }
-    }
     if let Some(max) = &spec.max_interval {
         judge_interval(&candidates, max, &mut findings);
     }
@@ -63,23 +70,23 @@ pub fn evaluate(spec: &CronJobCheck, scope: &Scope<'_>) -> Outcome {
 
 /// The per-CronJob rules; returns the CronJob as a `maxInterval` candidate when its schedule is
 /// valid.
-fn judge(cron_job: &Object, spec: &CronJobCheck, scope: &Scope<'_>, findings: &mut Findings) -> Option<Candidate> {
+fn judge(cron_job: &CronJobView, spec: &CronJobCheck, scope: &Scope<'_>, findings: &mut Findings) -> Option<Candidate> {
     let reference = cron_job.reference();
     if let Some(problem) = removed_api_version(cron_job, scope.facts.server_version) {
         findings.fail(problem);
     }
-    let suspended = cron_job.get("/spec/suspend").and_then(Value::as_bool).unwrap_or(false);
+    let suspended = cron_job.spec.is_suspended();
     if suspended && !spec.allow_suspended {
         findings.fail(format!("{reference} is suspended (spec.suspend: true)"));
     }
     if let Some(within) = &spec.last_success_within {
         judge_last_success(cron_job, within, scope, findings);
     }
-    let Some(text) = cron_job.str_at("/spec/schedule") else {
+    let Some(text) = cron_job.spec.schedule.as_deref() else {
         findings.fail(format!("{reference} has no spec.schedule"));
         return None;
     };
-    let time_zone = cron_job.str_at("/spec/timeZone");
+    let time_zone = cron_job.spec.time_zone.as_deref();
     let analysis = match schedule::analyze(text, time_zone, scope.now) {
         Ok(analysis) => analysis,
         Err(ScheduleError::Invalid(why)) => {
@@ -104,7 +111,7 @@ fn judge(cron_job: &Object, spec: &CronJobCheck, scope: &Scope<'_>, findings: &m
 
 /// Kubernetes stopped serving `batch/v1beta1` CronJobs in 1.25: such a manifest no longer
 /// applies, unless the server is known to be older.
-fn removed_api_version(cron_job: &Object, server: Option<KubeVersion>) -> Option<String> {
+fn removed_api_version(cron_job: &CronJobView, server: Option<KubeVersion>) -> Option<String> {
     let removed = matches!(cron_job.api_version.as_str(), "batch/v1beta1" | "batch/v2alpha1");
     let old_server = server.is_some_and(|v| v < KubeVersion { major: 1, minor: 25, patch: 0 });
     (removed && !old_server).then(|| {
@@ -116,11 +123,15 @@ fn removed_api_version(cron_job: &Object, server: Option<KubeVersion>) -> Option
     })
 }
 
-fn judge_last_success(cron_job: &Object, within: &crate::api::Duration, scope: &Scope<'_>, findings: &mut Findings) {
+fn judge_last_success(
+    cron_job: &CronJobView,
+    within: &crate::api::Duration,
+    scope: &Scope<'_>,
+    findings: &mut Findings,
+) {
     let reference = cron_job.reference();
-    let Some(text) = cron_job.str_at("/status/lastSuccessfulTime") else {
-        let has_status = cron_job.get("/status").is_some_and(|s| s.as_object().is_some_and(|m| !m.is_empty()));
-        if scope.facts.mode == Mode::Offline && !has_status {
+    let Some(text) = cron_job.status.last_successful_time.as_deref() else {
+        if scope.facts.mode == Mode::Offline && !cron_job.status.reported {
             findings.unprovable(format!("{reference} last success (no status in the manifests)"));
         } else {
             findings.fail(format!("{reference} never succeeded (no status.lastSuccessfulTime)"));

@@ -1,8 +1,11 @@
 //! `horizontalPodAutoscaler`: exactly one HPA scales the target, within the replica bounds asked.
 
+use std::sync::Arc;
+
 use super::{Mode, Outcome, Scope};
 use crate::api::{HpaCheck, IntRange};
-use crate::inventory::{Object, kind_key, kinds};
+use crate::inventory::view::{HpaView, View, WorkloadView};
+use crate::inventory::{Kind, group_of, kind_key, kinds};
 
 pub fn evaluate(spec: &HpaCheck, scope: &Scope<'_>) -> Outcome {
     if let Some(refused) = super::spec::refused(super::spec::hpa(spec)) {
@@ -13,16 +16,15 @@ pub fn evaluate(spec: &HpaCheck, scope: &Scope<'_>) -> Outcome {
         (spec.target.kind.as_deref().unwrap_or_default(), spec.target.name.as_deref().unwrap_or_default());
     let target = format!("{}/{name}", kind.to_ascii_lowercase());
 
-    // The API version of scaleTargetRef is not significant: the HPA controller resolves the kind
-    // through discovery, so apps/v1 and extensions/v1beta1 refs reach the same Deployment.
-    let hpas: Vec<&Object> = scope
-        .inventory
-        .in_namespace(kinds::HPA, Some(scope.namespace))
-        .filter(|h| {
-            h.str_at("/spec/scaleTargetRef/kind") == Some(kind) && h.str_at("/spec/scaleTargetRef/name") == Some(name)
-        })
-        .map(|h| &**h)
-        .collect();
+    // An HPA that cannot be read might be the one that claims the target: an error, not a guess.
+    let mut hpas: Vec<Arc<HpaView>> = Vec::new();
+    for hpa in scope.inventory.views_in::<HpaView>(kinds::HPA, Some(scope.namespace)) {
+        match hpa {
+            Ok(hpa) if hpa.targets(kind, name) => hpas.push(hpa),
+            Ok(_) => {}
+            Err(e) => return Outcome::error(e.to_string()),
+        }
+    }
 
     let mut problems = Vec::new();
     if target_missing(scope, kind, name, &hpas) {
@@ -33,9 +35,9 @@ pub fn evaluate(spec: &HpaCheck, scope: &Scope<'_>) -> Outcome {
             problems.insert(0, format!("no HorizontalPodAutoscaler targets {target}"));
             return Outcome::failed(problems.join("; "));
         }
-        [hpa] => *hpa,
+        [hpa] => hpa,
         several => {
-            let names: Vec<String> = several.iter().map(|h| short(h)).collect();
+            let names: Vec<String> = several.iter().map(|h| h.short_name()).collect();
             problems.insert(
                 0,
                 format!(
@@ -49,20 +51,20 @@ pub fn evaluate(spec: &HpaCheck, scope: &Scope<'_>) -> Outcome {
         }
     };
 
-    let min = hpa.i64_at("/spec/minReplicas").unwrap_or(1);
-    let max = hpa.i64_at("/spec/maxReplicas");
+    let min = hpa.spec.min_replicas_or_default();
+    let max = hpa.spec.max_replicas;
     check_range(&mut problems, hpa, "minReplicas", Some(min), spec.min_replicas.as_ref());
     check_range(&mut problems, hpa, "maxReplicas", max, spec.max_replicas.as_ref());
     let max_text = max.map_or_else(|| "unset".to_owned(), |m| m.to_string());
-    Outcome::from_problems(problems, format!("{} targets {target} min={min} max={max_text}", short(hpa)))
+    Outcome::from_problems(problems, format!("{} targets {target} min={min} max={max_text}", hpa.short_name()))
 }
 
-fn check_range(problems: &mut Vec<String>, hpa: &Object, field: &str, value: Option<i64>, range: Option<&IntRange>) {
+fn check_range(problems: &mut Vec<String>, hpa: &HpaView, field: &str, value: Option<i64>, range: Option<&IntRange>) {
     let Some(range) = range else { return };
     match value {
         Some(v) if range.contains(v) => {}
-        Some(v) => problems.push(format!("{} {field} is {v}, expected {}", short(hpa), range.describe())),
-        None => problems.push(format!("{} has no {field}, expected {}", short(hpa), range.describe())),
+        Some(v) => problems.push(format!("{} {field} is {v}, expected {}", hpa.short_name(), range.describe())),
+        None => problems.push(format!("{} has no {field}, expected {}", hpa.short_name(), range.describe())),
     }
 }
 
@@ -80,26 +82,36 @@ pub(super) fn scale_target_key(kind: &str) -> Option<String> {
 /// Live, the inventory holds only watched kinds: absence means something only for kinds the
 /// inventory evidently holds, and only for the built-in kinds `checks::reads` lists (a custom
 /// kind watched for another item would otherwise decide this one without re-evaluating it).
-fn target_missing(scope: &Scope<'_>, kind: &str, name: &str, hpas: &[&Object]) -> bool {
+fn target_missing(scope: &Scope<'_>, kind: &str, name: &str, hpas: &[Arc<HpaView>]) -> bool {
     let mut keys: Vec<String> = scale_target_key(kind).into_iter().collect();
     // Custom scale targets (Argo Rollouts, KEDA-less CRDs): the group comes from the HPA's ref.
     if scope.facts.mode == Mode::Offline {
-        keys.extend(hpas.iter().filter_map(|h| h.str_at("/spec/scaleTargetRef/apiVersion")).map(|v| {
-            let group = crate::inventory::group_of(v);
-            kind_key(group, kind)
-        }));
+        keys.extend(
+            hpas.iter()
+                .filter_map(|h| h.spec.scale_target_ref.api_version.as_deref())
+                .map(|v| kind_key(group_of(v), kind)),
+        );
     }
     if keys.is_empty() {
         return false;
     }
-    let present = keys.iter().any(|key| scope.inventory.get(key, Some(scope.namespace), name).is_some());
+    let present = keys.iter().any(|key| is_present(scope, &Kind::from_key(key), name));
     let observable = scope.facts.mode == Mode::Offline || keys.iter().any(|key| scope.inventory.has_kind(key));
     !present && observable
 }
 
-/// `hpa/api`, the short name kubectl users know.
-fn short(hpa: &Object) -> String {
-    format!("hpa/{}", hpa.name)
+/// Whether the scale target exists. Deployments and StatefulSets are looked up through their
+/// view, which the live cache keeps small, rather than built whole; one that cannot be read
+/// still exists (the `workload` check reports what is wrong with it). Other targets (a
+/// ReplicaSet, an Argo `Rollout`) have no view: their presence is all that is asked.
+fn is_present(scope: &Scope<'_>, kind: &Kind, name: &str) -> bool {
+    let namespace = Some(scope.namespace);
+    match kind.catalogue() {
+        Some(workload) if WorkloadView::KINDS.contains(&workload) => {
+            scope.inventory.view::<WorkloadView>(workload, namespace, name).is_some()
+        }
+        _ => scope.inventory.get(kind.clone(), namespace, name).is_some(),
+    }
 }
 
 #[cfg(test)]
@@ -111,6 +123,7 @@ mod tests {
     use crate::checks::Facts;
     use crate::checks::corpus;
     use crate::checks::fixtures::{World, object, resource};
+    use crate::inventory::Object;
 
     fn hpa(name: &str, api_version: &str, target_kind: &str, target: &str, min: Option<i64>, max: i64) -> Object {
         let mut value = json!({"apiVersion": api_version, "kind": "HorizontalPodAutoscaler", "metadata": {"name": name},
@@ -287,5 +300,41 @@ mod tests {
             return;
         };
         assert_eq!(run(&check, hpa.into_iter().chain(app).collect()).state, ItemState::Passed);
+    }
+
+    #[test]
+    fn a_target_that_cannot_be_read_still_exists() {
+        // Judging the Deployment is the `workload` check's business, not the HPA's.
+        let broken =
+            resource("apps/v1", "Deployment", "api", json!({"spec": {"template": {"spec": {"containers": "api"}}}}));
+        let objects = vec![broken, hpa("api", "autoscaling/v2", "Deployment", "api", Some(3), 10)];
+        assert_eq!(run(&at_least_3_and_10(), objects).state, ItemState::Passed);
+    }
+
+    #[test]
+    fn an_hpa_that_cannot_be_read_is_an_error_naming_it() {
+        // It might be the one that claims the target, so no answer is given without it.
+        let mut broken = hpa("legacy", "autoscaling/v1", "Deployment", "api", Some(3), 10);
+        broken.data["spec"]["scaleTargetRef"] = json!("deployment/api");
+        let objects = vec![deployment("api"), hpa("api", "autoscaling/v2", "Deployment", "api", Some(3), 10), broken];
+        let outcome = run(&at_least_3_and_10(), objects);
+        assert_eq!(outcome.state, ItemState::Error);
+        assert!(
+            outcome.message.starts_with("horizontalpodautoscaler/legacy: spec.scaleTargetRef: invalid type"),
+            "{}",
+            outcome.message
+        );
+    }
+
+    #[test]
+    fn replica_fields_of_the_wrong_type_read_as_unset() {
+        let mut odd = hpa("api", "autoscaling/v2", "Deployment", "api", None, 10);
+        odd.data["spec"]["minReplicas"] = json!("3");
+        odd.data["spec"]["maxReplicas"] = json!("10");
+        let outcome = run(&at_least_3_and_10(), vec![deployment("api"), odd]);
+        assert_eq!(
+            outcome.message,
+            "hpa/api minReplicas is 1, expected >= 3; hpa/api has no maxReplicas, expected = 10"
+        );
     }
 }

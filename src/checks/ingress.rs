@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use regex::Regex;
-use serde_json::Value;
 
 use super::patterns::{self, Match};
 use super::{Outcome, Scope};
 use crate::api::IngressCheck;
-use crate::inventory::{Object, kinds};
+use crate::inventory::kinds;
+use crate::inventory::view::{IngressView, ViewError};
 
 pub fn evaluate(spec: &IngressCheck, scope: &Scope<'_>) -> Outcome {
     if let Some(refused) = super::spec::refused(super::spec::ingress(spec)) {
@@ -22,22 +22,25 @@ pub fn evaluate(spec: &IngressCheck, scope: &Scope<'_>) -> Outcome {
             Err(e) => return Outcome::error(format!("requireAnnotations {name}: invalid regex: {e}")),
         }
     }
-    let ingresses: Vec<&Object> =
-        scope.inventory.in_namespace(kinds::INGRESS, Some(scope.namespace)).map(|o| &**o).collect();
+    let ingresses: Vec<Arc<IngressView>> =
+        match scope.inventory.views_in(kinds::INGRESS, Some(scope.namespace)).collect::<Result<_, ViewError>>() {
+            Ok(ingresses) => ingresses,
+            Err(e) => return Outcome::error(e.to_string()),
+        };
 
     let mut problems = Vec::new();
     let mut served = Vec::new();
     for host in &spec.hosts {
         let host = host.to_ascii_lowercase();
-        let candidates: Vec<(&Object, Route)> =
-            ingresses.iter().filter_map(|i| routes(i, &host).map(|route| (*i, route))).collect();
+        let candidates: Vec<(&IngressView, Route)> =
+            ingresses.iter().filter_map(|i| routes(i, &host).map(|route| (&**i, route))).collect();
         if candidates.is_empty() {
             problems.push(format!("{host}: no Ingress rule for this host"));
             continue;
         }
         // The host passes when one Ingress routing it meets every requirement; otherwise report
         // what each candidate lacks.
-        let verdicts: Vec<(&Object, Route, Vec<String>)> = candidates
+        let verdicts: Vec<(&IngressView, Route, Vec<String>)> = candidates
             .iter()
             .map(|(ingress, route)| (*ingress, *route, shortfalls(ingress, &host, spec.require_tls, &annotations)))
             .collect();
@@ -78,28 +81,21 @@ enum Route {
 }
 
 /// Whether (and how) the Ingress routes `host`; `None` when it does not.
-fn routes(ingress: &Object, host: &str) -> Option<Route> {
-    let rules = ingress.get("/spec/rules").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+fn routes(ingress: &IngressView, host: &str) -> Option<Route> {
     let mut catch_all = None;
-    for rule in rules {
-        match rule.get("host").and_then(Value::as_str).filter(|h| !h.is_empty()) {
+    for rule in &ingress.spec.rules {
+        match rule.host.as_deref().filter(|h| !h.is_empty()) {
             Some(pattern) if host_matches(pattern, host) => return Some(Route::Host),
             Some(_) => {}
             None => catch_all = Some(Route::RuleWithoutHost),
         }
     }
-    // `backend` is the pre-networking.k8s.io/v1 spelling of `defaultBackend`.
-    let default_backend = ["/spec/defaultBackend", "/spec/backend"].iter().any(|p| is_object(ingress.get(p)));
-    catch_all.or(default_backend.then_some(Route::DefaultBackend))
-}
-
-fn is_object(value: Option<&Value>) -> bool {
-    value.is_some_and(Value::is_object)
+    catch_all.or(ingress.has_default_backend().then_some(Route::DefaultBackend))
 }
 
 /// What this Ingress lacks for `host`: a TLS entry listing it, and the required annotations.
 fn shortfalls(
-    ingress: &Object,
+    ingress: &IngressView,
     host: &str,
     require_tls: bool,
     annotations: &[(&str, &str, Arc<Regex>)],
@@ -108,9 +104,8 @@ fn shortfalls(
     if require_tls && !tls_covers(ingress, host) {
         lacks.push("has no TLS entry for this host".to_owned());
     }
-    let present = ingress.annotations();
     for (name, pattern, re) in annotations {
-        match present.and_then(|a| a.get(*name)).and_then(Value::as_str) {
+        match ingress.metadata.annotations.get(*name) {
             Some(value) if re.is_match(value) => {}
             // The value is shown: annotations are public configuration, unlike secrets.
             Some(value) => lacks.push(format!("annotation {name}={value:?} does not match {pattern:?}")),
@@ -120,15 +115,8 @@ fn shortfalls(
     lacks
 }
 
-fn tls_covers(ingress: &Object, host: &str) -> bool {
-    ingress
-        .get("/spec/tls")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .flat_map(|tls| tls.get("hosts").and_then(Value::as_array).into_iter().flatten())
-        .filter_map(Value::as_str)
-        .any(|pattern| host_matches(pattern, host))
+fn tls_covers(ingress: &IngressView, host: &str) -> bool {
+    ingress.spec.tls.iter().flat_map(|tls| &tls.hosts).any(|pattern| host_matches(pattern, host))
 }
 
 /// Kubernetes host matching: exact (DNS names are case-insensitive), or a `*.` wildcard that
@@ -152,12 +140,13 @@ fn host_matches(pattern: &str, host: &str) -> bool {
 mod tests {
     use std::collections::BTreeMap;
 
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
     use crate::api::ItemState;
     use crate::checks::corpus;
     use crate::checks::fixtures::{World, object};
+    use crate::inventory::Object;
 
     fn ingress(name: &str, rule_hosts: &[&str], tls_hosts: &[&str], annotations: Value) -> Object {
         let rules: Vec<Value> = rule_hosts
@@ -285,6 +274,26 @@ mod tests {
             run(&spec, vec![missing]).message,
             "api.novacron.io: ingress/web lacks annotation cert-manager.io/cluster-issuer"
         );
+    }
+
+    #[test]
+    fn the_last_applied_copy_and_non_string_annotations_are_never_read() {
+        // Live, the projection never kept the last-applied copy; offline now reads alike.
+        let last_applied = crate::inventory::whole::LAST_APPLIED;
+        let spec = check(&["api.novacron.io"], false, &[(last_applied, ".*"), ("team", "[0-9]+")]);
+        let web = ingress("web", &["api.novacron.io"], &[], json!({last_applied: "{}", "team": 7}));
+        assert_eq!(
+            run(&spec, vec![web]).message,
+            format!("api.novacron.io: ingress/web lacks annotation {last_applied}, lacks annotation team")
+        );
+    }
+
+    #[test]
+    fn a_rule_without_a_string_host_is_a_rule_without_host() {
+        let mut odd = ingress("odd", &[], &[], json!({}));
+        odd.data["spec"]["rules"] = json!(["api.novacron.io", {"host": 7}]);
+        let outcome = run(&check(&["api.novacron.io"], false, &[]), vec![odd]);
+        assert_eq!(outcome.message, "api.novacron.io via ingress/odd (rule without host)");
     }
 
     #[test]

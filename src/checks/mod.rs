@@ -4,7 +4,7 @@ pub mod cel;
 mod certificate;
 mod checklist_ref;
 #[cfg(test)]
-mod corpus;
+pub(crate) mod corpus;
 mod cron_job;
 mod facts;
 mod findings;

@@ -1,13 +1,16 @@
 //! `resourceQuota`: the namespace has quotas that set the required limits, with headroom, and a
 //! LimitRange.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::listing::list;
 use super::quantity::{self, Quantity};
 use super::{Outcome, Scope};
 use crate::api::ResourceQuotaCheck;
-use crate::inventory::{Object, kinds};
+use crate::inventory::kinds;
+use crate::inventory::view::{LimitRangeView, ResourceQuotaView};
 
 /// Quotas a message names before it only counts the rest.
 const LISTED: usize = 8;
@@ -16,8 +19,11 @@ pub fn evaluate(spec: &ResourceQuotaCheck, scope: &Scope<'_>) -> Outcome {
     if let Some(refused) = super::spec::refused(super::spec::resource_quota(spec)) {
         return refused;
     }
-    let quotas: Vec<&Object> =
-        scope.inventory.in_namespace(kinds::RESOURCE_QUOTA, Some(scope.namespace)).map(|o| &**o).collect();
+    let quotas: Vec<Arc<ResourceQuotaView>> =
+        match scope.inventory.views_in(kinds::RESOURCE_QUOTA, Some(scope.namespace)).collect() {
+            Ok(quotas) => quotas,
+            Err(e) => return Outcome::error(format!("{e}")),
+        };
     if quotas.is_empty() {
         return Outcome::failed(format!("no ResourceQuota in namespace {}", scope.namespace));
     }
@@ -52,8 +58,9 @@ pub fn evaluate(spec: &ResourceQuotaCheck, scope: &Scope<'_>) -> Outcome {
     }
 
     if spec.require_limit_range {
-        match scope.inventory.in_namespace(kinds::LIMIT_RANGE, Some(scope.namespace)).next() {
-            Some(limit_range) => notes.push(format!("{} present", limit_range.reference())),
+        match scope.inventory.views_in::<LimitRangeView>(kinds::LIMIT_RANGE, Some(scope.namespace)).next() {
+            Some(Ok(limit_range)) => notes.push(format!("{} present", limit_range.reference())),
+            Some(Err(e)) => return Outcome::error(format!("{e}")),
             None => problems.push(format!("no LimitRange in namespace {}", scope.namespace)),
         }
     }
@@ -63,11 +70,14 @@ pub fn evaluate(spec: &ResourceQuotaCheck, scope: &Scope<'_>) -> Outcome {
 /// Whether the quota's `spec.hard` sets `resource`. Kubernetes charges a pod's requests to both
 /// `cpu` and `requests.cpu` (likewise memory, ephemeral-storage and hugepages-*), so either
 /// spelling sets the same limit.
-fn sets_hard(quota: &Object, resource: &str) -> bool {
-    let Some(hard) = quota.get("/spec/hard").and_then(Value::as_object) else { return false };
+fn sets_hard(quota: &ResourceQuotaView, resource: &str) -> bool {
     let bare = resource.strip_prefix("requests.").unwrap_or(resource);
     let aliased = matches!(bare, "cpu" | "memory" | "ephemeral-storage") || bare.starts_with("hugepages-");
-    hard.keys().any(|key| key == resource || (aliased && key.strip_prefix("requests.").unwrap_or(key) == bare))
+    quota
+        .spec
+        .hard
+        .keys()
+        .any(|key| key == resource || (aliased && key.strip_prefix("requests.").unwrap_or(key) == bare))
 }
 
 enum Usage {
@@ -77,20 +87,15 @@ enum Usage {
     NoStatus,
 }
 
-fn usage(quotas: &[&Object], max: f64) -> Usage {
+fn usage(quotas: &[Arc<ResourceQuotaView>], max: f64) -> Usage {
     let mut judged = false;
     let mut highest = 0.0f64;
     let mut over = Vec::new();
     for quota in quotas {
-        let Some(used) = quota.get("/status/used").and_then(Value::as_object) else { continue };
+        let Some(used) = &quota.status.used else { continue };
         judged = true;
         for (resource, used_value) in used {
-            // status.hard is what the quota controller enforces; spec.hard may be newer.
-            let hard_value = quota
-                .get("/status/hard")
-                .and_then(|h| h.get(resource))
-                .or_else(|| quota.get("/spec/hard")?.get(resource));
-            let Some(hard_value) = hard_value else { continue };
+            let Some(hard_value) = quota.hard(resource) else { continue };
             match (quantity::from_json(used_value), quantity::from_json(hard_value)) {
                 (Ok(used_q), Ok(hard_q)) => {
                     let ratio = ratio(used_q, hard_q);
@@ -134,6 +139,7 @@ mod tests {
     use crate::api::ItemState;
     use crate::checks::corpus;
     use crate::checks::fixtures::{World, object, resource};
+    use crate::inventory::Object;
 
     fn quota(name: &str, hard: Value, status: Option<Value>) -> Object {
         let mut value = json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": name},
@@ -320,5 +326,31 @@ mod tests {
         assert_eq!(outcome.state, ItemState::Passed, "{}", outcome.message);
         let outcome = run(require(&["limits.cpu"]), objects);
         assert!(outcome.message.ends_with("sets hard limits.cpu"), "{}", outcome.message);
+    }
+
+    /// Amounts that are not mappings read as none, as the JSON pointers found nothing in them.
+    #[test]
+    fn hard_and_used_that_are_not_mappings_set_nothing() {
+        let listed = quota("compute", json!(["requests.cpu"]), Some(json!({"used": "all"})));
+        let outcome = run(ResourceQuotaCheck { max_used_ratio: Some(0.9), ..require(&["requests.cpu"]) }, vec![listed]);
+        assert_eq!(outcome.state, ItemState::Failed);
+        assert_eq!(outcome.message, "resourcequota/compute sets no hard requests.cpu");
+        let mut unjudged = quota("compute", json!({"cpu": "4"}), Some(json!({"used": ["cpu"]})));
+        assert_eq!(
+            run(max_ratio(0.9), vec![unjudged.clone()]).message,
+            "resourcequota/compute; maxUsedRatio not judged: no quota reports status.used"
+        );
+        // An empty usage is a usage of nothing, which is judged.
+        unjudged.data["status"]["used"] = json!({});
+        assert_eq!(run(max_ratio(0.9), vec![unjudged]).message, "resourcequota/compute; highest use 0% (< 90%)");
+    }
+
+    /// A `status` that is not a mapping cannot be read: an error naming the quota and the field.
+    #[test]
+    fn a_status_that_is_not_a_mapping_is_an_error_naming_the_quota() {
+        let broken = quota("compute", json!({"cpu": "4"}), Some(json!("Active")));
+        let outcome = run(require(&["cpu"]), vec![broken]);
+        assert_eq!(outcome.state, ItemState::Error);
+        assert!(outcome.message.starts_with("resourcequota/compute: status: invalid type"), "{}", outcome.message);
     }
 }

@@ -4,11 +4,11 @@
 //! No message ever carries a value or a digest of the actual value: only its length, and
 //! whether it equals one of the forbidden digests the checklist itself lists.
 
-use serde_json::Value;
-
 use super::{Outcome, Scope};
 use crate::api::SecretCheck;
 use crate::inventory::kinds;
+use crate::inventory::view::SecretView;
+use crate::inventory::view::secret::SecretValue;
 
 pub fn evaluate(spec: &SecretCheck, scope: &Scope<'_>) -> Outcome {
     if !scope.facts.secret_checks {
@@ -18,23 +18,24 @@ pub fn evaluate(spec: &SecretCheck, scope: &Scope<'_>) -> Outcome {
         return refused;
     }
     let forbidden: Vec<&str> = spec.forbid_sha256.iter().map(|d| d.trim()).collect();
-    let Some(secret) = scope.inventory.get(kinds::SECRET, Some(scope.namespace), &spec.name) else {
-        return Outcome::failed(format!("secret/{} not found in namespace {}", spec.name, scope.namespace));
+    let reference = format!("secret/{}", spec.name);
+    let secret = match scope.inventory.view::<SecretView>(kinds::SECRET, Some(scope.namespace), &spec.name) {
+        None => return Outcome::failed(format!("{reference} not found in namespace {}", scope.namespace)),
+        // The reader's message could quote what it found, which might be a value: the field
+        // path is all that is said.
+        Some(Err(e)) => return Outcome::error(format!("{reference}: {}: unreadable", e.path)),
+        Some(Ok(secret)) => secret,
     };
-    let reference = secret.reference();
     let key = &spec.key;
     // Keys are matched exactly: Secret keys are case-sensitive.
-    let Some(entry) = secret.get("/data").and_then(Value::as_object).and_then(|data| data.get(key)) else {
-        return Outcome::failed(format!("{reference} has no key {key}"));
-    };
-    if entry.get("undecodable").and_then(Value::as_bool) == Some(true) {
-        return Outcome::failed(format!("{reference} key {key} is not valid base64"));
-    }
-    let (Some(bytes), Some(sha256)) =
-        (entry.get("bytes").and_then(Value::as_u64), entry.get("sha256").and_then(Value::as_str))
-    else {
+    let (bytes, sha256) = match secret.data.get(key) {
+        None => return Outcome::failed(format!("{reference} has no key {key}")),
+        Some(SecretValue::Undecodable) => return Outcome::failed(format!("{reference} key {key} is not valid base64")),
         // Never echo what is there: it might be the value itself.
-        return Outcome::error(format!("{reference} key {key} was not reduced to a digest; refusing to read it"));
+        Some(SecretValue::Unreduced) => {
+            return Outcome::error(format!("{reference} key {key} was not reduced to a digest; refusing to read it"));
+        }
+        Some(SecretValue::Digest { bytes, sha256 }) => (*bytes, sha256),
     };
     let mut problems = Vec::new();
     if let Some(min) = spec.min_bytes
@@ -55,11 +56,9 @@ pub fn evaluate(spec: &SecretCheck, scope: &Scope<'_>) -> Outcome {
     Outcome::from_problems(problems, ok)
 }
 
-/// The listed digests, trimmed; anything that is not 64 hex digits is a spec error. The message
-/// names the position only, in case someone pasted a value instead of its digest.
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
     use sha2::{Digest, Sha256};
 
     use super::*;

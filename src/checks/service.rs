@@ -1,26 +1,31 @@
 //! `service`: no Service reachable from outside the cluster exposes a port that must stay private.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use serde_json::Value;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Outcome, Scope, podspec, select};
+use super::{Outcome, Scope, podspec, select_views};
 use crate::api::ServiceCheck;
-use crate::inventory::view::{ViewError, WorkloadView};
-use crate::inventory::{Object, kinds};
+use crate::inventory::kinds;
+use crate::inventory::view::service::ServicePort;
+use crate::inventory::view::{ServiceView, ViewError, WorkloadView};
 
 pub fn evaluate(spec: &ServiceCheck, scope: &Scope<'_>) -> Outcome {
     if let Some(refused) = super::spec::refused(super::spec::service(spec)) {
         return refused;
     }
-    let services = match select(scope, kinds::SERVICE, None, spec.selector.as_ref()) {
-        Ok(services) => services,
+    let services = match select_views::<ServiceView>(scope, kinds::SERVICE, None, spec.selector.as_ref()) {
+        Ok(views) => match views.collect::<Result<Vec<Arc<ServiceView>>, ViewError>>() {
+            Ok(services) => services,
+            Err(e) => return Outcome::error(e.to_string()),
+        },
         Err(e) => return Outcome::error(e),
     };
-    let exposed: Vec<(&Object, String)> = services.iter().filter_map(|s| exposure(s).map(|how| (&***s, how))).collect();
+    let exposed: Vec<(&ServiceView, String)> =
+        services.iter().filter_map(|s| exposure(s).map(|how| (&**s, how))).collect();
     let mut problems = Vec::new();
     for (service, how) in &exposed {
-        for port in service.get("/spec/ports").and_then(Value::as_array).into_iter().flatten() {
+        for port in &service.spec.ports {
             for finding in forbidden(service, port, &spec.forbid_exposed_ports, scope) {
                 problems.push(format!("{} {finding} ({how})", service.reference()));
             }
@@ -40,39 +45,31 @@ pub fn evaluate(spec: &ServiceCheck, scope: &Scope<'_>) -> Outcome {
 /// How a Service is reachable from outside the cluster, if it is: through every node
 /// (NodePort, and LoadBalancer, which allocates node ports too), a cloud load balancer, or
 /// `externalIPs` routed to the nodes (any type but ExternalName).
-fn exposure(service: &Object) -> Option<String> {
-    let kind = service.str_at("/spec/type").unwrap_or("ClusterIP");
-    let external_ips = service.get("/spec/externalIPs").and_then(Value::as_array).is_some_and(|ips| !ips.is_empty());
-    match kind {
-        "NodePort" | "LoadBalancer" => Some(format!("type {kind}")),
+fn exposure(service: &ServiceView) -> Option<String> {
+    match service.service_type() {
+        kind @ ("NodePort" | "LoadBalancer") => Some(format!("type {kind}")),
         "ExternalName" => None,
-        _ if external_ips => Some("externalIPs".to_owned()),
+        _ if !service.spec.external_ips.is_empty() => Some("externalIPs".to_owned()),
         _ => None,
     }
 }
 
 /// Which forbidden ports one Service port exposes: `port` itself, and `targetPort` (defaulting
 /// to `port`, as the API server does), resolved through the selected pods when it is a name.
-fn forbidden(service: &Object, port: &Value, forbid: &[i32], scope: &Scope<'_>) -> Vec<String> {
+fn forbidden(service: &ServiceView, port: &ServicePort, forbid: &[i32], scope: &Scope<'_>) -> Vec<String> {
     let mut found = Vec::new();
-    let number = port.get("port").and_then(Value::as_i64).and_then(|p| i32::try_from(p).ok());
+    let number = port.port.and_then(|p| i32::try_from(p).ok());
     if let Some(number) = number
         && forbid.contains(&number)
     {
         found.push(format!("port {number}"));
     }
-    match port.get("targetPort") {
-        Some(Value::Number(n)) => {
-            if let Some(target) = n.as_i64().and_then(|p| i32::try_from(p).ok())
-                && forbid.contains(&target)
-                && Some(target) != number
-            {
-                found.push(format!("targetPort {target}"));
-            }
+    match &port.target_port {
+        Some(IntOrString::Int(target)) if forbid.contains(target) && Some(*target) != number => {
+            found.push(format!("targetPort {target}"));
         }
-        Some(Value::String(name)) => {
-            let protocol = port.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
-            for resolved in resolve_named(service, name, protocol, scope) {
+        Some(IntOrString::String(name)) => {
+            for resolved in resolve_named(service, name, port.protocol(), scope) {
                 match resolved {
                     Ok((workload, target)) if forbid.contains(&target) && Some(target) != number => {
                         found.push(format!("targetPort {name}={target} on {workload}"));
@@ -83,22 +80,27 @@ fn forbidden(service: &Object, port: &Value, forbid: &[i32], scope: &Scope<'_>) 
                 }
             }
         }
-        // No targetPort means targetPort = port, already judged above.
-        _ => {}
+        // No targetPort means targetPort = port, already judged above; an allowed number, or
+        // the same as `port`, adds nothing.
+        None | Some(IntOrString::Int(_)) => {}
     }
     found
 }
 
 /// The numbers a named targetPort resolves to in the workloads whose pods the Service selects.
-/// Unresolvable names count as nothing: no endpoint would get traffic on them.
+/// Unresolvable names count as nothing: no endpoint would get traffic on them. An absent or
+/// empty selector selects no pods: the endpoints of such a Service are managed by hand.
 /// Each is `(reference, number)`, or the error of a workload that could not be read.
 fn resolve_named(
-    service: &Object,
+    service: &ServiceView,
     name: &str,
     protocol: &str,
     scope: &Scope<'_>,
 ) -> Vec<Result<(String, i32), ViewError>> {
-    let Some(selector) = service_selector(service) else { return Vec::new() };
+    let selector = &service.spec.selector;
+    if selector.is_empty() {
+        return Vec::new();
+    }
     kinds::WORKLOADS
         .iter()
         .flat_map(|kind| scope.inventory.views_in::<WorkloadView>(*kind, Some(scope.namespace)))
@@ -115,23 +117,15 @@ fn resolve_named(
         .collect()
 }
 
-/// A Service's `spec.selector` (a plain equality map). Absent or empty selects no pods: the
-/// endpoints of such a Service are managed by hand.
-fn service_selector(service: &Object) -> Option<BTreeMap<String, String>> {
-    let map = service.get("/spec/selector")?.as_object()?;
-    let selector: BTreeMap<String, String> =
-        map.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect();
-    (!selector.is_empty()).then_some(selector)
-}
-
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
     use crate::api::ItemState;
     use crate::checks::corpus;
     use crate::checks::fixtures::{World, object, resource};
+    use crate::inventory::Object;
 
     fn service(name: &str, spec: Value) -> Object {
         object(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "labels": {"tier": name}},
@@ -188,6 +182,24 @@ mod tests {
         let outcome = run(&forbid(&[5432]), vec![internal, headless]);
         assert_eq!(outcome.state, ItemState::Passed);
         assert_eq!(outcome.message, "no exposed Service serves 5432 (2 Services judged, 0 exposed)");
+    }
+
+    #[test]
+    fn malformed_fields_read_as_before() {
+        // Any externalIPs entry routes to the nodes, whatever its type; a port entry that is not
+        // a mapping, or a targetPort that is neither a number nor a name, exposes nothing.
+        let db = service(
+            "db",
+            json!({"externalIPs": [7], "ports": ["5432", {"port": 80, "targetPort": 5432.5}, {"port": 5432}]}),
+        );
+        let outcome = run(&forbid(&[5432]), vec![db]);
+        assert_eq!(outcome.message, "service/db port 5432 (externalIPs)");
+        let odd = service("db", json!({"type": ["LoadBalancer"], "selector": "app=db", "ports": [{"port": 5432}]}));
+        assert_eq!(
+            run(&forbid(&[5432]), vec![odd]).state,
+            ItemState::Passed,
+            "a type that is not a string is ClusterIP"
+        );
     }
 
     #[test]

@@ -7,8 +7,21 @@
 //! is checked by the compiler. A view decodes from the same text or JSON whichever way the
 //! object is held (compact text offline, a `Value` in tests or for kinds not converted yet).
 
+pub mod binding;
+pub mod cron_job;
 pub mod de;
+pub mod hpa;
+pub mod ingress;
+pub mod limit_range;
+pub mod meta;
+pub mod namespace;
+pub mod network_policy;
 pub mod pdb;
+pub mod resource_quota;
+pub mod role;
+pub mod secret;
+pub mod service;
+pub mod shape;
 pub mod workload;
 
 use std::collections::BTreeMap;
@@ -18,7 +31,18 @@ use serde_json::Value;
 
 use super::kind::CatalogueKind;
 
+pub use binding::BindingView;
+pub use cron_job::CronJobView;
+pub use hpa::HpaView;
+pub use ingress::IngressView;
+pub use limit_range::LimitRangeView;
+pub use namespace::NamespaceView;
+pub use network_policy::NetworkPolicyView;
 pub use pdb::PdbView;
+pub use resource_quota::ResourceQuotaView;
+pub use role::RoleView;
+pub use secret::SecretView;
+pub use service::ServiceView;
 pub use workload::WorkloadView;
 
 /// A typed view of some catalogue kinds. `KINDS` declares which (each with its group,

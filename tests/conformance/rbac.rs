@@ -53,6 +53,11 @@ fn rule(verbs: &str, groups: &str, resources: &str, urls: &str) -> Value {
            "nonResourceURLs": split(urls)})
 }
 
+/// A rule as a Role holds it.
+fn policy_rule(rule: Value) -> PolicyRule {
+    serde_json::from_value(rule).expect("a rule is a mapping")
+}
+
 /// `Kind:name` subjects, as `newRoleBinding` writes them.
 fn subjects(list: &[&str]) -> Value {
     Value::Array(
@@ -108,7 +113,7 @@ fn request(verb: &str, group: &str, resource: &str, subresource: &str) -> Resour
 }
 
 fn allowed(inventory: &Inventory, namespace: &str, who: &Requester, what: &ResourceRequest) -> bool {
-    Authorizer::new(inventory, namespace).authorize(who, what).allowed()
+    Authorizer::new(inventory, namespace).expect("readable RBAC objects").authorize(who, what).allowed()
 }
 
 fn authorizer() -> Vec<Case<bool>> {
@@ -192,15 +197,14 @@ fn rule_matches() -> Vec<Case<bool>> {
     ];
     let mut cases = Vec::new();
     for (name, rule, expected) in table {
-        let rule = PolicyRule::from_value(&rule);
+        let rule = policy_rule(rule);
         for ((verb, group, resource), expected) in requests().into_iter().zip(expected) {
             let got = rule.allows(&request(verb, group, resource, ""));
             cases.push((format!("{RULE_MATCHES} {name:?}: {verb} {group}/{resource}"), Agree, Some((expected, got))));
         }
     }
     // "subresource expansion": rule * / * / resource1/subresource1; the table's subresources vary.
-    let rule =
-        PolicyRule::from_value(&json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["resource1/subresource1"]}));
+    let rule = policy_rule(json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["resource1/subresource1"]}));
     for (verb, group, resource, sub, expected) in [
         ("verb1", "group1", "resource1", "subresource1", true),
         ("verb1", "group2", "resource1", "subresource2", false),
@@ -433,8 +437,9 @@ fn aggregation() -> Vec<Case<Vec<PolicyRule>>> {
         .into_iter()
         .map(|(name, objects, expected)| {
             let world = Inventory::from_objects(objects);
-            let got = Authorizer::new(&world, "").cluster_role("combined").map(|r| r.rules.clone()).unwrap_or_default();
-            let expected = expected.iter().map(PolicyRule::from_value).collect();
+            let authorizer = Authorizer::new(&world, "").expect("readable RBAC objects");
+            let got = authorizer.cluster_role("combined").map(|r| r.rules.clone()).unwrap_or_default();
+            let expected = expected.into_iter().map(policy_rule).collect();
             (format!("{AGGREGATION}: {name}"), Agree, Some((expected, got)))
         })
         .collect()

@@ -289,3 +289,48 @@ fn api_round_trip_fixture_has_a_broken_schedule_and_is_suspended() {
     assert!(outcome.message.contains("last succeeded"), "{}", outcome.message);
     assert!(outcome.message.contains("has an invalid schedule \"scheduleValue\""), "{}", outcome.message);
 }
+
+/// Malformed fields read as the JSON pointers read them: scalars of another type are unset.
+#[test]
+fn scalars_of_the_wrong_type_read_as_unset() {
+    let quoted = with(cron_job("backup", "@daily"), "/spec/suspend", json!("true"));
+    assert_eq!(run(json!({"name": "backup"}), vec![quoted]).state, ItemState::Passed, "only `true` suspends");
+    let numeric = with(cron_job("backup", "@daily"), "/spec/schedule", json!(5));
+    assert_eq!(run(json!({"name": "backup"}), vec![numeric]), Outcome::failed("cronjob/backup has no spec.schedule"));
+    let zone = with(cron_job("backup", "0 3 * * *"), "/spec/timeZone", json!(["UTC"]));
+    assert_eq!(run(json!({"name": "backup", "maxInterval": "1d"}), vec![zone]).state, ItemState::Passed);
+}
+
+/// A status that reports anything proves the CronJob came from a cluster, so a missing (or
+/// unreadable) `lastSuccessfulTime` is "never succeeded", offline too; an empty one proves
+/// nothing.
+#[test]
+fn a_status_without_a_readable_success_has_never_succeeded() {
+    let spec = json!({"name": "backup", "lastSuccessWithin": "1d"});
+    let never = Outcome::failed("cronjob/backup never succeeded (no status.lastSuccessfulTime)");
+    for status in
+        [json!({"lastSuccessfulTime": 1_764_039_640}), json!({"lastSuccessfulTime": null}), json!({"active": []})]
+    {
+        let object = with(cron_job("backup", "0 3 * * *"), "/status", status.clone());
+        assert_eq!(run(spec.clone(), vec![object]), never, "{status}");
+    }
+    for status in [json!({}), json!("Active")] {
+        let object = with(cron_job("backup", "0 3 * * *"), "/status", status.clone());
+        assert_eq!(run(spec.clone(), vec![object]).state, ItemState::Skipped, "{status}");
+    }
+    let unreadable = with(cron_job("backup", "0 3 * * *"), "/status/lastSuccessfulTime", json!("yesterday"));
+    assert_eq!(
+        run(spec, vec![unreadable]),
+        Outcome::failed("cronjob/backup has an unreadable status.lastSuccessfulTime \"yesterday\"")
+    );
+}
+
+/// A `spec` that is not a mapping cannot be judged at all: an error naming the CronJob and the
+/// field (where the JSON pointers found no schedule in it), as every typed view reports it.
+#[test]
+fn a_spec_that_is_not_a_mapping_is_an_error_naming_the_cronjob() {
+    let broken = with(cron_job("backup", "@daily"), "/spec", json!("0 3 * * *"));
+    let outcome = run(json!({}), vec![cron_job("nightly", "@daily"), broken]);
+    assert_eq!(outcome.state, ItemState::Error);
+    assert!(outcome.message.starts_with("cronjob/backup: spec: invalid type: string"), "{}", outcome.message);
+}

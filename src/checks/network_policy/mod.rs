@@ -17,7 +17,7 @@ use crate::api::NetworkPolicyCheck;
 use std::sync::Arc;
 
 use crate::inventory::kinds;
-use crate::inventory::view::{ViewError, WorkloadView};
+use crate::inventory::view::{NetworkPolicyView, ViewError, WorkloadView};
 
 /// How many objects a message lists before it only counts the rest (messages stay short).
 const LISTED: usize = 8;
@@ -87,8 +87,14 @@ fn unreadable_workloads(spec: &NetworkPolicyCheck, scope: &Scope<'_>) -> Option<
     })
 }
 
+/// The namespace's policies, by name. One that cannot be read (a `podSelector` of the wrong
+/// shape) or used (an invalid selector) is an error naming it and the field.
 fn policies(scope: &Scope<'_>) -> Result<Vec<Policy>, String> {
-    scope.inventory.in_namespace(kinds::NETWORK_POLICY, Some(scope.namespace)).map(|o| Policy::parse(o)).collect()
+    scope
+        .inventory
+        .views_in::<NetworkPolicyView>(kinds::NETWORK_POLICY, Some(scope.namespace))
+        .map(|view| Policy::from_view(&*view.map_err(|e| e.to_string())?))
+        .collect()
 }
 
 /// Every Deployment, StatefulSet and DaemonSet of the namespace, kind by kind, by name.

@@ -1,12 +1,13 @@
 //! A NetworkPolicy as the API server defaults it: which directions it governs, which pods it
-//! selects, and its rules (ports and peers).
+//! selects, and its rules (ports and peers), read from its [`NetworkPolicyView`].
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use serde_json::Value;
 
-use crate::inventory::{Object, selector};
+use crate::inventory::selector;
+use crate::inventory::view::network_policy::{EgressRule, IngressRule, NetworkPolicyView};
+use crate::inventory::view::network_policy::{Peer, PolicyPort, PortRef};
 
 /// Traffic direction, relative to the selected pods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,25 +17,12 @@ pub(super) enum Direction {
 }
 
 impl Direction {
-    /// The `spec` key holding this direction's rules.
-    fn rules_key(self) -> &'static str {
+    /// `ingress`: for messages, as the field is spelled.
+    pub(super) fn field(self) -> &'static str {
         match self {
             Direction::Ingress => "ingress",
             Direction::Egress => "egress",
         }
-    }
-
-    /// The rule key holding this direction's peers.
-    fn peers_key(self) -> &'static str {
-        match self {
-            Direction::Ingress => "from",
-            Direction::Egress => "to",
-        }
-    }
-
-    /// `ingress`: for messages, as the field is spelled.
-    pub(super) fn field(self) -> &'static str {
-        self.rules_key()
     }
 
     /// `Ingress`: as `policyTypes` spells it.
@@ -46,7 +34,7 @@ impl Direction {
     }
 }
 
-/// One NetworkPolicy, parsed once per evaluation.
+/// One NetworkPolicy, defaulted once per evaluation.
 #[derive(Clone, Debug)]
 pub(super) struct Policy {
     pub name: String,
@@ -59,32 +47,30 @@ pub(super) struct Policy {
 
 impl Policy {
     /// Reads a NetworkPolicy. An unusable `podSelector` is an error: the API server would have
-    /// rejected the object, so judging it either way would be a guess.
-    pub fn parse(object: &Object) -> Result<Policy, String> {
-        let reference = object.reference();
-        let pod_selector = match object.get("/spec/podSelector") {
-            // Required by the API; Go's zero value (and `podSelector: {matchLabels: null}` in
-            // hand-written YAML) is the empty selector, which selects every pod.
-            None | Some(Value::Null) => LabelSelector::default(),
-            Some(value) => serde_json::from_value::<LabelSelector>(value.clone())
-                .map_err(|e| format!("{reference}: podSelector: {e}"))?,
-        };
-        selector::validate(&pod_selector).map_err(|e| format!("{reference}: podSelector: {e}"))?;
-        let ingress = rules(object, Direction::Ingress);
-        let egress = rules(object, Direction::Egress);
-        let types: Vec<&str> = object
-            .get("/spec/policyTypes")
-            .and_then(Value::as_array)
-            .map(|types| types.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+    /// rejected the object, so judging it either way would be a guess. (One of the wrong shape
+    /// is already an error of the view, naming the field.)
+    pub fn from_view(view: &NetworkPolicyView) -> Result<Policy, String> {
+        let spec = &view.spec;
+        selector::validate(&spec.pod_selector).map_err(|e| format!("{}: podSelector: {e}", view.reference()))?;
+        let ingress: Vec<Rule> = spec.ingress.iter().map(Rule::from).collect();
+        let egress: Vec<Rule> = spec.egress.iter().map(Rule::from).collect();
+        let types = &spec.policy_types;
         // The API server's defaulting: without policyTypes a policy always governs Ingress, and
         // Egress only when it has egress rules. An empty list counts as absent.
         let (governs_ingress, governs_egress) = if types.is_empty() {
             (true, !egress.is_empty())
         } else {
-            (types.contains(&"Ingress"), types.contains(&"Egress"))
+            let named = |t: Direction| types.iter().any(|written| written == t.policy_type());
+            (named(Direction::Ingress), named(Direction::Egress))
         };
-        Ok(Policy { name: object.name.clone(), pod_selector, ingress, egress, governs_ingress, governs_egress })
+        Ok(Policy {
+            name: view.metadata.name.clone(),
+            pod_selector: spec.pod_selector.clone(),
+            ingress,
+            egress,
+            governs_ingress,
+            governs_egress,
+        })
     }
 
     pub fn reference(&self) -> String {
@@ -121,14 +107,6 @@ impl Policy {
     }
 }
 
-fn rules(object: &Object, direction: Direction) -> Vec<Rule> {
-    object
-        .get(&format!("/spec/{}", direction.rules_key()))
-        .and_then(Value::as_array)
-        .map(|list| list.iter().map(|rule| Rule::parse(rule, direction)).collect())
-        .unwrap_or_default()
-}
-
 /// One ingress or egress rule. A missing or empty peer list means every peer, and a missing or
 /// empty port list means every port, so the rule `{}` allows all traffic.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -136,22 +114,12 @@ pub(super) struct Rule {
     /// `None`: all peers.
     pub peers: Option<Vec<Peer>>,
     /// Empty: all ports.
-    pub ports: Vec<PortMatch>,
+    pub ports: Vec<PolicyPort>,
 }
 
 impl Rule {
-    fn parse(rule: &Value, direction: Direction) -> Rule {
-        let peers = rule
-            .get(direction.peers_key())
-            .and_then(Value::as_array)
-            .filter(|list| !list.is_empty())
-            .map(|list| list.iter().map(Peer::parse).collect());
-        let ports = rule
-            .get("ports")
-            .and_then(Value::as_array)
-            .map(|list| list.iter().map(PortMatch::parse).collect())
-            .unwrap_or_default();
-        Rule { peers, ports }
+    fn new(peers: &[Peer], ports: &[PolicyPort]) -> Rule {
+        Rule { peers: (!peers.is_empty()).then(|| peers.to_vec()), ports: ports.to_vec() }
     }
 
     /// The sources of this rule that may lie outside the cluster, described for messages; empty
@@ -160,119 +128,81 @@ impl Rule {
     pub fn outside_sources(&self) -> Vec<String> {
         match &self.peers {
             None => vec!["all sources (the rule has no from)".to_owned()],
-            Some(peers) => peers.iter().filter_map(Peer::outside_source).collect(),
+            Some(peers) => peers.iter().filter_map(outside_source).collect(),
         }
     }
 }
 
-/// One `from`/`to` entry.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(super) struct Peer {
-    pub pod_selector: bool,
-    pub namespace_selector: bool,
-    pub ip_block: Option<IpBlock>,
+impl From<&IngressRule> for Rule {
+    fn from(rule: &IngressRule) -> Rule {
+        Rule::new(&rule.from, &rule.ports)
+    }
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(super) struct IpBlock {
-    pub cidr: String,
-    pub except: Vec<String>,
+impl From<&EgressRule> for Rule {
+    fn from(rule: &EgressRule) -> Rule {
+        Rule::new(&rule.to, &rule.ports)
+    }
 }
 
-impl Peer {
-    fn parse(peer: &Value) -> Peer {
-        let ip_block = peer.get("ipBlock").filter(|b| b.is_object()).map(|block| IpBlock {
-            cidr: block.get("cidr").and_then(Value::as_str).unwrap_or("<no cidr>").to_owned(),
-            except: block
-                .get("except")
-                .and_then(Value::as_array)
-                .map(|list| list.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-                .unwrap_or_default(),
+/// How a peer that may lie outside the cluster reads in messages; `None` for one in it.
+fn outside_source(peer: &Peer) -> Option<String> {
+    if let Some(block) = &peer.ip_block {
+        let cidr = block.cidr.as_deref().unwrap_or("<no cidr>");
+        return Some(if block.except.is_empty() {
+            cidr.to_owned()
+        } else {
+            format!("{cidr} (except {})", block.except.join(", "))
         });
-        Peer {
-            pod_selector: peer.get("podSelector").is_some_and(Value::is_object),
-            namespace_selector: peer.get("namespaceSelector").is_some_and(Value::is_object),
-            ip_block,
-        }
     }
-
-    fn outside_source(&self) -> Option<String> {
-        if let Some(block) = &self.ip_block {
-            return Some(if block.except.is_empty() {
-                block.cidr.clone()
-            } else {
-                format!("{} (except {})", block.cidr, block.except.join(", "))
-            });
-        }
-        // The API server rejects a peer that names nothing; offline we cannot know what a
-        // network plugin would make of one, so a security check treats it as open.
-        (!self.pod_selector && !self.namespace_selector).then(|| "an empty peer {}".to_owned())
-    }
+    // The API server rejects a peer that names nothing; offline we cannot know what a
+    // network plugin would make of one, so a security check treats it as open.
+    (!peer.pod_selector.0 && !peer.namespace_selector.0).then(|| "an empty peer {}".to_owned())
 }
 
-/// One entry of a rule's `ports`: a protocol (default TCP) and a port number, a number range
-/// (`endPort`), a named port, or no port (every port of the protocol).
-#[derive(Clone, Debug, PartialEq)]
-pub(super) struct PortMatch {
-    pub protocol: String,
-    pub port: Option<PortRef>,
-    pub end_port: Option<i64>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub(super) enum PortRef {
-    Number(i64),
-    Name(String),
-}
-
-impl PortMatch {
-    fn parse(entry: &Value) -> PortMatch {
-        let port = match entry.get("port") {
-            Some(Value::Number(n)) => n.as_i64().map(PortRef::Number),
-            // The API server would reject `port: "80"` (a port name needs a letter); manifests
-            // that quote numbers mean the number.
-            Some(Value::String(s)) => Some(s.parse::<i64>().map_or_else(|_| PortRef::Name(s.clone()), PortRef::Number)),
-            _ => None,
-        };
-        PortMatch {
-            protocol: entry.get("protocol").and_then(Value::as_str).unwrap_or("TCP").to_owned(),
-            port,
-            end_port: entry.get("endPort").and_then(Value::as_i64),
-        }
+/// Whether a rule's port entry (a protocol, default TCP, and a port number, a number range
+/// with `endPort`, a named port, or no port: every port of the protocol) admits
+/// `number`/`protocol` on a pod; `resolve` maps a port name to the pod's container port of that
+/// name and protocol, as network plugins do.
+pub(super) fn admits(
+    entry: &PolicyPort,
+    number: i64,
+    protocol: &str,
+    resolve: impl Fn(&str, &str) -> Option<i64>,
+) -> bool {
+    let entry_protocol = entry.protocol.as_deref().unwrap_or("TCP");
+    if !entry_protocol.eq_ignore_ascii_case(protocol) {
+        return false;
     }
-
-    /// Whether this entry admits `number`/`protocol` on a pod; `resolve` maps a port name to the
-    /// pod's container port of that name and protocol, as network plugins do.
-    pub fn admits(&self, number: i64, protocol: &str, resolve: impl Fn(&str, &str) -> Option<i64>) -> bool {
-        if !self.protocol.eq_ignore_ascii_case(protocol) {
-            return false;
-        }
-        match &self.port {
-            None => true,
-            Some(PortRef::Number(start)) => match self.end_port {
-                Some(end) => (*start..=end).contains(&number),
-                None => *start == number,
-            },
-            // `endPort` is only valid with a numeric port, so a name always means one port.
-            Some(PortRef::Name(name)) => resolve(name, &self.protocol) == Some(number),
-        }
+    match &entry.port {
+        None => true,
+        Some(PortRef::Number(start)) => match entry.end_port {
+            Some(end) => (*start..=end).contains(&number),
+            None => *start == number,
+        },
+        // `endPort` is only valid with a numeric port, so a name always means one port.
+        Some(PortRef::Name(name)) => resolve(name, entry_protocol) == Some(number),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
+    use crate::inventory::view::from_value;
+
+    fn view(name: &str, spec: Value) -> NetworkPolicyView {
+        from_value(
+            &json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                    "metadata": {"name": name, "namespace": "shop"}, "spec": spec}),
+            || format!("networkpolicy/{name}"),
+        )
+        .expect("a readable NetworkPolicy")
+    }
 
     fn policy(spec: Value) -> Policy {
-        let object = Object::from_value(
-            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-                   "metadata": {"name": "p", "namespace": "shop"}, "spec": spec}),
-            None,
-        )
-        .expect("valid object");
-        Policy::parse(&object).expect("valid policy")
+        Policy::from_view(&view("p", spec)).expect("valid policy")
     }
 
     #[test]
@@ -302,13 +232,8 @@ mod tests {
 
     #[test]
     fn an_invalid_pod_selector_is_an_error() {
-        let object = Object::from_value(
-            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "bad"},
-                   "spec": {"podSelector": {"matchExpressions": [{"key": "app", "operator": "In"}]}}}),
-            None,
-        )
-        .expect("valid object");
-        let error = Policy::parse(&object).expect_err("invalid selector");
+        let bad = view("bad", json!({"podSelector": {"matchExpressions": [{"key": "app", "operator": "In"}]}}));
+        let error = Policy::from_view(&bad).expect_err("invalid selector");
         assert!(error.starts_with("networkpolicy/bad: podSelector"), "{error}");
     }
 
@@ -336,18 +261,18 @@ mod tests {
 
     #[test]
     fn ports_match_by_number_range_name_and_protocol() {
-        let entry = |v: Value| PortMatch::parse(&v);
+        let entry = |v: Value| serde_json::from_value::<PolicyPort>(v).expect("a port entry");
         let none = |_: &str, _: &str| None;
-        assert!(entry(json!({"port": 5432})).admits(5432, "TCP", none));
-        assert!(!entry(json!({"port": 5432})).admits(5432, "UDP", none));
-        assert!(entry(json!({"port": 5432, "protocol": "UDP"})).admits(5432, "UDP", none));
-        assert!(entry(json!({"port": 5000, "endPort": 6000})).admits(5432, "TCP", none));
-        assert!(!entry(json!({"port": 5000, "endPort": 5100})).admits(5432, "TCP", none));
-        assert!(entry(json!({"protocol": "TCP"})).admits(5432, "TCP", none));
-        assert!(entry(json!({"port": "5432"})).admits(5432, "TCP", none));
+        assert!(admits(&entry(json!({"port": 5432})), 5432, "TCP", none));
+        assert!(!admits(&entry(json!({"port": 5432})), 5432, "UDP", none));
+        assert!(admits(&entry(json!({"port": 5432, "protocol": "UDP"})), 5432, "UDP", none));
+        assert!(admits(&entry(json!({"port": 5000, "endPort": 6000})), 5432, "TCP", none));
+        assert!(!admits(&entry(json!({"port": 5000, "endPort": 5100})), 5432, "TCP", none));
+        assert!(admits(&entry(json!({"protocol": "TCP"})), 5432, "TCP", none));
+        assert!(admits(&entry(json!({"port": "5432"})), 5432, "TCP", none));
         let pg = |name: &str, protocol: &str| (name == "pg" && protocol == "TCP").then_some(5432);
-        assert!(entry(json!({"port": "pg"})).admits(5432, "TCP", pg));
-        assert!(!entry(json!({"port": "pg", "protocol": "UDP"})).admits(5432, "UDP", pg));
-        assert!(!entry(json!({"port": "http"})).admits(5432, "TCP", pg));
+        assert!(admits(&entry(json!({"port": "pg"})), 5432, "TCP", pg));
+        assert!(!admits(&entry(json!({"port": "pg", "protocol": "UDP"})), 5432, "UDP", pg));
+        assert!(!admits(&entry(json!({"port": "http"})), 5432, "TCP", pg));
     }
 }

@@ -4,7 +4,7 @@
 //! traffic is allowed), and no ingress rule of the policies selecting it may admit the port from
 //! a source that can lie outside the cluster: a rule without `from`, or with any `ipBlock`.
 
-use super::policy::{Direction, Policy, Rule};
+use super::policy::{Direction, Policy, Rule, admits};
 use super::{Findings, list};
 use crate::checks::podspec::{container_ports, named_port};
 use std::sync::Arc;
@@ -95,5 +95,5 @@ fn admits_port(rule: &Rule, port: i32, protocols: &[String], resolve: &impl Fn(&
         || rule
             .ports
             .iter()
-            .any(|entry| protocols.iter().any(|protocol| entry.admits(i64::from(port), protocol, resolve)))
+            .any(|entry| protocols.iter().any(|protocol| admits(entry, i64::from(port), protocol, resolve)))
 }

@@ -411,3 +411,24 @@ fn an_unreadable_workload_kind_is_an_error_for_workload_rules_only() {
     );
     assert_eq!(run_with(json!({"defaultDenyIngress": true}), vec![deny()], facts.clone()).state, ItemState::Passed);
 }
+
+#[test]
+fn a_policy_whose_pod_selector_is_not_a_selector_fails_naming_the_field() {
+    // Read by the view: the path names the field within the object (`spec.podSelector`, and
+    // deeper where the wrong type is), where the JSON-pointer read said `podSelector`.
+    for selector in [json!("app=api"), json!({"matchLabels": {"app": 5}})] {
+        let bad = policy("bad", json!({"podSelector": selector}));
+        let outcome = run(json!({"defaultDenyIngress": true}), vec![bad, policy("deny", json!({"podSelector": {}}))]);
+        assert_state(&outcome, ItemState::Failed, "networkpolicy/bad: spec.podSelector");
+        assert!(outcome.message.ends_with("(the API server would reject this policy)"), "{}", outcome.message);
+    }
+}
+
+#[test]
+fn a_rule_that_is_not_a_mapping_allows_everything_as_before() {
+    // `ingress: ["x"]` names no peers and no ports: it reads as the rule `{}`, which admits
+    // every source on every port, so a restricted port it reaches is not in-cluster only.
+    let odd = policy("odd", json!({"podSelector": {}, "ingress": ["x"]}));
+    let outcome = run(restrict_5432(), vec![postgres(), odd]);
+    assert_state(&outcome, ItemState::Failed, "networkpolicy/odd admits it from all sources (the rule has no from)");
+}

@@ -13,10 +13,11 @@
 use std::collections::{BTreeMap, HashSet};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use serde_json::Value;
 
 use super::rules::PolicyRule;
-use crate::inventory::{Object, selector};
+use crate::inventory::selector;
+use crate::inventory::view::RoleView;
+use crate::inventory::view::role::ClusterRoleSelectors;
 
 /// The role every cluster has and bindings name without shipping it. Offline manifests almost
 /// never include it, and a binding to it must not silently grant nothing.
@@ -47,17 +48,17 @@ enum Aggregation {
 }
 
 /// Effective rules of every ClusterRole, by name.
-pub fn resolve<'a>(cluster_roles: impl IntoIterator<Item = &'a Object>) -> BTreeMap<String, ClusterRole> {
+pub fn resolve<'a>(cluster_roles: impl IntoIterator<Item = &'a RoleView>) -> BTreeMap<String, ClusterRole> {
     let mut nodes: BTreeMap<String, Node> = cluster_roles
         .into_iter()
         .map(|role| {
             let node = Node {
-                labels: role.labels.clone(),
-                rules: PolicyRule::list_from(&role.data),
+                labels: role.metadata.labels.clone(),
+                rules: role.rules.clone(),
                 aggregation: aggregation(role),
                 builtin: false,
             };
-            (role.name.clone(), node)
+            (role.name().to_owned(), node)
         })
         .collect();
     nodes.entry(CLUSTER_ADMIN.to_owned()).or_insert_with(builtin_cluster_admin);
@@ -71,21 +72,14 @@ pub fn resolve<'a>(cluster_roles: impl IntoIterator<Item = &'a Object>) -> BTree
         .collect()
 }
 
-fn aggregation(role: &Object) -> Aggregation {
-    let Some(rule) = role.get("/aggregationRule").filter(|r| !r.is_null()) else { return Aggregation::None };
-    let raw = match rule.get("clusterRoleSelectors") {
-        None | Some(Value::Null) => return Aggregation::Selectors(Vec::new()),
-        Some(Value::Array(list)) => list,
-        Some(_) => return Aggregation::Unusable,
-    };
-    let mut selectors = Vec::with_capacity(raw.len());
-    for value in raw {
-        match serde_json::from_value::<LabelSelector>(value.clone()) {
-            Ok(s) if selector::validate(&s).is_ok() => selectors.push(s),
-            _ => return Aggregation::Unusable,
+fn aggregation(role: &RoleView) -> Aggregation {
+    let Some(rule) = &role.aggregation_rule else { return Aggregation::None };
+    match &rule.cluster_role_selectors {
+        ClusterRoleSelectors::Selectors(selectors) if selectors.iter().all(|s| selector::validate(s).is_ok()) => {
+            Aggregation::Selectors(selectors.clone())
         }
+        _ => Aggregation::Unusable,
     }
-    Aggregation::Selectors(selectors)
 }
 
 /// Runs the controller's sync over every aggregating role until nothing changes. Each pass
@@ -141,13 +135,15 @@ fn builtin_cluster_admin() -> Node {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
     use crate::checks::rbac::fixtures::rbac_object;
+    use crate::inventory::view::from_value;
 
-    fn cluster_role(name: &str, labels: Value, rest: Value) -> Object {
-        rbac_object("ClusterRole", None, name, labels, rest)
+    fn cluster_role(name: &str, labels: Value, rest: Value) -> RoleView {
+        let object = rbac_object("ClusterRole", None, name, labels, rest);
+        from_value(&object.data, || object.reference()).expect("a role view")
     }
 
     fn rule(resource: &str) -> Value {
@@ -158,7 +154,7 @@ mod tests {
         roles[name].rules.iter().flat_map(|r| r.resources.clone()).collect()
     }
 
-    fn aggregating(name: &str, labels: Value, to: &str, own: Value) -> Object {
+    fn aggregating(name: &str, labels: Value, to: &str, own: Value) -> RoleView {
         cluster_role(
             name,
             labels,

@@ -6,13 +6,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use super::aggregation::ClusterRole;
 use super::cluster::{self, ClusterRbac};
 use super::rules::{PolicyRule, ResourceRequest};
-use super::subjects::{BindingSubject, Requester, subject_applies};
-use crate::inventory::{Inventory, Object, kinds};
+use super::subjects::{Requester, subject_applies};
+use crate::inventory::view::binding::{RoleRef, Subject};
+use crate::inventory::view::{BindingView, RoleView, ViewError};
+use crate::inventory::{CatalogueKind, Inventory, kinds};
 
 /// Which binding and role allowed a request: `rolebinding/ops` -> `clusterrole/admin`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,47 +35,55 @@ impl Verdict {
     }
 }
 
-/// A RoleBinding or ClusterRoleBinding: its role reference and subjects.
+/// A RoleBinding (in `namespace`) or a ClusterRoleBinding (`namespace` empty): its view, and
+/// where it was found, which the view does not say (a RoleBinding loaded with `-n` carries no
+/// `metadata.namespace` of its own).
 #[derive(Clone, Debug)]
 pub struct Binding {
-    pub object: Arc<Object>,
-    pub role_kind: String,
-    pub role_name: String,
-    pub subjects: Vec<BindingSubject>,
+    view: Arc<BindingView>,
+    namespace: String,
+    cluster_wide: bool,
 }
 
 impl Binding {
-    pub(super) fn parse(object: Arc<Object>) -> Binding {
-        let role_ref = object.get("/roleRef");
-        let field =
-            |key: &str| role_ref.and_then(|r| r.get(key)).and_then(Value::as_str).unwrap_or_default().to_owned();
-        let (role_kind, role_name) = (field("kind"), field("name"));
-        let subjects = object
-            .get("/subjects")
-            .and_then(Value::as_array)
-            .map(|list| list.iter().map(BindingSubject::from_value).collect())
-            .unwrap_or_default();
-        Binding { object, role_kind, role_name, subjects }
+    /// A RoleBinding of `namespace`.
+    pub(super) fn namespaced(view: Arc<BindingView>, namespace: &str) -> Binding {
+        Binding { view, namespace: namespace.to_owned(), cluster_wide: false }
     }
 
-    /// `rolebinding/ops`.
+    /// A ClusterRoleBinding.
+    pub(super) fn cluster_wide(view: Arc<BindingView>) -> Binding {
+        Binding { view, namespace: String::new(), cluster_wide: true }
+    }
+
+    pub fn role_ref(&self) -> &RoleRef {
+        &self.view.role_ref
+    }
+
+    pub fn subjects(&self) -> &[Subject] {
+        &self.view.subjects
+    }
+
+    /// `rolebinding/ops` or `clusterrolebinding/ops`.
     pub fn reference(&self) -> String {
-        self.object.reference()
+        let kind = if self.cluster_wide { CatalogueKind::ClusterRoleBinding } else { CatalogueKind::RoleBinding };
+        self.view.metadata.reference(kind)
     }
 
     /// `clusterrole/admin` / `role/reader`.
     pub fn role_reference(&self) -> String {
-        format!("{}/{}", self.role_kind.to_ascii_lowercase(), self.role_name)
+        let role = self.role_ref();
+        format!("{}/{}", role.kind.to_ascii_lowercase(), role.name)
     }
 
     /// The namespace subjects default to: the binding's own, or none for a ClusterRoleBinding.
     pub fn namespace(&self) -> &str {
-        self.object.namespace.as_deref().unwrap_or_default()
+        &self.namespace
     }
 
     /// Kubernetes' `appliesTo`: does any subject name this requester?
     pub fn applies_to(&self, who: &Requester) -> bool {
-        self.subjects.iter().any(|s| subject_applies(s, who, self.namespace()))
+        self.subjects().iter().any(|s| subject_applies(s, who, self.namespace()))
     }
 }
 
@@ -83,24 +91,23 @@ impl Binding {
 pub struct Authorizer<'a> {
     namespace: &'a str,
     cluster: Arc<ClusterRbac>,
-    roles: BTreeMap<String, Vec<PolicyRule>>,
+    /// The namespace's Roles by name; their rules are read in place.
+    roles: BTreeMap<String, Arc<RoleView>>,
     role_bindings: Vec<Binding>,
 }
 
 impl<'a> Authorizer<'a> {
-    pub fn new(inventory: &Inventory, namespace: &'a str) -> Authorizer<'a> {
-        Authorizer {
-            namespace,
-            cluster: cluster::resolve(inventory),
-            roles: inventory
-                .in_namespace(kinds::ROLE, Some(namespace))
-                .map(|o| (o.name.clone(), PolicyRule::list_from(&o.data)))
-                .collect(),
-            role_bindings: inventory
-                .in_namespace(kinds::ROLE_BINDING, Some(namespace))
-                .map(|o| Binding::parse(Arc::clone(o)))
-                .collect(),
-        }
+    /// The authorizer of `namespace`; an RBAC object that cannot be read is an error naming it.
+    pub fn new(inventory: &Inventory, namespace: &'a str) -> Result<Authorizer<'a>, ViewError> {
+        let roles = inventory
+            .views_in::<RoleView>(kinds::ROLE, Some(namespace))
+            .map(|role| role.map(|role| (role.name().to_owned(), role)))
+            .collect::<Result<_, _>>()?;
+        let role_bindings = inventory
+            .views_in::<BindingView>(kinds::ROLE_BINDING, Some(namespace))
+            .map(|binding| binding.map(|binding| Binding::namespaced(binding, namespace)))
+            .collect::<Result<_, _>>()?;
+        Ok(Authorizer { namespace, cluster: cluster::resolve(inventory)?, roles, role_bindings })
     }
 
     pub fn namespace(&self) -> &str {
@@ -127,9 +134,10 @@ impl<'a> Authorizer<'a> {
     /// binding's namespace or a ClusterRole. `None` when the role is missing, or a
     /// ClusterRoleBinding names a Role (which Kubernetes cannot resolve either).
     pub fn rules_of(&self, binding: &Binding) -> Option<&[PolicyRule]> {
-        match binding.role_kind.as_str() {
-            "ClusterRole" => self.cluster.roles.get(&binding.role_name).map(|r| r.rules.as_slice()),
-            "Role" if binding.namespace() == self.namespace => self.roles.get(&binding.role_name).map(Vec::as_slice),
+        let role = binding.role_ref();
+        match role.kind.as_str() {
+            "ClusterRole" => self.cluster.roles.get(&role.name).map(|r| r.rules.as_slice()),
+            "Role" if binding.namespace() == self.namespace => self.roles.get(&role.name).map(|r| r.rules.as_slice()),
             _ => None,
         }
     }
@@ -164,6 +172,7 @@ mod tests {
         aggregating_role, cluster_role, cluster_role_binding, get_pods_rule, group, rbac_object, role, role_binding,
         service_account, user,
     };
+    use crate::inventory::Object;
 
     const NS: &str = "shop";
 
@@ -173,7 +182,7 @@ mod tests {
 
     fn verdict(objects: Vec<Object>, who: &Requester) -> Verdict {
         let inventory = Inventory::from_objects(objects);
-        Authorizer::new(&inventory, NS).authorize(who, &get_pods())
+        Authorizer::new(&inventory, NS).expect("readable RBAC objects").authorize(who, &get_pods())
     }
 
     /// The cluster role `pod-reader` (get pods) bound cluster-wide to `subjects`.

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use super::aggregation::{self, ClusterRole};
 use super::authorizer::Binding;
-use crate::inventory::{Inventory, Object, kinds};
+use crate::inventory::view::{BindingView, RoleView, ViewError};
+use crate::inventory::{Inventory, kinds};
 
 /// ClusterRoles by name, with their effective rules, and the ClusterRoleBindings.
 #[derive(Debug)]
@@ -16,41 +17,66 @@ pub(super) struct ClusterRbac {
     pub bindings: Vec<Binding>,
 }
 
-/// The objects a resolution was computed from, kept alive so that an identical list of pointers
-/// means identical objects (inventory objects are immutable and replaced, never edited).
+/// The views a resolution was computed from. Views are immutable and replaced, never edited,
+/// and these are kept alive, so the same list of pointers means the same objects.
 struct Cached {
-    roles: Vec<Arc<Object>>,
-    bindings: Vec<Arc<Object>>,
+    roles: Vec<Arc<RoleView>>,
+    bindings: Vec<Arc<BindingView>>,
     value: Arc<ClusterRbac>,
 }
 
 static LAST: Mutex<Option<Cached>> = Mutex::new(None);
 
 /// The cluster-wide RBAC of `inventory`, from the cache when its ClusterRoles and
-/// ClusterRoleBindings are the very objects of the last resolution.
-pub(super) fn resolve(inventory: &Inventory) -> Arc<ClusterRbac> {
-    let roles: Vec<&Arc<Object>> = inventory.in_namespace(kinds::CLUSTER_ROLE, None).collect();
-    let bindings: Vec<&Arc<Object>> = inventory.in_namespace(kinds::CLUSTER_ROLE_BINDING, None).collect();
-    if let Some(last) = LAST.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
-        && same(&last.roles, &roles)
-        && same(&last.bindings, &bindings)
+/// ClusterRoleBindings are those of the last resolution.
+///
+/// Live, a view is decoded once per change and the cache's entries hand out the same `Arc`
+/// until the object changes, so a reconcile after an unrelated change hits on pointers alone.
+/// Offline, views are read afresh on each read, so pointers never match: equal views (a
+/// `PartialEq` walk, far cheaper than aggregation) hit as well, and then become the pointers
+/// compared next time.
+pub(super) fn resolve(inventory: &Inventory) -> Result<Arc<ClusterRbac>, ViewError> {
+    let roles: Vec<Arc<RoleView>> = inventory.views_in(kinds::CLUSTER_ROLE, None).collect::<Result<_, _>>()?;
+    let bindings: Vec<Arc<BindingView>> =
+        inventory.views_in(kinds::CLUSTER_ROLE_BINDING, None).collect::<Result<_, _>>()?;
     {
-        return Arc::clone(&last.value);
+        let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(last) = last.as_mut()
+            && let Some(roles_by_pointer) = same(&last.roles, &roles)
+            && let Some(bindings_by_pointer) = same(&last.bindings, &bindings)
+        {
+            if !(roles_by_pointer && bindings_by_pointer) {
+                last.roles = roles;
+                last.bindings = bindings;
+            }
+            return Ok(Arc::clone(&last.value));
+        }
     }
     let value = Arc::new(ClusterRbac {
-        roles: aggregation::resolve(roles.iter().map(|o| &***o)),
-        bindings: bindings.iter().map(|o| Binding::parse(Arc::clone(o))).collect(),
+        roles: aggregation::resolve(roles.iter().map(|role| &**role)),
+        bindings: bindings.iter().map(|binding| Binding::cluster_wide(Arc::clone(binding))).collect(),
     });
-    *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
-        roles: roles.into_iter().cloned().collect(),
-        bindings: bindings.into_iter().cloned().collect(),
-        value: Arc::clone(&value),
-    });
-    value
+    *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cached { roles, bindings, value: Arc::clone(&value) });
+    Ok(value)
 }
 
-fn same(cached: &[Arc<Object>], current: &[&Arc<Object>]) -> bool {
-    cached.len() == current.len() && cached.iter().zip(current).all(|(a, b)| Arc::ptr_eq(a, b))
+/// `Some(true)` when `current` holds the very views cached, `Some(false)` when equal ones,
+/// `None` when they differ.
+fn same<V: PartialEq>(cached: &[Arc<V>], current: &[Arc<V>]) -> Option<bool> {
+    if cached.len() != current.len() {
+        return None;
+    }
+    let mut by_pointer = true;
+    for (a, b) in cached.iter().zip(current) {
+        if Arc::ptr_eq(a, b) {
+            continue;
+        }
+        if a != b {
+            return None;
+        }
+        by_pointer = false;
+    }
+    Some(by_pointer)
 }
 
 #[cfg(test)]
@@ -59,6 +85,8 @@ mod tests {
 
     use super::*;
     use crate::checks::rbac::fixtures::{cluster_role, cluster_role_binding, get_pods_rule, user};
+    use crate::inventory::live::CompactObject;
+    use crate::inventory::{CompactEntry, Object};
 
     fn rules_of(rbac: &ClusterRbac, name: &str) -> usize {
         rbac.roles.get(name).map_or(0, |r| r.rules.len())
@@ -70,14 +98,51 @@ mod tests {
             cluster_role("reader", get_pods_rule()),
             cluster_role_binding("read", ("ClusterRole", "reader"), user("bob")),
         ]);
-        let first = resolve(&inventory);
-        let again = resolve(&inventory);
+        let first = resolve(&inventory).expect("readable");
+        let again = resolve(&inventory).expect("readable");
         // Another test thread may resolve in between and evict ours: equal content is what counts.
         assert!(Arc::ptr_eq(&first, &again) || rules_of(&first, "reader") == rules_of(&again, "reader"));
         inventory.insert(cluster_role("reader", json!([])));
-        let replaced = resolve(&inventory);
+        let replaced = resolve(&inventory).expect("readable");
         assert_eq!(rules_of(&first, "reader"), 1);
         assert_eq!(rules_of(&replaced, "reader"), 0);
         assert_eq!(replaced.bindings.len(), 1);
+    }
+
+    fn roles(inventory: &Inventory) -> Vec<Arc<RoleView>> {
+        inventory.views_in(kinds::CLUSTER_ROLE, None).collect::<Result<_, _>>().expect("readable")
+    }
+
+    /// Two snapshots of the controller's cache: inventories sharing its entries.
+    fn snapshots(objects: &[Object]) -> (Inventory, Inventory) {
+        let entries: Vec<_> = objects
+            .iter()
+            .map(|o| (o.object_ref(), Arc::new(CompactEntry::shared(CompactObject::from_object(o)))))
+            .collect();
+        let snapshot = || {
+            let mut inventory = Inventory::new();
+            for (id, entry) in &entries {
+                inventory.insert_shared(id.clone(), Arc::clone(entry));
+            }
+            inventory
+        };
+        (snapshot(), snapshot())
+    }
+
+    #[test]
+    fn live_snapshots_hand_out_the_same_views_so_the_cache_hits_on_pointers() {
+        let objects = [cluster_role("reader", get_pods_rule()), cluster_role("writer", json!([]))];
+        let (first, second) = snapshots(&objects);
+        assert_eq!(same(&roles(&first), &roles(&second)), Some(true));
+        // Offline, each read is a new view: equal, so the cache still hits, by content.
+        let offline = Inventory::from_objects(objects.clone());
+        assert_eq!(same(&roles(&offline), &roles(&offline)), Some(false));
+        assert_eq!(same(&roles(&offline), &roles(&first)), Some(false));
+        // A changed role, or one more, is a miss.
+        let mut changed = Inventory::from_objects(objects.clone());
+        changed.insert(cluster_role("writer", get_pods_rule()));
+        assert_eq!(same(&roles(&first), &roles(&changed)), None);
+        changed.insert(cluster_role("third", json!([])));
+        assert_eq!(same(&roles(&first), &roles(&changed)), None);
     }
 }

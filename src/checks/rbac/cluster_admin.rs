@@ -10,20 +10,20 @@
 use super::aggregation::CLUSTER_ADMIN;
 use super::authorizer::{Authorizer, Binding};
 use super::list;
-use super::subjects::BindingSubject;
+use crate::inventory::view::binding::Subject;
 
 pub(super) fn judge(authorizer: &Authorizer<'_>) -> Vec<String> {
     let namespace = authorizer.namespace();
     let mut problems = Vec::new();
     for binding in authorizer.role_bindings() {
         if let Some(why) = admin_role(authorizer, binding) {
-            let subjects: Vec<String> = binding.subjects.iter().map(|s| describe(s, namespace)).collect();
+            let subjects: Vec<String> = binding.subjects().iter().map(|s| describe(s, namespace)).collect();
             problems.push(format!("{} grants {why} to {}", binding.reference(), or_nobody(&subjects)));
         }
     }
     for binding in authorizer.cluster_role_bindings() {
         let ours: Vec<String> =
-            binding.subjects.iter().filter(|s| of_namespace(s, namespace)).map(|s| describe(s, "")).collect();
+            binding.subjects().iter().filter(|s| of_namespace(s, namespace)).map(|s| describe(s, "")).collect();
         if ours.is_empty() {
             continue;
         }
@@ -36,7 +36,8 @@ pub(super) fn judge(authorizer: &Authorizer<'_>) -> Vec<String> {
 
 /// `clusterrole/cluster-admin`, or the role and why it counts as admin; `None` for others.
 fn admin_role(authorizer: &Authorizer<'_>, binding: &Binding) -> Option<String> {
-    if binding.role_kind == "ClusterRole" && binding.role_name == CLUSTER_ADMIN {
+    let role = binding.role_ref();
+    if role.kind == "ClusterRole" && role.name == CLUSTER_ADMIN {
         return Some(binding.role_reference());
     }
     let rules = authorizer.rules_of(binding)?;
@@ -46,7 +47,7 @@ fn admin_role(authorizer: &Authorizer<'_>, binding: &Binding) -> Option<String> 
         .then(|| format!("{} (a rule with * verbs on * resources)", binding.role_reference()))
 }
 
-fn of_namespace(subject: &BindingSubject, namespace: &str) -> bool {
+fn of_namespace(subject: &Subject, namespace: &str) -> bool {
     match subject.kind.as_str() {
         "ServiceAccount" => subject.namespace.as_deref() == Some(namespace),
         "User" => subject
@@ -63,7 +64,7 @@ fn of_namespace(subject: &BindingSubject, namespace: &str) -> bool {
 }
 
 /// `ServiceAccount shop/ci`, `User bob`, `Group devs`.
-fn describe(subject: &BindingSubject, default_namespace: &str) -> String {
+fn describe(subject: &Subject, default_namespace: &str) -> String {
     match subject.kind.as_str() {
         "ServiceAccount" => {
             let namespace = subject.namespace.as_deref().unwrap_or(default_namespace);

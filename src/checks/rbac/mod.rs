@@ -18,7 +18,7 @@ mod tests_corpus;
 pub use aggregation::{CLUSTER_ADMIN, ClusterRole};
 pub use authorizer::{Authorizer, Binding, Grant, Verdict};
 pub use rules::{PolicyRule, ResourceRequest};
-pub use subjects::{BindingSubject, Requester};
+pub use subjects::Requester;
 
 use super::{Mode, Outcome, Scope};
 use crate::api::{RbacCheck, RoleKind, RoleRef};
@@ -38,7 +38,10 @@ pub fn evaluate(spec: &RbacCheck, scope: &Scope<'_>) -> Outcome {
         return outcome;
     }
     let questions: Vec<_> = spec.access.iter().map(|a| access::question(a, scope.namespace)).collect();
-    let authorizer = Authorizer::new(scope.inventory, scope.namespace);
+    let authorizer = match Authorizer::new(scope.inventory, scope.namespace) {
+        Ok(authorizer) => authorizer,
+        Err(e) => return Outcome::error(e.to_string()),
+    };
     let mut problems = Vec::new();
     let mut notes = Vec::new();
 

@@ -1,17 +1,7 @@
 //! PolicyRule matching for resource requests, exactly as Kubernetes' RBAC authorizer does it
 //! (`k8s.io/kubernetes/pkg/apis/rbac/v1/evaluation_helpers.go`).
 
-use serde_json::Value;
-
-/// One rule of a Role or ClusterRole. Absent lists are empty, as in Go.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct PolicyRule {
-    pub verbs: Vec<String>,
-    pub api_groups: Vec<String>,
-    pub resources: Vec<String>,
-    pub resource_names: Vec<String>,
-    pub non_resource_urls: Vec<String>,
-}
+pub use crate::inventory::view::role::PolicyRule;
 
 /// What a subject asks to do: a resource request in some namespace. Empty `subresource` and
 /// `name` mean none, as in `authorizer.Attributes`.
@@ -41,33 +31,9 @@ impl ResourceRequest {
 
 const ALL: &str = "*";
 
+/// The rule is the Role view's (`inventory::view::role`), read leniently there; what it allows
+/// is RBAC semantics, so it is written here.
 impl PolicyRule {
-    /// Reads one rule leniently: entries that are not strings are ignored, as the API server
-    /// would have rejected them.
-    pub fn from_value(rule: &Value) -> PolicyRule {
-        let list = |key: &str| -> Vec<String> {
-            rule.get(key)
-                .and_then(Value::as_array)
-                .map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-                .unwrap_or_default()
-        };
-        PolicyRule {
-            verbs: list("verbs"),
-            api_groups: list("apiGroups"),
-            resources: list("resources"),
-            resource_names: list("resourceNames"),
-            non_resource_urls: list("nonResourceURLs"),
-        }
-    }
-
-    /// The rules of a role object (`rules: [...]`).
-    pub fn list_from(role: &Value) -> Vec<PolicyRule> {
-        role.get("rules")
-            .and_then(Value::as_array)
-            .map(|rules| rules.iter().map(PolicyRule::from_value).collect())
-            .unwrap_or_default()
-    }
-
     /// `RuleAllows` for a resource request: verb, API group, resource (with subresource) and
     /// resource name all match. `nonResourceURLs` never grant resource requests.
     pub fn allows(&self, request: &ResourceRequest) -> bool {
@@ -114,12 +80,12 @@ impl PolicyRule {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 
     fn rule(value: Value) -> PolicyRule {
-        PolicyRule::from_value(&value)
+        serde_json::from_value(value).expect("a rule is a mapping")
     }
 
     fn request(verb: &str, group: &str, resource: &str, subresource: &str, name: &str) -> ResourceRequest {

@@ -1,7 +1,7 @@
 //! Who asks and whom a binding names: the identities Kubernetes authenticators hand to RBAC
 //! (users, groups, ServiceAccounts with their implicit groups) and `appliesToUser`.
 
-use serde_json::Value;
+use crate::inventory::view::binding::Subject;
 
 const AUTHENTICATED: &str = "system:authenticated";
 const UNAUTHENTICATED: &str = "system:unauthenticated";
@@ -69,30 +69,10 @@ fn split_service_account_user(name: &str) -> Option<(&str, &str)> {
     (!namespace.is_empty() && !account.is_empty() && !account.contains(':')).then_some((namespace, account))
 }
 
-/// One `subjects[]` entry of a binding.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BindingSubject {
-    pub kind: String,
-    pub name: String,
-    pub namespace: Option<String>,
-}
-
-impl BindingSubject {
-    /// Reads one `subjects[]` entry; missing fields are empty, as in Go.
-    pub(super) fn from_value(subject: &Value) -> BindingSubject {
-        let text = |key: &str| subject.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
-        BindingSubject {
-            kind: text("kind"),
-            name: text("name"),
-            namespace: subject.get("namespace").and_then(Value::as_str).filter(|n| !n.is_empty()).map(str::to_owned),
-        }
-    }
-}
-
 /// `appliesToUser`: Users by name, Groups by membership, ServiceAccounts by their user name,
 /// with the namespace defaulting to the binding's (none for ClusterRoleBindings, where a
 /// ServiceAccount subject without namespace names nobody).
-pub(super) fn subject_applies(subject: &BindingSubject, who: &Requester, binding_namespace: &str) -> bool {
+pub(super) fn subject_applies(subject: &Subject, who: &Requester, binding_namespace: &str) -> bool {
     match subject.kind.as_str() {
         "User" => who.name.as_deref() == Some(subject.name.as_str()),
         "Group" => who.groups.contains(&subject.name),
@@ -112,8 +92,8 @@ pub(super) fn subject_applies(subject: &BindingSubject, who: &Requester, binding
 mod tests {
     use super::*;
 
-    fn subject(kind: &str, name: &str, namespace: Option<&str>) -> BindingSubject {
-        BindingSubject { kind: kind.to_owned(), name: name.to_owned(), namespace: namespace.map(str::to_owned) }
+    fn subject(kind: &str, name: &str, namespace: Option<&str>) -> Subject {
+        Subject { kind: kind.to_owned(), name: name.to_owned(), namespace: namespace.map(str::to_owned) }
     }
 
     #[test]

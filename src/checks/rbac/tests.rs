@@ -397,3 +397,62 @@ fn an_unreadable_rbac_kind_is_an_error() {
     let roles_only = json!({"roles": [{"kind": "ClusterRole", "name": "cluster-admin"}]});
     assert_eq!(run_with(roles_only, vec![], facts).state, ItemState::Passed);
 }
+
+// --- malformed RBAC objects: judged as the JSON-pointer readers judged them, never refused
+
+#[test]
+fn a_binding_whose_role_ref_is_no_mapping_names_no_role_and_is_reported_as_not_judged() {
+    let objects = vec![rbac_object(
+        "RoleBinding",
+        Some(NS),
+        "odd",
+        json!({}),
+        json!({"roleRef": "admin", "subjects": [{"kind": "User", "name": "bob"}]}),
+    )];
+    let spec = json!({"access": [access(json!({"kind": "User", "name": "bob"}), "get", "pods", "", true)]});
+    assert_state(
+        &run(spec, objects),
+        ItemState::Failed,
+        "User bob cannot get pods (not judged, role missing: rolebinding/odd -> /)",
+    );
+}
+
+#[test]
+fn malformed_rules_and_subjects_grant_nothing_while_the_well_formed_ones_still_do() {
+    let objects = vec![
+        role(NS, "reader", json!(["get pods", {"apiGroups": [""], "resources": ["pods", 7], "verbs": ["get"]}])),
+        role_binding(NS, "read", ("Role", "reader"), json!(["bob", {"kind": "User", "name": "alice"}])),
+    ];
+    let spec = json!({"access": [
+        access(json!({"kind": "User", "name": "alice"}), "get", "pods", "", true),
+        access(json!({"kind": "User", "name": "bob"}), "get", "pods", "", false),
+    ]});
+    assert_eq!(run(spec, objects).state, ItemState::Passed);
+}
+
+#[test]
+fn a_cluster_role_with_malformed_selectors_keeps_its_written_rules() {
+    let objects = vec![
+        rbac_object(
+            "ClusterRole",
+            None,
+            "odd",
+            json!({}),
+            json!({"aggregationRule": {"clusterRoleSelectors": {"matchLabels": {"x": "y"}}},
+                   "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}),
+        ),
+        role_binding(NS, "odd", ("ClusterRole", "odd"), user("bob")),
+    ];
+    let spec = json!({"access": [access(json!({"kind": "User", "name": "bob"}), "get", "pods", "", true)]});
+    assert_state(&run(spec, objects), ItemState::Passed, "via rolebinding/odd -> clusterrole/odd");
+}
+
+#[test]
+fn a_role_binding_with_a_malformed_subject_lists_it_as_empty_in_the_cluster_admin_finding() {
+    let objects = vec![role_binding(NS, "admins", ("ClusterRole", "cluster-admin"), json!([7]))];
+    assert_state(
+        &run(forbid(), objects),
+        ItemState::Failed,
+        "rolebinding/admins grants clusterrole/cluster-admin to  ",
+    );
+}

@@ -155,9 +155,9 @@ impl<'de> Deserialize<'de> for SetKeys {
 }
 
 /// A label map: string values only (a label of another type is dropped, as before), `null`
-/// read as empty.
+/// or anything but a mapping read as empty (as `Object::from_value` reads labels).
 pub fn labels<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error> {
-    let map = Option::<BTreeMap<String, Value>>::deserialize(deserializer)?.unwrap_or_default();
+    let Value::Object(map) = Value::deserialize(deserializer)? else { return Ok(BTreeMap::new()) };
     Ok(map
         .into_iter()
         .filter_map(|(k, v)| match v {
@@ -165,6 +165,34 @@ pub fn labels<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<Str
             _ => None,
         })
         .collect())
+}
+
+/// A string, or `""` when absent, null or of another type: Go's zero value, which is how the
+/// RBAC authorizer reads a missing `roleRef.name` or subject `kind`.
+pub fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(lenient::<D, String>(deserializer)?.unwrap_or_default())
+}
+
+/// A list of strings (`verbs`, `resources`): anything but a sequence reads as empty, and
+/// entries that are not strings are dropped (the API server would have refused them).
+pub fn strings<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    let Value::Array(items) = Value::deserialize(deserializer)? else { return Ok(Vec::new()) };
+    Ok(items
+        .into_iter()
+        .filter_map(|item| match item {
+            Value::String(s) => Some(s),
+            _ => None,
+        })
+        .collect())
+}
+
+/// A list of records (`rules`, `subjects`): anything but a sequence reads as empty, and an entry
+/// that does not read as `T` (a string where a mapping belongs) is `T::default()`, kept in its
+/// place as the JSON-pointer readers kept it (a rule that grants nothing, a subject that names
+/// nobody), so counts and messages stay as they were.
+pub fn items<'de, D: Deserializer<'de>, T: DeserializeOwned + Default>(deserializer: D) -> Result<Vec<T>, D::Error> {
+    let Value::Array(items) = Value::deserialize(deserializer)? else { return Ok(Vec::new()) };
+    Ok(items.into_iter().map(|item| T::deserialize(item).unwrap_or_default()).collect())
 }
 
 #[cfg(test)]
@@ -197,5 +225,35 @@ mod tests {
             .expect("odd types are unset, not errors");
         assert_eq!((odd.probe, odd.count), (Presence(false), None));
         assert!(odd.limits.0.is_empty() && odd.labels.is_empty());
+        let not_a_map: Probe = serde_json::from_value(json!({"labels": "app=api"})).expect("labels are lenient");
+        assert!(not_a_map.labels.is_empty());
+    }
+
+    #[derive(Debug, Default, PartialEq, Deserialize)]
+    struct Entry {
+        #[serde(default, deserialize_with = "text")]
+        name: String,
+        #[serde(default, deserialize_with = "strings")]
+        verbs: Vec<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Entries {
+        #[serde(default, deserialize_with = "items")]
+        entries: Vec<Entry>,
+    }
+
+    #[test]
+    fn lists_keep_their_readable_parts_and_their_length() {
+        let e: Entries = serde_json::from_value(json!({"entries": [
+            {"name": "a", "verbs": ["get", 1, null, "list"]}, "not a mapping", {"name": 7, "verbs": "get"}]}))
+        .expect("reads");
+        let expected =
+            [Entry { name: "a".into(), verbs: vec!["get".into(), "list".into()] }, Entry::default(), Entry::default()];
+        assert_eq!(e.entries, expected);
+        for odd in [json!({"entries": "x"}), json!({"entries": null}), json!({"entries": {"a": 1}})] {
+            let e: Entries = serde_json::from_value(odd).expect("reads");
+            assert!(e.entries.is_empty());
+        }
     }
 }

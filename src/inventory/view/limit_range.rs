@@ -1,0 +1,65 @@
+//! The view of a LimitRange: the `resourceQuota` check's `requireLimitRange` asks only whether
+//! one exists in the namespace, and names it; its limits are never judged.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::View;
+use super::de::nullable;
+use super::meta::{Meta, is_default};
+use crate::inventory::kind::CatalogueKind;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct LimitRangeView {
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_default")]
+    pub metadata: Meta,
+}
+
+impl View for LimitRangeView {
+    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::LimitRange];
+
+    fn labels(&self) -> &BTreeMap<String, String> {
+        &self.metadata.labels
+    }
+}
+
+impl LimitRangeView {
+    /// `limitrange/defaults`.
+    pub fn reference(&self) -> String {
+        self.metadata.reference(CatalogueKind::LimitRange)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::inventory::view::meta::round_trip::{assert_round_trips, corpus_objects};
+
+    #[test]
+    fn reads_the_name_and_labels_only() {
+        let view: LimitRangeView = assert_round_trips(&json!({
+            "apiVersion": "v1", "kind": "LimitRange",
+            "metadata": {"name": "defaults", "labels": {"team": "shop"}},
+            "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m"}}]}
+        }));
+        assert_eq!(view.reference(), "limitrange/defaults");
+        assert_eq!(view.labels().get("team").map(String::as_str), Some("shop"));
+        assert_eq!(
+            serde_json::to_value(&view).expect("serializes"),
+            json!({"metadata": {"name": "defaults", "labels": {"team": "shop"}}})
+        );
+    }
+
+    #[test]
+    fn corpus_limit_ranges_round_trip() {
+        let Some(objects) = corpus_objects("LimitRange") else { return };
+        assert!(!objects.is_empty(), "the corpus holds the docs' and the API's LimitRanges");
+        for object in &objects {
+            let view: LimitRangeView = assert_round_trips(object);
+            assert!(!view.metadata.name.is_empty(), "{object}");
+        }
+    }
+}
