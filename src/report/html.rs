@@ -159,14 +159,14 @@ fn blocking(evaluation: &Evaluation, id: &str, options: &Options) -> Markup {
         id,
         "blocking",
         "Blocking items",
-        table_or_note(
-            items.is_empty(),
-            "No blocking items: every Critical item passed or was waived.",
-            "items blocking",
-            html! { "Critical items that are neither passed nor waived (" (items.len()) ")" },
-            &["State", "Item", "Section", "Message"],
-            html! {
-                @for item in items {
+        Table {
+            class: "items blocking",
+            caption: html! { "Critical items that are neither passed nor waived (" (items.len()) ")" },
+            columns: &["State", "Item", "Section", "Message"],
+        }
+        .or_note(
+            items.iter().map(|item| {
+                html! {
                     tr data-item=(item.name) {
                         (state_cell(item.state, options))
                         (item_header(item))
@@ -174,7 +174,8 @@ fn blocking(evaluation: &Evaluation, id: &str, options: &Options) -> Markup {
                         td.message { (item.message) }
                     }
                 }
-            },
+            }),
+            "No blocking items: every Critical item passed or was waived.",
         ),
     )
 }
@@ -227,30 +228,28 @@ fn signoffs(evaluation: &Evaluation, id: &str, options: &Options) -> Markup {
         "Sign-offs",
         html! {
             (unreadable(options))
-            (table_or_note(
-                manual.is_empty(),
-                "This checklist has no manual sign-off items.",
-                "signoffs",
-                html! { "Manual items and the ReadinessSignoffs that approve them" },
-                &["Item", "State", "Signed by", "Signed", "Expires", "Reason"],
-                html! {
-                    @for item in manual {
-                        @let approval = record(evaluation, &item.name, SignoffAction::Approve);
-                        tr data-item=(item.name) {
-                            (item_header(item))
-                            (state_cell(item.state, &Options::default()))
-                            @if let Some(approval) = approval {
-                                td.signer { (approval.signer) }
-                                td { (optional_time(approval.signed_at)) }
-                                td { (optional_time(approval.expires_at)) }
-                                td.message { (approval.reason) }
-                            } @else {
-                                td { "—" } td { "—" } td { "—" }
-                                td.message { (item.message) }
-                            }
+            (Table {
+                class: "signoffs",
+                caption: html! { "Manual items and the ReadinessSignoffs that approve them" },
+                columns: &["Item", "State", "Signed by", "Signed", "Expires", "Reason"],
+            }
+            .or_note(
+                manual.iter().map(|item| html! {
+                    tr data-item=(item.name) {
+                        (item_header(item))
+                        (state_cell(item.state, &Options::default()))
+                        @if let Some(approval) = record(evaluation, &item.name, SignoffAction::Approve) {
+                            td.signer { (approval.signer) }
+                            td { (optional_time(approval.signed_at)) }
+                            td { (optional_time(approval.expires_at)) }
+                            td.message { (approval.reason) }
+                        } @else {
+                            td { "—" } td { "—" } td { "—" }
+                            td.message { (item.message) }
                         }
                     }
-                },
+                }),
+                "This checklist has no manual sign-off items.",
             ))
         },
     )
@@ -265,27 +264,26 @@ fn waivers(evaluation: &Evaluation, id: &str, options: &Options) -> Markup {
         "Waivers",
         html! {
             (unreadable(options))
-            (table_or_note(
-                waivers.is_empty(),
-                "No item is waived.",
-                "waivers",
-                html! { "Items waived by a ReadinessSignoff, and until when" },
-                &["Item", "Waived by", "Signed", "Until", "Reason"],
-                html! {
-                    @for waiver in waivers {
-                        tr data-item=(waiver.item) {
-                            @if let Some(item) = evaluation.items.iter().find(|i| i.name == waiver.item) {
-                                (item_header(item))
-                            } @else {
-                                th scope="row" { code { (waiver.item) } }
-                            }
-                            td.signer { (waiver.signer) }
-                            td { (optional_time(waiver.signed_at)) }
-                            td { (optional_time(waiver.expires_at)) }
-                            td.message { (waiver.reason) }
+            (Table {
+                class: "waivers",
+                caption: html! { "Items waived by a ReadinessSignoff, and until when" },
+                columns: &["Item", "Waived by", "Signed", "Until", "Reason"],
+            }
+            .or_note(
+                waivers.iter().map(|waiver| html! {
+                    tr data-item=(waiver.item) {
+                        @if let Some(item) = evaluation.items.iter().find(|i| i.name == waiver.item) {
+                            (item_header(item))
+                        } @else {
+                            th scope="row" { code { (waiver.item) } }
                         }
+                        td.signer { (waiver.signer) }
+                        td { (optional_time(waiver.signed_at)) }
+                        td { (optional_time(waiver.expires_at)) }
+                        td.message { (waiver.reason) }
                     }
-                },
+                }),
+                "No item is waived.",
             ))
         },
     )
@@ -308,24 +306,27 @@ fn column_heads(columns: &[&str]) -> Markup {
     html! { thead { tr { @for column in columns { th scope="col" { (column) } } } } }
 }
 
-/// A table of `class` with its caption, column heads and rows, or `empty_note` instead when it
-/// has no rows (an empty table says nothing to a screen reader).
-fn table_or_note(
-    is_empty: bool,
-    empty_note: &str,
-    class: &str,
+/// One of the report's tables: its class, caption and column heads.
+struct Table<'a> {
+    class: &'a str,
     caption: Markup,
-    columns: &[&str],
-    rows: Markup,
-) -> Markup {
-    html! {
-        @if is_empty {
-            p.note { (empty_note) }
-        } @else {
-            table class=(class) {
-                caption { (caption) }
-                (column_heads(columns))
-                tbody { (rows) }
+    columns: &'a [&'a str],
+}
+
+impl Table<'_> {
+    /// The table holding `rows`, or `empty` as a note when there are none (an empty table
+    /// says nothing to a screen reader).
+    fn or_note(self, rows: impl IntoIterator<Item = Markup>, empty: &str) -> Markup {
+        let mut rows = rows.into_iter().peekable();
+        html! {
+            @if rows.peek().is_none() {
+                p.note { (empty) }
+            } @else {
+                table class=(self.class) {
+                    caption { (self.caption) }
+                    (column_heads(self.columns))
+                    tbody { @for row in rows { (row) } }
+                }
             }
         }
     }
