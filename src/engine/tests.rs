@@ -147,22 +147,31 @@ fn waiver_by_waivable_by_member_turns_failure_into_waived() {
     assert_eq!(state_of(&not_allowed, "k8s"), ItemState::Failed);
 }
 
-#[test]
-fn the_evaluation_carries_its_time_and_the_signoffs_that_counted() {
-    let c = checklist(json!([
+/// Two manual items (Critical `cto-signoff`, High `ops-signoff`) and a waivable Critical item
+/// `k8s` whose check fails (it requires a missing checklist).
+fn manual_and_waivable_checklist() -> ReadinessChecklist {
+    checklist(json!([
         manual_item("cto-signoff", "Critical"),
         manual_item("ops-signoff", "High"),
         {"name": "k8s", "severity": "Critical", "waivableBy": {"groups": ["platform-leads"]},
          "check": {"checklist": {"name": "missing"}}}
-    ]));
-    let e = run(
-        &c,
-        vec![
-            approval("s1", "bob", &["cto"]),
-            signoff("s2", "ops-signoff", "Approve", "mallory", &["dev"], json!({})),
-            signoff("w", "k8s", "Waive", "carol", &["platform-leads"], json!({"expiresAt": "2026-12-01T00:00:00Z"})),
-        ],
-    );
+    ]))
+}
+
+/// For that checklist: an approval of `cto-signoff` that counts, one of `ops-signoff` by a
+/// non-approver that does not, and a waiver of `k8s` by a platform lead, until 2026-12-01.
+fn mixed_signoffs() -> Vec<Object> {
+    vec![
+        approval("s1", "bob", &["cto"]),
+        signoff("s2", "ops-signoff", "Approve", "mallory", &["dev"], json!({})),
+        signoff("w", "k8s", "Waive", "carol", &["platform-leads"], json!({"expiresAt": "2026-12-01T00:00:00Z"})),
+    ]
+}
+
+#[test]
+fn the_evaluation_carries_its_time_and_the_signoffs_that_counted() {
+    let c = manual_and_waivable_checklist();
+    let e = run(&c, mixed_signoffs());
     assert_eq!(e.evaluated_at, Some(now()));
     let counted: Vec<(&str, &str, SignoffAction)> =
         e.signoffs.iter().map(|s| (s.object.as_str(), s.signer.as_str(), s.action)).collect();
@@ -174,17 +183,8 @@ fn the_evaluation_carries_its_time_and_the_signoffs_that_counted() {
 
 #[test]
 fn signoff_records_from_stored_states_are_those_the_evaluation_counts() {
-    let c = checklist(json!([
-        manual_item("cto-signoff", "Critical"),
-        manual_item("ops-signoff", "High"),
-        {"name": "k8s", "severity": "Critical", "waivableBy": {"groups": ["platform-leads"]},
-         "check": {"checklist": {"name": "missing"}}}
-    ]));
-    let objects = vec![
-        approval("s1", "bob", &["cto"]),
-        signoff("s2", "ops-signoff", "Approve", "mallory", &["dev"], json!({})),
-        signoff("w", "k8s", "Waive", "carol", &["platform-leads"], json!({"expiresAt": "2026-12-01T00:00:00Z"})),
-    ];
+    let c = manual_and_waivable_checklist();
+    let objects = mixed_signoffs();
     let evaluated = run(&c, objects.clone());
     let inventory = Inventory::from_objects(objects);
     let failed = |_: &str| false;
