@@ -7,13 +7,15 @@
 //! are provable from manifests; status parts (Ready, remaining validity) are not: offline,
 //! without a `status`, they are Skipped with what was verified, unless a spec part fails.
 
-use serde_json::Value;
+use std::sync::Arc;
 
 use super::findings::Findings;
 use super::schedule::format_secs;
 use super::{Mode, Outcome, Scope};
 use crate::api::{CertificateCheck, IssuerRef};
-use crate::inventory::{Object, kinds, selector};
+use crate::inventory::view::certificate::CertificateStatus;
+use crate::inventory::view::{CertificateView, IssuerView, ViewError};
+use crate::inventory::{kinds, selector};
 
 const CERT_MANAGER_GROUP: &str = "cert-manager.io";
 /// Condition messages from cert-manager can be long; keep item messages readable.
@@ -29,26 +31,32 @@ pub fn evaluate(spec: &CertificateCheck, scope: &Scope<'_>) -> Outcome {
         Err(outcome) => return outcome,
     };
     for certificate in certificates {
-        judge(certificate, spec, scope, &mut findings);
+        match certificate {
+            Ok(certificate) => judge(&certificate, spec, scope, &mut findings),
+            Err(unreadable) => findings.error(unreadable.to_string()),
+        }
     }
     findings.into_outcome()
 }
 
-fn select_certificates<'a>(
+/// The Certificates the item judges, each read into its view (or why it could not be).
+type Selected = Vec<Result<Arc<CertificateView>, ViewError>>;
+
+fn select_certificates(
     spec: &CertificateCheck,
-    scope: &Scope<'a>,
+    scope: &Scope<'_>,
     findings: &mut Findings,
-) -> Result<Vec<&'a Object>, Outcome> {
+) -> Result<Selected, Outcome> {
     let namespace = scope.namespace;
-    let in_namespace = || scope.inventory.in_namespace(kinds::CERTIFICATE, Some(namespace));
+    let in_namespace = || scope.inventory.views_in::<CertificateView>(kinds::CERTIFICATE, Some(namespace));
     match (spec.names.is_empty(), &spec.selector) {
         (false, Some(_)) => Err(Outcome::error("give either names or selector, not both")),
         (false, None) => {
             let mut found = Vec::new();
             let mut missing = Vec::new();
             for name in &spec.names {
-                match scope.inventory.get(kinds::CERTIFICATE, Some(namespace), name) {
-                    Some(object) => found.push(object.as_ref()),
+                match scope.inventory.view(kinds::CERTIFICATE, Some(namespace), name) {
+                    Some(certificate) => found.push(certificate),
                     None => missing.push(name.as_str()),
                 }
             }
@@ -59,8 +67,10 @@ fn select_certificates<'a>(
         }
         (true, Some(s)) => {
             selector::validate(s).map_err(|e| Outcome::error(format!("invalid selector: {e}")))?;
-            let found: Vec<&Object> =
-                in_namespace().filter(|o| selector::matches_lenient(s, &o.labels)).map(|o| o.as_ref()).collect();
+            // An unreadable Certificate is kept, to be reported: whether it matches is unknown.
+            let found: Selected = in_namespace()
+                .filter(|c| c.as_ref().map_or(true, |c| selector::matches_lenient(s, &c.metadata.labels)))
+                .collect();
             if found.is_empty() {
                 return Err(Outcome::failed(format!(
                     "no Certificate matches {} in namespace {namespace}",
@@ -70,7 +80,7 @@ fn select_certificates<'a>(
             Ok(found)
         }
         (true, None) => {
-            let found: Vec<&Object> = in_namespace().map(|o| o.as_ref()).collect();
+            let found: Selected = in_namespace().collect();
             if found.is_empty() {
                 return Err(Outcome::failed(format!("no Certificate in namespace {namespace}")));
             }
@@ -79,31 +89,28 @@ fn select_certificates<'a>(
     }
 }
 
-fn judge(certificate: &Object, spec: &CertificateCheck, scope: &Scope<'_>, findings: &mut Findings) {
+fn judge(certificate: &CertificateView, spec: &CertificateCheck, scope: &Scope<'_>, findings: &mut Findings) {
     let reference = certificate.reference();
     let mut verified = Vec::new();
     let mut unprovable = Vec::new();
-    let has_status = certificate.get("/status").and_then(Value::as_object).is_some_and(|s| !s.is_empty());
-    if !has_status {
-        if scope.facts.mode == Mode::Offline {
-            unprovable.push("Ready");
-            if spec.min_remaining_validity.is_some() {
-                unprovable.push("remaining validity");
-            }
-        } else {
-            findings.fail(format!("{reference} is not issued yet (no status)"));
-        }
-    } else {
-        match ready(certificate) {
+    if let Some(status) = &certificate.status {
+        match ready(certificate, status) {
             Ok(()) => verified.push("Ready".to_owned()),
             Err(problem) => findings.fail(format!("{reference} {problem}")),
         }
         if let Some(min) = &spec.min_remaining_validity {
-            match remaining_validity(certificate, min, scope.now) {
+            match remaining_validity(status, min, scope.now) {
                 Ok(left) => verified.push(left),
                 Err(problem) => findings.fail(format!("{reference} {problem}")),
             }
         }
+    } else if scope.facts.mode == Mode::Offline {
+        unprovable.push("Ready");
+        if spec.min_remaining_validity.is_some() {
+            unprovable.push("remaining validity");
+        }
+    } else {
+        findings.fail(format!("{reference} is not issued yet (no status)"));
     }
     if spec.require_renew_before {
         match renew_before(certificate) {
@@ -136,16 +143,13 @@ fn judge(certificate: &Object, spec: &CertificateCheck, scope: &Scope<'_>, findi
 }
 
 /// The `Ready` condition is `"True"` and was set for the current generation of the spec.
-fn ready(certificate: &Object) -> Result<(), String> {
-    let conditions = certificate.get("/status/conditions").and_then(Value::as_array);
-    let Some(condition) =
-        conditions.into_iter().flatten().find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
-    else {
+fn ready(certificate: &CertificateView, status: &CertificateStatus) -> Result<(), String> {
+    let Some(condition) = status.ready() else {
         return Err("has no Ready condition".to_owned());
     };
-    let field = |name: &str| condition.get(name).and_then(Value::as_str).unwrap_or_default();
-    if field("status") != "True" {
-        let mut why = format!("{}: {}", field("reason"), field("message"));
+    let text = |field: &Option<String>| field.as_deref().unwrap_or_default().to_owned();
+    if condition.status.as_deref() != Some("True") {
+        let mut why = format!("{}: {}", text(&condition.reason), text(&condition.message));
         if why.len() > MAX_CONDITION_MESSAGE {
             let mut end = MAX_CONDITION_MESSAGE;
             while !why.is_char_boundary(end) {
@@ -156,9 +160,7 @@ fn ready(certificate: &Object) -> Result<(), String> {
         }
         return Err(format!("is not Ready ({why})"));
     }
-    let observed = condition.get("observedGeneration").and_then(Value::as_i64);
-    let generation = certificate.i64_at("/metadata/generation");
-    if let (Some(observed), Some(generation)) = (observed, generation)
+    if let (Some(observed), Some(generation)) = (condition.observed_generation, certificate.metadata.generation)
         && observed < generation
     {
         return Err(format!("Ready condition is stale (observedGeneration {observed}, generation {generation})"));
@@ -167,11 +169,11 @@ fn ready(certificate: &Object) -> Result<(), String> {
 }
 
 fn remaining_validity(
-    certificate: &Object,
+    status: &CertificateStatus,
     min: &crate::api::Duration,
     now: jiff::Timestamp,
 ) -> Result<String, String> {
-    let Some(text) = certificate.str_at("/status/notAfter") else {
+    let Some(text) = status.not_after.as_deref() else {
         return Err("has no status.notAfter (not issued yet)".to_owned());
     };
     let not_after: jiff::Timestamp = text.parse().map_err(|_| format!("has an unreadable status.notAfter {text:?}"))?;
@@ -188,20 +190,28 @@ fn remaining_validity(
 
 /// `renewBefore`, or `renewBeforePercentage` (cert-manager >= 1.15), which renews early just the
 /// same; without either, cert-manager renews when a third of the lifetime is left.
-fn renew_before(certificate: &Object) -> Result<String, String> {
-    if let Some(before) = certificate.str_at("/spec/renewBefore").filter(|s| !s.is_empty()) {
+fn renew_before(certificate: &CertificateView) -> Result<String, String> {
+    let spec = &certificate.spec;
+    if let Some(before) = spec.renew_before.as_deref().filter(|s| !s.is_empty()) {
         return Ok(format!("renewBefore {before}"));
     }
-    if let Some(percentage) = certificate.get("/spec/renewBeforePercentage").filter(|v| v.is_number()) {
+    if let Some(percentage) = &spec.renew_before_percentage {
         return Ok(format!("renewBeforePercentage {percentage}%"));
     }
     Err("sets neither renewBefore nor renewBeforePercentage".to_owned())
 }
 
 /// The Certificate's `issuerRef` as (group, kind, name), with cert-manager's defaults.
-fn issuer_ref(certificate: &Object) -> (&str, &str, &str) {
-    let part = |name: &str| certificate.str_at(&format!("/spec/issuerRef/{name}")).filter(|s| !s.is_empty());
-    (part("group").unwrap_or(CERT_MANAGER_GROUP), part("kind").unwrap_or("Issuer"), part("name").unwrap_or_default())
+fn issuer_ref(certificate: &CertificateView) -> (&str, &str, &str) {
+    fn given(field: &Option<String>) -> Option<&str> {
+        field.as_deref().filter(|s| !s.is_empty())
+    }
+    let reference = &certificate.spec.issuer_ref;
+    (
+        given(&reference.group).unwrap_or(CERT_MANAGER_GROUP),
+        given(&reference.kind).unwrap_or("Issuer"),
+        given(&reference.name).unwrap_or_default(),
+    )
 }
 
 fn describe_issuer(kind: &str, name: &str) -> String {
@@ -211,7 +221,7 @@ fn describe_issuer(kind: &str, name: &str) -> String {
 /// Kind (default `Issuer`) and name must match; for cert-manager's own kinds the group must be
 /// cert-manager.io too (an external issuer may reuse the kind name in its own group). Kinds of
 /// external issuers are compared by kind and name only: the check cannot name a group.
-fn issuer_matches(certificate: &Object, expected: &IssuerRef) -> Result<String, String> {
+fn issuer_matches(certificate: &CertificateView, expected: &IssuerRef) -> Result<String, String> {
     let (group, kind, name) = issuer_ref(certificate);
     let expected_kind = expected.kind.as_deref().filter(|k| !k.is_empty()).unwrap_or("Issuer");
     let builtin = matches!(expected_kind, "Issuer" | "ClusterIssuer");
@@ -232,7 +242,7 @@ enum Acme {
 }
 
 /// The referenced Issuer (same namespace) or ClusterIssuer has `spec.acme`.
-fn acme(certificate: &Object, scope: &Scope<'_>) -> Acme {
+fn acme(certificate: &CertificateView, scope: &Scope<'_>) -> Acme {
     let (group, kind, name) = issuer_ref(certificate);
     let issuer = describe_issuer(kind, name);
     let kind_key = match (group, kind) {
@@ -243,19 +253,21 @@ fn acme(certificate: &Object, scope: &Scope<'_>) -> Acme {
     if let Some(reason) = scope.facts.unavailable_kinds.get(kind_key) {
         return Acme::Unreadable(format!("cannot read {kind_key}: {reason}"));
     }
-    let namespace = (kind_key == kinds::ISSUER).then_some(certificate.namespace.as_deref()).flatten();
-    let Some(object) = scope.inventory.get(kind_key, namespace, name) else {
-        return match scope.facts.mode {
-            Mode::Offline => Acme::NotInManifests(issuer),
-            Mode::Live => Acme::No(format!("references {issuer}, which does not exist")),
-        };
-    };
-    match object.get("/spec").and_then(Value::as_object) {
-        Some(spec) if spec.contains_key("acme") => Acme::Yes(issuer),
-        Some(spec) => {
-            let actual = ["ca", "selfSigned", "vault", "venafi"].into_iter().find(|k| spec.contains_key(*k));
-            Acme::No(format!("uses {issuer}, which is not ACME ({})", actual.unwrap_or("unknown type")))
+    // Certificates are read from the checklist's namespace only, so theirs is the scope's.
+    let namespace = (kind_key == kinds::ISSUER).then_some(scope.namespace);
+    let found = match scope.inventory.view::<IssuerView>(kind_key, namespace, name) {
+        Some(Ok(found)) => found,
+        Some(Err(unreadable)) => return Acme::Unreadable(unreadable.to_string()),
+        None => {
+            return match scope.facts.mode {
+                Mode::Offline => Acme::NotInManifests(issuer),
+                Mode::Live => Acme::No(format!("references {issuer}, which does not exist")),
+            };
         }
+    };
+    match found.spec.as_ref().map(|spec| spec.issuer_type()) {
+        Some(Some("acme")) => Acme::Yes(issuer),
+        Some(other) => Acme::No(format!("uses {issuer}, which is not ACME ({})", other.unwrap_or("unknown type"))),
         None => Acme::No(format!("uses {issuer}, which has no spec")),
     }
 }

@@ -6,6 +6,7 @@ use super::signoff_rules;
 use crate::api::{ChecklistItem, ItemState, ManualCheck, Principals, ReadinessSignoffSpec, SignoffAction};
 use crate::checks::Outcome;
 use crate::engine::SignoffRecord;
+use crate::inventory::view::SignoffView;
 use crate::inventory::{Inventory, kinds};
 
 /// A sign-off of the checklist: its spec and when it was made.
@@ -47,12 +48,14 @@ impl SignoffSet {
         release: Option<&str>,
         now: Timestamp,
     ) -> Self {
+        // A sign-off whose spec cannot be read never counts (the webhook refuses one; offline
+        // manifests may hold one), and neither does one whose view cannot be read at all.
         let candidates = inventory
-            .in_namespace(kinds::SIGNOFF, Some(namespace))
-            .filter_map(|object| {
-                let spec: ReadinessSignoffSpec = serde_json::from_value(object.get("/spec")?.clone()).ok()?;
-                let created = object.str_at("/metadata/creationTimestamp").and_then(|t| t.parse::<Timestamp>().ok());
-                Some(Candidate { name: object.name.clone(), spec, created })
+            .views_in::<SignoffView>(kinds::SIGNOFF, Some(namespace))
+            .filter_map(|view| {
+                let view = view.ok()?;
+                let spec = view.spec.clone()?;
+                Some(Candidate { name: view.metadata.name.clone(), spec, created: view.metadata.creation_timestamp })
             })
             .filter(|c| c.spec.checklist == checklist)
             .collect();

@@ -118,9 +118,27 @@ fn an_approval_without_creation_time_cannot_prove_it_is_within_valid_for() {
     if let Some(metadata) = manifest.data["metadata"].as_object_mut() {
         metadata.remove("creationTimestamp");
     }
-    let e = run(&c, vec![manifest]);
+    // One that is not RFC 3339 is none either, as the JSON read made it before the typed view.
+    let mut undated = manifest.clone();
+    undated.data["metadata"]["creationTimestamp"] = json!("last tuesday");
+    for manifest in [manifest, undated] {
+        let e = run(&c, vec![manifest]);
+        assert_eq!(state_of(&e, "cto-signoff"), ItemState::Pending);
+        assert!(e.items[0].message.ends_with("s1 by alice (no creationTimestamp to hold against validFor 7d)"));
+    }
+}
+
+/// A spec the API type cannot read makes no sign-off at all, not even one listed as not
+/// counted, as before the typed view.
+#[test]
+fn a_signoff_whose_spec_cannot_be_read_is_none() {
+    let c = checklist(json!([manual_item("cto-signoff", "Critical")]));
+    let vetoed = signoff("s1", "cto-signoff", "Veto", "alice", &[], json!({}));
+    let mut unsigned = signoff("s2", "cto-signoff", "Approve", "alice", &[], json!({}));
+    unsigned.data["spec"]["signer"] = json!("alice");
+    let e = run(&c, vec![vetoed, unsigned]);
     assert_eq!(state_of(&e, "cto-signoff"), ItemState::Pending);
-    assert!(e.items[0].message.ends_with("s1 by alice (no creationTimestamp to hold against validFor 7d)"));
+    assert_eq!(e.items[0].message, "awaiting sign-off by user alice or group cto");
 }
 
 #[test]

@@ -8,10 +8,12 @@
 //! object is held (compact text offline, a `Value` in tests or for kinds not converted yet).
 
 pub mod binding;
+pub mod certificate;
 pub mod cron_job;
 pub mod de;
 pub mod hpa;
 pub mod ingress;
+pub mod issuer;
 pub mod limit_range;
 pub mod meta;
 pub mod namespace;
@@ -22,6 +24,7 @@ pub mod role;
 pub mod secret;
 pub mod service;
 pub mod shape;
+pub mod signoff;
 pub mod workload;
 
 use std::collections::BTreeMap;
@@ -32,9 +35,11 @@ use serde_json::Value;
 use super::kind::CatalogueKind;
 
 pub use binding::BindingView;
+pub use certificate::CertificateView;
 pub use cron_job::CronJobView;
 pub use hpa::HpaView;
 pub use ingress::IngressView;
+pub use issuer::IssuerView;
 pub use limit_range::LimitRangeView;
 pub use namespace::NamespaceView;
 pub use network_policy::NetworkPolicyView;
@@ -43,6 +48,7 @@ pub use resource_quota::ResourceQuotaView;
 pub use role::RoleView;
 pub use secret::SecretView;
 pub use service::ServiceView;
+pub use signoff::SignoffView;
 pub use workload::WorkloadView;
 
 /// A typed view of some catalogue kinds. `KINDS` declares which (each with its group,

@@ -7,6 +7,7 @@ use super::*;
 use crate::api::ItemState;
 use crate::checks::Facts;
 use crate::checks::fixtures::World;
+use crate::inventory::Object;
 
 fn now() -> jiff::Timestamp {
     "2026-11-25T10:00:00Z".parse().expect("timestamp")
@@ -288,6 +289,60 @@ fn names_and_selector_together_or_a_bad_selector_are_spec_errors() {
     assert_eq!(run(json!({"names": ["api"], "selector": {}}), vec![]).state, ItemState::Error);
     let bad = json!({"selector": {"matchExpressions": [{"key": "app", "operator": "Near"}]}});
     assert_eq!(run(bad, vec![]).state, ItemState::Error);
+}
+
+/// A status holding only fields the check does not read still says cert-manager processed the
+/// Certificate: judged on it (no Ready condition), not "not issued yet".
+#[test]
+fn a_status_without_conditions_is_judged_not_taken_for_no_status() {
+    let mut cert = certificate("api");
+    cert["status"] = json!({"lastFailureTime": "2026-11-24T10:00:00Z", "failedIssuanceAttempts": 1});
+    assert_eq!(run(json!({"names": ["api"]}), vec![cert]), Outcome::failed("certificate/api has no Ready condition"));
+}
+
+/// Malformed fields read as unset, as the JSON reads made them: a spec that is a list sets no
+/// issuer (cert-manager's defaults, no name) and no renewBefore; labels that are not a mapping
+/// leave the Certificate unlabelled, judged rather than unreadable.
+#[test]
+fn malformed_certificate_fields_read_as_unset() {
+    let mut listed = issued("api", "2027-02-23T10:00:00Z");
+    listed["spec"] = json!(["letsencrypt-prod", "360h"]);
+    assert_eq!(
+        run(
+            json!({"names": ["api"], "requireRenewBefore": true, "issuer": {"name": "letsencrypt-prod"}}),
+            vec![listed]
+        ),
+        Outcome::failed(
+            "certificate/api sets neither renewBefore nor renewBeforePercentage; \
+             certificate/api uses issuer/, expected issuer/letsencrypt-prod"
+        )
+    );
+    let mut unlabelled = issued("api", "2027-02-23T10:00:00Z");
+    unlabelled["metadata"]["labels"] = json!("app=api");
+    assert_eq!(run(json!({}), vec![unlabelled.clone()]), Outcome::passed("certificate/api Ready"));
+    assert_eq!(
+        run(json!({"selector": {"matchLabels": {"app": "api"}}}), vec![unlabelled]),
+        Outcome::failed("no Certificate matches app=api in namespace shop")
+    );
+}
+
+/// Decided with the typed view: an issuer type set to null is not set, as the API server prunes
+/// it (before, the key alone made the Issuer ACME offline, though live it never could be).
+#[test]
+fn an_acme_key_set_to_null_is_no_acme_issuer() {
+    let outcome = run(
+        json!({"names": ["api"], "requireAcme": true}),
+        vec![issued("api", "2027-02-23T10:00:00Z"), cluster_issuer("letsencrypt-prod", json!({"acme": null}))],
+    );
+    assert_eq!(
+        outcome,
+        Outcome::failed("certificate/api uses clusterissuer/letsencrypt-prod, which is not ACME (unknown type)")
+    );
+    let outcome = run(
+        json!({"names": ["api"], "requireAcme": true}),
+        vec![issued("api", "2027-02-23T10:00:00Z"), cluster_issuer("letsencrypt-prod", json!(["acme"]))],
+    );
+    assert_eq!(outcome, Outcome::failed("certificate/api uses clusterissuer/letsencrypt-prod, which has no spec"));
 }
 
 fn corpus(paths: &[&str]) -> Option<Vec<Value>> {

@@ -1,5 +1,5 @@
-//! `metadata` as the HorizontalPodAutoscaler, CronJob, ResourceQuota, LimitRange, Role, binding
-//! and Secret views read it: the name messages show and the labels selectors match, nothing else.
+//! `metadata` as the HorizontalPodAutoscaler, CronJob, ResourceQuota, LimitRange, Role, binding,
+//! Secret and Issuer views read it: the name messages show and the labels selectors match, nothing else.
 
 use std::collections::BTreeMap;
 
@@ -59,5 +59,16 @@ pub(super) mod round_trip {
     pub(in crate::inventory::view) fn corpus_objects(kind: &str) -> Option<Vec<Value>> {
         let objects = crate::checks::corpus::objects("", "shop")?;
         Some(objects.into_iter().filter(|o| o.kind == kind).map(|o| o.data).collect())
+    }
+
+    /// Every object of `kind` in the repository's own examples and fixtures
+    /// (`examples/novacron`, `tests/fixtures/projection.yaml`).
+    pub(in crate::inventory::view) fn repository_objects(kind: &str) -> Vec<Value> {
+        ["examples/novacron", "tests/fixtures/projection.yaml"]
+            .into_iter()
+            .flat_map(|path| crate::checks::corpus::repository_objects(path, "shop"))
+            .filter(|o| o.kind == kind)
+            .map(|o| o.data)
+            .collect()
     }
 }
