@@ -9,7 +9,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 
 use crate::api::{Decision, ItemState};
 
@@ -63,8 +63,6 @@ pub struct ReasonLabels {
     pub reason: String,
 }
 
-const STATES: [ItemState; 6] =
-    [ItemState::Passed, ItemState::Failed, ItemState::Pending, ItemState::Error, ItemState::Skipped, ItemState::Waived];
 const DECISIONS: [Decision; 3] = [Decision::Go, Decision::NoGo, Decision::Unknown];
 
 /// The controller's metric families. Cheap to share behind an `Arc`.
@@ -90,50 +88,34 @@ impl Metrics {
     /// Creates the families and registers them in `registry` (which should carry the
     /// `readygate` prefix: see [`registry`]).
     pub fn new(registry: &mut Registry) -> Self {
-        let metrics = Metrics {
-            item_state: Family::default(),
-            decision: Family::default(),
-            evaluation_duration: Histogram::new(exponential_buckets(0.0001, 2.0, 16)),
-            status_writes: Family::default(),
-            events: Family::default(),
-            reconcile_errors: Family::default(),
-            watch_restarts: Family::default(),
-            watch_errors: Family::default(),
-            leader: Gauge::default(),
-            gate_wired: Family::default(),
-            window_open: Family::default(),
+        Metrics {
+            item_state: registry.registered("item_state", "1 for the current state of each checklist item"),
+            decision: registry.registered("decision", "1 for the current decision of each checklist"),
+            evaluation_duration: registry.registered_as(
+                "evaluation_duration_seconds",
+                "Time to evaluate one checklist (checks and decision, without probes)",
+                Histogram::new(exponential_buckets(0.0001, 2.0, 16)),
+            ),
+            status_writes: registry.registered("status_writes", "Status patches, by result"),
+            events: registry.registered("events", "Kubernetes Events published, by reason"),
+            reconcile_errors: registry.registered("reconcile_errors", "Failed reconciles, by error kind"),
+            watch_restarts: registry.registered("watch_restarts", "Watches that had to list again"),
+            watch_errors: registry.registered("watch_errors", "Watch errors, by kind and reason"),
+            leader: registry.registered("leader", "1 while this replica holds the leader lease"),
+            gate_wired: registry.registered(
+                "gate_wired",
+                "Per gating checklist (Enforce or Warn): 1 when the workloads webhook receives its namespace, 0 when not",
+            ),
+            window_open: registry.registered(
+                "gate_window_open",
+                "1 while a gate's freeze or allowed window is open (kind Freeze or Allowed)",
+            ),
             windows_set: Default::default(),
-            waivers_expiring: Family::default(),
-        };
-        registry.register("item_state", "1 for the current state of each checklist item", metrics.item_state.clone());
-        registry.register("decision", "1 for the current decision of each checklist", metrics.decision.clone());
-        registry.register(
-            "evaluation_duration_seconds",
-            "Time to evaluate one checklist (checks and decision, without probes)",
-            metrics.evaluation_duration.clone(),
-        );
-        registry.register("status_writes", "Status patches, by result", metrics.status_writes.clone());
-        registry.register("events", "Kubernetes Events published, by reason", metrics.events.clone());
-        registry.register("reconcile_errors", "Failed reconciles, by error kind", metrics.reconcile_errors.clone());
-        registry.register("watch_restarts", "Watches that had to list again", metrics.watch_restarts.clone());
-        registry.register("watch_errors", "Watch errors, by kind and reason", metrics.watch_errors.clone());
-        registry.register("leader", "1 while this replica holds the leader lease", metrics.leader.clone());
-        registry.register(
-            "gate_wired",
-            "Per gating checklist (Enforce or Warn): 1 when the workloads webhook receives its namespace, 0 when not",
-            metrics.gate_wired.clone(),
-        );
-        registry.register(
-            "gate_window_open",
-            "1 while a gate's freeze or allowed window is open (kind Freeze or Allowed)",
-            metrics.window_open.clone(),
-        );
-        registry.register(
-            "waivers_expiring_soon",
-            "Counted waivers of a checklist that expire within the controller's lead time",
-            metrics.waivers_expiring.clone(),
-        );
-        metrics
+            waivers_expiring: registry.registered(
+                "waivers_expiring_soon",
+                "Counted waivers of a checklist that expire within the controller's lead time",
+            ),
+        }
     }
 
     /// Records the states of a checklist's items: 1 on the current state, the other states'
@@ -145,48 +127,21 @@ impl Metrics {
         items: impl IntoIterator<Item = (&'a str, ItemState)>,
     ) {
         for (item, state) in items {
-            for other in STATES {
-                let labels = ItemLabels {
-                    namespace: namespace.to_owned(),
-                    checklist: checklist.to_owned(),
-                    item: item.to_owned(),
-                    state: other.as_str().to_owned(),
-                };
-                if other == state {
-                    self.item_state.get_or_create(&labels).set(1);
-                } else {
-                    self.item_state.remove(&labels);
-                }
-            }
+            set_only(&self.item_state, ItemState::ALL, state, |state| item_labels(namespace, checklist, item, state));
         }
     }
 
+    /// Records a checklist's decision: 1 on it, the other decisions' series removed.
     pub fn record_decision(&self, namespace: &str, checklist: &str, decision: Decision) {
-        for other in DECISIONS {
-            let labels = DecisionLabels {
-                namespace: namespace.to_owned(),
-                checklist: checklist.to_owned(),
-                decision: other.as_str().to_owned(),
-            };
-            if other == decision {
-                self.decision.get_or_create(&labels).set(1);
-            } else {
-                self.decision.remove(&labels);
-            }
-        }
+        set_only(&self.decision, DECISIONS, decision, |decision| decision_labels(namespace, checklist, decision));
     }
 
     /// Removes every series of a checklist that no longer exists (or whose items were renamed:
     /// `keep_items` lists the items to keep).
     pub fn forget_checklist(&self, namespace: &str, checklist: &str, keep_items: &[&str], items: &[String]) {
         for item in items.iter().filter(|i| !keep_items.contains(&i.as_str())) {
-            for state in STATES {
-                self.item_state.remove(&ItemLabels {
-                    namespace: namespace.to_owned(),
-                    checklist: checklist.to_owned(),
-                    item: item.clone(),
-                    state: state.as_str().to_owned(),
-                });
+            for state in ItemState::ALL {
+                self.item_state.remove(&item_labels(namespace, checklist, item, state));
             }
         }
         if keep_items.is_empty() {
@@ -195,11 +150,7 @@ impl Metrics {
             self.waivers_expiring
                 .remove(&ChecklistLabels { namespace: namespace.to_owned(), checklist: checklist.to_owned() });
             for decision in DECISIONS {
-                self.decision.remove(&DecisionLabels {
-                    namespace: namespace.to_owned(),
-                    checklist: checklist.to_owned(),
-                    decision: decision.as_str().to_owned(),
-                });
+                self.decision.remove(&decision_labels(namespace, checklist, decision));
             }
         }
     }
@@ -276,6 +227,60 @@ impl Metrics {
 
     pub fn set_leader(&self, leader: bool) {
         self.leader.set(i64::from(leader));
+    }
+}
+
+fn item_labels(namespace: &str, checklist: &str, item: &str, state: ItemState) -> ItemLabels {
+    ItemLabels {
+        namespace: namespace.to_owned(),
+        checklist: checklist.to_owned(),
+        item: item.to_owned(),
+        state: state.as_str().to_owned(),
+    }
+}
+
+fn decision_labels(namespace: &str, checklist: &str, decision: Decision) -> DecisionLabels {
+    DecisionLabels {
+        namespace: namespace.to_owned(),
+        checklist: checklist.to_owned(),
+        decision: decision.as_str().to_owned(),
+    }
+}
+
+/// Sets the series of `current` to 1 and removes those of the other `values`, so one series
+/// stands for a state at a time (a query for `== 1` then never sees two).
+fn set_only<L, V>(family: &Family<L, Gauge>, values: impl IntoIterator<Item = V>, current: V, labels: impl Fn(V) -> L)
+where
+    L: Clone + std::hash::Hash + Eq,
+    V: PartialEq + Copy,
+{
+    for value in values {
+        if value == current {
+            family.get_or_create(&labels(value)).set(1);
+        } else {
+            family.remove(&labels(value));
+        }
+    }
+}
+
+/// Registration that hands the metric back, so a struct of families is built field by field
+/// with each family's name and help beside its field, instead of created first and registered
+/// after under a second mention of each field. The registry keeps a clone: clones of a metric
+/// share its series.
+pub trait Register {
+    /// A default metric (`Family`, `Counter`, `Gauge`...), registered as `name`.
+    fn registered<M: Metric + Clone + Default>(&mut self, name: &str, help: &str) -> M {
+        self.registered_as(name, help, M::default())
+    }
+
+    /// `metric` (one that needs arguments, such as a histogram's buckets), registered as `name`.
+    fn registered_as<M: Metric + Clone>(&mut self, name: &str, help: &str, metric: M) -> M;
+}
+
+impl Register for Registry {
+    fn registered_as<M: Metric + Clone>(&mut self, name: &str, help: &str, metric: M) -> M {
+        self.register(name, help, metric.clone());
+        metric
     }
 }
 

@@ -5,87 +5,38 @@
 
 #[path = "support/cluster/mod.rs"]
 mod cluster;
+#[path = "support/whole_objects.rs"]
+mod whole_objects;
 
 use std::time::Duration;
 
-use assert_cmd::Command;
 use cluster::readygate::Readygate;
 use cluster::{eventually, install};
 use serde_json::{Value, json};
+use whole_objects::{Verdict, check_offline, deployment, tenant, tenant_crd, verdict};
 
 const NAMESPACE: &str = "whole-objects";
 const READY: Duration = Duration::from_secs(60);
 const EVALUATED: Duration = Duration::from_secs(60);
-const SECCOMP: &str =
-    "object.spec.template.spec.?securityContext.?seccompProfile.?type.orValue('') == 'RuntimeDefault'";
 
 fn checklist() -> Value {
-    json!({
-        "apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessChecklist",
-        "metadata": {"name": "release", "namespace": NAMESPACE},
-        "spec": {"reevaluateEvery": "2s", "items": [
-            {"name": "seccomp", "severity": "Critical", "check": {"resource": {
-                "apiVersion": "apps/v1", "kind": "Deployment", "name": "api", "all": SECCOMP}}},
-            {"name": "replicas", "severity": "Critical", "check": {"workload": {
-                "target": {"kind": "Deployment", "name": "api"}, "replicas": {"atLeast": 2}}}},
-            {"name": "tenant", "severity": "Critical", "check": {"resource": {
-                "apiVersion": "example.com/v1", "kind": "Tenant", "name": "acme",
-                "all": "object.spec.plan == 'gold'"}}}
-        ]}
-    })
+    let mut checklist = whole_objects::checklist(NAMESPACE);
+    checklist["spec"]["reevaluateEvery"] = json!("2s");
+    checklist
 }
 
+/// The CRD, the Tenant and the Deployment, in the order they are applied.
 fn objects(seccomp: &str) -> Vec<Value> {
-    vec![
-        json!({
-            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-            "metadata": {"name": "tenants.example.com"},
-            "spec": {"group": "example.com", "scope": "Cluster",
-                "names": {"kind": "Tenant", "plural": "tenants", "singular": "tenant", "listKind": "TenantList"},
-                "versions": [{"name": "v1", "served": true, "storage": true,
-                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}
-        }),
-        json!({"apiVersion": "example.com/v1", "kind": "Tenant", "metadata": {"name": "acme"}, "spec": {"plan": "gold"}}),
-        json!({
-            "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "api", "namespace": NAMESPACE, "labels": {"app": "api"}},
-            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "api"}},
-                "template": {"metadata": {"labels": {"app": "api"}}, "spec": {
-                    "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": seccomp}},
-                    "containers": [{"name": "api", "image": "api:1.0.0"}]}}}
-        }),
-    ]
+    vec![tenant_crd(), tenant(), deployment(NAMESPACE, seccomp)]
 }
 
-fn states(checklist: &Value) -> Option<(String, Vec<(String, String)>)> {
-    let status = checklist.get("status")?;
-    let items: Vec<(String, String)> = status["items"]
-        .as_array()?
-        .iter()
-        .map(|i| {
-            (i["name"].as_str().unwrap_or_default().to_owned(), i["state"].as_str().unwrap_or_default().to_owned())
-        })
-        .collect();
-    Some((status["decision"].as_str()?.to_owned(), items))
+fn states(checklist: &Value) -> Option<Verdict> {
+    verdict(checklist.get("status")?)
 }
 
 /// `readygate check` over the same objects, as a file set would hold them.
-fn offline(seccomp: &str) -> (String, Vec<(String, String)>) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let checklist_path = dir.path().join("checklist.json");
-    std::fs::write(&checklist_path, checklist().to_string()).expect("write");
-    let manifests: String = objects(seccomp).iter().map(|o| format!("---\n{o}\n")).collect();
-    let manifests_path = dir.path().join("manifests.yaml");
-    std::fs::write(&manifests_path, manifests).expect("write");
-    let output = Command::cargo_bin("readygate")
-        .expect("binary")
-        .args(["check", "-o", "json", "-f"])
-        .arg(&checklist_path)
-        .arg(&manifests_path)
-        .output()
-        .expect("runs");
-    let report: Value = serde_json::from_slice(&output.stdout).expect("json report");
-    states(&json!({"status": report[0]})).expect("decision and items")
+fn offline(seccomp: &str) -> Verdict {
+    check_offline(&checklist(), &objects(seccomp), &[]).1
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,88 +5,30 @@
 
 mod replica;
 mod support;
+#[path = "support/whole_objects.rs"]
+mod whole_objects;
 
 use std::time::Duration;
 
-use assert_cmd::Command;
 use replica::*;
 use serde_json::{Value, json};
+use whole_objects::{check_offline, tenant, tenant_crd};
 
 const READY: Duration = Duration::from_secs(20);
-const SECCOMP: &str =
-    "object.spec.template.spec.?securityContext.?seccompProfile.?type.orValue('') == 'RuntimeDefault'";
 
 fn checklist() -> Value {
-    json!({
-        "apiVersion": "readygate.io/v1alpha1", "kind": "ReadinessChecklist",
-        "metadata": {"name": "release", "namespace": "shop"},
-        "spec": {"items": [
-            {"name": "seccomp", "severity": "Critical", "check": {"resource": {
-                "apiVersion": "apps/v1", "kind": "Deployment", "name": "api", "all": SECCOMP}}},
-            // The catalogue reads the same Deployment as its projection.
-            {"name": "replicas", "severity": "Critical", "check": {"workload": {
-                "target": {"kind": "Deployment", "name": "api"}, "replicas": {"atLeast": 2}}}},
-            {"name": "tenant", "severity": "Critical", "check": {"resource": {
-                "apiVersion": "example.com/v1", "kind": "Tenant", "name": "acme",
-                "all": "object.spec.plan == 'gold'"}}}
-        ]}
-    })
+    whole_objects::checklist("shop")
 }
 
 fn deployment(seccomp: &str) -> Value {
-    json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "api", "namespace": "shop", "labels": {"app": "api"}},
-        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "api"}},
-            "template": {"metadata": {"labels": {"app": "api"}}, "spec": {
-                "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": seccomp}},
-                "containers": [{"name": "api", "image": "api:1.0.0"}]}}}
-    })
-}
-
-fn tenant_crd() -> Value {
-    json!({
-        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-        "metadata": {"name": "tenants.example.com"},
-        "spec": {"group": "example.com", "scope": "Cluster",
-            "names": {"kind": "Tenant", "plural": "tenants", "singular": "tenant", "listKind": "TenantList"},
-            "versions": [{"name": "v1", "served": true, "storage": true,
-                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}
-    })
-}
-
-/// Cluster-scoped: it names no namespace.
-fn tenant() -> Value {
-    json!({"apiVersion": "example.com/v1", "kind": "Tenant", "metadata": {"name": "acme"}, "spec": {"plan": "gold"}})
+    whole_objects::deployment("shop", seccomp)
 }
 
 /// `readygate check` of the checklist over `objects` loaded with `-n default` (so only cluster
-/// scope brings the Tenant into `shop`'s view): exit code and (item, state) pairs.
+/// scope brings the Tenant into `shop`'s view): exit code, decision and (item, state) pairs.
 fn offline(objects: &[Value]) -> (i32, String, Vec<(String, String)>) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let checklist_path = dir.path().join("checklist.json");
-    std::fs::write(&checklist_path, checklist().to_string()).expect("write checklist");
-    let manifests: String = objects.iter().map(|o| format!("---\n{}\n", o)).collect();
-    let manifests_path = dir.path().join("manifests.yaml");
-    std::fs::write(&manifests_path, manifests).expect("write manifests");
-    let output = Command::cargo_bin("readygate")
-        .expect("binary")
-        .args(["check", "-n", "default", "-o", "json", "-f"])
-        .arg(&checklist_path)
-        .arg(&manifests_path)
-        .output()
-        .expect("runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    let items = report[0]["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| {
-            (i["name"].as_str().unwrap_or_default().to_owned(), i["state"].as_str().unwrap_or_default().to_owned())
-        })
-        .collect();
-    (output.status.code().unwrap_or(-1), report[0]["decision"].as_str().unwrap_or_default().to_owned(), items)
+    let (code, (decision, items)) = check_offline(&checklist(), objects, &["-n", "default"]);
+    (code, decision, items)
 }
 
 fn all_passed() -> Vec<(String, String)> {

@@ -72,6 +72,16 @@ pub enum ItemState {
 }
 
 impl ItemState {
+    /// Every state, in the order reports list them.
+    pub const ALL: [ItemState; 6] = [
+        ItemState::Passed,
+        ItemState::Failed,
+        ItemState::Pending,
+        ItemState::Error,
+        ItemState::Skipped,
+        ItemState::Waived,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ItemState::Passed => "Passed",

@@ -56,6 +56,25 @@ pub(crate) fn assert_state(outcome: &Outcome, state: ItemState, needle: &str) {
     assert!(outcome.message.contains(needle), "expected {needle:?} in {:?}", outcome.message);
 }
 
+/// `text` (a message, a page, a report) contains `needle`. A failure names both: a bare
+/// `assert!(text.contains(..))` shows neither what was expected nor where it was looked for.
+#[track_caller]
+pub(crate) fn assert_contains(text: &str, needle: &str) {
+    assert!(text.contains(needle), "expected {needle:?} in {text:?}");
+}
+
+/// `text` starts with `prefix`; a failure names both.
+#[track_caller]
+pub(crate) fn assert_starts_with(text: &str, prefix: &str) {
+    assert!(text.starts_with(prefix), "expected {text:?} to start with {prefix:?}");
+}
+
+/// `text` ends with `suffix`; a failure names both.
+#[track_caller]
+pub(crate) fn assert_ends_with(text: &str, suffix: &str) {
+    assert!(text.ends_with(suffix), "expected {text:?} to end with {suffix:?}");
+}
+
 /// What a check runs against: by default the objects given, offline, in `shop`, at the epoch.
 pub(crate) struct World {
     inventory: Inventory,

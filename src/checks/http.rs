@@ -128,7 +128,7 @@ mod tests {
     use super::*;
     use crate::api::ItemState;
     use crate::checks::Facts;
-    use crate::checks::fixtures::{World, merged};
+    use crate::checks::fixtures::{World, assert_ends_with, assert_starts_with, merged};
 
     const URL: &str = "https://api.novacron.io/healthz";
 
@@ -168,7 +168,7 @@ mod tests {
         let outcome = live(spec(json!({})), observed(503, Some(TlsVersion::Tls13), &[], 5));
         assert_eq!(outcome, Outcome::failed("GET https://api.novacron.io/healthz: status 503, expected 200"));
         let outcome = live(spec(json!({"expectStatus": [200, 204]})), observed(301, None, &[], 5));
-        assert!(outcome.message.ends_with("status 301, expected one of 200, 204"));
+        assert_ends_with(&outcome.message, "status 301, expected one of 200, 204");
         assert_eq!(live(spec(json!({"expectStatus": [204]})), observed(204, None, &[], 5)).state, ItemState::Passed);
     }
 
@@ -185,7 +185,7 @@ mod tests {
             "GET https://api.novacron.io/healthz: strict-transport-security header \"max-age=300\" does not match /max-age=\\d{8,}/"
         );
         let outcome = live(check, observed(200, Some(TlsVersion::Tls13), &[], 5));
-        assert!(outcome.message.ends_with("no strict-transport-security header"));
+        assert_ends_with(&outcome.message, "no strict-transport-security header");
     }
 
     #[test]
@@ -218,16 +218,16 @@ mod tests {
         let check = spec(json!({"requireHeaders": {"X-Id": "(unclosed"}}));
         let outcome = judge(check, None, Mode::Offline);
         assert_eq!(outcome.state, ItemState::Error);
-        assert!(outcome.message.starts_with("requireHeaders[X-Id]: invalid regular expression"), "{}", outcome.message);
+        assert_starts_with(&outcome.message, "requireHeaders[X-Id]: invalid regular expression");
     }
 
     #[test]
     fn tls_below_minimum_or_plain_http_fails() {
         let check = spec(json!({"minTlsVersion": "1.3"}));
         let outcome = live(check.clone(), observed(200, Some(TlsVersion::Tls12), &[], 5));
-        assert!(outcome.message.ends_with("TLS 1.2, needs >= 1.3"));
+        assert_ends_with(&outcome.message, "TLS 1.2, needs >= 1.3");
         let outcome = live(check, observed(200, None, &[], 5));
-        assert!(outcome.message.ends_with("served over plain HTTP, needs TLS >= 1.3"));
+        assert_ends_with(&outcome.message, "served over plain HTTP, needs TLS >= 1.3");
     }
 
     #[test]
@@ -239,9 +239,9 @@ mod tests {
     #[test]
     fn slower_than_the_timeout_fails() {
         let outcome = live(spec(json!({"timeout": "2s"})), observed(200, Some(TlsVersion::Tls13), &[], 2500));
-        assert!(outcome.message.ends_with("took 2500 ms, timeout 2s"));
+        assert_ends_with(&outcome.message, "took 2500 ms, timeout 2s");
         let outcome = live(spec(json!({})), observed(200, Some(TlsVersion::Tls13), &[], 12_300));
-        assert!(outcome.message.ends_with("took 12.3 s, timeout 10s"));
+        assert_ends_with(&outcome.message, "took 12.3 s, timeout 10s");
     }
 
     #[test]

@@ -85,7 +85,7 @@ mod tests {
 
     use super::*;
     use crate::api::ItemState;
-    use crate::checks::fixtures::{World, merged};
+    use crate::checks::fixtures::{World, assert_contains, assert_ends_with, assert_starts_with, merged};
     use crate::checks::{Facts, PrometheusObservation};
 
     const URL: &str = "http://prometheus.monitoring:9090";
@@ -119,14 +119,14 @@ mod tests {
         let check = spec(json!({"lessThan": 0.05}), json!({}));
         let outcome = live(&check, vec![("{job=\"api\"}", 0.01), ("{job=\"web\"}", 0.002)]);
         assert_eq!(outcome.state, ItemState::Passed);
-        assert!(outcome.message.ends_with("all 2 series < 0.05"), "{}", outcome.message);
+        assert_ends_with(&outcome.message, "all 2 series < 0.05");
     }
 
     #[test]
     fn a_single_value_is_shown() {
         let check = spec(json!({"equals": 1.0}), json!({}));
         let outcome = live(&check, vec![("", 1.0)]);
-        assert!(outcome.message.ends_with(" = 1 (== 1)"), "{}", outcome.message);
+        assert_ends_with(&outcome.message, " = 1 (== 1)");
     }
 
     #[test]
@@ -134,7 +134,7 @@ mod tests {
         let check = spec(json!({"lessThan": 0.05}), json!({}));
         let outcome = live(&check, vec![("{job=\"api\"}", 0.07), ("{job=\"web\"}", 0.01)]);
         assert_eq!(outcome.state, ItemState::Failed);
-        assert!(outcome.message.ends_with(": {job=\"api\"} = 0.07, expected < 0.05"), "{}", outcome.message);
+        assert_ends_with(&outcome.message, ": {job=\"api\"} = 0.07, expected < 0.05");
     }
 
     #[test]
@@ -142,11 +142,7 @@ mod tests {
         let check = spec(json!({"greaterThan": 0.0, "lessThan": 1.0}), json!({}));
         assert_eq!(live(&check, vec![("{}", 0.5)]).state, ItemState::Passed);
         let outcome = live(&check, vec![("{pod=\"a\"}", 0.0), ("{pod=\"b\"}", 1.0)]);
-        assert!(
-            outcome.message.ends_with("{pod=\"a\"} = 0, {pod=\"b\"} = 1, expected < 1 and > 0"),
-            "{}",
-            outcome.message
-        );
+        assert_ends_with(&outcome.message, "{pod=\"a\"} = 0, {pod=\"b\"} = 1, expected < 1 and > 0");
     }
 
     #[test]
@@ -154,7 +150,7 @@ mod tests {
         let check = spec(json!({"lessThan": 0.05}), json!({}));
         let outcome = live(&check, vec![("{job=\"idle\"}", f64::NAN)]);
         assert_eq!(outcome.state, ItemState::Failed);
-        assert!(outcome.message.contains("{job=\"idle\"} = NaN"));
+        assert_contains(&outcome.message, "{job=\"idle\"} = NaN");
         let check = spec(json!({"greaterThan": 1e300}), json!({}));
         assert_eq!(live(&check, vec![("{}", f64::INFINITY)]).state, ItemState::Passed);
         assert_eq!(live(&check, vec![("{}", f64::NEG_INFINITY)]).state, ItemState::Failed);
@@ -165,7 +161,7 @@ mod tests {
         let check = spec(json!({"lessThan": 0.05}), json!({}));
         let outcome = live(&check, vec![]);
         assert_eq!(outcome.state, ItemState::Failed);
-        assert!(outcome.message.ends_with("query returned no data"));
+        assert_ends_with(&outcome.message, "query returned no data");
         let check = spec(json!({"lessThan": 0.05}), json!({"emptyIs": "Pass"}));
         assert_eq!(live(&check, vec![]).state, ItemState::Passed);
     }
@@ -185,19 +181,16 @@ mod tests {
         assert_eq!(judge(&check, None, Mode::Live).state, ItemState::Error);
         let outcome = judge(&check, Some(Err("bad_data: parse error at char 5")), Mode::Live);
         assert_eq!(outcome.state, ItemState::Error);
-        assert!(outcome.message.ends_with(": bad_data: parse error at char 5"));
+        assert_ends_with(&outcome.message, ": bad_data: parse error at char 5");
     }
 
     #[test]
     fn long_queries_are_echoed_on_one_clipped_line() {
         let check = spec(json!({"lessThan": 1.0}), json!({}));
         let outcome = judge(&check, None, Mode::Offline);
-        assert!(
-            outcome.message.starts_with(
-                "query \"sum by (job) (rate(http_requests_total{code=~\\\"5..\\\"}[5m])) / sum by (job) (rate(h…\" at"
-            ),
-            "{}",
-            outcome.message
+        assert_starts_with(
+            &outcome.message,
+            "query \"sum by (job) (rate(http_requests_total{code=~\\\"5..\\\"}[5m])) / sum by (job) (rate(h…\" at",
         );
     }
 
@@ -206,8 +199,8 @@ mod tests {
         let check = spec(json!({"equals": 1.0}), json!({}));
         let labels: Vec<String> = (0..8).map(|i| format!("{{instance=\"node-{i}\"}}")).collect();
         let outcome = live(&check, labels.iter().map(|l| (l.as_str(), 0.0)).collect());
-        assert!(outcome.message.contains("node-4"));
+        assert_contains(&outcome.message, "node-4");
         assert!(!outcome.message.contains("node-5"));
-        assert!(outcome.message.contains("and 3 more"));
+        assert_contains(&outcome.message, "and 3 more");
     }
 }

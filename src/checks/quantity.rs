@@ -172,57 +172,65 @@ mod tests {
         Quantity::parse(s).unwrap_or_else(|e| panic!("{s}: {e}")).as_f64()
     }
 
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= b.abs() * 1e-12
+    /// `actual` is `expected` within float rounding; a failure names `what` and both values.
+    #[track_caller]
+    fn assert_close(what: &str, actual: f64, expected: f64) {
+        assert!((actual - expected).abs() <= expected.abs() * 1e-12, "{what} is {actual}, expected {expected}");
+    }
+
+    /// The quantity `text` is worth `expected`.
+    #[track_caller]
+    fn assert_value(text: &str, expected: f64) {
+        assert_close(text, value(text), expected);
     }
 
     #[test]
     fn parses_plain_and_fractional_numbers() {
-        assert!(close(value("4"), 4.0));
-        assert!(close(value("0.5"), 0.5));
-        assert!(close(value("1."), 1.0));
-        assert!(close(value(".5"), 0.5));
-        assert!(close(value("+2"), 2.0));
-        assert!(close(value("-2.5"), -2.5));
-        assert!(close(value("007"), 7.0));
+        assert_value("4", 4.0);
+        assert_value("0.5", 0.5);
+        assert_value("1.", 1.0);
+        assert_value(".5", 0.5);
+        assert_value("+2", 2.0);
+        assert_value("-2.5", -2.5);
+        assert_value("007", 7.0);
         assert_eq!(value("0"), 0.0);
     }
 
     #[test]
     fn decimal_si_suffixes_scale_by_powers_of_ten() {
-        assert!(close(value("500m"), 0.5));
-        assert!(close(value("250u"), 250e-6));
-        assert!(close(value("100n"), 100e-9));
-        assert!(close(value("2k"), 2e3));
-        assert!(close(value("3M"), 3e6));
-        assert!(close(value("1.5G"), 1.5e9));
-        assert!(close(value("1T"), 1e12));
-        assert!(close(value("1P"), 1e15));
-        assert!(close(value("2E"), 2e18));
+        assert_value("500m", 0.5);
+        assert_value("250u", 250e-6);
+        assert_value("100n", 100e-9);
+        assert_value("2k", 2e3);
+        assert_value("3M", 3e6);
+        assert_value("1.5G", 1.5e9);
+        assert_value("1T", 1e12);
+        assert_value("1P", 1e15);
+        assert_value("2E", 2e18);
     }
 
     #[test]
     fn binary_si_suffixes_scale_by_powers_of_two() {
-        assert!(close(value("1Ki"), 1024.0));
-        assert!(close(value("128Mi"), 128.0 * 1024.0 * 1024.0));
-        assert!(close(value("1.5Gi"), 1.5 * 1024.0 * 1024.0 * 1024.0));
-        assert!(close(value("1Ti"), 2f64.powi(40)));
-        assert!(close(value("1Pi"), 2f64.powi(50)));
-        assert!(close(value("1Ei"), 2f64.powi(60)));
+        assert_value("1Ki", 1024.0);
+        assert_value("128Mi", 128.0 * 1024.0 * 1024.0);
+        assert_value("1.5Gi", 1.5 * 1024.0 * 1024.0 * 1024.0);
+        assert_value("1Ti", 2f64.powi(40));
+        assert_value("1Pi", 2f64.powi(50));
+        assert_value("1Ei", 2f64.powi(60));
     }
 
     #[test]
     fn exponent_forms_are_decimal_exponents() {
-        assert!(close(value("1e3"), 1000.0));
-        assert!(close(value("1E3"), 1000.0));
-        assert!(close(value("12e-3"), 0.012));
-        assert!(close(value("5e+2"), 500.0));
-        assert!(close(value("1.5e1"), 15.0));
+        assert_value("1e3", 1000.0);
+        assert_value("1E3", 1000.0);
+        assert_value("12e-3", 0.012);
+        assert_value("5e+2", 500.0);
+        assert_value("1.5e1", 15.0);
     }
 
     #[test]
     fn a_lone_capital_e_is_exa_but_a_lone_small_e_is_not_a_suffix() {
-        assert!(close(value("1E"), 1e18));
+        assert_value("1E", 1e18);
         assert!(matches!(Quantity::parse("1e"), Err(QuantityError::Suffix(_))));
     }
 
@@ -235,16 +243,19 @@ mod tests {
 
     #[test]
     fn very_long_numbers_keep_their_magnitude() {
-        let q = value("123456789012345678901234567890123456789012345");
-        assert!(close(q, 1.234_567_890_123_456_8e44));
-        assert!(close(value("0.000000000000000000000000000000000000000001"), 1e-42));
+        assert_value("123456789012345678901234567890123456789012345", 1.234_567_890_123_456_8e44);
+        assert_value("0.000000000000000000000000000000000000000001", 1e-42);
     }
 
     #[test]
     fn reads_strings_and_numbers_from_json() {
-        assert!(close(from_json(&serde_json::json!("2Gi")).expect("string").as_f64(), 2.0 * 2f64.powi(30)));
-        assert!(close(from_json(&serde_json::json!(10)).expect("number").as_f64(), 10.0));
-        assert!(close(from_json(&serde_json::json!(0.5)).expect("float").as_f64(), 0.5));
+        assert_close(
+            r#"json!("2Gi")"#,
+            from_json(&serde_json::json!("2Gi")).expect("string").as_f64(),
+            2.0 * 2f64.powi(30),
+        );
+        assert_close("json!(10)", from_json(&serde_json::json!(10)).expect("number").as_f64(), 10.0);
+        assert_close("json!(0.5)", from_json(&serde_json::json!(0.5)).expect("float").as_f64(), 0.5);
         assert!(from_json(&serde_json::json!(null)).is_err());
         assert!(from_json(&serde_json::json!(true)).is_err());
     }

@@ -55,6 +55,7 @@ use crate::api::ReadinessChecklist;
 use crate::checks::Facts;
 use crate::engine::{self, Evaluation};
 use crate::inventory::Inventory;
+use crate::metrics::Register;
 
 /// Default of `--evaluation-workers`: evaluations are short CPU bursts, and `readygate` is sized
 /// for two cores; more workers would only let more runaways compete with serving for the CPU.
@@ -457,20 +458,18 @@ pub struct PoolMetrics {
 
 impl PoolMetrics {
     pub fn register(registry: &mut Registry) -> Self {
-        let metrics = PoolMetrics::default();
-        registry.register("evaluation_workers", "Threads that evaluate checklists", metrics.workers.clone());
-        registry.register(
-            "evaluation_workers_busy",
-            "Evaluation threads running an evaluation (at evaluation_workers for long: runaway checklists)",
-            metrics.busy.clone(),
-        );
-        registry.register("evaluation_queue_depth", "Evaluations waiting for a thread", metrics.queue_depth.clone());
-        registry.register(
-            "evaluations_unfinished",
-            "Evaluations that gave no result, by reason (DeadlineExceeded, StillRunning, EvaluationFailed, ShuttingDown)",
-            metrics.unfinished.clone(),
-        );
-        metrics
+        PoolMetrics {
+            workers: registry.registered("evaluation_workers", "Threads that evaluate checklists"),
+            busy: registry.registered(
+                "evaluation_workers_busy",
+                "Evaluation threads running an evaluation (at evaluation_workers for long: runaway checklists)",
+            ),
+            queue_depth: registry.registered("evaluation_queue_depth", "Evaluations waiting for a thread"),
+            unfinished: registry.registered(
+                "evaluations_unfinished",
+                "Evaluations that gave no result, by reason (DeadlineExceeded, StillRunning, EvaluationFailed, ShuttingDown)",
+            ),
+        }
     }
 
     /// Metrics not exposed anywhere (tests, benches).

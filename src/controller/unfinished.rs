@@ -8,8 +8,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::evaluator::Unfinished;
 use super::events::Planned;
-use crate::api::{Decision, HistoryEntry, ReadinessChecklistStatus};
-use crate::engine::{CONDITION_EVALUATED, CONDITION_READY, HISTORY_LIMIT, condition};
+use crate::api::{Decision, ReadinessChecklistStatus};
+use crate::engine::{CONDITION_EVALUATED, CONDITION_READY, condition, history_after};
 
 /// What `status.conditions[Evaluated].message` and the Event say.
 pub fn message(unfinished: &Unfinished) -> String {
@@ -31,10 +31,7 @@ pub fn status(
         condition(&before, CONDITION_READY, "False", Decision::Unknown.as_str(), &text, generation, &now_time),
         condition(&before, CONDITION_EVALUATED, "False", unfinished.reason(), &text, generation, &now_time),
     ];
-    if previous.is_none_or(|p| p.decision != Decision::Unknown || p.history.is_empty()) {
-        next.history.insert(0, HistoryEntry { decision: Decision::Unknown, time: now_time.clone(), generation });
-        next.history.truncate(HISTORY_LIMIT);
-    }
+    next.history = history_after(previous, Decision::Unknown, generation, &now_time);
     next.decision = Decision::Unknown;
     next.observed_generation = generation;
     next.last_evaluation_time = Some(now_time);
@@ -57,7 +54,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::api::{ItemState, ItemStatus, Severity};
+    use crate::api::{HistoryEntry, ItemState, ItemStatus, Severity};
+    use crate::checks::fixtures::assert_contains;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
     fn go() -> ReadinessChecklistStatus {
@@ -97,7 +95,7 @@ mod tests {
         assert_eq!(next.observed_generation, Some(2));
         let evaluated = next.conditions.iter().find(|c| c.type_ == CONDITION_EVALUATED).expect("Evaluated");
         assert_eq!((evaluated.status.as_str(), evaluated.reason.as_str()), ("False", "DeadlineExceeded"));
-        assert!(evaluated.message.contains("did not finish within 5s"), "{}", evaluated.message);
+        assert_contains(&evaluated.message, "did not finish within 5s");
         assert_eq!(evaluated.last_transition_time, Time(now));
         let ready = next.conditions.iter().find(|c| c.type_ == CONDITION_READY).expect("Ready");
         assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("False", "Unknown"));

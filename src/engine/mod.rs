@@ -16,7 +16,8 @@ use jiff::Timestamp;
 pub use decision::{DEFAULT_MAX_STALENESS, current_decision, decide, summarize};
 pub use interest::{Collector, Interest};
 pub use status::{
-    CONDITION_EVALUATED, CONDITION_READY, HISTORY_LIMIT, REASON_CURRENT, condition, next_status, status_needs_write,
+    CONDITION_EVALUATED, CONDITION_READY, HISTORY_LIMIT, REASON_CURRENT, condition, history_after, next_status,
+    status_needs_write,
 };
 
 use crate::api::{Check, Decision, ItemState, ReadinessChecklist, Severity, SignoffAction, Summary};

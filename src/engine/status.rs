@@ -71,12 +71,7 @@ pub fn next_status(
         ),
     ];
 
-    let mut history = previous.map(|p| p.history.clone()).unwrap_or_default();
-    let decision_changed = previous.is_none_or(|p| p.decision != evaluation.decision || p.history.is_empty());
-    if decision_changed {
-        history.insert(0, HistoryEntry { decision: evaluation.decision, time: now_time.clone(), generation });
-        history.truncate(HISTORY_LIMIT);
-    }
+    let history = history_after(previous, evaluation.decision, generation, &now_time);
 
     let summary = evaluation.summary.clone();
     ReadinessChecklistStatus {
@@ -93,6 +88,23 @@ pub fn next_status(
         admission: None,
         expiring_waivers: Vec::new(),
     }
+}
+
+/// `previous`'s decision history with `decision` in front when it changed (or starts the
+/// history), at most [`HISTORY_LIMIT`] long: the same decision again adds nothing, so the
+/// history lists changes, whoever evaluated.
+pub fn history_after(
+    previous: Option<&ReadinessChecklistStatus>,
+    decision: Decision,
+    generation: Option<i64>,
+    now: &Time,
+) -> Vec<HistoryEntry> {
+    let mut history = previous.map(|p| p.history.clone()).unwrap_or_default();
+    if previous.is_none_or(|p| p.decision != decision || p.history.is_empty()) {
+        history.insert(0, HistoryEntry { decision, time: now.clone(), generation });
+        history.truncate(HISTORY_LIMIT);
+    }
+    history
 }
 
 /// A condition that keeps its `lastTransitionTime` when `previous` already had it with the same

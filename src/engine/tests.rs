@@ -6,6 +6,7 @@ use serde_json::json;
 use super::*;
 use crate::api::{ItemState, ReadinessChecklistStatus};
 use crate::checks::ChecklistReads;
+use crate::checks::fixtures::{assert_contains, assert_ends_with, assert_starts_with};
 use crate::inventory::{Object, kinds};
 
 fn now() -> Timestamp {
@@ -24,6 +25,16 @@ fn checklist(items: serde_json::Value) -> ReadinessChecklist {
 fn manual_item(name: &str, severity: &str) -> serde_json::Value {
     json!({"name": name, "severity": severity,
            "check": {"manual": {"approvers": {"users": ["alice"], "groups": ["cto"]}, "validFor": "7d"}}})
+}
+
+/// The checklist most sign-off tests use: one Critical manual item, `cto-signoff`.
+fn cto_signoff_checklist() -> ReadinessChecklist {
+    checklist(json!([manual_item("cto-signoff", "Critical")]))
+}
+
+/// A sign-off that approves `cto-signoff`, by `user` in `groups`.
+fn approval(name: &str, user: &str, groups: &[&str]) -> Object {
+    signoff(name, "cto-signoff", "Approve", user, groups, json!({}))
 }
 
 fn signoff(name: &str, item: &str, action: &str, user: &str, groups: &[&str], extra: serde_json::Value) -> Object {
@@ -51,37 +62,31 @@ fn state_of(evaluation: &Evaluation, item: &str) -> ItemState {
 
 #[test]
 fn manual_item_without_signoff_is_pending_and_blocks() {
-    let e = run(&checklist(json!([manual_item("cto-signoff", "Critical")])), vec![]);
+    let e = run(&cto_signoff_checklist(), vec![]);
     assert_eq!(state_of(&e, "cto-signoff"), ItemState::Pending);
     assert_eq!(e.decision, Decision::NoGo);
     assert_eq!(e.blocking, ["cto-signoff"]);
-    assert!(e.items[0].message.contains("user alice or group cto"));
+    assert_contains(&e.items[0].message, "user alice or group cto");
 }
 
 #[test]
 fn approval_by_an_allowed_group_member_passes() {
-    let e = run(
-        &checklist(json!([manual_item("cto-signoff", "Critical")])),
-        vec![signoff("s1", "cto-signoff", "Approve", "bob", &["cto"], json!({}))],
-    );
+    let e = run(&cto_signoff_checklist(), vec![approval("s1", "bob", &["cto"])]);
     assert_eq!(state_of(&e, "cto-signoff"), ItemState::Passed);
     assert_eq!(e.decision, Decision::Go);
-    assert!(e.items[0].message.contains("readinesssignoff/s1"));
+    assert_contains(&e.items[0].message, "readinesssignoff/s1");
 }
 
 #[test]
 fn approval_by_someone_else_is_not_counted() {
-    let e = run(
-        &checklist(json!([manual_item("cto-signoff", "Critical")])),
-        vec![signoff("s1", "cto-signoff", "Approve", "mallory", &["dev"], json!({}))],
-    );
+    let e = run(&cto_signoff_checklist(), vec![approval("s1", "mallory", &["dev"])]);
     assert_eq!(state_of(&e, "cto-signoff"), ItemState::Pending);
-    assert!(e.items[0].message.contains("not an approver"));
+    assert_contains(&e.items[0].message, "not an approver");
 }
 
 #[test]
 fn approval_for_another_release_or_expired_is_ignored() {
-    let c = checklist(json!([manual_item("cto-signoff", "Critical")]));
+    let c = cto_signoff_checklist();
     let other_release = signoff("s1", "cto-signoff", "Approve", "alice", &[], json!({"release": "v0.9.0"}));
     let expired = signoff("s2", "cto-signoff", "Approve", "alice", &[], json!({"expiresAt": "2026-11-25T09:00:00Z"}));
     let e = run(&c, vec![other_release, expired]);
@@ -108,8 +113,8 @@ fn waivers_for_another_release_or_expired_are_ignored() {
 
 #[test]
 fn an_approval_without_creation_time_cannot_prove_it_is_within_valid_for() {
-    let c = checklist(json!([manual_item("cto-signoff", "Critical")]));
-    let mut manifest = signoff("s1", "cto-signoff", "Approve", "alice", &[], json!({}));
+    let c = cto_signoff_checklist();
+    let mut manifest = approval("s1", "alice", &[]);
     if let Some(metadata) = manifest.data["metadata"].as_object_mut() {
         metadata.remove("creationTimestamp");
     }
@@ -138,12 +143,12 @@ fn a_signoff_whose_spec_cannot_be_read_is_none() {
 
 #[test]
 fn approval_older_than_valid_for_is_ignored() {
-    let c = checklist(json!([manual_item("cto-signoff", "Critical")]));
-    let mut old = signoff("s1", "cto-signoff", "Approve", "alice", &[], json!({}));
+    let c = cto_signoff_checklist();
+    let mut old = approval("s1", "alice", &[]);
     old.data["metadata"]["creationTimestamp"] = json!("2026-11-01T00:00:00Z");
     let e = run(&c, vec![old]);
     assert_eq!(state_of(&e, "cto-signoff"), ItemState::Pending);
-    assert!(e.items[0].message.contains("older than 7d"));
+    assert_contains(&e.items[0].message, "older than 7d");
 }
 
 #[test]
@@ -160,22 +165,31 @@ fn waiver_by_waivable_by_member_turns_failure_into_waived() {
     assert_eq!(state_of(&not_allowed, "k8s"), ItemState::Failed);
 }
 
-#[test]
-fn the_evaluation_carries_its_time_and_the_signoffs_that_counted() {
-    let c = checklist(json!([
+/// Two manual items (Critical `cto-signoff`, High `ops-signoff`) and a waivable Critical item
+/// `k8s` whose check fails (it requires a missing checklist).
+fn manual_and_waivable_checklist() -> ReadinessChecklist {
+    checklist(json!([
         manual_item("cto-signoff", "Critical"),
         manual_item("ops-signoff", "High"),
         {"name": "k8s", "severity": "Critical", "waivableBy": {"groups": ["platform-leads"]},
          "check": {"checklist": {"name": "missing"}}}
-    ]));
-    let e = run(
-        &c,
-        vec![
-            signoff("s1", "cto-signoff", "Approve", "bob", &["cto"], json!({})),
-            signoff("s2", "ops-signoff", "Approve", "mallory", &["dev"], json!({})),
-            signoff("w", "k8s", "Waive", "carol", &["platform-leads"], json!({"expiresAt": "2026-12-01T00:00:00Z"})),
-        ],
-    );
+    ]))
+}
+
+/// For that checklist: an approval of `cto-signoff` that counts, one of `ops-signoff` by a
+/// non-approver that does not, and a waiver of `k8s` by a platform lead, until 2026-12-01.
+fn mixed_signoffs() -> Vec<Object> {
+    vec![
+        approval("s1", "bob", &["cto"]),
+        signoff("s2", "ops-signoff", "Approve", "mallory", &["dev"], json!({})),
+        signoff("w", "k8s", "Waive", "carol", &["platform-leads"], json!({"expiresAt": "2026-12-01T00:00:00Z"})),
+    ]
+}
+
+#[test]
+fn the_evaluation_carries_its_time_and_the_signoffs_that_counted() {
+    let c = manual_and_waivable_checklist();
+    let e = run(&c, mixed_signoffs());
     assert_eq!(e.evaluated_at, Some(now()));
     let counted: Vec<(&str, &str, SignoffAction)> =
         e.signoffs.iter().map(|s| (s.object.as_str(), s.signer.as_str(), s.action)).collect();
@@ -187,17 +201,8 @@ fn the_evaluation_carries_its_time_and_the_signoffs_that_counted() {
 
 #[test]
 fn signoff_records_from_stored_states_are_those_the_evaluation_counts() {
-    let c = checklist(json!([
-        manual_item("cto-signoff", "Critical"),
-        manual_item("ops-signoff", "High"),
-        {"name": "k8s", "severity": "Critical", "waivableBy": {"groups": ["platform-leads"]},
-         "check": {"checklist": {"name": "missing"}}}
-    ]));
-    let objects = vec![
-        signoff("s1", "cto-signoff", "Approve", "bob", &["cto"], json!({})),
-        signoff("s2", "ops-signoff", "Approve", "mallory", &["dev"], json!({})),
-        signoff("w", "k8s", "Waive", "carol", &["platform-leads"], json!({"expiresAt": "2026-12-01T00:00:00Z"})),
-    ];
+    let c = manual_and_waivable_checklist();
+    let objects = mixed_signoffs();
     let evaluated = run(&c, objects.clone());
     let inventory = Inventory::from_objects(objects);
     let failed = |_: &str| false;
@@ -278,7 +283,7 @@ fn messages_are_bounded_on_a_char_boundary() {
     let long = "é".repeat(2000);
     let bounded = bound_message(long);
     assert!(bounded.len() <= MAX_MESSAGE_BYTES);
-    assert!(bounded.ends_with('…'));
+    assert_ends_with(&bounded, "…");
     assert_eq!(bound_message("short".to_owned()), "short");
 }
 
@@ -311,7 +316,7 @@ fn a_referenced_checklist_says_which_of_its_items_make_it_unknown() {
     assert_eq!(results[1].decision, Decision::Unknown);
     let message = &results[0].items[0].message;
     assert_eq!(results[0].items[0].state, ItemState::Error);
-    assert!(message.starts_with("readinesschecklist/base is Unknown: item version is Skipped ("), "{message}");
+    assert_starts_with(message, "readinesschecklist/base is Unknown: item version is Skipped (");
     assert!(!message.contains("minor"), "only critical items decide: {message}");
 }
 

@@ -104,18 +104,22 @@ pub type SharedProbes = Arc<Probes>;
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
     use super::*;
 
-    /// A Prometheus stand-in counting the queries it answers.
-    async fn prometheus_server(hits: Arc<std::sync::atomic::AtomicUsize>) -> String {
+    /// A Prometheus stand-in's URL, and the count of the queries it answered.
+    async fn prometheus_server() -> (String, Arc<AtomicUsize>) {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let answered = hits.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
             while let Ok((mut stream, _)) = listener.accept().await {
-                hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                answered.fetch_add(1, Ordering::SeqCst);
                 let mut buf = vec![0u8; 4096];
                 let _ = stream.read(&mut buf).await;
                 let body = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0.01"]}]}}"#;
@@ -124,7 +128,11 @@ mod tests {
                 let _ = stream.write_all(reply.as_bytes()).await;
             }
         });
-        format!("http://{addr}")
+        (format!("http://{addr}"), hits)
+    }
+
+    fn probes() -> Probes {
+        Probes::new(http::HttpProber::new().expect("prober"))
     }
 
     fn checklist(url: &str, every: &str) -> ReadinessChecklist {
@@ -141,27 +149,25 @@ mod tests {
 
     #[tokio::test]
     async fn probe_results_are_reused_within_the_interval() {
-        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let url = prometheus_server(hits.clone()).await;
-        let probes = Probes::new(http::HttpProber::new().expect("prober"));
+        let (url, hits) = prometheus_server().await;
+        let probes = probes();
         let c = checklist(&url, "5m");
         let mut facts = Facts::live();
         probes.fill(&c, &mut facts).await;
         probes.fill(&c, &mut facts).await;
-        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1, "same query probed once");
+        assert_eq!(hits.load(Ordering::SeqCst), 1, "same query probed once");
         let observed = facts.prometheus.get(&(url, "up".to_owned())).expect("filled").clone().expect("ok");
         assert_eq!(observed.values, [("{}".to_owned(), 0.01)]);
     }
 
     #[tokio::test]
     async fn probe_results_expire_after_the_interval() {
-        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let url = prometheus_server(hits.clone()).await;
-        let probes = Probes::new(http::HttpProber::new().expect("prober"));
+        let (url, hits) = prometheus_server().await;
+        let probes = probes();
         let c = checklist(&url, "50ms");
         probes.fill(&c, &mut Facts::live()).await;
         tokio::time::sleep(Duration::from_millis(80)).await;
         probes.fill(&c, &mut Facts::live()).await;
-        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
     }
 }

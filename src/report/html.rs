@@ -155,38 +155,38 @@ fn banner(evaluation: &Evaluation, id: &str) -> Markup {
 fn blocking(evaluation: &Evaluation, id: &str, options: &Options) -> Markup {
     let items: Vec<&ItemResult> =
         evaluation.blocking.iter().filter_map(|name| evaluation.items.iter().find(|item| &item.name == name)).collect();
-    let heading = format!("{id}-blocking-title");
-    html! {
-        section #(format!("{id}-blocking")) aria-labelledby=(heading) {
-            h3 #(heading) { "Blocking items" }
-            @if items.is_empty() {
-                p.note { "No blocking items: every Critical item passed or was waived." }
-            } @else {
-                table.items.blocking {
-                    caption { "Critical items that are neither passed nor waived (" (items.len()) ")" }
-                    thead { tr { th scope="col" { "State" } th scope="col" { "Item" } th scope="col" { "Section" } th scope="col" { "Message" } } }
-                    tbody {
-                        @for item in items {
-                            tr data-item=(item.name) {
-                                (state_cell(item.state, options))
-                                (item_header(item))
-                                td { (item.section.as_deref().unwrap_or("General")) }
-                                td.message { (item.message) }
-                            }
-                        }
+    titled_section(
+        id,
+        "blocking",
+        "Blocking items",
+        Table {
+            class: "items blocking",
+            caption: html! { "Critical items that are neither passed nor waived (" (items.len()) ")" },
+            columns: &["State", "Item", "Section", "Message"],
+        }
+        .or_note(
+            items.iter().map(|item| {
+                html! {
+                    tr data-item=(item.name) {
+                        (state_cell(item.state, options))
+                        (item_header(item))
+                        td { (item.section.as_deref().unwrap_or("General")) }
+                        td.message { (item.message) }
                     }
                 }
-            }
-        }
-    }
+            }),
+            "No blocking items: every Critical item passed or was waived.",
+        ),
+    )
 }
 
 fn items(evaluation: &Evaluation, id: &str, options: &Options) -> Markup {
-    let heading = format!("{id}-items-title");
     let skipped_offline = options.offline && evaluation.summary.skipped > 0;
-    html! {
-        section #(format!("{id}-items")) aria-labelledby=(heading) {
-            h3 #(heading) { "Items by section" }
+    titled_section(
+        id,
+        "items",
+        "Items by section",
+        html! {
             @if skipped_offline {
                 p.note {
                     "Skipped offline: live-only checks (HTTP probes, Prometheus queries, the server version, "
@@ -201,7 +201,7 @@ fn items(evaluation: &Evaluation, id: &str, options: &Options) -> Markup {
                     h4 #(section_id) { (title) }
                     table.items {
                         caption { (title) ": " (section_summary(&section.items)) }
-                        thead { tr { th scope="col" { "State" } th scope="col" { "Severity" } th scope="col" { "Item" } th scope="col" { "Message" } } }
+                        (column_heads(&["State", "Severity", "Item", "Message"]))
                         tbody {
                             @for item in section.items {
                                 tr data-item=(item.name) {
@@ -215,83 +215,117 @@ fn items(evaluation: &Evaluation, id: &str, options: &Options) -> Markup {
                     }
                 }
             }
-        }
-    }
+        },
+    )
 }
 
 /// As the seed's sign-off table: one row per manual item, signed or awaiting a signature.
 fn signoffs(evaluation: &Evaluation, id: &str, options: &Options) -> Markup {
     let manual: Vec<&ItemResult> = evaluation.items.iter().filter(|item| item.check == "manual").collect();
-    let heading = format!("{id}-signoffs-title");
-    html! {
-        section #(format!("{id}-signoffs")) aria-labelledby=(heading) {
-            h3 #(heading) { "Sign-offs" }
+    titled_section(
+        id,
+        "signoffs",
+        "Sign-offs",
+        html! {
             (unreadable(options))
-            @if manual.is_empty() {
-                p.note { "This checklist has no manual sign-off items." }
-            } @else {
-                table.signoffs {
-                    caption { "Manual items and the ReadinessSignoffs that approve them" }
-                    thead { tr {
-                        th scope="col" { "Item" } th scope="col" { "State" } th scope="col" { "Signed by" }
-                        th scope="col" { "Signed" } th scope="col" { "Expires" } th scope="col" { "Reason" }
-                    } }
-                    tbody {
-                        @for item in manual {
-                            @let approval = record(evaluation, &item.name, SignoffAction::Approve);
-                            tr data-item=(item.name) {
-                                (item_header(item))
-                                (state_cell(item.state, &Options::default()))
-                                @if let Some(approval) = approval {
-                                    td.signer { (approval.signer) }
-                                    td { (optional_time(approval.signed_at)) }
-                                    td { (optional_time(approval.expires_at)) }
-                                    td.message { (approval.reason) }
-                                } @else {
-                                    td { "—" } td { "—" } td { "—" }
-                                    td.message { (item.message) }
-                                }
-                            }
+            (Table {
+                class: "signoffs",
+                caption: html! { "Manual items and the ReadinessSignoffs that approve them" },
+                columns: &["Item", "State", "Signed by", "Signed", "Expires", "Reason"],
+            }
+            .or_note(
+                manual.iter().map(|item| html! {
+                    tr data-item=(item.name) {
+                        (item_header(item))
+                        (state_cell(item.state, &Options::default()))
+                        @if let Some(approval) = record(evaluation, &item.name, SignoffAction::Approve) {
+                            td.signer { (approval.signer) }
+                            td { (optional_time(approval.signed_at)) }
+                            td { (optional_time(approval.expires_at)) }
+                            td.message { (approval.reason) }
+                        } @else {
+                            td { "—" } td { "—" } td { "—" }
+                            td.message { (item.message) }
                         }
                     }
-                }
-            }
-        }
-    }
+                }),
+                "This checklist has no manual sign-off items.",
+            ))
+        },
+    )
 }
 
 fn waivers(evaluation: &Evaluation, id: &str, options: &Options) -> Markup {
     let waivers: Vec<&SignoffRecord> =
         evaluation.signoffs.iter().filter(|s| s.action == SignoffAction::Waive).collect();
-    let heading = format!("{id}-waivers-title");
-    html! {
-        section #(format!("{id}-waivers")) aria-labelledby=(heading) {
-            h3 #(heading) { "Waivers" }
+    titled_section(
+        id,
+        "waivers",
+        "Waivers",
+        html! {
             (unreadable(options))
-            @if waivers.is_empty() {
-                p.note { "No item is waived." }
-            } @else {
-                table.waivers {
-                    caption { "Items waived by a ReadinessSignoff, and until when" }
-                    thead { tr {
-                        th scope="col" { "Item" } th scope="col" { "Waived by" } th scope="col" { "Signed" }
-                        th scope="col" { "Until" } th scope="col" { "Reason" }
-                    } }
-                    tbody {
-                        @for waiver in waivers {
-                            tr data-item=(waiver.item) {
-                                @if let Some(item) = evaluation.items.iter().find(|i| i.name == waiver.item) {
-                                    (item_header(item))
-                                } @else {
-                                    th scope="row" { code { (waiver.item) } }
-                                }
-                                td.signer { (waiver.signer) }
-                                td { (optional_time(waiver.signed_at)) }
-                                td { (optional_time(waiver.expires_at)) }
-                                td.message { (waiver.reason) }
-                            }
+            (Table {
+                class: "waivers",
+                caption: html! { "Items waived by a ReadinessSignoff, and until when" },
+                columns: &["Item", "Waived by", "Signed", "Until", "Reason"],
+            }
+            .or_note(
+                waivers.iter().map(|waiver| html! {
+                    tr data-item=(waiver.item) {
+                        @if let Some(item) = evaluation.items.iter().find(|i| i.name == waiver.item) {
+                            (item_header(item))
+                        } @else {
+                            th scope="row" { code { (waiver.item) } }
                         }
+                        td.signer { (waiver.signer) }
+                        td { (optional_time(waiver.signed_at)) }
+                        td { (optional_time(waiver.expires_at)) }
+                        td.message { (waiver.reason) }
                     }
+                }),
+                "No item is waived.",
+            ))
+        },
+    )
+}
+
+/// One part of a checklist's report: `<section id="{id}-{part}">`, labelled by its `<h3>` so a
+/// screen reader's landmark list names it.
+fn titled_section(id: &str, part: &str, title: &str, body: Markup) -> Markup {
+    let heading = format!("{id}-{part}-title");
+    html! {
+        section #(format!("{id}-{part}")) aria-labelledby=(heading) {
+            h3 #(heading) { (title) }
+            (body)
+        }
+    }
+}
+
+/// A table's header row: one column header per name.
+fn column_heads(columns: &[&str]) -> Markup {
+    html! { thead { tr { @for column in columns { th scope="col" { (column) } } } } }
+}
+
+/// One of the report's tables: its class, caption and column heads.
+struct Table<'a> {
+    class: &'a str,
+    caption: Markup,
+    columns: &'a [&'a str],
+}
+
+impl Table<'_> {
+    /// The table holding `rows`, or `empty` as a note when there are none (an empty table
+    /// says nothing to a screen reader).
+    fn or_note(self, rows: impl IntoIterator<Item = Markup>, empty: &str) -> Markup {
+        let mut rows = rows.into_iter().peekable();
+        html! {
+            @if rows.peek().is_none() {
+                p.note { (empty) }
+            } @else {
+                table class=(self.class) {
+                    caption { (self.caption) }
+                    (column_heads(self.columns))
+                    tbody { @for row in rows { (row) } }
                 }
             }
         }
@@ -354,14 +388,7 @@ fn severity_class(severity: Severity) -> &'static str {
 fn section_summary(items: &[&ItemResult]) -> String {
     let count = |state: ItemState| items.iter().filter(|i| i.state == state).count();
     let mut parts = vec![format!("{} {}", items.len(), plural(items.len(), "item", "items"))];
-    for state in [
-        ItemState::Passed,
-        ItemState::Failed,
-        ItemState::Pending,
-        ItemState::Error,
-        ItemState::Skipped,
-        ItemState::Waived,
-    ] {
+    for state in ItemState::ALL {
         let n = count(state);
         if n > 0 {
             parts.push(format!("{n} {}", state.as_str().to_lowercase()));

@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::*;
 use crate::api::{Decision, ItemState, Severity};
+use crate::checks::fixtures::{assert_contains, assert_ends_with, assert_starts_with};
 
 fn item(name: &str, section: Option<&str>, severity: Severity, state: ItemState, message: &str) -> ItemResult {
     ItemResult {
@@ -59,8 +60,8 @@ fn table_groups_items_by_section_in_order_of_first_appearance() {
 #[test]
 fn table_colours_states_only_when_asked() {
     let text = render(Format::Table, &[sample()], &Options { color: true, ..plain() }).expect("renders");
-    assert!(text.contains("\x1b[31mFailed \x1b[0m"), "{text}");
-    assert!(text.contains("\x1b[32mPassed \x1b[0m"), "{text}");
+    assert_contains(&text, "\x1b[31mFailed \x1b[0m");
+    assert_contains(&text, "\x1b[32mPassed \x1b[0m");
 }
 
 #[test]
@@ -69,7 +70,7 @@ fn table_cuts_long_messages_and_keeps_rows_on_one_line() {
     let e = evaluation(vec![item("a", None, Severity::High, ItemState::Failed, &long)]);
     let text = render(Format::Table, &[e], &Options { max_message_chars: 40, ..plain() }).expect("renders");
     let row = text.lines().nth(1).expect("row");
-    assert!(row.ends_with(&format!("{}…", "x".repeat(39))), "{row}");
+    assert_ends_with(row, &format!("{}…", "x".repeat(39)));
     assert_eq!(text.lines().count(), 3);
 }
 
@@ -105,28 +106,30 @@ fn yaml_carries_the_same_data_as_json() {
 #[test]
 fn junit_maps_states_to_failures_errors_and_skips() {
     let text = render(Format::Junit, &[sample()], &plain()).expect("renders");
-    assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"readygate\" tests=\"6\" failures=\"2\" errors=\"1\" skipped=\"1\">"), "{text}");
-    assert!(text.contains("<testsuite name=\"shop/release\" tests=\"6\" failures=\"2\" errors=\"1\" skipped=\"1\">"));
+    assert_starts_with(
+        &text,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"readygate\" tests=\"6\" failures=\"2\" errors=\"1\" skipped=\"1\">",
+    );
+    assert_contains(&text, "<testsuite name=\"shop/release\" tests=\"6\" failures=\"2\" errors=\"1\" skipped=\"1\">");
     assert_eq!(text.matches("<testcase ").count(), 6);
-    assert!(text.contains("<testcase classname=\"Compute\" name=\"autoscaling: autoscaling title\">"));
-    assert!(text.contains("<failure type=\"Pending\" message=\"awaiting user alice\">"));
-    assert!(text.contains("<error type=\"Error\""));
-    assert!(text.contains("<skipped message=\"live only\"/>"));
-    assert!(text.contains("<system-out>Waived: waived by bob</system-out>"));
-    assert!(text.contains("<testcase classname=\"shop/release\" name=\"version: version title\">"));
+    assert_contains(&text, "<testcase classname=\"Compute\" name=\"autoscaling: autoscaling title\">");
+    assert_contains(&text, "<failure type=\"Pending\" message=\"awaiting user alice\">");
+    assert_contains(&text, "<error type=\"Error\"");
+    assert_contains(&text, "<skipped message=\"live only\"/>");
+    assert_contains(&text, "<system-out>Waived: waived by bob</system-out>");
+    assert_contains(&text, "<testcase classname=\"shop/release\" name=\"version: version title\">");
 }
 
 #[test]
 fn markdown_leads_with_the_decision_and_tabulates_each_section() {
     let text = render(Format::Markdown, &[sample()], &plain()).expect("renders");
-    assert!(text.starts_with("### Readiness checklist `shop/release`: **NoGo**\n\n6 items: 1 passed"), "{text}");
-    assert!(text.contains("**Blocking:** `cto-signoff`, `version`"));
-    assert!(
-        text.contains(
-            "#### Compute\n\n| State | Severity | Item | Title | Message |\n| --- | --- | --- | --- | --- |\n"
-        )
+    assert_starts_with(&text, "### Readiness checklist `shop/release`: **NoGo**\n\n6 items: 1 passed");
+    assert_contains(&text, "**Blocking:** `cto-signoff`, `version`");
+    assert_contains(
+        &text,
+        "#### Compute\n\n| State | Severity | Item | Title | Message |\n| --- | --- | --- | --- | --- |\n",
     );
-    assert!(text.contains("| Failed | High | `probes` | probes title | deployment/api: no readiness probe |"));
+    assert_contains(&text, "| Failed | High | `probes` | probes title | deployment/api: no readiness probe |");
     assert_eq!(text.matches("| State | Severity |").count(), 4, "one table per section");
 }
 
@@ -135,7 +138,7 @@ fn a_go_checklist_says_nothing_blocks() {
     let e = evaluation(vec![item("a", None, Severity::Critical, ItemState::Passed, "ok")]);
     assert_eq!(e.decision, Decision::Go);
     let markdown = render(Format::Markdown, std::slice::from_ref(&e), &plain()).expect("renders");
-    assert!(markdown.contains("No blocking items."));
+    assert_contains(&markdown, "No blocking items.");
     assert!(!markdown.contains("####"), "no section headings when no item has a section");
     let table = render(Format::Table, &[e], &plain()).expect("renders");
     assert_eq!(table.lines().last(), Some("  Go: 1 item: 1 passed"));
@@ -159,10 +162,10 @@ fn table_and_markdown_print_no_control_character_raw() {
         assert!(!text.contains("\nforged row"), "{format:?}: a section's newline forged a line:\n{text}");
     }
     let table = render(Format::Table, &[hostile()], &plain()).expect("renders");
-    assert!(table.starts_with("checklist shop/rel\\u{1b}[2Jease: NoGo\n"), "{table}");
-    assert!(table.contains("  Ops\\nforged row\n"), "{table}");
-    assert!(table.contains("red\\u{9b}1m next"), "{table}");
-    assert!(table.contains("blocking: probe\\u{1b}[2J"), "{table}");
+    assert_starts_with(&table, "checklist shop/rel\\u{1b}[2Jease: NoGo\n");
+    assert_contains(&table, "  Ops\\nforged row\n");
+    assert_contains(&table, "red\\u{9b}1m next");
+    assert_contains(&table, "blocking: probe\\u{1b}[2J");
 }
 
 #[test]

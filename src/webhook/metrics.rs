@@ -6,6 +6,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::metrics::Register;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
     pub path: &'static str,
@@ -51,45 +53,33 @@ fn duration_histogram() -> Histogram {
 }
 
 impl WebhookMetrics {
-    /// Families not registered anywhere (tests, benchmarks).
+    /// Families not registered anywhere (tests, benchmarks): registered into a registry that
+    /// is dropped, so they are built exactly as served ones are.
     pub fn unregistered() -> Self {
-        WebhookMetrics {
-            requests: Family::default(),
-            duration: Family::new_with_constructor(duration_histogram),
-            overrides: Family::default(),
-            tls_reloads: Family::default(),
-            connections_closed: Family::default(),
-        }
+        Self::register(&mut Registry::default())
     }
 
     pub fn register(registry: &mut Registry) -> Self {
-        let metrics = Self::unregistered();
-        registry.register(
-            "admission_requests",
-            "Admission requests answered, by path, verdict (allowed/denied) and reason",
-            metrics.requests.clone(),
-        );
-        registry.register(
-            "admission_duration_seconds",
-            "Time to answer an admission request, body read included",
-            metrics.duration.clone(),
-        );
-        registry.register(
-            "admission_overrides",
-            "Admissions allowed by the readygate.io/override annotation, by checklist namespace",
-            metrics.overrides.clone(),
-        );
-        registry.register(
-            "tls_reloads",
-            "Webhook certificate reloads, by result (success/error)",
-            metrics.tls_reloads.clone(),
-        );
-        registry.register(
-            "webhook_connections_closed",
-            "Webhook connections the server closed or refused, by reason (no_request, idle, evicted, refused)",
-            metrics.connections_closed.clone(),
-        );
-        metrics
+        WebhookMetrics {
+            requests: registry.registered(
+                "admission_requests",
+                "Admission requests answered, by path, verdict (allowed/denied) and reason",
+            ),
+            duration: registry.registered_as(
+                "admission_duration_seconds",
+                "Time to answer an admission request, body read included",
+                Family::new_with_constructor(duration_histogram),
+            ),
+            overrides: registry.registered(
+                "admission_overrides",
+                "Admissions allowed by the readygate.io/override annotation, by checklist namespace",
+            ),
+            tls_reloads: registry.registered("tls_reloads", "Webhook certificate reloads, by result (success/error)"),
+            connections_closed: registry.registered(
+                "webhook_connections_closed",
+                "Webhook connections the server closed or refused, by reason (no_request, idle, evicted, refused)",
+            ),
+        }
     }
 
     pub fn record_request(&self, path: &'static str, allowed: bool, reason: &'static str, seconds: f64) {
@@ -116,6 +106,7 @@ mod tests {
     use prometheus_client::encoding::text::encode;
 
     use super::*;
+    use crate::checks::fixtures::assert_contains;
 
     #[test]
     fn families_are_exposed_under_the_registry_prefix() {
@@ -126,11 +117,12 @@ mod tests {
         metrics.record_tls_reload(false);
         let mut text = String::new();
         encode(&mut text, &registry).expect("encodes");
-        assert!(text.contains(
-            r#"readygate_admission_requests_total{path="/validate/workloads",verdict="denied",reason="nogo"} 1"#
-        ));
-        assert!(text.contains(r#"readygate_admission_duration_seconds_count{path="/validate/workloads"} 1"#));
-        assert!(text.contains(r#"readygate_admission_overrides_total{namespace="shop"} 1"#));
-        assert!(text.contains(r#"readygate_tls_reloads_total{result="error"} 1"#));
+        assert_contains(
+            &text,
+            r#"readygate_admission_requests_total{path="/validate/workloads",verdict="denied",reason="nogo"} 1"#,
+        );
+        assert_contains(&text, r#"readygate_admission_duration_seconds_count{path="/validate/workloads"} 1"#);
+        assert_contains(&text, r#"readygate_admission_overrides_total{namespace="shop"} 1"#);
+        assert_contains(&text, r#"readygate_tls_reloads_total{result="error"} 1"#);
     }
 }

@@ -179,6 +179,7 @@ pub fn render(uid: &str, verdict: &Verdict) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::fixtures::{assert_contains, assert_starts_with};
     use crate::webhook::admit::Reason;
 
     fn review(request: &str) -> String {
@@ -197,7 +198,7 @@ mod tests {
     fn refuses_v1beta1_naming_the_supported_version() {
         let body = r#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"a"}}"#;
         let Err(ReviewError::BadRequest(message)) = parse(body.as_bytes()) else { panic!("expected 400") };
-        assert!(message.contains("admission.k8s.io/v1 only"), "{message}");
+        assert_contains(&message, "admission.k8s.io/v1 only");
     }
 
     #[test]
@@ -205,7 +206,7 @@ mod tests {
         let body = review(r#"{"uid":"abc","kind":"Deployment","operation":"CREATE"}"#);
         let Err(ReviewError::Malformed { uid, message }) = parse(body.as_bytes()) else { panic!("expected denial") };
         assert_eq!(uid, "abc");
-        assert!(message.starts_with("malformed AdmissionRequest"), "{message}");
+        assert_starts_with(&message, "malformed AdmissionRequest");
     }
 
     #[test]

@@ -2,6 +2,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::*;
+use crate::checks::fixtures::assert_contains;
 
 const NOW: &str = "2026-11-25T10:00:00Z";
 
@@ -45,38 +46,30 @@ fn approval(name: &str, signer: &str, groups: &[&str]) -> crate::inventory::Obje
     .expect("valid sign-off")
 }
 
+/// The checklist most tests show: NoGo, evaluated a minute before `now()`.
+fn nogo_checklist() -> ReadinessChecklist {
+    checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z")
+}
+
+/// The NoGo checklist's page, with these sign-offs and no events.
+fn nogo_page(signoffs: &PageSignoffs<'_>) -> String {
+    checklist_main(&nogo_checklist(), signoffs, &Ok(vec![]), now()).into_string()
+}
+
 #[test]
 fn the_sign_off_table_names_who_signed_as_the_report_does() {
     let signoffs = Inventory::from_objects([approval("by-a", "a", &[])]);
-    let page = checklist_main(
-        &checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"),
-        &PageSignoffs::Read(&signoffs),
-        &Ok(vec![]),
-        now(),
-    )
-    .into_string();
-    assert!(page.contains(r#"<td class="signer">a</td>"#), "{page}");
-    assert!(page.contains("&lt;i&gt;checked&lt;/i&gt; headers"), "{page}");
+    let page = nogo_page(&PageSignoffs::Read(&signoffs));
+    assert_contains(&page, r#"<td class="signer">a</td>"#);
+    assert_contains(&page, "&lt;i&gt;checked&lt;/i&gt; headers");
 
     // Not an approver: it does not count, so the row stays unsigned, as `readygate check`
     // leaves it (the controller's item message says why).
     let signoffs = Inventory::from_objects([approval("by-b", "b", &[])]);
-    let page = checklist_main(
-        &checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"),
-        &PageSignoffs::Read(&signoffs),
-        &Ok(vec![]),
-        now(),
-    )
-    .into_string();
+    let page = nogo_page(&PageSignoffs::Read(&signoffs));
     assert!(!page.contains(r#"class="signer""#), "{page}");
 
-    let page = checklist_main(
-        &checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"),
-        &PageSignoffs::Forbidden,
-        &Ok(vec![]),
-        now(),
-    )
-    .into_string();
+    let page = nogo_page(&PageSignoffs::Forbidden);
     assert_eq!(page.matches("you may not list ReadinessSignoffs").count(), 2, "both sections say so: {page}");
 }
 
@@ -108,14 +101,14 @@ fn a_waived_item_gets_a_waiver_row_with_who_and_until_when() {
     let signoffs = Inventory::from_objects([waiver]);
     let page = checklist_main(&waived, &PageSignoffs::Read(&signoffs), &Ok(vec![]), now()).into_string();
     let waivers = &page[page.find(r#"id="c0-waivers""#).expect("waiver section")..];
-    assert!(waivers.contains(r#"<tr data-item="deps">"#), "{waivers}");
-    assert!(waivers.contains(r#"<td class="signer">w</td>"#), "{waivers}");
+    assert_contains(waivers, r#"<tr data-item="deps">"#);
+    assert_contains(waivers, r#"<td class="signer">w</td>"#);
     assert!(waivers.contains(r#"datetime="2026-12-01T00:00:00Z""#), "until when: {waivers}");
 }
 
 #[test]
 fn rows_judge_freshness_as_the_webhook_does() {
-    let current = Row::of(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), now());
+    let current = Row::of(&nogo_checklist(), now());
     assert_eq!((current.decision, current.freshness), (Decision::NoGo, Freshness::Current));
     assert_eq!(current.enforcement, Some(Enforcement::Warn));
     assert_eq!(current.blocking, 1);
@@ -137,27 +130,25 @@ fn the_overview_filters_by_namespace_and_decision() {
         checklist("pay", "c", "NoGo", "2026-11-25T09:59:00Z"),
     ];
     let html = overview(&all, &Filter::default(), now()).into_string();
-    assert!(html.contains("3 of 3 checklists: 1 GO, 2 NO-GO, 0 UNKNOWN."), "{html}");
+    assert_contains(&html, "3 of 3 checklists: 1 GO, 2 NO-GO, 0 UNKNOWN.");
     let filter = Filter { namespace: Some("pay".to_owned()), decision: Some("NoGo".to_owned()) };
     let html = overview(&all, &filter, now()).into_string();
-    assert!(html.contains("1 of 3 checklists"), "{html}");
+    assert_contains(&html, "1 of 3 checklists");
     assert!(html.contains(r#"data-checklist="pay/c""#) && !html.contains(r#"data-checklist="pay/b""#));
-    assert!(html.contains(r#"<option value="pay" selected>"#), "{html}");
+    assert_contains(&html, r#"<option value="pay" selected>"#);
 }
 
 #[test]
 fn user_text_is_escaped_and_the_only_script_is_the_hashed_one() {
-    let page = checklist_page(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), &none(), &Ok(vec![]), now())
-        .into_string();
-    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; HSTS"));
-    assert!(page.contains("awaiting &lt;b&gt;sign-off&lt;/b&gt;"));
+    let page = checklist_page(&nogo_checklist(), &none(), &Ok(vec![]), now()).into_string();
+    assert_contains(&page, "&lt;script&gt;alert(1)&lt;/script&gt; HSTS");
+    assert_contains(&page, "awaiting &lt;b&gt;sign-off&lt;/b&gt;");
     assert_eq!(page.matches("<script>").count(), 1, "only the board's own script");
     let policy = content_security_policy();
     assert!(policy.contains("script-src 'sha256-") && !policy.contains("unsafe-inline'; script"), "{policy}");
     let events = Err("events.k8s.io is forbidden: <user> may not list".to_owned());
-    let page =
-        checklist_main(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), &none(), &events, now()).into_string();
-    assert!(page.contains("Events could not be read: events.k8s.io is forbidden: &lt;user&gt; may not list"));
+    let page = checklist_main(&nogo_checklist(), &none(), &events, now()).into_string();
+    assert_contains(&page, "Events could not be read: events.k8s.io is forbidden: &lt;user&gt; may not list");
     let gone = gone_page("shop", "<x>").into_string();
     assert!(gone.contains("&lt;x&gt;") && gone.contains("does not exist"));
 }
@@ -171,10 +162,9 @@ fn a_checklist_page_shows_history_and_events_newest_first_as_given() {
         note: "1 blocking".to_owned(),
         count: 3,
     }]);
-    let page =
-        checklist_main(&checklist("shop", "a", "NoGo", "2026-11-25T09:59:00Z"), &none(), &events, now()).into_string();
-    assert!(page.contains(r#"<tr data-reason="DecisionNoGo">"#), "{page}");
-    assert!(page.contains("DecisionNoGo (×3)"));
-    assert!(page.contains(r#"class="decision-cell nogo" data-decision="NoGo""#), "{page}");
+    let page = checklist_main(&nogo_checklist(), &none(), &events, now()).into_string();
+    assert_contains(&page, r#"<tr data-reason="DecisionNoGo">"#);
+    assert_contains(&page, "DecisionNoGo (×3)");
+    assert_contains(&page, r#"class="decision-cell nogo" data-decision="NoGo""#);
     assert!(page.contains(r#"id="c0-decision""#), "the report's template renders the checklist");
 }

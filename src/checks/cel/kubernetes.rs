@@ -7,6 +7,37 @@
 //! Every function has a cost in the CEL budget (`cost::call_cost`), modelled on Kubernetes'
 //! `library/cost.go`; a function without one is refused when the rule is compiled.
 
+/// CEL's `Val` for a Rust type that rules see as an opaque CEL type (`$type`, a
+/// `LazyLock<Type>`): equal by `PartialEq`, copied by `Clone`. Quantities, URLs, IPs and CIDRs
+/// are all such values. Declared before the modules so that they see it.
+macro_rules! opaque_val {
+    ($rust:ty, $type:ident) => {
+        impl cel::common::value::Val for $rust {
+            fn get_type(&self) -> &cel::common::types::Type {
+                &$type
+            }
+
+            fn cel_type() -> &'static cel::common::types::Type {
+                &$type
+            }
+
+            fn equals(&self, other: &dyn cel::common::value::Val) -> bool {
+                other.downcast_ref::<$rust>().is_some_and(|other| self == other)
+            }
+
+            fn clone_as_boxed<'v>(&self) -> Box<dyn cel::common::value::Val + 'v> {
+                Box::new(Clone::clone(self))
+            }
+
+            fn as_any(&self) -> Option<&dyn std::any::Any> {
+                Some(self)
+            }
+        }
+
+        impl cel::common::value::StaticVal for $rust {}
+    };
+}
+
 mod lists;
 pub mod net;
 pub mod quantity;

@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::fixtures::{check, deployment, good_container, pdb, run, set, workload};
 use crate::api::ItemState;
+use crate::checks::fixtures::{assert_contains, assert_starts_with};
 
 fn every_rule() -> Value {
     json!({
@@ -34,7 +35,7 @@ fn passes_when_the_named_deployment_meets_every_rule() {
     let spec = check(with_target(every_rule(), json!({"kind": "Deployment", "name": "api"})));
     let outcome = run(&spec, vec![deployment("api"), api_pdb()]);
     assert_eq!(outcome.state, ItemState::Passed, "{}", outcome.message);
-    assert!(outcome.message.starts_with("deployment/api meets replicas, probes, resources"), "{}", outcome.message);
+    assert_starts_with(&outcome.message, "deployment/api meets replicas, probes, resources");
 }
 
 #[test]
@@ -111,7 +112,7 @@ fn asking_replicas_of_a_daemon_set_is_a_problem() {
     let spec = check(json!({"target": {"kind": "DaemonSet", "name": "agent"}, "replicas": {"atLeast": 1}}));
     let outcome = run(&spec, vec![workload("DaemonSet", "agent", vec![good_container("agent")])]);
     assert_eq!(outcome.state, ItemState::Failed);
-    assert!(outcome.message.starts_with("daemonset/agent: has no replicas"), "{}", outcome.message);
+    assert_starts_with(&outcome.message, "daemonset/agent: has no replicas");
 }
 
 #[test]
@@ -146,7 +147,7 @@ fn an_unknown_kind_is_an_error() {
     let spec = check(json!({"target": {"kind": "CronJob", "name": "api"}}));
     let outcome = run(&spec, vec![]);
     assert_eq!(outcome.state, ItemState::Error);
-    assert!(outcome.message.contains("\"CronJob\" is not a workload kind"), "{}", outcome.message);
+    assert_contains(&outcome.message, "\"CronJob\" is not a workload kind");
 }
 
 #[test]
@@ -189,11 +190,7 @@ fn workloads_with_the_same_problem_are_named_together() {
     set(&mut worker, "/spec/strategy", Value::Null);
     let spec = check(json!({"target": {"kind": "Deployment"}, "zeroDowntimeRollout": true}));
     let outcome = run(&spec, vec![api, worker]);
-    assert!(
-        outcome.message.starts_with("deployment/api, deployment/worker: maxUnavailable 25% (the default)"),
-        "{}",
-        outcome.message
-    );
+    assert_starts_with(&outcome.message, "deployment/api, deployment/worker: maxUnavailable 25% (the default)");
 }
 
 #[test]

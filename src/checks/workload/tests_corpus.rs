@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::fixtures::check;
 use crate::api::ItemState;
 use crate::checks::Outcome;
-use crate::checks::fixtures::World;
+use crate::checks::fixtures::{World, assert_contains, assert_starts_with};
 
 /// The objects of one corpus path, in that namespace.
 fn corpus(path: &str, namespace: &str) -> Option<World> {
@@ -28,7 +28,7 @@ fn boutique_runs_as_non_root_without_literal_secrets_or_latest_tags() {
                       "image": {"forbidLatest": true}});
     let outcome = run(&world, spec);
     assert_eq!(outcome.state, ItemState::Passed, "{}", outcome.message);
-    assert!(outcome.message.starts_with("12 workloads meet image"), "{}", outcome.message);
+    assert_starts_with(&outcome.message, "12 workloads meet image");
 }
 
 #[test]
@@ -36,12 +36,8 @@ fn boutique_release_tag_check_names_the_two_off_release_images() {
     let Some(world) = boutique() else { return };
     let outcome = run(&world, json!({"target": {}, "image": {"tag": "v0.10.6"}}));
     assert_eq!(outcome.state, ItemState::Failed);
-    assert!(
-        outcome.message.contains("deployment/loadgenerator: init container frontend-check image"),
-        "{}",
-        outcome.message
-    );
-    assert!(outcome.message.contains("deployment/redis-cart: container redis image \"redis:alpine\" has tag alpine"));
+    assert_contains(&outcome.message, "deployment/loadgenerator: init container frontend-check image");
+    assert_contains(&outcome.message, "deployment/redis-cart: container redis image \"redis:alpine\" has tag alpine");
     assert!(!outcome.message.contains("deployment/frontend"), "{}", outcome.message);
 }
 
@@ -50,11 +46,7 @@ fn boutique_default_rollouts_are_not_zero_downtime() {
     let Some(world) = boutique() else { return };
     let outcome = run(&world, json!({"target": {"name": "frontend"}, "zeroDowntimeRollout": true}));
     assert_eq!(outcome.state, ItemState::Failed);
-    assert!(
-        outcome.message.starts_with("deployment/frontend: maxUnavailable 25% (the default)"),
-        "{}",
-        outcome.message
-    );
+    assert_starts_with(&outcome.message, "deployment/frontend: maxUnavailable 25% (the default)");
 }
 
 #[test]

@@ -3,6 +3,7 @@ use serde_json::json;
 
 use super::{Action, SignoffArgs, build_signoff, generate_name};
 use crate::api::{ReadinessChecklist, Signer, SignoffAction};
+use crate::checks::fixtures::{assert_contains, assert_ends_with, assert_starts_with};
 use crate::cli::kube::ClusterArgs;
 
 const NOW: &str = "2026-11-25T10:00:00Z";
@@ -89,9 +90,9 @@ fn refuses_an_item_the_checklist_lacks_naming_those_it_has() {
 #[test]
 fn refuses_to_approve_an_item_that_is_not_manual() {
     let message = refusal(&args("version", Action::Approve), user("alice", &["cto"]));
-    assert!(message.contains("item version of readinesschecklist/release is a kubernetesVersion check, not manual"));
+    assert_contains(&message, "item version of readinesschecklist/release is a kubernetesVersion check, not manual");
     let message = refusal(&args("autoscaling", Action::Approve), user("alice", &["cto"]));
-    assert!(message.ends_with("use --action Waive to waive it"), "{message}");
+    assert_ends_with(&message, "use --action Waive to waive it");
 }
 
 #[test]
@@ -116,7 +117,7 @@ fn refuses_a_signer_the_item_does_not_admit() {
         "mallory (groups: dev) may not approve item cto-signoff: only group cto may, so the sign-off would not count"
     );
     let message = refusal(&args("autoscaling", Action::Waive), user("mallory", &[]));
-    assert!(message.starts_with("mallory (no groups) may not waive item autoscaling"), "{message}");
+    assert_starts_with(&message, "mallory (no groups) may not waive item autoscaling");
 }
 
 #[test]
@@ -151,9 +152,9 @@ fn refuses_an_approval_expiring_after_the_items_valid_for() {
     let mut args = args("cto-signoff", Action::Approve);
     args.valid_for = Some("8d".parse().expect("duration"));
     let message = refusal(&args, user("alice", &["cto"]));
-    assert!(
-        message.contains("later than item cto-signoff allows (approvals count for 7d, until 2026-12-02T10:00:00Z)"),
-        "{message}"
+    assert_contains(
+        &message,
+        "later than item cto-signoff allows (approvals count for 7d, until 2026-12-02T10:00:00Z)",
     );
 }
 
@@ -171,7 +172,7 @@ fn generates_dns_safe_names_from_any_username() {
 fn keeps_generated_names_within_what_the_server_accepts() {
     let name = generate_name(&"c".repeat(60), "item", "alice");
     assert_eq!(name.len(), 58);
-    assert!(name.ends_with("c-"), "{name}");
+    assert_ends_with(&name, "c-");
     let name = generate_name(&format!("{}.v1", "c".repeat(56)), "item", "alice");
     assert_eq!(name, format!("{}-", "c".repeat(56)), "no dot before the suffix");
 }

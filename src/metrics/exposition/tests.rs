@@ -6,6 +6,7 @@ use prometheus_client::registry::Unit;
 
 use super::*;
 use crate::api::{Decision, ItemState};
+use crate::checks::fixtures::{assert_contains, assert_ends_with};
 use crate::metrics::{Metrics, registry};
 use crate::webhook::WebhookMetrics;
 
@@ -137,14 +138,15 @@ fn prometheus_text_declares_every_sample_under_its_own_name() {
 #[test]
 fn prometheus_text_names_counter_families_with_total_and_has_no_eof() {
     let text = encode(&populated(), Format::Prometheus);
-    assert!(text.contains("# HELP readygate_status_writes_total Status patches, by result.\n"), "{text}");
-    assert!(text.contains("# TYPE readygate_status_writes_total counter\n"), "{text}");
-    assert!(text.contains("readygate_status_writes_total{result=\"applied\"} 1\n"), "{text}");
-    assert!(text.contains(
-        "readygate_admission_requests_total{path=\"/validate/workloads\",verdict=\"denied\",reason=\"nogo\"} 1\n"
-    ));
-    assert!(text.contains("# TYPE readygate_admission_duration_seconds histogram\n"), "{text}");
-    assert!(text.contains("readygate_admission_duration_seconds_bucket{path=\"/validate/workloads\",le=\"+Inf\"} 1"));
+    assert_contains(&text, "# HELP readygate_status_writes_total Status patches, by result.\n");
+    assert_contains(&text, "# TYPE readygate_status_writes_total counter\n");
+    assert_contains(&text, "readygate_status_writes_total{result=\"applied\"} 1\n");
+    assert_contains(
+        &text,
+        "readygate_admission_requests_total{path=\"/validate/workloads\",verdict=\"denied\",reason=\"nogo\"} 1\n",
+    );
+    assert_contains(&text, "# TYPE readygate_admission_duration_seconds histogram\n");
+    assert_contains(&text, "readygate_admission_duration_seconds_bucket{path=\"/validate/workloads\",le=\"+Inf\"} 1");
     assert!(!text.contains("# EOF"), "{text}");
     assert!(!text.contains("_created"), "{text}");
 }
@@ -152,9 +154,9 @@ fn prometheus_text_names_counter_families_with_total_and_has_no_eof() {
 #[test]
 fn openmetrics_keeps_counter_families_without_total_and_ends_with_eof() {
     let text = encode(&populated(), Format::OpenMetrics);
-    assert!(text.contains("# TYPE readygate_status_writes counter\n"), "{text}");
-    assert!(text.contains("readygate_status_writes_total{result=\"applied\"} 1\n"), "{text}");
-    assert!(text.ends_with("# EOF\n"), "{text}");
+    assert_contains(&text, "# TYPE readygate_status_writes counter\n");
+    assert_contains(&text, "readygate_status_writes_total{result=\"applied\"} 1\n");
+    assert_ends_with(&text, "# EOF\n");
 }
 
 #[test]
@@ -167,12 +169,12 @@ fn units_and_info_metrics_become_plain_0_0_4_families() {
 
     let text = encode(&registry, Format::Prometheus);
     assert!(!text.contains("# UNIT"), "{text}");
-    assert!(text.contains("# TYPE readygate_busy_seconds_total counter\nreadygate_busy_seconds_total 1\n"), "{text}");
-    assert!(text.contains("# TYPE readygate_build_info gauge\nreadygate_build_info{version=\"0.1.0\"} 1\n"), "{text}");
+    assert_contains(&text, "# TYPE readygate_busy_seconds_total counter\nreadygate_busy_seconds_total 1\n");
+    assert_contains(&text, "# TYPE readygate_build_info gauge\nreadygate_build_info{version=\"0.1.0\"} 1\n");
 
     let openmetrics = encode(&registry, Format::OpenMetrics);
-    assert!(openmetrics.contains("# UNIT readygate_busy_seconds seconds\n"), "{openmetrics}");
-    assert!(openmetrics.contains("# TYPE readygate_build info\n"), "{openmetrics}");
+    assert_contains(&openmetrics, "# UNIT readygate_busy_seconds seconds\n");
+    assert_contains(&openmetrics, "# TYPE readygate_build info\n");
 }
 
 #[test]
@@ -180,5 +182,5 @@ fn help_text_is_escaped_for_0_0_4() {
     let mut registry = registry();
     registry.register("odd", "First line\nsecond \\ line", Counter::<u64>::default());
     let text = encode(&registry, Format::Prometheus);
-    assert!(text.contains("# HELP readygate_odd_total First line\\nsecond \\\\ line.\n"), "{text}");
+    assert_contains(&text, "# HELP readygate_odd_total First line\\nsecond \\\\ line.\n");
 }

@@ -5,6 +5,7 @@ use jiff::Timestamp;
 
 use super::*;
 use crate::api::{Decision, ItemState, Severity, SignoffAction};
+use crate::checks::fixtures::{assert_contains, assert_starts_with};
 use crate::engine::{Evaluation, ItemResult, SignoffRecord};
 
 fn item(
@@ -56,10 +57,10 @@ fn user_text_is_escaped_everywhere() {
     });
     let html = render(&[evaluation], &offline());
     assert!(!html.contains("<script"), "{html}");
-    assert!(html.contains("Title &lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
-    assert!(html.contains("Sec&lt;script&gt;"), "{html}");
-    assert!(html.contains("eve&lt;script&gt;"), "{html}");
-    assert!(html.contains("&quot;quoted&quot; &amp; &lt;script&gt;"), "{html}");
+    assert_contains(&html, "Title &lt;script&gt;alert(1)&lt;/script&gt;");
+    assert_contains(&html, "Sec&lt;script&gt;");
+    assert_contains(&html, "eve&lt;script&gt;");
+    assert_contains(&html, "&quot;quoted&quot; &amp; &lt;script&gt;");
     assert!(html.contains("rel&lt;script&gt;"), "title and heading: {html}");
 }
 
@@ -67,8 +68,8 @@ fn user_text_is_escaped_everywhere() {
 fn page_is_self_contained_and_declares_language_and_policy() {
     let evaluation = Evaluation::from_items("shop".to_owned(), "release".to_owned(), vec![]);
     let html = render(&[evaluation], &Options::default());
-    assert!(html.starts_with("<!DOCTYPE html><html lang=\"en\">"), "{html}");
-    assert!(html.contains("default-src 'none'"), "{html}");
+    assert_starts_with(&html, "<!DOCTYPE html><html lang=\"en\">");
+    assert_contains(&html, "default-src 'none'");
     for external in ["<link", "<script", "src=", "url(", "@import"] {
         assert!(!html.contains(external), "fetches nothing ({external}): {html}");
     }
@@ -87,14 +88,14 @@ fn banner_says_why_a_release_is_blocked_and_blocking_items_come_first() {
         ],
     );
     let html = render(&[evaluation], &offline());
-    assert!(html.contains("<title>NO-GO shop/release: readiness report</title>"), "{html}");
-    assert!(html.contains("<strong class=\"decision\">NO-GO</strong>"), "{html}");
-    assert!(html.contains("1 blocking Critical item is failed or pending."), "{html}");
+    assert_contains(&html, "<title>NO-GO shop/release: readiness report</title>");
+    assert_contains(&html, "<strong class=\"decision\">NO-GO</strong>");
+    assert_contains(&html, "1 blocking Critical item is failed or pending.");
     let blocking = html.find("c0-blocking-title").expect("blocking section");
     let sections = html.find("c0-items-title").expect("items section");
     assert!(blocking < sections, "blocking items come before the sections");
-    assert!(html.contains("<th scope=\"col\">State</th>"), "{html}");
-    assert!(html.contains("Skipped offline"), "{html}");
+    assert_contains(&html, "<th scope=\"col\">State</th>");
+    assert_contains(&html, "Skipped offline");
 }
 
 #[test]
@@ -105,15 +106,15 @@ fn unknown_names_the_undecided_items_and_go_says_all_passed() {
         vec![item("version", "Version", "kubernetesVersion", Severity::Critical, ItemState::Skipped, "offline")],
     );
     let html = render(&[unknown], &Options::default());
-    assert!(html.contains(">UNKNOWN</strong>"), "{html}");
-    assert!(html.contains("1 Critical item could not be decided"), "{html}");
-    assert!(html.contains("<li>Skipped: Version <code>version</code></li>"), "{html}");
+    assert_contains(&html, ">UNKNOWN</strong>");
+    assert_contains(&html, "1 Critical item could not be decided");
+    assert_contains(&html, "<li>Skipped: Version <code>version</code></li>");
     assert!(!html.contains("Skipped offline"), "live evaluations say Skipped only: {html}");
 
     let mut stale = Evaluation::from_items("shop".to_owned(), "release".to_owned(), vec![]);
     stale.decision = Decision::Unknown;
     let html = render(&[stale], &Options::default());
-    assert!(html.contains("No current evaluation decides this checklist"), "{html}");
+    assert_contains(&html, "No current evaluation decides this checklist");
 
     let go = Evaluation::from_items("shop".to_owned(), "release".to_owned(), vec![]);
     let html = render(&[go], &Options::default());
@@ -160,21 +161,18 @@ fn signoffs_and_waivers_show_who_when_why_and_until_when() {
         },
     ];
     let html = render(&[evaluation], &Options::default());
-    assert!(html.contains("<time datetime=\"2026-12-07T10:00:00Z\">2026-12-07 10:00:00 UTC</time>"), "{html}");
+    assert_contains(&html, "<time datetime=\"2026-12-07T10:00:00Z\">2026-12-07 10:00:00 UTC</time>");
     assert!(
         html.contains("<td class=\"signer\">marta</td><td><time datetime=\"2026-12-06T09:30:00Z\">"),
         "approval row: {html}"
     );
     assert!(html.contains("awaiting sign-off by group security"), "pending row says what it waits for: {html}");
-    assert!(
-        html.contains("<td class=\"signer\">sam</td><td>—</td><td><time datetime=\"2026-12-31T00:00:00Z\">"),
-        "{html}"
-    );
-    assert!(html.contains("CDN sets HSTS"), "{html}");
+    assert_contains(&html, "<td class=\"signer\">sam</td><td>—</td><td><time datetime=\"2026-12-31T00:00:00Z\">");
+    assert_contains(&html, "CDN sets HSTS");
 }
 
 #[test]
 fn no_evaluations_is_a_page_that_says_so() {
     let html = render(&[], &Options::default());
-    assert!(html.contains("No readiness checklists were evaluated."), "{html}");
+    assert_contains(&html, "No readiness checklists were evaluated.");
 }

@@ -50,6 +50,7 @@ pub fn bound_warnings(warnings: Vec<String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::fixtures::{assert_contains, assert_ends_with};
 
     #[test]
     fn short_text_is_untouched() {
@@ -61,7 +62,7 @@ mod tests {
         let text = "é".repeat(300);
         let cut = bound_text(&text, MAX_WARNING_BYTES);
         assert!(cut.len() <= MAX_WARNING_BYTES);
-        assert!(cut.ends_with('…'));
+        assert_ends_with(&cut, "…");
     }
 
     #[test]
@@ -78,7 +79,7 @@ mod tests {
         let total: usize = warnings.iter().map(String::len).sum();
         assert!(total <= MAX_WARNINGS_TOTAL_BYTES, "total {total}");
         let last = warnings.last().expect("some");
-        assert!(last.contains("more warnings omitted"), "{last}");
+        assert_contains(last, "more warnings omitted");
         assert!(warnings.iter().all(|w| w.len() <= MAX_WARNING_BYTES));
     }
 

@@ -251,3 +251,13 @@ pub fn checklist_request(operation: &str, spec: Value) -> RequestFixture {
         "oldObject": if operation == "UPDATE" { object } else { Value::Null }
     }))
 }
+
+/// The verdict denies for `reason` with a message that says `needle`. A failure shows the
+/// whole verdict, where three separate asserts would show one field at a time.
+#[track_caller]
+pub fn assert_denied(verdict: &super::Verdict, reason: super::Reason, needle: &str) {
+    assert!(
+        !verdict.allowed && verdict.reason == reason && verdict.message.contains(needle),
+        "expected a denial for {reason:?} saying {needle:?}, got {verdict:#?}"
+    );
+}

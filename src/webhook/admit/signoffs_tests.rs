@@ -5,7 +5,8 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::*;
-use crate::webhook::admit::fixtures::{RequestFixture, checklist, now, signoff};
+use crate::checks::fixtures::assert_contains;
+use crate::webhook::admit::fixtures::{RequestFixture, assert_denied, checklist, now, signoff};
 
 fn decide_with(request: &RequestFixture, checklists: Vec<Arc<ReadinessChecklist>>) -> Verdict {
     let text = request.json();
@@ -26,25 +27,14 @@ fn admits_an_approval_by_its_signer() {
 #[test]
 fn refuses_a_signer_who_is_not_the_requesting_user() {
     let v = decide_with(&signoff("CREATE").user("mallory", &["cto"]), release());
-    assert!(!v.allowed);
+    assert_denied(&v, Reason::Identity, r#"spec.signer.username is "alice" but the request is made by "mallory""#);
     assert_eq!(v.code, 403);
-    assert_eq!(v.reason, Reason::Identity);
-    assert!(
-        v.message.contains(r#"spec.signer.username is "alice" but the request is made by "mallory""#),
-        "{}",
-        v.message
-    );
 }
 
 #[test]
 fn refuses_signer_groups_the_user_does_not_have() {
     let v = decide_with(&signoff("CREATE").user("alice", &["dev"]), release());
-    assert_eq!(v.reason, Reason::Identity);
-    assert!(
-        v.message.contains(r#"spec.signer.groups lists cto that user "alice" does not belong to"#),
-        "{}",
-        v.message
-    );
+    assert_denied(&v, Reason::Identity, r#"spec.signer.groups lists cto that user "alice" does not belong to"#);
 }
 
 #[test]
@@ -60,9 +50,7 @@ fn fewer_groups_than_the_user_has_are_fine() {
 fn refuses_any_change_of_spec_on_update() {
     let request = signoff("UPDATE").set("/object/spec/reason", json!("changed my mind"));
     let v = decide_with(&request, release());
-    assert!(!v.allowed);
-    assert_eq!(v.reason, Reason::Immutable);
-    assert!(v.message.contains("spec is immutable; delete the sign-off and create a new one"), "{}", v.message);
+    assert_denied(&v, Reason::Immutable, "spec is immutable; delete the sign-off and create a new one");
 }
 
 #[test]
@@ -79,9 +67,9 @@ fn deletes_pass() {
 #[test]
 fn refuses_a_missing_checklist_or_item() {
     let v = decide_with(&signoff("CREATE"), vec![]);
-    assert!(v.message.contains("spec.checklist: readinesschecklist shop/release not found"), "{}", v.message);
+    assert_contains(&v.message, "spec.checklist: readinesschecklist shop/release not found");
     let v = decide_with(&signoff("CREATE").set("/object/spec/item", json!("nope")), release());
-    assert!(v.message.contains(r#"has no item "nope" (items: cto-signoff, autoscaling)"#), "{}", v.message);
+    assert_contains(&v.message, r#"has no item "nope" (items: cto-signoff, autoscaling)"#);
 }
 
 #[test]
@@ -94,8 +82,9 @@ fn a_checklist_of_another_namespace_does_not_count() {
 fn approve_is_only_for_manual_items() {
     let v = decide_with(&signoff("CREATE").set("/object/spec/item", json!("autoscaling")), release());
     assert!(!v.allowed);
-    assert!(
-        v.message.contains("Approve is only for manual items; item autoscaling is a horizontalPodAutoscaler check")
+    assert_contains(
+        &v.message,
+        "Approve is only for manual items; item autoscaling is a horizontalPodAutoscaler check",
     );
 }
 
@@ -110,25 +99,21 @@ fn waive_needs_waivable_by_admitting_the_signer() {
     };
     assert!(decide_with(&waive(json!(["platform-leads"]), &["platform-leads"]), release()).allowed);
     let v = decide_with(&waive(json!([]), &["dev"]), release());
-    assert!(v.message.contains("user alice is not allowed to waive item autoscaling"), "{}", v.message);
+    assert_contains(&v.message, "user alice is not allowed to waive item autoscaling");
     let v = decide_with(&waive(json!([]), &[]).set("/object/spec/item", json!("cto-signoff")), release());
-    assert!(v.message.contains("item cto-signoff cannot be waived (it has no waivableBy)"), "{}", v.message);
+    assert_contains(&v.message, "item cto-signoff cannot be waived (it has no waivableBy)");
 }
 
 #[test]
 fn release_must_match_the_checklist() {
     let v = decide_with(&signoff("CREATE").set("/object/spec/release", json!("v0.9.0")), release());
-    assert!(
-        v.message.contains(r#"spec.release is "v0.9.0" but readinesschecklist release is for release "v1.0.0""#),
-        "{}",
-        v.message
-    );
+    assert_contains(&v.message, r#"spec.release is "v0.9.0" but readinesschecklist release is for release "v1.0.0""#);
 }
 
 #[test]
 fn expiry_must_be_in_the_future() {
     let v = decide_with(&signoff("CREATE").set("/object/spec/expiresAt", json!("2026-11-01T00:00:00Z")), release());
-    assert!(v.message.contains("spec.expiresAt 2026-11-01T00:00:00Z is not in the future"), "{}", v.message);
+    assert_contains(&v.message, "spec.expiresAt 2026-11-01T00:00:00Z is not in the future");
 }
 
 #[test]
@@ -138,11 +123,7 @@ fn expiry_may_not_outlast_valid_for() {
     assert!(decide_with(&within, release()).allowed);
     let beyond = signoff("CREATE").set("/object/spec/expiresAt", json!("2026-12-31T00:00:00Z"));
     let v = decide_with(&beyond, release());
-    assert!(
-        v.message.contains("is later than item cto-signoff allows (2026-12-02T10:00:00Z: validFor 7d)"),
-        "{}",
-        v.message
-    );
+    assert_contains(&v.message, "is later than item cto-signoff allows (2026-12-02T10:00:00Z: validFor 7d)");
 }
 
 #[test]
@@ -158,7 +139,7 @@ fn every_problem_is_reported_at_once() {
 fn an_unreadable_spec_is_named() {
     let v = decide_with(&signoff("CREATE").set("/object/spec/action", json!("Veto")), release());
     assert_eq!(v.code, 422);
-    assert!(v.message.contains("readinesssignoff/cto-v1: spec: unknown variant `Veto`"), "{}", v.message);
+    assert_contains(&v.message, "readinesssignoff/cto-v1: spec: unknown variant `Veto`");
 }
 
 #[test]

@@ -10,12 +10,10 @@
 //! predicates follow `netip.Addr`'s definitions, which differ from std's unstable ones (Go's
 //! `isGlobalUnicast` counts private ranges as global).
 
-use std::any::Any;
 use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use cel::common::types::{CelBool, CelInt, CelString, Type};
-use cel::common::value::{StaticVal, Val};
 use cel::{DeclarationError, Env, ExecutionError};
 use ipnet::IpNet;
 
@@ -101,36 +99,8 @@ impl Ip {
     }
 }
 
-macro_rules! opaque {
-    ($rust:ty, $type:ident) => {
-        impl Val for $rust {
-            fn get_type(&self) -> &Type {
-                &$type
-            }
-
-            fn cel_type() -> &'static Type {
-                &$type
-            }
-
-            fn equals(&self, other: &dyn Val) -> bool {
-                other.downcast_ref::<$rust>().is_some_and(|other| self == other)
-            }
-
-            fn clone_as_boxed<'v>(&self) -> Box<dyn Val + 'v> {
-                Box::new(*self)
-            }
-
-            fn as_any(&self) -> Option<&dyn Any> {
-                Some(self)
-            }
-        }
-
-        impl StaticVal for $rust {}
-    };
-}
-
-opaque!(Ip, IP_TYPE);
-opaque!(Cidr, CIDR_TYPE);
+opaque_val!(Ip, IP_TYPE);
+opaque_val!(Cidr, CIDR_TYPE);
 
 fn ip(text: &CelString<'_>) -> Result<Ip, ExecutionError> {
     parse_ip(text.inner()).map(Ip).map_err(|e| ExecutionError::function_error("ip", e))

@@ -13,12 +13,10 @@
 //! server would take them. No resource needs them, and it bounds what one `add` or comparison
 //! costs (aligning two values multiplies by at most `10^1009`), which the CEL budget relies on.
 
-use std::any::Any;
 use std::cmp::Ordering;
 use std::sync::LazyLock;
 
 use cel::common::types::{CelBool, CelDouble, CelInt, CelString, Type};
-use cel::common::value::{StaticVal, Val};
 use cel::{DeclarationError, Env, ExecutionError};
 use num_bigint::BigInt;
 use num_traits::{One, Signed, ToPrimitive, Zero};
@@ -181,29 +179,7 @@ fn round_away_from_zero(value: &BigInt, shift: i32) -> BigInt {
     if (value % &divisor).is_zero() { quotient } else { quotient + one }
 }
 
-impl Val for Quantity {
-    fn get_type(&self) -> &Type {
-        &TYPE
-    }
-
-    fn cel_type() -> &'static Type {
-        &TYPE
-    }
-
-    fn equals(&self, other: &dyn Val) -> bool {
-        other.downcast_ref::<Quantity>().is_some_and(|other| self == other)
-    }
-
-    fn clone_as_boxed<'v>(&self) -> Box<dyn Val + 'v> {
-        Box::new(self.clone())
-    }
-
-    fn as_any(&self) -> Option<&dyn Any> {
-        Some(self)
-    }
-}
-
-impl StaticVal for Quantity {}
+opaque_val!(Quantity, TYPE);
 
 fn error(function: &str, message: &str) -> ExecutionError {
     ExecutionError::function_error(function, message)

@@ -12,12 +12,11 @@
 //! `net/url` step by step: scheme, query, authority (`parseAuthority`, `parseHost`), path
 //! (`setPath`), and `EscapedPath`, `Hostname`, `Port` and `Query` as Go computes them.
 
-use std::any::Any;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use cel::common::types::{CelBool, CelList, CelMap, CelMapKey, CelString, Type};
-use cel::common::value::{StaticVal, Val};
+use cel::common::value::Val;
 use cel::{DeclarationError, Env, ExecutionError};
 
 pub const TYPE_NAME: &str = "kubernetes.URL";
@@ -181,27 +180,7 @@ fn should_escape(c: u8, mode: Mode) -> bool {
     if c.is_ascii_alphanumeric() {
         return false;
     }
-    if matches!(mode, Mode::Host | Mode::Zone)
-        && matches!(
-            c,
-            b'!' | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'['
-                | b']'
-                | b'<'
-                | b'>'
-                | b'"'
-        )
-    {
+    if matches!(mode, Mode::Host | Mode::Zone) && (is_sub_delim_or_colon_bracket(c) || b"<>\"".contains(&c)) {
         return false;
     }
     match c {
@@ -276,26 +255,14 @@ fn escape(s: &[u8]) -> String {
 
 /// Go's `validEncoded`: `s` holds only what may appear unescaped in a path, and escapes.
 fn valid_encoded(s: &str) -> bool {
-    s.bytes().all(|c| {
-        matches!(
-            c,
-            b'!' | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'@'
-                | b'['
-                | b']'
-                | b'%'
-        ) || !should_escape(c, Mode::Path)
-    })
+    s.bytes().all(|c| is_sub_delim_or_colon_bracket(c) || b"@%".contains(&c) || !should_escape(c, Mode::Path))
+}
+
+/// RFC 3986's sub-delims (`!$&'()*+,;=`) with `:`, `[` and `]`: the characters Go leaves
+/// unescaped both in a host (`shouldEscape`) and in an already encoded path (`validEncoded`),
+/// each of which adds its own few.
+fn is_sub_delim_or_colon_bracket(c: u8) -> bool {
+    b"!$&'()*+,;=:[]".contains(&c)
 }
 
 /// `host` split at its port, brackets removed (Go's `splitHostPort`).
@@ -351,29 +318,7 @@ impl Url {
     }
 }
 
-impl Val for Url {
-    fn get_type(&self) -> &Type {
-        &TYPE
-    }
-
-    fn cel_type() -> &'static Type {
-        &TYPE
-    }
-
-    fn equals(&self, other: &dyn Val) -> bool {
-        other.downcast_ref::<Url>().is_some_and(|other| self == other)
-    }
-
-    fn clone_as_boxed<'v>(&self) -> Box<dyn Val + 'v> {
-        Box::new(self.clone())
-    }
-
-    fn as_any(&self) -> Option<&dyn Any> {
-        Some(self)
-    }
-}
-
-impl StaticVal for Url {}
+opaque_val!(Url, TYPE);
 
 fn url(text: &CelString<'_>) -> Result<Url, ExecutionError> {
     parse(text.inner()).map_err(|e| {

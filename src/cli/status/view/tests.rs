@@ -3,6 +3,7 @@ use serde_json::{Value, json};
 
 use super::{LiveView, evaluation_from_status, render};
 use crate::api::{Decision, ItemState, ReadinessChecklist, Severity};
+use crate::checks::fixtures::{assert_contains, assert_ends_with};
 use crate::report;
 
 const NOW: &str = "2026-11-25T10:00:00Z";
@@ -165,8 +166,8 @@ fn puts_the_reason_under_its_own_checklist_in_the_table() {
 #[test]
 fn quotes_the_reason_in_markdown() {
     let markdown = rendered(report::Format::Markdown, &[view(None)]);
-    assert!(markdown.contains("**Unknown**"), "{markdown}");
-    assert!(markdown.ends_with("> **Note:** not evaluated yet (is the readygate controller running?)\n"), "{markdown}");
+    assert_contains(&markdown, "**Unknown**");
+    assert_ends_with(&markdown, "> **Note:** not evaluated yet (is the readygate controller running?)\n");
 }
 
 #[test]
@@ -204,9 +205,9 @@ fn an_unwired_gate_is_a_note_in_the_table_and_markdown_and_gate_wired_in_json() 
     let stored = with_gate_wired(status("Go", 2, NOW, "Passed"), "False", "NamespaceNotSelected", message);
     let unwired = view(Some(stored));
     let table = rendered(report::Format::Table, std::slice::from_ref(&unwired));
-    assert!(table.ends_with(&format!("  note: gate not wired (NamespaceNotSelected): {message}\n")), "{table}");
+    assert_ends_with(&table, &format!("  note: gate not wired (NamespaceNotSelected): {message}\n"));
     let markdown = rendered(report::Format::Markdown, std::slice::from_ref(&unwired));
-    assert!(markdown.contains(&format!("> **Note:** gate not wired (NamespaceNotSelected): {message}")), "{markdown}");
+    assert_contains(&markdown, &format!("> **Note:** gate not wired (NamespaceNotSelected): {message}"));
     let entries: Value = serde_json::from_str(&rendered(report::Format::Json, &[unwired])).expect("JSON");
     assert_eq!(
         entries[0]["gateWired"],

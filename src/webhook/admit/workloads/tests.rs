@@ -5,8 +5,9 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::*;
+use crate::checks::fixtures::{assert_contains, assert_starts_with};
 use crate::webhook::admit::bounds::{MAX_WARNING_BYTES, MAX_WARNINGS_TOTAL_BYTES};
-use crate::webhook::admit::fixtures::{RequestFixture, checklist, deployment, now};
+use crate::webhook::admit::fixtures::{RequestFixture, assert_denied, checklist, deployment, now};
 
 fn decide_with(request: &RequestFixture, checklists: Vec<Arc<ReadinessChecklist>>) -> Verdict {
     let text = request.json();
@@ -49,13 +50,11 @@ fn allows_creation_when_every_gating_checklist_is_go() {
 fn denies_creation_when_a_checklist_is_nogo_naming_its_blocking_items() {
     let nogo = checklist("release").decision("NoGo", &["autoscaling", "cto-signoff"]).build();
     let v = decide_with(&deployment("CREATE"), vec![nogo]);
-    assert!(!v.allowed);
+    assert_denied(&v, Reason::NoGo, "readinesschecklist shop/release is NoGo");
     assert_eq!(v.code, 403);
-    assert_eq!(v.reason, Reason::NoGo);
-    assert!(v.message.contains("readinesschecklist shop/release is NoGo"), "{}", v.message);
-    assert!(v.message.contains("blocking: autoscaling, cto-signoff"), "{}", v.message);
-    assert!(v.message.contains("kubectl get rcl release -n shop -o yaml"), "{}", v.message);
-    assert!(v.message.contains("readygate status release -n shop"), "{}", v.message);
+    assert_contains(&v.message, "blocking: autoscaling, cto-signoff");
+    assert_contains(&v.message, "kubectl get rcl release -n shop -o yaml");
+    assert_contains(&v.message, "readygate status release -n shop");
     assert_eq!(
         v.audit_annotations.get(AUDIT_BLOCKING).map(String::as_str),
         Some("shop/release: autoscaling cto-signoff")
@@ -66,9 +65,7 @@ fn denies_creation_when_a_checklist_is_nogo_naming_its_blocking_items() {
 fn denies_when_the_evaluation_is_stale() {
     let stale = checklist("release").evaluated_ago(3600).build();
     let v = decide_with(&deployment("CREATE"), vec![stale]);
-    assert!(!v.allowed);
-    assert_eq!(v.reason, Reason::Unknown);
-    assert!(v.message.contains("is Unknown (last evaluation is 3600s old (maxStaleness 600s))"), "{}", v.message);
+    assert_denied(&v, Reason::Unknown, "is Unknown (last evaluation is 3600s old (maxStaleness 600s))");
 }
 
 #[test]
@@ -82,14 +79,13 @@ fn a_longer_max_staleness_keeps_an_old_go_current() {
 fn denies_when_the_evaluation_is_for_an_older_spec() {
     let v = decide_with(&deployment("CREATE"), vec![checklist("release").generations(3, 2).build()]);
     assert!(!v.allowed);
-    assert!(v.message.contains("generation 2, spec is at generation 3"), "{}", v.message);
+    assert_contains(&v.message, "generation 2, spec is at generation 3");
 }
 
 #[test]
 fn denies_before_the_first_evaluation() {
     let v = decide_with(&deployment("CREATE"), vec![checklist("release").unevaluated().build()]);
-    assert_eq!(v.reason, Reason::Unknown);
-    assert!(v.message.contains("not evaluated yet"), "{}", v.message);
+    assert_denied(&v, Reason::Unknown, "not evaluated yet");
 }
 
 #[test]
@@ -99,7 +95,7 @@ fn one_nogo_checklist_denies_even_when_others_are_go() {
         vec![checklist("a").build(), checklist("b").decision("NoGo", &["x"]).build()],
     );
     assert!(!v.allowed);
-    assert!(v.message.contains("shop/b"));
+    assert_contains(&v.message, "shop/b");
     assert!(!v.message.contains("shop/a "), "{}", v.message);
 }
 
@@ -157,27 +153,24 @@ fn an_unreadable_deployment_is_refused_with_400() {
     let v = decide_with(&request, vec![]);
     assert!(!v.allowed);
     assert_eq!(v.code, 400);
-    assert!(v.message.starts_with("cannot read the Deployment"), "{}", v.message);
+    assert_starts_with(&v.message, "cannot read the Deployment");
 }
 
 #[test]
 fn bind_release_denies_a_deployment_of_another_version() {
     let bound = checklist("release").bind_release().build();
     let v = decide_with(&deployment("CREATE").label(VERSION_LABEL, "v1.1.0"), vec![bound]);
-    assert!(!v.allowed);
-    assert_eq!(v.reason, Reason::ReleaseMismatch);
-    assert!(
-        v.message.contains("is Go for release v1.0.0, but deployment/api carries app.kubernetes.io/version=v1.1.0"),
-        "{}",
-        v.message
+    assert_denied(
+        &v,
+        Reason::ReleaseMismatch,
+        "is Go for release v1.0.0, but deployment/api carries app.kubernetes.io/version=v1.1.0",
     );
 }
 
 #[test]
 fn bind_release_denies_a_deployment_without_version_label() {
     let v = decide_with(&deployment("CREATE"), vec![checklist("release").bind_release().build()]);
-    assert_eq!(v.reason, Reason::ReleaseMismatch);
-    assert!(v.message.contains("has no app.kubernetes.io/version label"), "{}", v.message);
+    assert_denied(&v, Reason::ReleaseMismatch, "has no app.kubernetes.io/version label");
 }
 
 #[test]
@@ -197,7 +190,7 @@ fn bind_release_without_a_release_cannot_cover_anything() {
         vec![checklist("release").release(None).bind_release().build()],
     );
     assert!(!v.allowed);
-    assert!(v.message.contains("no spec.release"), "{}", v.message);
+    assert_contains(&v.message, "no spec.release");
 }
 
 #[test]
@@ -272,12 +265,8 @@ fn override_by_a_non_member_is_not_honoured() {
     assert!(!v.allowed);
     assert_eq!(v.reason, Reason::NoGo);
     assert!(v.effects.is_empty());
-    assert!(
-        v.message.contains("annotation was not honoured: user mallory is not in the override groups"),
-        "{}",
-        v.message
-    );
-    assert!(v.message.contains("groups: sre-oncall"), "{}", v.message);
+    assert_contains(&v.message, "annotation was not honoured: user mallory is not in the override groups");
+    assert_contains(&v.message, "groups: sre-oncall");
 }
 
 #[test]
@@ -292,7 +281,7 @@ fn override_must_be_honoured_by_every_enforcing_checklist() {
     );
     assert!(!v.allowed);
     assert!(v.effects.is_empty(), "no override happened when the request is denied");
-    assert!(v.message.contains("shop/b"));
+    assert_contains(&v.message, "shop/b");
     assert!(!v.message.contains("readinesschecklist shop/a is"), "{}", v.message);
 }
 

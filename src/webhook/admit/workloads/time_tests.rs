@@ -6,7 +6,8 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::*;
-use crate::webhook::admit::fixtures::{RequestFixture, checklist, deployment, now};
+use crate::checks::fixtures::assert_contains;
+use crate::webhook::admit::fixtures::{RequestFixture, assert_denied, checklist, deployment, now};
 
 fn decide_with(request: &RequestFixture, checklists: Vec<Arc<ReadinessChecklist>>) -> Verdict {
     let text = request.json();
@@ -22,15 +23,11 @@ fn black_friday() -> serde_json::Value {
 fn a_freeze_denies_a_go_checklist_naming_the_window_and_its_end() {
     let frozen = checklist("release").gate("freezeWindows", black_friday()).build();
     let v = decide_with(&deployment("CREATE"), vec![frozen]);
-    assert!(!v.allowed);
-    assert_eq!(v.reason, Reason::Frozen);
-    assert!(
-        v.message.contains(
-            "readinesschecklist shop/release is Go, but blocked by freeze 'black-friday' (peak sales) until \
-             2026-11-30T06:00:00Z"
-        ),
-        "{}",
-        v.message
+    assert_denied(
+        &v,
+        Reason::Frozen,
+        "readinesschecklist shop/release is Go, but blocked by freeze 'black-friday' (peak sales) until \
+             2026-11-30T06:00:00Z",
     );
     assert_eq!(v.audit_annotations.get(AUDIT_DECISION).map(String::as_str), Some("frozen"));
 }
@@ -77,9 +74,8 @@ fn a_freeze_under_warn_admits_with_a_warning() {
 fn a_nogo_inside_a_freeze_names_both() {
     let frozen = checklist("release").decision("NoGo", &["cto-signoff"]).gate("freezeWindows", black_friday()).build();
     let v = decide_with(&deployment("CREATE"), vec![frozen]);
-    assert_eq!(v.reason, Reason::Frozen);
-    assert!(v.message.contains("is NoGo, but blocked by freeze 'black-friday'"), "{}", v.message);
-    assert!(v.message.contains("blocking: cto-signoff"), "{}", v.message);
+    assert_denied(&v, Reason::Frozen, "is NoGo, but blocked by freeze 'black-friday'");
+    assert_contains(&v.message, "blocking: cto-signoff");
 }
 
 #[test]
@@ -88,12 +84,10 @@ fn outside_the_allowed_windows_admission_waits_for_the_next() {
     let hours = json!([{"name": "business-hours", "schedule": "0 9 * * 1-5", "duration": "8h",
                         "timeZone": "America/New_York"}]);
     let v = decide_with(&deployment("CREATE"), vec![checklist("release").gate("allowedWindows", hours).build()]);
-    assert!(!v.allowed);
-    assert_eq!(v.reason, Reason::OutsideWindow);
-    assert!(
-        v.message.contains("blocked outside the allowed windows until 'business-hours' opens at 2026-11-25T14:00:00Z"),
-        "{}",
-        v.message
+    assert_denied(
+        &v,
+        Reason::OutsideWindow,
+        "blocked outside the allowed windows until 'business-hours' opens at 2026-11-25T14:00:00Z",
     );
 }
 
@@ -104,9 +98,7 @@ fn soak_time_counts_from_the_last_change_to_go() {
         .history(&[("Go", 3600), ("NoGo", 7200), ("Go", 86_400)])
         .build();
     let v = decide_with(&deployment("CREATE"), vec![soaking]);
-    assert!(!v.allowed);
-    assert_eq!(v.reason, Reason::Soaking);
-    assert!(v.message.contains("1h left, until 2026-11-25T11:00:00Z"), "{}", v.message);
+    assert_denied(&v, Reason::Soaking, "1h left, until 2026-11-25T11:00:00Z");
 
     let soaked = checklist("release").gate("minGoDuration", json!("2h")).history(&[("Go", 7200)]).build();
     assert!(decide_with(&deployment("CREATE"), vec![soaked]).allowed);
