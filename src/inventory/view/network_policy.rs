@@ -11,14 +11,20 @@ use serde_json::Value;
 use super::View;
 use super::de::{Presence, lenient, nullable};
 use super::meta::{Meta, is_default};
-use super::shape::{is_absent, mapping, mappings, optional_mapping, present_as_mapping, strings};
+use super::shape::{
+    is_absent, list_of_mappings, mapping, mappings, optional_mapping, present_as_mapping, strict_mapping, strings,
+};
 use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct NetworkPolicyView {
     #[serde(default, deserialize_with = "mapping", skip_serializing_if = "is_default")]
     pub metadata: Meta,
-    #[serde(default, deserialize_with = "mapping", skip_serializing_if = "is_default")]
+    /// Read strictly, as are `policyTypes`, `ingress` and `egress`: read leniently, a value of
+    /// the wrong shape would be a policy without rules, that is a default deny selecting every
+    /// pod, where the API server would refuse the object. The check reports it instead (the view
+    /// is then an error naming the field). Absent or null reads as the empty spec.
+    #[serde(default, deserialize_with = "strict_mapping", skip_serializing_if = "is_default")]
     pub spec: NetworkPolicySpec,
 }
 
@@ -46,11 +52,15 @@ pub struct NetworkPolicySpec {
     /// Go's zero value is.
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_default")]
     pub pod_selector: LabelSelector,
-    #[serde(default, deserialize_with = "strings", skip_serializing_if = "Vec::is_empty")]
+    /// Strictly a list of strings (null: absent): `policyTypes: [1]` read as `[]` would default
+    /// to governing Ingress.
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub policy_types: Vec<String>,
-    #[serde(default, deserialize_with = "mappings", skip_serializing_if = "Vec::is_empty")]
+    /// Strictly lists (null: absent, as no rules); a rule that is not a mapping still reads as
+    /// the rule `{}`, which allows everything, so it never passes for a deny.
+    #[serde(default, deserialize_with = "list_of_mappings", skip_serializing_if = "Vec::is_empty")]
     pub ingress: Vec<IngressRule>,
-    #[serde(default, deserialize_with = "mappings", skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "list_of_mappings", skip_serializing_if = "Vec::is_empty")]
     pub egress: Vec<EgressRule>,
 }
 
