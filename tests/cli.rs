@@ -378,8 +378,8 @@ mod broken_objects {
         );
         let (code, stdout, stderr) = check(&["-f", arg(&cl), arg(&manifests), "-o", "json"], None);
         assert_eq!(code, 1, "{stdout}{stderr}");
-        let report = json_of(&stdout);
-        assert_eq!(state_of(&report, "deny"), "Failed", "{stdout}");
+        let report = &json_of(&stdout)[0];
+        assert_eq!(state_of(report, "deny"), "Failed", "{stdout}");
         assert!(stdout.contains("networkpolicy/bad: spec.ingress: invalid type"), "{stdout}");
     }
 }
