@@ -291,51 +291,47 @@ mod tests {
         assert_eq!(p.labels, BTreeMap::from([("a".to_owned(), "b".to_owned())]));
     }
 
+    #[derive(Debug, Default, PartialEq, Deserialize)]
+    struct Strict {
+        #[serde(default, deserialize_with = "strict_mapping")]
+        one: Entry,
+        #[serde(default, deserialize_with = "list_of_mappings")]
+        rules: Vec<Entry>,
+    }
+
+    /// Reads from text and from a tree, which must agree on refusing; the tree's reading.
+    fn read_strict(value: Value) -> Result<Strict, String> {
+        let from_text = serde_json::from_str::<Strict>(&value.to_string()).map_err(|e| e.to_string());
+        let from_tree = Strict::deserialize(&value).map_err(|e| e.to_string());
+        assert_eq!(from_text.is_ok(), from_tree.is_ok(), "{value}");
+        from_tree
+    }
+
     #[test]
-    fn a_strict_list_refuses_anything_but_a_list_or_null_and_keeps_elements_lenient() {
-        #[derive(Debug, Default, PartialEq, Deserialize)]
-        struct Strict {
-            #[serde(default, deserialize_with = "list_of_mappings")]
-            rules: Vec<Entry>,
+    fn strict_readers_take_null_as_absent() {
+        for value in [json!({}), json!({"one": null, "rules": null}), json!({"one": {}, "rules": []})] {
+            assert_eq!(read_strict(value), Ok(Strict::default()));
         }
-        let read = |value: Value| {
-            let from_text = serde_json::from_str::<Strict>(&value.to_string()).map_err(|e| e.to_string());
-            let from_tree = Strict::deserialize(&value).map_err(|e| e.to_string());
-            assert_eq!(from_text.is_ok(), from_tree.is_ok(), "{value}");
-            from_tree
-        };
-        assert_eq!(read(json!({})), Ok(Strict::default()));
-        assert_eq!(read(json!({"rules": null})), Ok(Strict::default()));
-        assert_eq!(read(json!({"rules": []})), Ok(Strict::default()));
-        assert_eq!(
-            read(json!({"rules": ["x", {}, {"name": "a"}]})),
-            Ok(Strict { rules: vec![Entry::default(), Entry::default(), Entry { name: Some("a".into()) }] })
-        );
-        for odd in [json!("x"), json!(3), json!(true), json!({"name": "a"})] {
-            let error = read(json!({"rules": odd})).expect_err("not a list");
+    }
+
+    #[test]
+    fn a_strict_mapping_refuses_anything_but_a_mapping() {
+        let read = read_strict(json!({"one": {"name": "a"}}));
+        assert_eq!(read, Ok(Strict { one: Entry { name: Some("a".into()) }, ..Strict::default() }));
+        // A derived struct would take `["a"]` as its fields in order.
+        for odd in [json!("x"), json!(3), json!(true), json!(["a"]), json!([])] {
+            let error = read_strict(json!({"one": odd})).expect_err("not a mapping");
             assert!(error.starts_with("invalid type"), "{odd}: {error}");
         }
     }
 
     #[test]
-    fn a_strict_mapping_refuses_anything_but_a_mapping_or_null() {
-        #[derive(Debug, Default, PartialEq, Deserialize)]
-        struct Strict {
-            #[serde(default, deserialize_with = "strict_mapping")]
-            one: Entry,
-        }
-        let read = |value: Value| {
-            let from_text = serde_json::from_str::<Strict>(&value.to_string()).map_err(|e| e.to_string());
-            let from_tree = Strict::deserialize(&value).map_err(|e| e.to_string());
-            assert_eq!(from_text.is_ok(), from_tree.is_ok(), "{value}");
-            from_tree
-        };
-        assert_eq!(read(json!({})), Ok(Strict::default()));
-        assert_eq!(read(json!({"one": null})), Ok(Strict::default()));
-        assert_eq!(read(json!({"one": {"name": "a"}})), Ok(Strict { one: Entry { name: Some("a".into()) } }));
-        // A derived struct would take `["a"]` as its fields in order.
-        for odd in [json!("x"), json!(3), json!(true), json!(["a"]), json!([])] {
-            let error = read(json!({"one": odd})).expect_err("not a mapping");
+    fn a_strict_list_refuses_anything_but_a_list_and_keeps_elements_lenient() {
+        let read = read_strict(json!({"rules": ["x", {}, {"name": "a"}]}));
+        let rules = vec![Entry::default(), Entry::default(), Entry { name: Some("a".into()) }];
+        assert_eq!(read, Ok(Strict { rules, ..Strict::default() }));
+        for odd in [json!("x"), json!(3), json!(true), json!({"name": "a"})] {
+            let error = read_strict(json!({"rules": odd})).expect_err("not a list");
             assert!(error.starts_with("invalid type"), "{odd}: {error}");
         }
     }
