@@ -357,6 +357,33 @@ mod inputs {
     }
 }
 
+/// Objects the API server would refuse to store are judged as what they are, never as what
+/// reading them leniently would make of them.
+mod broken_objects {
+    use super::*;
+
+    #[test]
+    fn a_network_policy_with_ingress_of_the_wrong_shape_is_no_default_deny() {
+        let ws = Workspace::new();
+        let cl = ws.write(
+            "checklist.yaml",
+            "apiVersion: readygate.io/v1alpha1\nkind: ReadinessChecklist\nmetadata:\n  name: release\nspec:\n  \
+             release: v1.0.0\n  items:\n  - name: deny\n    title: Ingress denied by default\n    \
+             section: Network\n    severity: Critical\n    check: {networkPolicy: {defaultDenyIngress: true}}\n",
+        );
+        let manifests = ws.write(
+            "policy.yaml",
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: bad\nspec:\n  \
+             podSelector: {}\n  policyTypes: [Ingress]\n  ingress: \"x\"\n",
+        );
+        let (code, stdout, stderr) = check(&["-f", arg(&cl), arg(&manifests), "-o", "json"], None);
+        assert_eq!(code, 1, "{stdout}{stderr}");
+        let report = &json_of(&stdout)[0];
+        assert_eq!(state_of(report, "deny"), "Failed", "{stdout}");
+        assert!(stdout.contains("networkpolicy/bad: spec.ingress: invalid type"), "{stdout}");
+    }
+}
+
 #[path = "cli/outputs.rs"]
 mod outputs;
 

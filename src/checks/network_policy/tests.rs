@@ -432,3 +432,69 @@ fn a_rule_that_is_not_a_mapping_allows_everything_as_before() {
     let outcome = run(restrict_5432(), vec![postgres(), odd]);
     assert_state(&outcome, ItemState::Failed, "networkpolicy/odd admits it from all sources (the rule has no from)");
 }
+
+/// Policies the API server would refuse to store, each read (before the fix) as a policy
+/// without rules: a default deny, and a policy selecting every pod.
+fn wrong_shapes() -> [(Value, &'static str); 6] {
+    [
+        (json!("x"), "spec"),
+        (json!({"podSelector": {}, "ingress": "x"}), "spec.ingress"),
+        (json!({"podSelector": {}, "policyTypes": ["Ingress"], "ingress": {"from": []}}), "spec.ingress"),
+        (json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": "x"}), "spec.egress"),
+        (json!({"podSelector": {}, "policyTypes": "Ingress"}), "spec.policyTypes"),
+        (json!({"podSelector": {}, "policyTypes": [7]}), "spec.policyTypes[0]"),
+    ]
+}
+
+#[test]
+fn a_policy_of_the_wrong_shape_is_never_a_default_deny() {
+    let deny_both = json!({"defaultDenyIngress": true, "defaultDenyEgress": true});
+    for (spec, field) in wrong_shapes() {
+        let outcome = run(deny_both.clone(), vec![policy("bad", spec.clone())]);
+        assert_state(&outcome, ItemState::Failed, &format!("networkpolicy/bad: {field}: invalid type"));
+        assert!(outcome.message.ends_with("(the API server would reject this policy)"), "{spec}: {}", outcome.message);
+        assert!(!outcome.message.contains("denies all"), "{spec}: {}", outcome.message);
+    }
+}
+
+#[test]
+fn a_policy_of_the_wrong_shape_fails_the_item_even_beside_a_valid_default_deny() {
+    // As with a wrong-shaped podSelector: the broken object is reported, not outvoted.
+    for (spec, field) in wrong_shapes() {
+        let objects = vec![policy("deny", json!({"podSelector": {}})), policy("bad", spec)];
+        let outcome = run(json!({"defaultDenyIngress": true}), objects);
+        assert_state(&outcome, ItemState::Failed, &format!("networkpolicy/bad: {field}"));
+    }
+}
+
+#[test]
+fn a_policy_of_the_wrong_shape_is_never_coverage() {
+    for (spec, field) in wrong_shapes() {
+        let outcome = run(json!({"coverWorkloads": {}}), vec![postgres(), policy("bad", spec)]);
+        assert_state(&outcome, ItemState::Failed, &format!("networkpolicy/bad: {field}"));
+        assert!(!outcome.message.contains("is selected by a NetworkPolicy"), "{}", outcome.message);
+    }
+}
+
+#[test]
+fn a_policy_of_the_wrong_shape_never_restricts_a_port() {
+    for (spec, field) in wrong_shapes() {
+        let outcome = run(restrict_5432(), vec![postgres(), policy("bad", spec)]);
+        assert_state(&outcome, ItemState::Failed, &format!("networkpolicy/bad: {field}"));
+    }
+}
+
+#[test]
+fn absent_null_and_empty_rule_lists_stay_a_default_deny() {
+    for spec in [
+        json!({"podSelector": {}, "policyTypes": ["Ingress"]}),
+        json!({"podSelector": {}, "policyTypes": ["Ingress"], "ingress": []}),
+        json!({"podSelector": {}, "policyTypes": ["Ingress"], "ingress": null}),
+        json!({"podSelector": {}, "policyTypes": null, "ingress": null}),
+    ] {
+        let outcome = run(json!({"defaultDenyIngress": true}), vec![policy("deny", spec.clone())]);
+        assert_state(&outcome, ItemState::Passed, "networkpolicy/deny denies all ingress by default");
+    }
+    let egress = policy("deny", json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": null}));
+    assert_eq!(run(json!({"defaultDenyEgress": true}), vec![egress]).state, ItemState::Passed);
+}

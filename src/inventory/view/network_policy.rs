@@ -11,14 +11,20 @@ use serde_json::Value;
 use super::View;
 use super::de::{Presence, lenient, nullable};
 use super::meta::{Meta, is_default};
-use super::shape::{is_absent, mapping, mappings, optional_mapping, present_as_mapping, strings};
+use super::shape::{
+    is_absent, list_of_mappings, mapping, mappings, optional_mapping, present_as_mapping, strict_mapping, strings,
+};
 use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct NetworkPolicyView {
     #[serde(default, deserialize_with = "mapping", skip_serializing_if = "is_default")]
     pub metadata: Meta,
-    #[serde(default, deserialize_with = "mapping", skip_serializing_if = "is_default")]
+    /// Read strictly, as are `policyTypes`, `ingress` and `egress`: read leniently, a value of
+    /// the wrong shape would be a policy without rules, that is a default deny selecting every
+    /// pod, where the API server would refuse the object. The check reports it instead (the view
+    /// is then an error naming the field). Absent or null reads as the empty spec.
+    #[serde(default, deserialize_with = "strict_mapping", skip_serializing_if = "is_default")]
     pub spec: NetworkPolicySpec,
 }
 
@@ -46,11 +52,15 @@ pub struct NetworkPolicySpec {
     /// Go's zero value is.
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_default")]
     pub pod_selector: LabelSelector,
-    #[serde(default, deserialize_with = "strings", skip_serializing_if = "Vec::is_empty")]
+    /// Strictly a list of strings (null: absent): `policyTypes: [1]` read as `[]` would default
+    /// to governing Ingress.
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub policy_types: Vec<String>,
-    #[serde(default, deserialize_with = "mappings", skip_serializing_if = "Vec::is_empty")]
+    /// Strictly lists (null: absent, as no rules); a rule that is not a mapping still reads as
+    /// the rule `{}`, which allows everything, so it never passes for a deny.
+    #[serde(default, deserialize_with = "list_of_mappings", skip_serializing_if = "Vec::is_empty")]
     pub ingress: Vec<IngressRule>,
-    #[serde(default, deserialize_with = "mappings", skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "list_of_mappings", skip_serializing_if = "Vec::is_empty")]
     pub egress: Vec<EgressRule>,
 }
 
@@ -203,14 +213,11 @@ mod tests {
     }
 
     #[test]
-    fn malformed_fields_read_as_the_json_pointer_reads_did() {
+    fn malformed_fields_within_a_rule_read_as_the_json_pointer_reads_did() {
         let view: NetworkPolicyView = assert_round_trips(&policy(json!({
-            "policyTypes": "Ingress",
             "ingress": ["x", {"from": "everyone", "ports": [80, {"port": 80.5}, {"port": true, "endPort": "90"}]},
-                       {"from": [{"podSelector": "app=api", "ipBlock": "0.0.0.0/0"}, {"ipBlock": {"cidr": 10, "except": "x"}}]}],
-            "egress": {"to": []}
+                       {"from": [{"podSelector": "app=api", "ipBlock": "0.0.0.0/0"}, {"ipBlock": {"cidr": 10, "except": "x"}}]}]
         })));
-        assert!(view.spec.policy_types.is_empty() && view.spec.egress.is_empty());
         // A rule that is not a mapping names no peers and no ports: it allows everything, as
         // `rule.get("from")` and `rule.get("ports")` found nothing before.
         assert_eq!(view.spec.ingress[0], IngressRule::default());
@@ -235,6 +242,37 @@ mod tests {
             assert_eq!(error.object, "networkpolicy/pg");
             assert!(error.path.starts_with("spec.podSelector"), "{}", error.path);
         }
+    }
+
+    /// Read as absent, any of these would make the policy one without rules, i.e. a default
+    /// deny, where the API server refuses to store the object at all.
+    #[test]
+    fn a_spec_rule_list_or_policy_types_of_the_wrong_shape_is_an_error_naming_the_field() {
+        let cases = [
+            (json!("x"), "spec"),
+            (json!([{"podSelector": {}}]), "spec"),
+            (json!({"podSelector": {}, "ingress": "x"}), "spec.ingress"),
+            (json!({"podSelector": {}, "ingress": {"from": []}}), "spec.ingress"),
+            (json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": "x"}), "spec.egress"),
+            (json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": {"to": []}}), "spec.egress"),
+            (json!({"podSelector": {}, "policyTypes": "Ingress"}), "spec.policyTypes"),
+            (json!({"podSelector": {}, "policyTypes": [1]}), "spec.policyTypes[0]"),
+        ];
+        for (spec, field) in cases {
+            let error = from_value::<NetworkPolicyView>(&policy(spec.clone()), || "networkpolicy/bad".to_owned())
+                .expect_err("the API server would reject this policy");
+            assert_eq!((error.object.as_str(), error.path.as_str()), ("networkpolicy/bad", field), "{spec}");
+            assert!(error.message.starts_with("invalid type"), "{spec}: {}", error.message);
+        }
+    }
+
+    #[test]
+    fn a_null_spec_rule_list_or_policy_types_is_absent() {
+        let bare: NetworkPolicyView = assert_round_trips(&policy(json!({})));
+        let nulls: NetworkPolicyView =
+            assert_round_trips(&policy(json!({"policyTypes": null, "ingress": null, "egress": null})));
+        let null_spec: NetworkPolicyView = assert_round_trips(&policy(Value::Null));
+        assert_eq!((&nulls, &null_spec), (&bare, &bare));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! found nothing, and `.as_array()` on a mapping found no list. So a field of the wrong shape
 //! reads as absent (its default), never as an error that would hide the whole object, and an
 //! element of the wrong shape reads as an element that says nothing. Fields whose wrong shape
-//! the checks report (a NetworkPolicy's `podSelector`) are read strictly by their view instead.
+//! the checks report (a NetworkPolicy's `spec`, `podSelector`, `policyTypes`, `ingress` and
+//! `egress`) are read strictly by their view instead ([`strict_mapping`], [`list_of_mappings`],
+//! `de::nullable`).
 //!
 //! Also the serialization side: a view serializes to the smallest object that reads back as
 //! the same view, so parts that read as their default are left out.
@@ -32,17 +34,64 @@ pub fn optional_mapping<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer.deserialize_any(MappingOr(PhantomData))
 }
 
+/// A struct read strictly from a mapping: null reads as `T::default()`, anything else is an
+/// error naming the field. Not plain `nullable`: serde's derived structs also accept a list,
+/// field by field in order, so `spec: [{}]` would read as a spec.
+pub fn strict_mapping<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    struct OnlyMapping<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for OnlyMapping<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a mapping")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(MapAccessDeserializer::new(map))
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
+            deserializer.deserialize_any(self)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+            Ok(T::default())
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<T, E> {
+            Ok(T::default())
+        }
+    }
+    deserializer.deserialize_any(OnlyMapping(PhantomData))
+}
+
 /// A list of structs. Anything but a list reads as empty; an element that is not a mapping
 /// reads as `T::default()` (so `ingress: ["x"]` is one rule that names nothing, as before).
 pub fn mappings<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(deserializer: D) -> Result<Vec<T>, D::Error> {
-    struct Element<T>(T);
-    impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Element<T> {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            mapping(deserializer).map(Element)
-        }
-    }
     let elements: Vec<Element<T>> = deserializer.deserialize_any(ListOr(PhantomData))?;
     Ok(elements.into_iter().map(|Element(t)| t).collect())
+}
+
+/// A list of structs read strictly as a list: null reads as empty, anything else but a list is
+/// an error naming the field. Elements read as in [`mappings`]. For lists that must not read as
+/// empty when they are something else, because empty has a meaning of its own (a
+/// NetworkPolicy's `ingress`: no rules, so deny all).
+pub fn list_of_mappings<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+    deserializer: D,
+) -> Result<Vec<T>, D::Error> {
+    let elements: Option<Vec<Element<T>>> = Option::deserialize(deserializer)?;
+    Ok(elements.unwrap_or_default().into_iter().map(|Element(t)| t).collect())
+}
+
+/// An element of a list of structs: a mapping, or `T::default()` for anything else.
+struct Element<T>(T);
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Element<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        mapping(deserializer).map(Element)
+    }
 }
 
 /// A list of strings: other elements are dropped, anything but a list reads as empty.
@@ -240,6 +289,51 @@ mod tests {
         assert_eq!(p.list, [Entry::default(), Entry::default(), Entry::default(), Entry { name: Some("ok".into()) }]);
         assert_eq!(p.names, ["a", "b"]);
         assert_eq!(p.labels, BTreeMap::from([("a".to_owned(), "b".to_owned())]));
+    }
+
+    #[derive(Debug, Default, PartialEq, Deserialize)]
+    struct Strict {
+        #[serde(default, deserialize_with = "strict_mapping")]
+        one: Entry,
+        #[serde(default, deserialize_with = "list_of_mappings")]
+        rules: Vec<Entry>,
+    }
+
+    /// Reads from text and from a tree, which must agree on refusing; the tree's reading.
+    fn read_strict(value: Value) -> Result<Strict, String> {
+        let from_text = serde_json::from_str::<Strict>(&value.to_string()).map_err(|e| e.to_string());
+        let from_tree = Strict::deserialize(&value).map_err(|e| e.to_string());
+        assert_eq!(from_text.is_ok(), from_tree.is_ok(), "{value}");
+        from_tree
+    }
+
+    #[test]
+    fn strict_readers_take_null_as_absent() {
+        for value in [json!({}), json!({"one": null, "rules": null}), json!({"one": {}, "rules": []})] {
+            assert_eq!(read_strict(value), Ok(Strict::default()));
+        }
+    }
+
+    #[test]
+    fn a_strict_mapping_refuses_anything_but_a_mapping() {
+        let read = read_strict(json!({"one": {"name": "a"}}));
+        assert_eq!(read, Ok(Strict { one: Entry { name: Some("a".into()) }, ..Strict::default() }));
+        // A derived struct would take `["a"]` as its fields in order.
+        for odd in [json!("x"), json!(3), json!(true), json!(["a"]), json!([])] {
+            let error = read_strict(json!({"one": odd})).expect_err("not a mapping");
+            assert!(error.starts_with("invalid type"), "{odd}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_strict_list_refuses_anything_but_a_list_and_keeps_elements_lenient() {
+        let read = read_strict(json!({"rules": ["x", {}, {"name": "a"}]}));
+        let rules = vec![Entry::default(), Entry::default(), Entry { name: Some("a".into()) }];
+        assert_eq!(read, Ok(Strict { rules, ..Strict::default() }));
+        for odd in [json!("x"), json!(3), json!(true), json!({"name": "a"})] {
+            let error = read_strict(json!({"rules": odd})).expect_err("not a list");
+            assert!(error.starts_with("invalid type"), "{odd}: {error}");
+        }
     }
 
     #[test]
