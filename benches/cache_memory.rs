@@ -118,6 +118,12 @@ fn main() {
         }
     }
     println!();
+    println!(
+        "fixed sizes: ObjectMeta {} B (before its strings and maps), DynamicObject {} B, a reflector's key ObjectRef<DynamicObject> {} B",
+        std::mem::size_of::<ObjectMeta>(),
+        std::mem::size_of::<DynamicObject>(),
+        std::mem::size_of::<reflector::ObjectRef<DynamicObject>>(),
+    );
     println!("cache mechanisms, all kinds (heap: counted bytes held; eval: one namespace's snapshot, read)");
     println!(
         "{:>9} {:>8} {:>9} {:>8} {:>9} {:>8} {:>9} {:>9} {:>10} {:>10} {:>12}",
