@@ -15,10 +15,14 @@
 //! the whole controller may use (64 MiB). Stores of typed views (`ObjectMeta` plus the view) for
 //! Deployments and PDBs still hold 196 MiB, and no typing closes the gap: a store entry's floor (an
 //! `ObjectMeta`, its key, the `Arc`; 1.5 KB for a Namespace, 0.4 KB here) is above this cache's
-//! mean. A store has no namespace index either, so every evaluation would scan every object of each
-//! kind it reads. The price of this cache is the decode on first read and what it keeps decoded: a
-//! built object pins its `Value` tree (266 MiB at 50k once every namespace was evaluated) until
-//! every kind's checks read views.
+//! mean. A store has no namespace index either: one evaluation scans every object of each kind it
+//! reads (28 ms at 50k for dynamic stores, against 0.15 ms here, 1.2 ms when it decodes). Where
+//! stores win is an event's CPU when the event decodes straight into a typed view (a Deployment in
+//! 76 µs against 308 µs through `DynamicObject` and projection here), which decoding watch events
+//! into the views and keeping their serialization as this text gives this cache too. The price of
+//! this cache is the decode on first read and what it keeps decoded: a built object pins its
+//! `Value` tree (266 MiB at 50k once every namespace was evaluated) until every kind's checks read
+//! views.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock};
