@@ -52,7 +52,7 @@ use readygate::controller::cache::{Cache, Entry};
 use readygate::controller::changes::ChangeReceiver;
 use readygate::controller::readiness::Readiness;
 use readygate::inventory::view::{self, PdbView, View, WorkloadView, pdb::PdbSpec, workload::WorkloadSpec};
-use readygate::inventory::{Object, group_of, kind_key, kinds, live};
+use readygate::inventory::{Kind, Object, kinds, live};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -263,7 +263,7 @@ fn feeds(namespaces: usize) -> Vec<Feed> {
             api_version,
             kind,
             plural,
-            kind_key: kind_key(group_of(api_version), kind),
+            kind_key: Kind::of(api_version, kind).key().into_owned(),
             objects: Vec::new(),
             changes: Vec::new(),
         })
@@ -335,7 +335,7 @@ impl Current {
             map.insert("apiVersion".to_owned(), feed.api_version.into());
             map.insert("kind".to_owned(), feed.kind.into());
         }
-        live::to_object(&feed.kind_key, value, None).expect("a valid object")
+        live::to_object(&Kind::from(&feed.kind_key), value, None).expect("a valid object")
     }
 
     fn drain(&mut self) {
@@ -458,7 +458,7 @@ fn strip_dynamic(feed: &Feed) -> impl FnMut(&mut DynamicObject) + 'static {
         map.insert("apiVersion".to_owned(), api_version.into());
         map.insert("kind".to_owned(), kind.into());
         map.insert("metadata".to_owned(), json!({"name": object.metadata.name}));
-        let projected = live::to_object(&kind_key, Value::Object(map), None).expect("a valid object");
+        let projected = live::to_object(&Kind::from(&kind_key), Value::Object(map), None).expect("a valid object");
         if let Value::Object(mut data) = projected.data {
             for key in ["apiVersion", "kind", "metadata"] {
                 data.remove(key);
@@ -483,7 +483,7 @@ fn dynamic_object(kind_key: &str, object: &DynamicObject) -> Object {
     Object {
         api_version: types.api_version,
         kind: types.kind,
-        kind_key: kind_key.to_owned(),
+        kind_key: kind_key.into(),
         namespace: object.metadata.namespace.clone(),
         name: object.metadata.name.clone().unwrap_or_default(),
         labels: object.metadata.labels.clone().unwrap_or_default(),
