@@ -11,6 +11,38 @@
 //! the same view; that JSON is what the live cache keeps of an object (`inventory::live`), so
 //! what the controller holds and what its checks read are one declaration.
 
+/// Declares a struct the view of the catalogue kinds named: [`View`] over its
+/// `metadata.labels`, and for a view of one kind `reference()` (`service/db`), the way messages
+/// name the objects they judged. Every view has a `metadata` with `name` and `labels`; a macro
+/// because a trait's default method cannot reach a field, so without it each view would repeat
+/// the same impl.
+macro_rules! view_of {
+    ($view:ident: $kind:ident) => {
+        view_of!(@impl $view: $kind);
+
+        impl $view {
+            /// `kind/name`: how messages name the objects they judged.
+            pub fn reference(&self) -> String {
+                let kind = $crate::inventory::kind::CatalogueKind::$kind.kind();
+                format!("{}/{}", kind.to_ascii_lowercase(), self.metadata.name)
+            }
+        }
+    };
+    ($view:ident: $($kind:ident),+) => {
+        view_of!(@impl $view: $($kind),+);
+    };
+    (@impl $view:ident: $($kind:ident),+) => {
+        impl $crate::inventory::view::View for $view {
+            const KINDS: &'static [$crate::inventory::kind::CatalogueKind] =
+                &[$($crate::inventory::kind::CatalogueKind::$kind),+];
+
+            fn labels(&self) -> &::std::collections::BTreeMap<String, String> {
+                &self.metadata.labels
+            }
+        }
+    };
+}
+
 pub mod binding;
 pub mod certificate;
 pub mod cron_job;

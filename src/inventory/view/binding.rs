@@ -1,14 +1,10 @@
 //! The view of a RoleBinding or ClusterRoleBinding: the role it grants and to whom, as the
 //! `rbac` check's authorizer reads them.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::View;
 use super::de::{items, lenient, nullable, text};
 use super::meta::{Meta, is_default};
-use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -23,13 +19,7 @@ pub struct BindingView {
     pub subjects: Vec<Subject>,
 }
 
-impl View for BindingView {
-    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::RoleBinding, CatalogueKind::ClusterRoleBinding];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
+view_of!(BindingView: RoleBinding, ClusterRoleBinding);
 
 impl BindingView {
     pub fn name(&self) -> &str {
@@ -68,6 +58,7 @@ fn non_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String
 
 #[cfg(test)]
 mod tests {
+    use crate::inventory::view::View as _;
     use serde_json::{Value, json};
 
     use super::*;

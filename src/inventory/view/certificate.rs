@@ -12,11 +12,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Number, Value};
 
-use super::View;
 use super::de::{labels, lenient, nullable};
 use super::meta::is_default;
 use super::shape::{mapping, mappings};
-use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CertificateView {
@@ -30,20 +28,7 @@ pub struct CertificateView {
     pub status: Option<CertificateStatus>,
 }
 
-impl View for CertificateView {
-    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::Certificate];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
-
-impl CertificateView {
-    /// `certificate/api`: how messages name the Certificates they judged.
-    pub fn reference(&self) -> String {
-        format!("certificate/{}", self.metadata.name)
-    }
-}
+view_of!(CertificateView: Certificate);
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CertificateMetadata {

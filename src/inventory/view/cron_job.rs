@@ -3,17 +3,13 @@
 //! whether the status reports anything at all (offline, its absence means the manifests cannot
 //! prove a success; live, the controller always reports one).
 
-use std::collections::BTreeMap;
-
 use serde::de::Deserializer;
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::View;
 use super::de::{lenient, nullable};
 use super::meta::{Meta, is_default};
-use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -29,20 +25,7 @@ pub struct CronJobView {
     pub status: CronJobStatus,
 }
 
-impl View for CronJobView {
-    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::CronJob];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
-
-impl CronJobView {
-    /// `cronjob/backup`.
-    pub fn reference(&self) -> String {
-        self.metadata.reference(CatalogueKind::CronJob)
-    }
-}
+view_of!(CronJobView: CronJob);
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -6,14 +6,10 @@
 //! differs (v1's `targetCPUUtilizationPercentage`, v2's `metrics` and `behavior`) is never
 //! judged, so it is skipped unbuilt.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use super::View;
 use super::de::{lenient, nullable};
 use super::meta::{Meta, is_default};
-use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct HpaView {
@@ -23,13 +19,7 @@ pub struct HpaView {
     pub spec: HpaSpec,
 }
 
-impl View for HpaView {
-    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::HorizontalPodAutoscaler];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
+view_of!(HpaView: HorizontalPodAutoscaler);
 
 impl HpaView {
     /// `hpa/api`, the short name kubectl users know.
@@ -79,6 +69,7 @@ pub struct ScaleTargetRef {
 
 #[cfg(test)]
 mod tests {
+    use crate::inventory::view::View as _;
     use serde_json::{Value, json};
 
     use super::*;

@@ -5,11 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::View;
 use super::de::{Presence, lenient, nullable};
 use super::meta::is_default;
 use super::shape::{is_absent, mapping, mappings, present_as_mapping, string_map, strings};
-use crate::inventory::kind::CatalogueKind;
 use crate::inventory::whole::LAST_APPLIED;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -20,20 +18,9 @@ pub struct IngressView {
     pub spec: IngressSpec,
 }
 
-impl View for IngressView {
-    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::Ingress];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
+view_of!(IngressView: Ingress);
 
 impl IngressView {
-    /// `ingress/web`: how messages name the Ingresses they judged.
-    pub fn reference(&self) -> String {
-        format!("ingress/{}", self.metadata.name)
-    }
-
     /// Whether a default backend takes every request no rule matches: `spec.defaultBackend`,
     /// or `spec.backend` as Ingresses before networking.k8s.io/v1 spell it.
     pub fn has_default_backend(&self) -> bool {

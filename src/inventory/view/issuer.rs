@@ -3,17 +3,13 @@
 //! configuration itself (ACME server, solvers, CA secret...) is never judged, so it is skipped
 //! unbuilt.
 
-use std::collections::BTreeMap;
-
 use serde::de::IgnoredAny;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::View;
 use super::de::nullable;
 use super::meta::Meta;
 use super::shape::optional_mapping;
-use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct IssuerView {
@@ -24,13 +20,7 @@ pub struct IssuerView {
     pub spec: Option<IssuerSpec>,
 }
 
-impl View for IssuerView {
-    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::Issuer, CatalogueKind::ClusterIssuer];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
+view_of!(IssuerView: Issuer, ClusterIssuer);
 
 /// The issuer types cert-manager's own Issuers configure, one key each. A key counts when it is
 /// set to anything but null (null is absent, as the API server prunes it).

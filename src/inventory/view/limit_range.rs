@@ -1,14 +1,10 @@
 //! The view of a LimitRange: the `resourceQuota` check's `requireLimitRange` asks only whether
 //! one exists in the namespace, and names it; its limits are never judged.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use super::View;
 use super::de::nullable;
 use super::meta::{Meta, is_default};
-use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct LimitRangeView {
@@ -16,23 +12,11 @@ pub struct LimitRangeView {
     pub metadata: Meta,
 }
 
-impl View for LimitRangeView {
-    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::LimitRange];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
-
-impl LimitRangeView {
-    /// `limitrange/defaults`.
-    pub fn reference(&self) -> String {
-        self.metadata.reference(CatalogueKind::LimitRange)
-    }
-}
+view_of!(LimitRangeView: LimitRange);
 
 #[cfg(test)]
 mod tests {
+    use crate::inventory::view::View as _;
     use serde_json::json;
 
     use super::*;

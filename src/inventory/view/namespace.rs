@@ -5,14 +5,10 @@
 //! they select, and a `resource` item naming Namespaces sees whole objects). Labels are what a
 //! namespace is selected by, so they are what a check of namespace-selecting rules would read.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use super::View;
 use super::meta::{Meta, is_default};
 use super::shape::mapping;
-use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct NamespaceView {
@@ -20,13 +16,7 @@ pub struct NamespaceView {
     pub metadata: Meta,
 }
 
-impl View for NamespaceView {
-    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::Namespace];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
+view_of!(NamespaceView: Namespace);
 
 impl NamespaceView {
     pub fn name(&self) -> &str {
@@ -36,6 +26,9 @@ impl NamespaceView {
 
 #[cfg(test)]
 mod tests {
+    use crate::inventory::view::View as _;
+    use std::collections::BTreeMap;
+
     use serde_json::json;
 
     use super::*;

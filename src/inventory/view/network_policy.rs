@@ -2,19 +2,15 @@
 //! directions it names, and of each rule its peers' shape and its ports), as written; the API
 //! server's defaulting is the check's (`checks::network_policy::policy`).
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use super::View;
 use super::de::{Presence, lenient, nullable};
 use super::meta::{Meta, is_default};
 use super::shape::{
     is_absent, list_of_mappings, mapping, mappings, optional_mapping, present_as_mapping, strict_mapping, strings,
 };
-use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct NetworkPolicyView {
@@ -28,20 +24,7 @@ pub struct NetworkPolicyView {
     pub spec: NetworkPolicySpec,
 }
 
-impl View for NetworkPolicyView {
-    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::NetworkPolicy];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
-
-impl NetworkPolicyView {
-    /// `networkpolicy/deny`: how messages name the policies they judged.
-    pub fn reference(&self) -> String {
-        self.metadata.reference(CatalogueKind::NetworkPolicy)
-    }
-}
+view_of!(NetworkPolicyView: NetworkPolicy);
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]

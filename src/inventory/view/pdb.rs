@@ -7,9 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::View;
 use super::de::{is_default, labels, lenient, nullable, scalar};
-use crate::inventory::kind::CatalogueKind;
 
 /// Written (for the live cache's projection) with every empty field left out, and read back
 /// the same: `from_value(to_value(view)) == view`.
@@ -25,13 +23,7 @@ pub struct PdbView {
     pub spec: PdbSpec,
 }
 
-impl View for PdbView {
-    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::PodDisruptionBudget];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
+view_of!(PdbView: PodDisruptionBudget);
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct PdbMetadata {

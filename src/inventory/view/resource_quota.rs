@@ -5,15 +5,11 @@
 //! parses each one it compares and reports one it cannot read, naming the resource and showing
 //! the text, so reading them into quantities here would lose what those messages show.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::View;
 use super::de::{lenient, nullable};
 use super::meta::{Meta, is_default};
-use crate::inventory::kind::CatalogueKind;
 
 /// Resource name to amount, as written (`requests.cpu: "4"`, `pods: 10`).
 pub type Amounts = Map<String, Value>;
@@ -28,20 +24,9 @@ pub struct ResourceQuotaView {
     pub status: QuotaStatus,
 }
 
-impl View for ResourceQuotaView {
-    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::ResourceQuota];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
+view_of!(ResourceQuotaView: ResourceQuota);
 
 impl ResourceQuotaView {
-    /// `resourcequota/compute`.
-    pub fn reference(&self) -> String {
-        self.metadata.reference(CatalogueKind::ResourceQuota)
-    }
-
     /// The enforced limit of `resource`: `status.hard`, which the quota controller enforces,
     /// else `spec.hard`, which may be newer than the controller has seen.
     pub fn hard(&self, resource: &str) -> Option<&Value> {

@@ -7,10 +7,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use super::View;
 use super::de::{items, nullable, strings};
 use super::meta::Meta;
-use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -26,13 +24,7 @@ pub struct RoleView {
     pub aggregation_rule: Option<AggregationRule>,
 }
 
-impl View for RoleView {
-    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::Role, CatalogueKind::ClusterRole];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
+view_of!(RoleView: Role, ClusterRole);
 
 impl RoleView {
     pub fn name(&self) -> &str {
@@ -129,6 +121,7 @@ fn cluster_role_selectors(value: Value) -> ClusterRoleSelectors {
 
 #[cfg(test)]
 mod tests {
+    use crate::inventory::view::View as _;
     use serde_json::json;
 
     use super::*;

@@ -15,10 +15,8 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::View;
 use super::de::{lenient, nullable};
 use super::meta::Meta;
-use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct SecretView {
@@ -33,13 +31,7 @@ pub struct SecretView {
     pub data: BTreeMap<String, SecretValue>,
 }
 
-impl View for SecretView {
-    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::Secret];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
+view_of!(SecretView: Secret);
 
 /// One key of a Secret, as the inventory holds it.
 #[derive(Clone, PartialEq, Eq)]
@@ -309,6 +301,7 @@ impl<'de, const BASE64: bool> Deserialize<'de> for WrittenValue<BASE64> {
 
 #[cfg(test)]
 mod tests {
+    use crate::inventory::view::View as _;
     use serde_json::json;
 
     use super::*;

@@ -7,11 +7,9 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use super::View;
 use super::de::lenient;
 use super::meta::{Meta, is_default};
 use super::shape::{mapping, mappings, string_map};
-use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ServiceView {
@@ -21,20 +19,9 @@ pub struct ServiceView {
     pub spec: ServiceSpec,
 }
 
-impl View for ServiceView {
-    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::Service];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
+view_of!(ServiceView: Service);
 
 impl ServiceView {
-    /// `service/db`: how messages name the Services they judged.
-    pub fn reference(&self) -> String {
-        self.metadata.reference(CatalogueKind::Service)
-    }
-
     /// `spec.type`, defaulted as the API server does (`ClusterIP`).
     pub fn service_type(&self) -> &str {
         self.spec.service_type.as_deref().unwrap_or("ClusterIP")

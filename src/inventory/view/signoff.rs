@@ -7,10 +7,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::View;
 use super::de::{labels, lenient, nullable};
 use crate::api::ReadinessSignoffSpec;
-use crate::inventory::kind::CatalogueKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SignoffView {
@@ -23,13 +21,7 @@ pub struct SignoffView {
     pub spec: Option<ReadinessSignoffSpec>,
 }
 
-impl View for SignoffView {
-    const KINDS: &'static [CatalogueKind] = &[CatalogueKind::ReadinessSignoff];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
+view_of!(SignoffView: ReadinessSignoff);
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

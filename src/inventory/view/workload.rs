@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use super::View;
 use super::de::{Presence, SetKeys, is_default, labels, lenient, nullable, scalar};
 use crate::inventory::kind::CatalogueKind;
 use crate::inventory::live::LITERAL_VALUE_MARKER;
@@ -40,14 +39,7 @@ pub struct WorkloadView {
     pub spec: WorkloadSpec,
 }
 
-impl View for WorkloadView {
-    const KINDS: &'static [CatalogueKind] =
-        &[CatalogueKind::Deployment, CatalogueKind::StatefulSet, CatalogueKind::DaemonSet];
-
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.metadata.labels
-    }
-}
+view_of!(WorkloadView: Deployment, StatefulSet, DaemonSet);
 
 impl WorkloadView {
     /// `deployment/api`: how messages name the objects they judged.
