@@ -1,16 +1,13 @@
 //! Reading a YAML stream a piece at a time, so a large manifest file is never held whole.
 //!
-//! serde_yaml parses from a string (its reader API reads everything first), so the stream is cut
-//! into pieces of whole documents, each parsed and dropped before the next is read. A line that
-//! starts with `---` (alone or followed by a blank) always opens a document: YAML forbids it
-//! inside a document's content (even a block scalar's), so the pieces parse exactly as the whole
-//! stream would. Pieces are cut only before such a line, once past [`PIECE_BYTES`], and never
-//! between a directive (`%YAML`, `%TAG`) and the document it applies to. (Not after `...`:
-//! libyaml wants a `---` after it, and a piece starting without one would be read differently.)
-//! Valid text gives the same objects and invalid text is refused either way, but the message may
-//! differ: libyaml checks a whole buffer for control characters before parsing (the whole
-//! stream's error names document 1, a piece's the document holding the character), and words a
-//! quoted scalar left open before a `---` line differently.
+//! The YAML reader parses from a string (granit-parser's fast path, scalars borrowed from the
+//! text), so the stream is cut into pieces of whole documents, each parsed and dropped before the
+//! next is read. A line that starts with `---` (alone or followed by a blank) always opens a
+//! document: YAML forbids it inside a document's content (even a block scalar's), so the pieces
+//! parse exactly as the whole stream would. Pieces are cut only before such a line, once past
+//! [`PIECE_BYTES`], and never between a directive (`%YAML`, `%TAG`) and the document it applies
+//! to. (Not after `...`: a piece starting without `---` could be read differently.) Valid text
+//! gives the same objects, and invalid text the same error, as the whole stream.
 
 use std::io::{BufRead, Read};
 use std::path::PathBuf;
@@ -26,8 +23,8 @@ use crate::{Error, Result};
 /// cutting costs nothing measurable, little enough to be noise next to the objects kept.
 pub(super) const PIECE_BYTES: usize = 1 << 20;
 
-/// How large one document may be. serde_yaml buffers a document's events and the loader builds
-/// its whole tree, some 40 times its text, before any of it can be dropped; a Kubernetes object
+/// How large one document may be. The loader builds a document's whole tree, some 20 to 40 times
+/// its text, before any of it can be dropped; a Kubernetes object
 /// is at most about 1.5 MiB (etcd's limit), so only a `List` (`kubectl get -o yaml`) comes near.
 pub const MAX_DOCUMENT_BYTES: usize = 64 << 20;
 
@@ -162,18 +159,18 @@ pub(super) fn for_each_piece(
     Ok(())
 }
 
-/// libyaml quotes positions inside its messages too (`while parsing a flow sequence at line 2
-/// column 18`): numbered within the piece, they are moved to the stream's numbering.
+/// A syntax error's message names the line its flow collection opened on (`while parsing a flow
+/// sequence started at line 2`): numbered within the piece, it is moved to the stream's numbering.
 fn shift_lines(message: String, offset: usize) -> String {
     static POSITION: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\bat line (\d+) column (\d+)").expect("a valid pattern"));
+        LazyLock::new(|| Regex::new(r"\bstarted at line (\d+)").expect("a valid pattern"));
     if offset == 0 {
         return message;
     }
     POSITION
         .replace_all(&message, |caps: &regex::Captures<'_>| {
             let line = caps[1].parse::<usize>().map_or_else(|_| caps[1].to_owned(), |line| (line + offset).to_string());
-            format!("at line {line} column {}", &caps[2])
+            format!("started at line {line}")
         })
         .into_owned()
 }
