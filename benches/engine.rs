@@ -476,10 +476,17 @@ fn main() {
     cel_budget(&mut criterion);
     criterion.final_summary();
     // `cargo bench` passes --bench; `cargo test --benches` runs each benchmark once instead, and
-    // listing (`--list`) must not do any work.
+    // listing (`--list`) must not do any work. A filter (`cargo bench --bench engine -- yaml_10k`)
+    // selects the printed figures as it selects criterion's.
     let args: Vec<String> = std::env::args().collect();
+    let filter = args.iter().skip(1).find(|a| !a.starts_with('-'));
+    let wanted = |figure: &str| filter.is_none_or(|filter| figure.contains(filter.as_str()));
     if args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list") {
-        print_ratio();
-        print_yaml_parsers();
+        if wanted("stream_10k") {
+            print_ratio();
+        }
+        if wanted("yaml_10k") {
+            print_yaml_parsers();
+        }
     }
 }

@@ -43,6 +43,10 @@ pub(super) struct Pieces<'r> {
     next_line: usize,
     /// A line read that opens the next piece, with its number.
     pending: Option<(String, usize)>,
+    /// The line just read, and the bytes it was read as: kept from line to line, so reading
+    /// a line allocates nothing.
+    line: String,
+    bytes: Vec<u8>,
     piece_bytes: usize,
     max_document_bytes: usize,
 }
@@ -56,13 +60,23 @@ impl<'r> Pieces<'r> {
         piece_bytes: usize,
         max_document_bytes: usize,
     ) -> Self {
-        Pieces { reader, origin, next_line: 1, pending: None, piece_bytes, max_document_bytes }
+        Pieces {
+            reader,
+            origin,
+            next_line: 1,
+            pending: None,
+            line: String::new(),
+            bytes: Vec::new(),
+            piece_bytes,
+            max_document_bytes,
+        }
     }
 
     /// The next piece, or `None` at the end of the stream.
     pub(super) fn next_piece(&mut self) -> Result<Option<Piece>> {
         let piece_bytes = self.piece_bytes;
-        let mut text = String::new();
+        // A piece ends past `piece_bytes`: room for it (and its last document) from the start.
+        let mut text = String::with_capacity(piece_bytes.min(2 * PIECE_BYTES));
         let mut first_line = None;
         // Whether the last line that is neither blank nor a comment is a directive, which must
         // stay with the `---` that follows it.
@@ -72,11 +86,11 @@ impl<'r> Pieces<'r> {
         let mut has_document = false;
         // Where the last document begun in this piece starts: its line and its offset.
         let mut document_start = (self.next_line, 0);
-        while let Some((line, number)) = self.read_line()? {
-            let content = line.strip_suffix('\n').unwrap_or(&line);
+        while let Some(number) = self.read_line()? {
+            let content = self.line.strip_suffix('\n').unwrap_or(&self.line);
             let opens_document = is_marker(content, "---");
             if text.len() >= piece_bytes && has_document && !after_directive && opens_document {
-                self.pending = Some((line, number));
+                self.pending = Some((std::mem::take(&mut self.line), number));
                 break;
             }
             if opens_document {
@@ -91,7 +105,7 @@ impl<'r> Pieces<'r> {
                 after_directive = content.starts_with('%');
                 has_document |= !after_directive;
             }
-            text.push_str(&line);
+            text.push_str(&self.line);
         }
         Ok(first_line.map(|first_line| Piece { text, first_line }))
     }
@@ -108,25 +122,27 @@ impl<'r> Pieces<'r> {
         Ok(rest)
     }
 
-    fn read_line(&mut self) -> Result<Option<(String, usize)>> {
-        if let Some(pending) = self.pending.take() {
-            return Ok(Some(pending));
+    /// Reads the next line (the pending one first) into `self.line`; returns its number.
+    fn read_line(&mut self) -> Result<Option<usize>> {
+        if let Some((line, number)) = self.pending.take() {
+            self.line = line;
+            return Ok(Some(number));
         }
-        let mut bytes = Vec::new();
+        self.bytes.clear();
         let read = self
             .reader
-            .read_until(b'\n', &mut bytes)
+            .read_until(b'\n', &mut self.bytes)
             .map_err(|source| Error::Io { path: PathBuf::from(self.origin), source })?;
         if read == 0 {
             return Ok(None);
         }
         let number = self.next_line;
         self.next_line += 1;
-        let mut line = files::utf8(bytes, self.origin, number)?;
-        if number == 1 && line.starts_with('\u{feff}') {
-            line.remove(0);
-        }
-        Ok(Some((line, number)))
+        let line = std::str::from_utf8(&self.bytes).map_err(|_| files::not_utf8(self.origin, number))?;
+        let line = if number == 1 { line.strip_prefix('\u{feff}').unwrap_or(line) } else { line };
+        self.line.clear();
+        self.line.push_str(line);
+        Ok(Some(number))
     }
 }
 
