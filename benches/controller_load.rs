@@ -191,8 +191,9 @@ async fn seed_bench_namespace(double: &ApiServerDouble) {
     .expect("bench checklist");
     let api: kube::Api<readygate::api::ReadinessChecklist> = kube::Api::namespaced(double.client(), "bench");
     api.create(&Default::default(), &checklist).await.expect("creating the bench checklist");
-    for doc in serde_yaml::Deserializer::from_str(include_str!("../tests/fixtures/projection.yaml")) {
-        let Ok(value) = <Value as serde::Deserialize>::deserialize(doc) else { continue };
+    let documents: Vec<Value> =
+        serde_saphyr::from_multiple(include_str!("../tests/fixtures/projection.yaml")).expect("fixture YAML");
+    for value in documents {
         // Add-on kinds (cert-manager, Prometheus operator) have no CRD in this cluster.
         let addon = value["apiVersion"]
             .as_str()

@@ -312,7 +312,7 @@ mod inputs {
     fn reads_json_manifests() {
         let ws = Workspace::new();
         let cl = ws.write("checklist.yaml", &checklist("release", true));
-        let value: Value = serde_yaml::from_str(&signoff(None)).expect("yaml");
+        let value: Value = serde_saphyr::from_str(&signoff(None)).expect("yaml");
         let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [value]});
         let json = ws.write("signoffs.json", &list.to_string());
         let (code, stdout, _) = check(&["-f", arg(&cl), "--kube-version", "1.31", arg(&json)], None);

@@ -141,7 +141,7 @@ fn admission_fixtures_parse() {
         let value: Value = if path.extension().is_some_and(|e| e == "json") {
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
         } else {
-            serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+            serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
         };
         let shape_known = value.get("request").is_some()
             || (value.get("uid").is_some() && value.get("operation").is_some())

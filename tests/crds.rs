@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use readygate::cli::crd;
-use serde::Deserialize as _;
 
 const REGENERATE: &str = "run `cargo run -- crd --split DIR/` for each of crds, deploy/crds and charts/readygate/crds, and commit the result";
 
@@ -35,9 +34,10 @@ fn the_crd_command_prints_both_definitions_as_one_stream() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_readygate")).arg("crd").output().expect("runs");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let text = String::from_utf8(output.stdout).expect("utf-8");
-    let names: Vec<String> = serde_yaml::Deserializer::from_str(&text)
-        .map(|document| {
-            let value = serde_yaml::Value::deserialize(document).expect("yaml");
+    let documents: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).expect("yaml");
+    let names: Vec<String> = documents
+        .into_iter()
+        .map(|value| {
             assert_eq!(value["kind"].as_str(), Some("CustomResourceDefinition"));
             value["metadata"]["name"].as_str().expect("name").to_owned()
         })

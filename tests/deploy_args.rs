@@ -19,7 +19,7 @@ fn repo(path: &str) -> std::path::PathBuf {
 
 fn yaml(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
 }
 
 /// The args of the `readygate` container, as the kubelet passes them to the image's entrypoint.
@@ -43,7 +43,7 @@ fn component_args() -> Vec<(String, Vec<String>)> {
         let mut flags = Vec::new();
         for patch in yaml(&path)["patches"].as_array().into_iter().flatten() {
             let Some(text) = patch["patch"].as_str() else { continue };
-            let ops: Value = serde_yaml::from_str(text).expect("an inline patch is YAML");
+            let ops: Value = serde_saphyr::from_str(text).expect("an inline patch is YAML");
             for op in ops.as_array().into_iter().flatten() {
                 if op["op"] == "add" && op["path"] == ARGS_APPEND {
                     flags.push(op["value"].as_str().expect("a flag is a string").to_owned());

@@ -62,7 +62,7 @@ fn offline(checklist: &Value, at: &str) -> (i32, Value) {
 fn live(checklist: &Value, at: &str) -> (bool, Reason, String) {
     let now: Timestamp = at.parse().expect("instant");
     let mut typed: ReadinessChecklist = serde_json::from_value(checklist.clone()).expect("checklist");
-    let deployment: Value = serde_yaml::from_str(DEPLOYMENT).expect("deployment");
+    let deployment: Value = serde_saphyr::from_str(DEPLOYMENT).expect("deployment");
     let inventory = Inventory::from_objects([Object::from_value(deployment.clone(), Some("shop")).expect("object")]);
     let evaluation = engine::evaluate(&typed, &inventory, &Facts::live(), now);
     let previous = typed.status.clone();

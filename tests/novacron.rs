@@ -88,8 +88,8 @@ fn message_of(report: &Value, item: &str) -> String {
 
 fn checklist() -> ReadinessChecklist {
     let text = std::fs::read_to_string(repo().join(CHECKLIST)).expect("checklist readable");
-    // Through JSON: serde_yaml reads externally tagged enums (`check`) only from YAML tags.
-    let value: Value = serde_yaml::from_str(&text).expect("checklist is YAML");
+    // Through JSON, as `readygate check` reads a checklist: from the loaded object's data.
+    let value: Value = serde_saphyr::from_str(&text).expect("checklist is YAML");
     serde_json::from_value(value).expect("checklist parses as a ReadinessChecklist")
 }
 

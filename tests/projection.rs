@@ -21,14 +21,8 @@ fn facts() -> Facts {
 /// Every document of a multi-document YAML file, `List`s flattened.
 fn documents(text: &str) -> Vec<Value> {
     let mut out = Vec::new();
-    for doc in serde_yaml::Deserializer::from_str(text) {
-        let value: Value = match serde::Deserialize::deserialize(doc) {
-            Ok(v) => v,
-            Err(e) => panic!("fixture YAML: {e}"),
-        };
-        if value.is_null() {
-            continue;
-        }
+    let documents: Vec<Value> = serde_saphyr::from_multiple(text).unwrap_or_else(|e| panic!("fixture YAML: {e}"));
+    for value in documents {
         match value.get("items").and_then(Value::as_array) {
             Some(items) if value.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) => {
                 out.extend(items.iter().cloned())

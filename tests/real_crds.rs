@@ -359,7 +359,7 @@ fn rule_messages() -> Vec<String> {
     let mut messages = Vec::new();
     for file in ["readinesschecklists.readygate.io.yaml", "readinesssignoffs.readygate.io.yaml"] {
         let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("crds").join(file)).expect("CRD");
-        let crd: Value = serde_yaml::from_str(&text).expect("YAML");
+        let crd: Value = serde_saphyr::from_str(&text).expect("YAML");
         collect(&crd, &mut messages);
     }
     assert_eq!(messages.len(), 28, "the rules in crds/: {messages:?}");
@@ -418,7 +418,7 @@ fn the_novacron_example_checklist_is_accepted_as_it_is() {
     // Stored as written: every item is there, none dropped by pruning.
     let stored = plane.kubectl_ok("admin", &["get", "rcl", "novacron-v1", "-n", "novacron", "-o", "json"], None);
     let stored: Value = serde_json::from_str(&stored).expect("JSON");
-    let written: Value = serde_yaml::from_str(&std::fs::read_to_string(&file).expect("example")).expect("YAML");
+    let written: Value = serde_saphyr::from_str(&std::fs::read_to_string(&file).expect("example")).expect("YAML");
     assert_eq!(stored["spec"]["items"].as_array().map(Vec::len), written["spec"]["items"].as_array().map(Vec::len));
     assert_eq!(stored["spec"]["gate"], written["spec"]["gate"]);
 }

@@ -32,7 +32,7 @@ fn the_api_server_establishes_the_crds_with_every_cel_rule() {
 
         // Nothing was pruned or dropped on the way in: the stored rules are the generated ones.
         let file = std::fs::read_to_string(crds.join(format!("{name}.yaml"))).expect("the CRD file");
-        let generated: Value = serde_yaml::from_str(&file).expect("YAML");
+        let generated: Value = serde_saphyr::from_str(&file).expect("YAML");
         assert_eq!(
             rules(&stored["spec"]["versions"]),
             rules(&generated["spec"]["versions"]),

@@ -128,7 +128,7 @@ fn seed_novacron(plane: &ControlPlane) -> Vec<String> {
     let good = examples.join("good");
     plane.kubectl_ok("admin", &["apply", "--server-side", "-f", good.to_str().expect("UTF-8")], None);
     let text = std::fs::read_to_string(examples.join("checklist.yaml")).expect("the example checklist");
-    let mut checklist: Value = serde_yaml::from_str(&text).expect("YAML");
+    let mut checklist: Value = serde_saphyr::from_str(&text).expect("YAML");
     checklist["spec"]["items"]
         .as_array_mut()
         .expect("items")

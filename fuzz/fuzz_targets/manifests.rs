@@ -30,9 +30,9 @@ fuzz_target!(|data: &[u8]| {
     };
     match (parse_str(text, origin, "default"), streaming) {
         (Ok(whole), Ok(())) => assert_eq!(whole, streamed, "whole and streamed read alike"),
-        // Both refuse. Where may differ: libyaml checks a whole buffer for control characters
-        // before parsing (the whole stream's error says document 1 line 1, a piece's names its
-        // own), and words an open quoted scalar cut by a `---` line differently.
+        // Both refuse. How may differ: a quoted scalar left open before a `---` line is an
+        // open quote to the piece that ends there, and a document marker inside a scalar to
+        // the whole stream.
         (Err(whole), Err(pieces)) => {
             assert!(place(&whole).is_some() && place(&pieces).is_some(), "{whole} / {pieces}");
         }

@@ -1,9 +1,8 @@
 //! Test support: objects from the shared corpus of real manifests (`../shared/corpus/manifests`),
-//! read with serde_yaml alone so check tests do not depend on the manifest loader.
+//! read with serde-saphyr alone so check tests do not depend on the manifest loader.
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::inventory::Object;
@@ -36,8 +35,8 @@ fn read_objects(full: &Path, namespace: &str, keep: impl Fn(&str) -> bool) -> Ve
     let mut objects = Vec::new();
     for file in files(full).into_iter().filter(|f| f.file_name().and_then(|n| n.to_str()).is_some_and(&keep)) {
         let text = std::fs::read_to_string(&file).expect("readable corpus file");
-        for document in serde_yaml::Deserializer::from_str(&text) {
-            let value = Value::deserialize(document).expect("corpus file is valid YAML");
+        let documents: Vec<Value> = serde_saphyr::from_multiple(&text).expect("corpus file is valid YAML");
+        for value in documents {
             let is_list = value.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"));
             let items = if is_list {
                 value.get("items").and_then(Value::as_array).cloned().unwrap_or_default()

@@ -42,7 +42,7 @@ pub fn documents() -> Result<Vec<(String, String)>> {
         .into_iter()
         .map(|crd| {
             let name = crd.metadata.name.clone().unwrap_or_default();
-            let yaml = serde_yaml::to_string(&crd).map_err(|e| Error::serialize("CustomResourceDefinition", e))?;
+            let yaml = crate::report::to_yaml(&crd).map_err(|e| Error::serialize("CustomResourceDefinition", e))?;
             Ok((format!("{name}.yaml"), format!("{HEADER}{yaml}")))
         })
         .collect()

@@ -1,7 +1,6 @@
 //! Loading objects from manifest files, folders and stdin: multi-document YAML, JSON, `List`s.
 
 mod checklists;
-mod depth;
 mod documents;
 mod files;
 mod stream;
@@ -247,6 +246,25 @@ pub fn parse_str(text: &str, origin: &str, default_namespace: &str) -> Result<Ve
     let mut objects = Vec::new();
     parse_into(text, origin, files::is_json(origin), default_namespace, &mut |object, _| objects.push(object))?;
     Ok(objects)
+}
+
+/// Every non-empty document of a YAML text as a JSON value, read exactly as the loader reads
+/// YAML (merge keys applied, duplicate keys and non-finite numbers refused, nesting bounded),
+/// but not made into objects: for tests and benchmarks that want the loader's reading alone.
+pub fn yaml_values(text: &str, origin: &str) -> Result<Vec<Value>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut values = Vec::new();
+    documents::parse_yaml_from(text, 0, &mut |_, value| {
+        values.push(value);
+        Ok(())
+    })
+    .map_err(|e| Error::Manifest {
+        path: origin.to_owned(),
+        document: Some(e.document),
+        line: e.line.or_else(|| documents::yaml_document_line(text, e.document)),
+        message: e.message,
+    })?;
+    Ok(values)
 }
 
 /// Like [`parse_str`], keeping where each object came from.

@@ -82,5 +82,14 @@ pub(super) fn render_json(evaluations: &[Evaluation]) -> Result<String> {
 }
 
 pub(super) fn render_yaml(evaluations: &[Evaluation]) -> Result<String> {
-    serde_yaml::to_string(&reports(evaluations)).map_err(|e| Error::serialize("report as YAML", e))
+    to_yaml(&reports(evaluations)).map_err(|e| Error::serialize("report as YAML", e))
+}
+
+/// `value` as YAML the way readygate writes it everywhere (reports, status, CRDs): a long line
+/// stays one line, not folded at 80 columns (messages and CRD descriptions read, and diff,
+/// better whole); text of several lines is a literal block.
+pub fn to_yaml<T: serde::Serialize>(value: &T) -> std::result::Result<String, serde_saphyr::SerializeError> {
+    let mut options = serde_saphyr::SerializerOptions::default();
+    options.folded_wrap_chars = usize::MAX;
+    serde_saphyr::to_string_with_options(value, options)
 }

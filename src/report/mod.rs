@@ -9,7 +9,7 @@ pub mod policy_report;
 mod table;
 mod visible;
 
-pub use json::{ChecklistReport, ItemReport, reports};
+pub use json::{ChecklistReport, ItemReport, reports, to_yaml};
 
 use crate::Result;
 use crate::api::Summary;

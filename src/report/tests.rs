@@ -98,7 +98,7 @@ fn json_has_the_status_shape_per_checklist() {
 fn yaml_carries_the_same_data_as_json() {
     let yaml = render(Format::Yaml, &[sample()], &plain()).expect("renders");
     let json = render(Format::Json, &[sample()], &plain()).expect("renders");
-    let from_yaml: serde_json::Value = serde_yaml::from_str(&yaml).expect("yaml");
+    let from_yaml: serde_json::Value = serde_saphyr::from_str(&yaml).expect("yaml");
     let from_json: serde_json::Value = serde_json::from_str(&json).expect("json");
     assert_eq!(from_yaml, from_json);
 }

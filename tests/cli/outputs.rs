@@ -37,7 +37,7 @@ fn yaml_carries_what_json_carries() {
     let (_, json, _) = check(&["-f", arg(&cl), "-o", "json"], None);
     let (code, yaml, _) = check(&["-f", arg(&cl), "-o", "yaml"], None);
     assert_eq!(code, 1);
-    let from_yaml: Value = serde_yaml::from_str(&yaml).expect("yaml output parses");
+    let from_yaml: Value = serde_saphyr::from_str(&yaml).expect("yaml output parses");
     assert_eq!(from_yaml, json_of(&json));
 }
 

@@ -130,7 +130,7 @@ fn status_prints_yaml_in_the_same_shape() {
     cluster.checklist("default", "release", Some(stored(ONE_MINUTE_AGO, 1, "Pending")));
     let (code, stdout, _) = status_of(&cluster, &["-o", "yaml"]);
     assert_eq!(code, 1);
-    let entries: Value = serde_yaml::from_str(&stdout).expect("YAML");
+    let entries: Value = serde_saphyr::from_str(&stdout).expect("YAML");
     assert_eq!(entries[0]["name"], "release");
     assert_eq!(entries[0]["blocking"], json!(["cto-signoff"]));
     assert!(entries[0].get("decisionReason").is_none(), "a current status needs no reason: {stdout}");

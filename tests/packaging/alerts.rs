@@ -19,7 +19,7 @@ fn prometheus_rule() -> Value {
 /// unit tests (which name it relatively).
 fn rules_workspace() -> TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    let rules = serde_yaml::to_string(&prometheus_rule()["spec"]).expect("serializes");
+    let rules = serde_saphyr::to_string(&prometheus_rule()["spec"]).expect("serializes");
     std::fs::write(dir.path().join(RULES_FILE), rules).expect("writes rules");
     std::fs::copy(repo().join("deploy/monitoring/tests").join(TEST_FILE), dir.path().join(TEST_FILE)).expect("copies");
     dir

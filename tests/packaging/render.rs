@@ -3,7 +3,6 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use serde::Deserialize as _;
 use serde_json::{Value, json};
 
 use super::tools;
@@ -14,13 +13,7 @@ pub fn repo() -> PathBuf {
 
 /// Every document of a multi-document YAML stream, as JSON values (empty documents dropped).
 pub fn documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|document| {
-            let value = serde_yaml::Value::deserialize(document).expect("valid YAML");
-            serde_json::to_value(value).expect("YAML with string keys")
-        })
-        .filter(|value| !value.is_null())
-        .collect()
+    serde_saphyr::from_multiple(text).expect("valid YAML")
 }
 
 /// `kubectl kustomize deploy/`.

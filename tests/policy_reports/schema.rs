@@ -21,7 +21,7 @@ pub fn crd_dir() -> PathBuf {
 pub fn crd(file: &str) -> Value {
     let path = crd_dir().join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{} is not YAML: {e}", path.display()))
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{} is not YAML: {e}", path.display()))
 }
 
 /// Validates `object` against the CRD's schema for its version, as the API server's strict

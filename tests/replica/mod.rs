@@ -168,10 +168,7 @@ pub fn event_creates(log: &[RequestRecord]) -> usize {
 
 /// Every document of a multi-document YAML text.
 pub fn documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .filter_map(|doc| serde::Deserialize::deserialize(doc).ok())
-        .filter(|v: &Value| !v.is_null())
-        .collect()
+    serde_saphyr::from_multiple(text).expect("valid YAML")
 }
 
 /// The small "shop" namespace most scenarios use: one checklist with a Critical HPA item, a

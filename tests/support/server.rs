@@ -142,7 +142,7 @@ fn parse_body(bytes: &Bytes, patch_type: Option<&str>) -> Option<Value> {
         return None;
     }
     if patch_type == Some("apply") {
-        return serde_yaml::from_slice(bytes).ok();
+        return serde_saphyr::from_slice(bytes).ok();
     }
     serde_json::from_slice(bytes).ok()
 }

@@ -263,7 +263,7 @@ pub fn patch(ctx: &Ctx, content_type: &str, body: &Bytes) -> Reply {
 
 fn server_side_apply(ctx: &Ctx, body: &Bytes) -> Reply {
     let config: Value =
-        serde_yaml::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+        serde_saphyr::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
     let Some(manager) = ctx.query.non_empty("fieldManager") else {
         return Err(ApiError::new(
             422,

@@ -354,12 +354,8 @@ fn corpus(paths: &[&str]) -> Option<Vec<Value>> {
             eprintln!("notice: corpus file {} is absent; skipping this test", full.display());
             return None;
         };
-        use serde::Deserialize as _;
-        out.extend(
-            serde_yaml::Deserializer::from_str(&text)
-                .filter_map(|doc| Value::deserialize(doc).ok())
-                .filter(|v| v.is_object()),
-        );
+        let documents: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap_or_default();
+        out.extend(documents.into_iter().filter(|v| v.is_object()));
     }
     Some(out)
 }

@@ -255,13 +255,8 @@ fn corpus(path: &str) -> Option<Vec<Value>> {
         eprintln!("notice: corpus file {} is absent; skipping this test", full.display());
         return None;
     };
-    use serde::Deserialize as _;
-    Some(
-        serde_yaml::Deserializer::from_str(&text)
-            .filter_map(|doc| Value::deserialize(doc).ok())
-            .filter(|v| v.is_object())
-            .collect(),
-    )
+    let documents: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap_or_default();
+    Some(documents.into_iter().filter(|v| v.is_object()).collect())
 }
 
 #[test]

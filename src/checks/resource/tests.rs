@@ -213,7 +213,7 @@ fn kube_prometheus(pattern: &str) -> Option<Vec<Value>> {
     let mut out = Vec::new();
     for path in paths {
         let text = std::fs::read_to_string(&path).ok()?;
-        out.push(serde_yaml::from_str(&text).ok()?);
+        out.push(serde_saphyr::from_str(&text).ok()?);
     }
     Some(out)
 }

@@ -151,7 +151,7 @@ pub(super) fn render(format: report::Format, views: &[LiveView], options: &repor
                 let text = serde_json::to_string_pretty(&entries).map_err(|e| Error::serialize("status as JSON", e))?;
                 Ok(text + "\n")
             } else {
-                serde_yaml::to_string(&entries).map_err(|e| Error::serialize("status as YAML", e))
+                report::to_yaml(&entries).map_err(|e| Error::serialize("status as YAML", e))
             }
         }
         _ => report::render(format, &evaluations, options),

@@ -3,11 +3,10 @@
 
 use std::sync::OnceLock;
 
-use serde::de::{DeserializeSeed, IgnoredAny};
+use serde::de::IgnoredAny;
 use serde_json::Value;
 
-use super::depth;
-use super::yaml_value::ValueSeed;
+use super::yaml_value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Syntax {
@@ -94,30 +93,7 @@ pub(super) fn parse_yaml_from(
     before: usize,
     each: &mut dyn FnMut(usize, Value) -> DocumentResult,
 ) -> Result<usize, DocumentError> {
-    if let Some(deep) = depth::find_too_deep(text) {
-        return Err(DocumentError { document: before + deep.document, line: Some(deep.line), message: deep.message() });
-    }
-    let mut count = 0;
-    for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let number = before + index + 1;
-        count = index + 1;
-        // After a syntax error the iterator repeats it forever: the first one ends the file.
-        match ValueSeed.deserialize(document) {
-            Ok(Value::Null) => {}
-            Ok(value) => {
-                each(number, value).map_err(|message| DocumentError { document: number, line: None, message })?
-            }
-            Err(error) => {
-                let location = error.location().map(|l| (l.line(), l.column()));
-                return Err(DocumentError {
-                    document: number,
-                    line: location.map(|(line, _)| line),
-                    message: without_position(error.to_string(), location),
-                });
-            }
-        }
-    }
-    Ok(count)
+    yaml_value::for_each_document(text, before, each)
 }
 
 /// The 1-based line on which the `index`-th (1-based) YAML document of `text` starts.

@@ -109,14 +109,13 @@ fn irregular(file_type: FileType) -> Option<&'static str> {
 pub(super) fn utf8(bytes: Vec<u8>, origin: &str, first_line: usize) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = first_line + valid.iter().filter(|&&b| b == b'\n').count();
-        Error::Manifest {
-            path: origin.to_owned(),
-            document: None,
-            line: Some(line),
-            message: "not UTF-8 text".to_owned(),
-        }
+        not_utf8(origin, first_line + valid.iter().filter(|&&b| b == b'\n').count())
     })
+}
+
+/// The error for text that is not UTF-8 on line `line`.
+pub(super) fn not_utf8(origin: &str, line: usize) -> Error {
+    Error::Manifest { path: origin.to_owned(), document: None, line: Some(line), message: "not UTF-8 text".to_owned() }
 }
 
 /// Collects manifest files under `dir`, sorted by name at each level so the result never

@@ -1,16 +1,13 @@
 //! Reading a YAML stream a piece at a time, so a large manifest file is never held whole.
 //!
-//! serde_yaml parses from a string (its reader API reads everything first), so the stream is cut
-//! into pieces of whole documents, each parsed and dropped before the next is read. A line that
-//! starts with `---` (alone or followed by a blank) always opens a document: YAML forbids it
-//! inside a document's content (even a block scalar's), so the pieces parse exactly as the whole
-//! stream would. Pieces are cut only before such a line, once past [`PIECE_BYTES`], and never
-//! between a directive (`%YAML`, `%TAG`) and the document it applies to. (Not after `...`:
-//! libyaml wants a `---` after it, and a piece starting without one would be read differently.)
-//! Valid text gives the same objects and invalid text is refused either way, but the message may
-//! differ: libyaml checks a whole buffer for control characters before parsing (the whole
-//! stream's error names document 1, a piece's the document holding the character), and words a
-//! quoted scalar left open before a `---` line differently.
+//! The YAML reader parses from a string (granit-parser's fast path, scalars borrowed from the
+//! text), so the stream is cut into pieces of whole documents, each parsed and dropped before the
+//! next is read. A line that starts with `---` (alone or followed by a blank) always opens a
+//! document: YAML forbids it inside a document's content (even a block scalar's), so the pieces
+//! parse exactly as the whole stream would. Pieces are cut only before such a line, once past
+//! [`PIECE_BYTES`], and never between a directive (`%YAML`, `%TAG`) and the document it applies
+//! to. (Not after `...`: a piece starting without `---` could be read differently.) Valid text
+//! gives the same objects, and invalid text the same error, as the whole stream.
 
 use std::io::{BufRead, Read};
 use std::path::PathBuf;
@@ -26,8 +23,8 @@ use crate::{Error, Result};
 /// cutting costs nothing measurable, little enough to be noise next to the objects kept.
 pub(super) const PIECE_BYTES: usize = 1 << 20;
 
-/// How large one document may be. serde_yaml buffers a document's events and the loader builds
-/// its whole tree, some 40 times its text, before any of it can be dropped; a Kubernetes object
+/// How large one document may be. The loader builds a document's whole tree, some 20 to 40 times
+/// its text, before any of it can be dropped; a Kubernetes object
 /// is at most about 1.5 MiB (etcd's limit), so only a `List` (`kubectl get -o yaml`) comes near.
 pub const MAX_DOCUMENT_BYTES: usize = 64 << 20;
 
@@ -46,6 +43,10 @@ pub(super) struct Pieces<'r> {
     next_line: usize,
     /// A line read that opens the next piece, with its number.
     pending: Option<(String, usize)>,
+    /// The line just read, and the bytes it was read as: kept from line to line, so reading
+    /// a line allocates nothing.
+    line: String,
+    bytes: Vec<u8>,
     piece_bytes: usize,
     max_document_bytes: usize,
 }
@@ -59,13 +60,23 @@ impl<'r> Pieces<'r> {
         piece_bytes: usize,
         max_document_bytes: usize,
     ) -> Self {
-        Pieces { reader, origin, next_line: 1, pending: None, piece_bytes, max_document_bytes }
+        Pieces {
+            reader,
+            origin,
+            next_line: 1,
+            pending: None,
+            line: String::new(),
+            bytes: Vec::new(),
+            piece_bytes,
+            max_document_bytes,
+        }
     }
 
     /// The next piece, or `None` at the end of the stream.
     pub(super) fn next_piece(&mut self) -> Result<Option<Piece>> {
         let piece_bytes = self.piece_bytes;
-        let mut text = String::new();
+        // A piece ends past `piece_bytes`: room for it (and its last document) from the start.
+        let mut text = String::with_capacity(piece_bytes.min(2 * PIECE_BYTES));
         let mut first_line = None;
         // Whether the last line that is neither blank nor a comment is a directive, which must
         // stay with the `---` that follows it.
@@ -75,11 +86,11 @@ impl<'r> Pieces<'r> {
         let mut has_document = false;
         // Where the last document begun in this piece starts: its line and its offset.
         let mut document_start = (self.next_line, 0);
-        while let Some((line, number)) = self.read_line()? {
-            let content = line.strip_suffix('\n').unwrap_or(&line);
+        while let Some(number) = self.read_line()? {
+            let content = self.line.strip_suffix('\n').unwrap_or(&self.line);
             let opens_document = is_marker(content, "---");
             if text.len() >= piece_bytes && has_document && !after_directive && opens_document {
-                self.pending = Some((line, number));
+                self.pending = Some((std::mem::take(&mut self.line), number));
                 break;
             }
             if opens_document {
@@ -94,7 +105,7 @@ impl<'r> Pieces<'r> {
                 after_directive = content.starts_with('%');
                 has_document |= !after_directive;
             }
-            text.push_str(&line);
+            text.push_str(&self.line);
         }
         Ok(first_line.map(|first_line| Piece { text, first_line }))
     }
@@ -111,25 +122,27 @@ impl<'r> Pieces<'r> {
         Ok(rest)
     }
 
-    fn read_line(&mut self) -> Result<Option<(String, usize)>> {
-        if let Some(pending) = self.pending.take() {
-            return Ok(Some(pending));
+    /// Reads the next line (the pending one first) into `self.line`; returns its number.
+    fn read_line(&mut self) -> Result<Option<usize>> {
+        if let Some((line, number)) = self.pending.take() {
+            self.line = line;
+            return Ok(Some(number));
         }
-        let mut bytes = Vec::new();
+        self.bytes.clear();
         let read = self
             .reader
-            .read_until(b'\n', &mut bytes)
+            .read_until(b'\n', &mut self.bytes)
             .map_err(|source| Error::Io { path: PathBuf::from(self.origin), source })?;
         if read == 0 {
             return Ok(None);
         }
         let number = self.next_line;
         self.next_line += 1;
-        let mut line = files::utf8(bytes, self.origin, number)?;
-        if number == 1 && line.starts_with('\u{feff}') {
-            line.remove(0);
-        }
-        Ok(Some((line, number)))
+        let line = std::str::from_utf8(&self.bytes).map_err(|_| files::not_utf8(self.origin, number))?;
+        let line = if number == 1 { line.strip_prefix('\u{feff}').unwrap_or(line) } else { line };
+        self.line.clear();
+        self.line.push_str(line);
+        Ok(Some(number))
     }
 }
 
@@ -162,18 +175,18 @@ pub(super) fn for_each_piece(
     Ok(())
 }
 
-/// libyaml quotes positions inside its messages too (`while parsing a flow sequence at line 2
-/// column 18`): numbered within the piece, they are moved to the stream's numbering.
+/// A syntax error's message names the line its flow collection opened on (`while parsing a flow
+/// sequence started at line 2`): numbered within the piece, it is moved to the stream's numbering.
 fn shift_lines(message: String, offset: usize) -> String {
     static POSITION: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\bat line (\d+) column (\d+)").expect("a valid pattern"));
+        LazyLock::new(|| Regex::new(r"\bstarted at line (\d+)").expect("a valid pattern"));
     if offset == 0 {
         return message;
     }
     POSITION
         .replace_all(&message, |caps: &regex::Captures<'_>| {
             let line = caps[1].parse::<usize>().map_or_else(|_| caps[1].to_owned(), |line| (line + offset).to_string());
-            format!("at line {line} column {}", &caps[2])
+            format!("started at line {line}")
         })
         .into_owned()
 }

@@ -185,7 +185,7 @@ fn adds_decision_reason_to_json_only_when_there_is_one() {
 #[test]
 fn renders_yaml_in_the_same_shape() {
     let yaml = rendered(report::Format::Yaml, &[view(None)]);
-    let entries: Value = serde_yaml::from_str(&yaml).expect("valid YAML");
+    let entries: Value = serde_saphyr::from_str(&yaml).expect("valid YAML");
     assert_eq!(entries[0]["name"], "release");
     assert_eq!(entries[0]["summary"]["total"], 2);
     assert_eq!(entries[0]["decisionReason"], "not evaluated yet (is the readygate controller running?)");
