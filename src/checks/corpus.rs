@@ -81,7 +81,7 @@ pub(crate) fn crd_example(file: &str, version: &str) -> Option<Value> {
         return None;
     }
     let text = std::fs::read_to_string(&full).expect("readable corpus CRD");
-    let crd: Value = serde_yaml::from_str(&text).expect("corpus CRD is valid YAML");
+    let crd: Value = serde_saphyr::from_str(&text).expect("corpus CRD is valid YAML");
     let group = crd["spec"]["group"].as_str().expect("CRD group");
     let served = crd["spec"]["versions"].as_array().expect("CRD versions");
     let schema = served.iter().find(|v| v["name"] == version).expect("CRD serves the version");

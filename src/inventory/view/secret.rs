@@ -436,8 +436,7 @@ mod tests {
             "argo-cd/install.yaml",
         ] {
             let text = std::fs::read_to_string(corpus.join(file)).expect("a corpus file");
-            for document in serde_yaml::Deserializer::from_str(&text) {
-                let raw = Value::deserialize(document).expect("YAML");
+            for raw in crate::inventory::manifests::yaml_values(&text, file).expect("YAML") {
                 if raw.get("kind").and_then(Value::as_str) == Some("Secret") {
                     reads_as_reduced(raw);
                     secrets += 1;
