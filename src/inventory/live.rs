@@ -21,7 +21,7 @@ use super::view::{
 use super::{CatalogueKind, Kind, Object, ObjectError};
 
 /// The annotation `kubectl apply` keeps a full copy of the object in; never read by a check.
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+pub(crate) const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// What replaces a non-empty literal env value: the checks only ask whether one is there.
 pub const LITERAL_VALUE_MARKER: &str = "<literal>";
@@ -275,45 +275,7 @@ mod tests {
 
     use super::*;
     use crate::inventory::kinds;
-
-    fn deployment() -> Value {
-        json!({
-            "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {
-                "name": "api", "namespace": "novacron", "labels": {"app": "api"}, "generation": 4,
-                "creationTimestamp": "2026-01-01T00:00:00Z", "resourceVersion": "991",
-                "managedFields": [{"manager": "kubectl"}],
-                "annotations": {LAST_APPLIED: "{\"huge\": true}", "team": "core"}
-            },
-            "spec": {
-                "replicas": 3, "revisionHistoryLimit": 10,
-                "selector": {"matchLabels": {"app": "api"}},
-                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0}},
-                "template": {
-                    "metadata": {"labels": {"app": "api"}, "annotations": {"checksum": "abc"}},
-                    "spec": {
-                        "terminationGracePeriodSeconds": 45,
-                        "securityContext": {"runAsNonRoot": true, "fsGroup": 2000},
-                        "volumes": [{"name": "cfg", "configMap": {"name": "cfg"}}],
-                        "containers": [{
-                            "name": "api", "image": "novacron/api:1.0.0",
-                            "ports": [{"name": "http", "containerPort": 8090}],
-                            "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8090}},
-                            "lifecycle": {"preStop": {"exec": {"command": ["sleep", "5"]}}},
-                            "resources": {"requests": {"cpu": "100m"}, "limits": {"memory": "1Gi"}},
-                            "env": [
-                                {"name": "AUTH_SECRET", "value": "s3cr3t-value"},
-                                {"name": "EMPTY", "value": ""},
-                                {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}}}
-                            ],
-                            "volumeMounts": [{"name": "cfg", "mountPath": "/etc/cfg"}]
-                        }]
-                    }
-                }
-            },
-            "status": {"replicas": 3, "conditions": [{"type": "Available"}]}
-        })
-    }
+    use crate::inventory::view::workload::fixtures::deployment;
 
     fn kind(key: &str) -> Kind {
         Kind::from(key)

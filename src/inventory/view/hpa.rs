@@ -74,7 +74,7 @@ mod tests {
 
     use super::*;
     use crate::inventory::view::from_value;
-    use crate::inventory::view::meta::round_trip::{assert_round_trips, corpus_objects};
+    use crate::inventory::view::meta::round_trip::{assert_round_trips, corpus_views};
 
     fn hpa(api_version: &str, spec: Value) -> Value {
         json!({"apiVersion": api_version, "kind": "HorizontalPodAutoscaler",
@@ -129,10 +129,7 @@ mod tests {
 
     #[test]
     fn corpus_hpas_round_trip() {
-        let Some(objects) = corpus_objects("HorizontalPodAutoscaler") else { return };
-        assert!(objects.len() >= 5, "the corpus holds podinfo's and the API's HPAs");
-        for object in &objects {
-            let view: HpaView = assert_round_trips(object);
+        for (object, view) in corpus_views::<HpaView>("HorizontalPodAutoscaler", 5) {
             assert!(view.spec.scale_target_ref.kind.is_some(), "{object}");
         }
     }

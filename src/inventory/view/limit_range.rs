@@ -20,7 +20,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::inventory::view::meta::round_trip::{assert_round_trips, corpus_objects};
+    use crate::inventory::view::meta::round_trip::{assert_round_trips, corpus_views};
 
     #[test]
     fn reads_the_name_and_labels_only() {
@@ -39,10 +39,7 @@ mod tests {
 
     #[test]
     fn corpus_limit_ranges_round_trip() {
-        let Some(objects) = corpus_objects("LimitRange") else { return };
-        assert!(!objects.is_empty(), "the corpus holds the docs' and the API's LimitRanges");
-        for object in &objects {
-            let view: LimitRangeView = assert_round_trips(object);
+        for (object, view) in corpus_views::<LimitRangeView>("LimitRange", 1) {
             assert!(!view.metadata.name.is_empty(), "{object}");
         }
     }

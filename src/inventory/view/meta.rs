@@ -60,6 +60,23 @@ pub(super) mod round_trip {
         Some(objects.into_iter().filter(|o| o.kind == kind).map(|o| o.data).collect())
     }
 
+    /// Every object of `kind` in the shared corpus, each asserted to round-trip, with its view;
+    /// at least `at_least` of them (none, with a notice, when the corpus is absent).
+    pub(in crate::inventory::view) fn corpus_views<V: View + Serialize + PartialEq + Debug>(
+        kind: &str,
+        at_least: usize,
+    ) -> Vec<(Value, V)> {
+        let Some(objects) = corpus_objects(kind) else { return Vec::new() };
+        assert!(objects.len() >= at_least, "the corpus holds {} {kind} objects, expected {at_least}", objects.len());
+        objects
+            .into_iter()
+            .map(|object| {
+                let view = assert_round_trips(&object);
+                (object, view)
+            })
+            .collect()
+    }
+
     /// Every object of `kind` in the repository's own examples and fixtures
     /// (`examples/novacron`, `tests/fixtures/projection.yaml`).
     pub(in crate::inventory::view) fn repository_objects(kind: &str) -> Vec<Value> {

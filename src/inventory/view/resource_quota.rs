@@ -62,7 +62,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::inventory::view::meta::round_trip::{assert_round_trips, corpus_objects};
+    use crate::inventory::view::meta::round_trip::{assert_round_trips, corpus_views};
 
     fn quota(spec: Value, status: Value) -> Value {
         json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "compute"},
@@ -103,10 +103,7 @@ mod tests {
 
     #[test]
     fn corpus_quotas_round_trip() {
-        let Some(objects) = corpus_objects("ResourceQuota") else { return };
-        assert!(objects.len() >= 2, "the corpus holds the docs' and the API's quotas");
-        for object in &objects {
-            let view: ResourceQuotaView = assert_round_trips(object);
+        for (object, view) in corpus_views::<ResourceQuotaView>("ResourceQuota", 2) {
             assert!(!view.spec.hard.is_empty(), "{object}");
         }
     }

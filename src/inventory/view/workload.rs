@@ -231,27 +231,33 @@ fn literal_marker<S: Serializer>(literal: &bool, serializer: S) -> Result<S::Ok,
     }
 }
 
+/// The Deployment the view's and the live projection's tests share.
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
+pub(crate) mod fixtures {
+    use serde_json::{Value, json};
 
-    use super::*;
-    use crate::inventory::view::meta::round_trip::{assert_round_trips, corpus_objects};
-    use crate::inventory::view::{from_text, from_value};
-
-    fn deployment() -> Value {
+    /// NovaCron's `api` Deployment as the API server returns it: what the checks read, and
+    /// what the projection drops (bookkeeping, volumes, template annotations, status,
+    /// kubectl's last-applied copy) and reduces (literal env values).
+    pub(crate) fn deployment() -> Value {
         json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "api", "namespace": "novacron", "labels": {"app": "api"},
-                         "managedFields": [{"manager": "kubectl"}]},
+            "metadata": {
+                "name": "api", "namespace": "novacron", "labels": {"app": "api"}, "generation": 4,
+                "creationTimestamp": "2026-01-01T00:00:00Z", "resourceVersion": "991",
+                "managedFields": [{"manager": "kubectl"}],
+                "annotations": {crate::inventory::live::LAST_APPLIED: "{\"huge\": true}", "team": "core"}
+            },
             "spec": {
-                "replicas": 3,
+                "replicas": 3, "revisionHistoryLimit": 10,
+                "selector": {"matchLabels": {"app": "api"}},
                 "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"}},
                 "template": {
-                    "metadata": {"labels": {"app": "api"}},
+                    "metadata": {"labels": {"app": "api"}, "annotations": {"checksum": "abc"}},
                     "spec": {
                         "terminationGracePeriodSeconds": 45,
                         "securityContext": {"runAsNonRoot": true, "fsGroup": 2000},
+                        "volumes": [{"name": "cfg", "configMap": {"name": "cfg"}}],
                         "containers": [{
                             "name": "api", "image": "novacron/api:1.0.0",
                             "ports": [{"name": "http", "containerPort": 8090}],
@@ -262,13 +268,25 @@ mod tests {
                                 {"name": "AUTH_SECRET", "value": "s3cr3t-value"},
                                 {"name": "EMPTY", "value": ""},
                                 {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}}}
-                            ]
+                            ],
+                            "volumeMounts": [{"name": "cfg", "mountPath": "/etc/cfg"}]
                         }]
                     }
                 }
-            }
+            },
+            "status": {"replicas": 3, "conditions": [{"type": "Available"}]}
         })
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::fixtures::deployment;
+    use super::*;
+    use crate::inventory::view::meta::round_trip::{assert_round_trips, corpus_objects};
+    use crate::inventory::view::{from_text, from_value};
 
     #[test]
     fn reads_what_the_checks_read_from_text_and_from_a_tree_alike() {
