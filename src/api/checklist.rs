@@ -4,9 +4,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
 
 use super::{Check, Duration, Principals, ReadinessChecklistStatus, Severity, TimeWindow, WaiverPolicy};
 
+#[skip_serializing_none]
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[kube(
     group = "readygate.io",
@@ -32,16 +34,12 @@ use super::{Check, Duration, Principals, ReadinessChecklistStatus, Severity, Tim
 #[cfg_attr(test, x_kube(cel))]
 #[serde(rename_all = "camelCase")]
 pub struct ReadinessChecklistSpec {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Free text naming the release; sign-offs are bound to it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 256))]
     pub release: Option<String>,
     /// Periodic re-evaluation on top of watch-driven evaluation (default 5m).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reevaluate_every: Option<Duration>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<Gate>,
     #[schemars(length(min = 1, max = 256))]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"]))]
@@ -49,6 +47,7 @@ pub struct ReadinessChecklistSpec {
 }
 
 /// Which workloads the checklist gates, and how.
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[x_kube(validation = Rule::new("!has(self.freezeWindows) || !has(self.allowedWindows) || \
     !self.freezeWindows.exists(f, self.allowedWindows.exists(a, a.name == f.name))")
@@ -63,7 +62,6 @@ pub struct Gate {
     #[serde(default)]
     pub enforcement: Enforcement,
     /// An evaluation older than this counts as Unknown (default 10m).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_staleness: Option<Duration>,
     /// Members of these groups may override with the `readygate.io/override` annotation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -82,7 +80,6 @@ pub struct Gate {
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"]))]
     pub allowed_windows: Vec<TimeWindow>,
     /// Admission waits until the checklist has been Go without interruption this long.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 64))]
     pub min_go_duration: Option<Duration>,
 }
@@ -98,6 +95,7 @@ pub enum Enforcement {
     Audit,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 // Approvals are personal (docs/checks.md, `manual`): a waiver would let someone else stand in
 // for the approvers.
@@ -111,18 +109,14 @@ pub struct ChecklistItem {
     /// DNS-1123 label, unique in the list.
     #[schemars(length(min = 1, max = 63), regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Grouping for reports, e.g. `Infrastructure / Compute`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub section: Option<String>,
     #[serde(default)]
     pub severity: Severity,
     /// Who may waive this item when it fails.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waivable_by: Option<Principals>,
     /// What a waiver of this item must carry to count (expiry, ticket).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<WaiverPolicy>,
     /// Exactly one check key.
     pub check: Check,

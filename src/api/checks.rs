@@ -7,6 +7,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::KubeSchema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
 
 use super::{Duration, IntRange, Principals, Target};
 
@@ -78,6 +79,7 @@ impl Check {
 }
 
 /// Rules over Deployments, StatefulSets and DaemonSets.
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadCheck {
@@ -85,33 +87,24 @@ pub struct WorkloadCheck {
     /// `name` or `selector`.
     pub target: Target,
     /// Desired replicas (`spec.replicas`, default 1) must be in range.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<IntRange>,
     /// Every container must define these probes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub probes: Vec<ProbeKind>,
     /// Every container must set these resource requests and limits.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceRule>,
     /// RollingUpdate with `maxUnavailable: 0` (Deployments), RollingUpdate (others).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zero_downtime_rollout: Option<bool>,
     /// `terminationGracePeriodSeconds` (default 30) must be in range.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub termination_grace_period_seconds: Option<IntRange>,
     /// Every container must have a `lifecycle.preStop` hook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_stop_hook: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageRule>,
     /// Env vars named like SECRET/PASSWORD/TOKEN/KEY must use `valueFrom`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forbid_literal_secret_env: Option<bool>,
     /// Pod or every container must set `runAsNonRoot: true`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_as_non_root: Option<bool>,
     /// A PodDisruptionBudget must select the workload's pods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_disruption_budget: Option<PdbRule>,
 }
 
@@ -131,6 +124,7 @@ pub struct ResourceRule {
     pub limits: Vec<String>,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageRule {
@@ -141,7 +135,6 @@ pub struct ImageRule {
     #[serde(default)]
     pub require_digest: bool,
     /// Every image must carry exactly this tag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
 }
 
@@ -149,15 +142,16 @@ pub struct ImageRule {
 // regular expression over an int-or-string inside the unbounded items list is estimated at 88.6
 // times the API server's per-rule cost budget (kube-apiserver 1.37 refused the CRD), so
 // `/validate/checklists` alone enforces it.
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PdbRule {
     /// When set, the PDB's `minAvailable` must be at least this (number or percentage).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_available: Option<IntOrString>,
 }
 
 /// No NodePort/LoadBalancer Service, nor one with externalIPs, exposes a forbidden port.
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[x_kube(validation = Rule::new("has(self.forbidExposedPorts) && size(self.forbidExposedPorts) > 0")
     .message("forbidExposedPorts lists no ports"))]
@@ -167,7 +161,6 @@ pub struct ServiceCheck {
     /// Ports that must stay private (matched against `port` and `targetPort`).
     pub forbid_exposed_ports: Vec<i32>,
     /// Only Services matching this selector are judged (default: all in the namespace).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<LabelSelector>,
 }
 
@@ -187,6 +180,7 @@ pub struct IngressCheck {
     pub require_annotations: BTreeMap<String, String>,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[x_kube(validation = Rule::new("(has(self.defaultDenyIngress) && self.defaultDenyIngress) || (has(self.defaultDenyEgress) && self.defaultDenyEgress) || has(self.coverWorkloads) || (has(self.restrictedPorts) && size(self.restrictedPorts) > 0)")
     .message("nothing to check (set defaultDenyIngress, defaultDenyEgress, coverWorkloads or restrictedPorts)"))]
@@ -198,7 +192,6 @@ pub struct NetworkPolicyCheck {
     #[serde(default)]
     pub default_deny_egress: bool,
     /// Each selected workload's pod template must be selected by some NetworkPolicy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_workloads: Option<LabelSelector>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub restricted_ports: Vec<RestrictedPort>,
@@ -219,6 +212,7 @@ pub enum AllowedFrom {
     InCluster,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[x_kube(validation = Rule::new("!has(self.maxUsedRatio) || (self.maxUsedRatio > 0.0 && self.maxUsedRatio <= 1.0)")
     .message("maxUsedRatio must be above 0 and at most 1"))]
@@ -229,13 +223,13 @@ pub struct ResourceQuotaCheck {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub require_hard: Vec<String>,
     /// `status.used / status.hard` must stay below this ratio for every resource (0..1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_used_ratio: Option<f64>,
     /// A LimitRange must exist in the namespace.
     #[serde(default)]
     pub require_limit_range: bool,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[x_kube(validation = Rule::new("has(self.target.kind) && self.target.kind != '' && has(self.target.name) && self.target.name != '' && !has(self.target.selector)")
     .message("target names the scale target by kind and name (no selector)"))]
@@ -244,9 +238,7 @@ pub struct ResourceQuotaCheck {
 pub struct HpaCheck {
     /// The scale target: `kind` and `name` (as in the HPA's `scaleTargetRef`).
     pub target: Target,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_replicas: Option<IntRange>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_replicas: Option<IntRange>,
 }
 
@@ -280,6 +272,7 @@ pub enum RoleKind {
 }
 
 /// "subject may (or may not) `verb` `resource`" in the checklist's namespace.
+#[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessAssertion {
@@ -289,21 +282,19 @@ pub struct AccessAssertion {
     /// `""` (default) is the core group.
     #[serde(default)]
     pub api_group: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subresource: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_name: Option<String>,
     /// Whether access is expected to be allowed (true) or denied (false).
     pub allowed: bool,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Subject {
     pub kind: SubjectKind,
     pub name: String,
     /// For ServiceAccounts; defaults to the checklist's namespace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
 }
 
@@ -314,6 +305,7 @@ pub enum SubjectKind {
     ServiceAccount,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[x_kube(validation = Rule::new("!has(self.names) || size(self.names) == 0 || !has(self.selector)")
     .message("give either names or selector, not both"))]
@@ -323,55 +315,49 @@ pub struct CertificateCheck {
     /// cert-manager Certificates by name; or use `selector`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub names: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<LabelSelector>,
     /// `status.notAfter` must be at least this far away.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_remaining_validity: Option<Duration>,
     #[serde(default)]
     pub require_renew_before: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<IssuerRef>,
     /// The referenced Issuer/ClusterIssuer must be an ACME issuer.
     #[serde(default)]
     pub require_acme: bool,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IssuerRef {
     /// `Issuer` (default) or `ClusterIssuer`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     pub name: String,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[x_kube(validation = Rule::new("!has(self.name) || !has(self.selector)").message("give either name or selector, not both"))]
 #[cfg_attr(test, x_kube(cel))]
 #[serde(rename_all = "camelCase")]
 pub struct CronJobCheck {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<LabelSelector>,
     /// Some judged CronJob's schedule never leaves a gap longer than this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_interval: Option<Duration>,
     /// `status.lastSuccessfulTime` must be at most this old.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_success_within: Option<Duration>,
     /// A suspended CronJob never runs: fail unless this is true.
     #[serde(default)]
     pub allow_suspended: bool,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretCheck {
     pub name: String,
     pub key: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_bytes: Option<u32>,
     /// Lower-case hex SHA-256 digests of known defaults the value must not equal.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -385,6 +371,7 @@ pub struct KubernetesVersionCheck {
     pub at_least: String,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[x_kube(validation = Rule::new("!has(self.name) || !has(self.selector)").message("give either name or selector, not both"))]
 #[cfg_attr(test, x_kube(cel))]
@@ -393,21 +380,17 @@ pub struct ResourceCheck {
     /// e.g. `monitoring.coreos.com/v1`; the version is not significant for matching.
     pub api_version: String,
     pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<LabelSelector>,
     /// How many objects must match (default: at least one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<IntRange>,
     /// CEL over `object`: must be true for every matched object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all: Option<String>,
     /// CEL over `object`: must be true for at least one matched object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub any: Option<String>,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpCheck {
@@ -418,10 +401,8 @@ pub struct HttpCheck {
     /// Response header name -> regular expression its value must match.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub require_headers: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_tls_version: Option<TlsVersion>,
     /// Default 10s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,
 }
 
@@ -433,6 +414,7 @@ pub enum TlsVersion {
     Tls13,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PrometheusCheck {
@@ -443,21 +425,18 @@ pub struct PrometheusCheck {
     #[serde(default)]
     pub empty_is: EmptyIs,
     /// Default 10s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[x_kube(validation = Rule::new("has(self.lessThan) || has(self.greaterThan) || has(self.equals)")
     .message("give lessThan, greaterThan or equals"))]
 #[cfg_attr(test, x_kube(cel))]
 #[serde(rename_all = "camelCase")]
 pub struct Expectation {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub less_than: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub greater_than: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub equals: Option<f64>,
 }
 
@@ -476,6 +455,7 @@ pub struct ChecklistRefCheck {
     pub name: String,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[x_kube(validation = Rule::new(
     "(has(self.approvers.users) && size(self.approvers.users) > 0) || \
@@ -487,9 +467,7 @@ pub struct ManualCheck {
     /// Who may approve this item.
     pub approvers: Principals,
     /// An approval counts for this long after it was made (default: until it expires).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_for: Option<Duration>,
     /// Free text shown to approvers: what they attest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions: Option<String>,
 }

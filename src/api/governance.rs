@@ -6,6 +6,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::KubeSchema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
 
 use super::Duration;
 
@@ -16,6 +17,7 @@ pub const MAX_WINDOWS: usize = 32;
 /// A recurring span of time: it opens at each run of `schedule` (a CronJob schedule, read in
 /// `timeZone` as the CronJob controller reads it, DST included) and lasts `duration` of elapsed
 /// time from there.
+#[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 // Every unit of the duration grammar is a non-negative number, so a duration is positive
 // exactly when it has a non-zero digit somewhere.
@@ -35,11 +37,9 @@ pub struct TimeWindow {
     #[schemars(length(min = 1, max = 64))]
     pub duration: Duration,
     /// IANA zone the schedule is read in (default UTC), as `CronJob.spec.timeZone`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 64))]
     pub time_zone: Option<String>,
     /// Why, shown to whoever is blocked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 512))]
     pub reason: Option<String>,
 }
@@ -63,6 +63,7 @@ impl WindowKind {
 }
 
 /// What an item demands of the waivers that may make it Waived.
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[x_kube(validation = Rule::new("!has(self.maxValidity) || self.maxValidity.matches('[1-9]')")
     .message("maxValidity must be positive"))]
@@ -70,7 +71,6 @@ impl WindowKind {
 #[serde(rename_all = "camelCase")]
 pub struct WaiverPolicy {
     /// A waiver must carry `expiresAt`, at most this long after it was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 64))]
     pub max_validity: Option<Duration>,
     /// A waiver must name a ticket (`spec.ticket`).
@@ -81,6 +81,7 @@ pub struct WaiverPolicy {
 /// `status.admission`: what the gate's windows and soak time mean for admission as of the last
 /// evaluation. The webhook decides from the spec and the clock at request time; this is the
 /// record of it for people and dashboards.
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdmissionStatus {
@@ -92,20 +93,17 @@ pub struct AdmissionStatus {
     #[serde(default)]
     pub message: String,
     /// The window open now (a freeze, or the allowed window admission relies on).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_window: Option<WindowStatus>,
     /// The next window to open.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_window: Option<WindowStatus>,
     /// Since when the checklist has been Go without interruption.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub go_since: Option<Time>,
     /// When `gate.minGoDuration` will have been served (if it stays Go).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soaked_at: Option<Time>,
 }
 
 /// One occurrence of a window.
+#[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WindowStatus {
@@ -113,7 +111,6 @@ pub struct WindowStatus {
     pub kind: WindowKind,
     pub start: Time,
     pub end: Time,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 

@@ -4,17 +4,17 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::KubeSchema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
 
 /// An inclusive integer range; an absent bound is open.
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, KubeSchema)]
 #[x_kube(validation = Rule::new("!has(self.atLeast) || !has(self.atMost) || self.atLeast <= self.atMost")
     .message("atLeast must not be greater than atMost"))]
 #[cfg_attr(test, x_kube(cel))]
 #[serde(rename_all = "camelCase")]
 pub struct IntRange {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_least: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_most: Option<i64>,
 }
 
@@ -37,6 +37,7 @@ impl IntRange {
 
 /// Which objects an item judges: a kind plus either one name or a label selector.
 /// The namespace is always the checklist's own (cluster-scoped kinds have none).
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[x_kube(validation = Rule::new("!has(self.name) || !has(self.selector)").message("give either name or selector, not both"))]
 #[cfg_attr(test, x_kube(cel))]
@@ -44,13 +45,10 @@ impl IntRange {
 pub struct Target {
     /// Kind of the target, e.g. `Deployment`. Some checks accept it empty and then look at
     /// every kind they understand.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 63))]
     pub kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 253))]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<LabelSelector>,
 }
 

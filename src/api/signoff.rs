@@ -4,7 +4,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
 
+#[skip_serializing_none]
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[kube(
     group = "readygate.io",
@@ -32,16 +34,13 @@ pub struct ReadinessSignoffSpec {
     pub item: String,
     pub action: SignoffAction,
     /// Must equal the checklist's `spec.release`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 256))]
     pub release: Option<String>,
     #[schemars(length(min = 1, max = 1024))]
     pub reason: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Time>,
     /// A ticket or change reference (`CHG-1234`); items whose `waiver.requireTicket` is set
     /// count only waivers that carry one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 256))]
     pub ticket: Option<String>,
     /// Must equal the identity of the user who creates the object.

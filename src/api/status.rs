@@ -3,22 +3,21 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
 
 use super::{AdmissionStatus, ExpiringWaiver, Severity};
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReadinessChecklistStatus {
     #[serde(default)]
     pub decision: Decision,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_evaluation_time: Option<Time>,
     #[serde(default)]
     pub summary: Summary,
     /// `passed/total`, for the printer column.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<String>,
     /// Critical items not Passed/Waived, sorted.
     #[serde(default)]
@@ -36,7 +35,6 @@ pub struct ReadinessChecklistStatus {
     pub history: Vec<HistoryEntry>,
     /// What the gate's windows and soak time mean for admission (only with a gate that sets
     /// them).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admission: Option<AdmissionStatus>,
     /// Waivers that count but expire within the controller's lead time, soonest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -111,6 +109,7 @@ pub struct Summary {
     pub waived: u32,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ItemStatus {
@@ -120,15 +119,14 @@ pub struct ItemStatus {
     #[serde(default)]
     pub message: String,
     /// When `state` last changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_transition_time: Option<Time>,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
     pub decision: Decision,
     pub time: Time,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<i64>,
 }
