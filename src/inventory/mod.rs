@@ -55,7 +55,7 @@ impl Inventory {
 
     pub fn insert_arc(&mut self, object: Arc<Object>) -> Option<Arc<Object>> {
         let id = object.object_ref();
-        self.insert_slot(id, Slot::Built(object))
+        self.insert_slot(id, Slot::built(object))
     }
 
     /// Inserts or replaces an object kept as compact text until a check reads it. Built from

@@ -134,8 +134,15 @@ mod tests {
         let objects = [cluster_role("reader", get_pods_rule()), cluster_role("writer", json!([]))];
         let (first, second) = snapshots(&objects);
         assert_eq!(same(&roles(&first), &roles(&second)), Some(true));
-        // Offline, each read is a new view: equal, so the cache still hits, by content.
-        let offline = Inventory::from_objects(objects.clone());
+        // A built inventory keeps the views it read: the same pointers again.
+        let built = Inventory::from_objects(objects.clone());
+        assert_eq!(same(&roles(&built), &roles(&built)), Some(true));
+        // Offline (`readygate check` keeps compact text and reads views afresh), each read is a
+        // new view: equal, so the cache still hits, by content.
+        let mut offline = Inventory::new();
+        for object in &objects {
+            offline.insert_compact(object);
+        }
         assert_eq!(same(&roles(&offline), &roles(&offline)), Some(false));
         assert_eq!(same(&roles(&offline), &roles(&first)), Some(false));
         // A changed role, or one more, is a miss.
