@@ -172,6 +172,11 @@ pub async fn run(spec: WatchSpec, ctx: WatchContext, cancel: CancellationToken, 
     let mut backoff = CappedBackoff::watch();
     let mut buffer: Vec<Entry> = Vec::new();
     let mut lists = 0u64;
+    // Whether this watch has listed the kind before: a refusal after that is most likely the
+    // API server's authorizer still warming up after a restart (it answers 403 until its RBAC
+    // caches sync), so it is retried at the watch's own backoff rather than after
+    // UNAVAILABLE_RETRY, which would keep status stale for half a minute after every restart.
+    let mut listed_before = false;
     loop {
         let next = tokio::select! {
             () = cancel.cancelled() => break,
@@ -193,6 +198,7 @@ pub async fn run(spec: WatchSpec, ctx: WatchContext, cancel: CancellationToken, 
             Some(Ok(Event::InitDone)) => {
                 ctx.cache.replace(&spec.kind_key, |ns, name| spec.owns(ns, name), std::mem::take(&mut buffer));
                 ctx.cache.clear_unavailable(&spec.kind_key);
+                listed_before = true;
                 backoff.reset();
                 settled();
                 tracing::debug!(watch = %spec.id(), "listed");
@@ -215,7 +221,10 @@ pub async fn run(spec: WatchSpec, ctx: WatchContext, cancel: CancellationToken, 
                         tracing::info!(watch = %spec.id(), %reason, "kind unavailable");
                         ctx.cache.set_unavailable(&spec.kind_key, reason);
                         settled();
-                        UNAVAILABLE_RETRY
+                        match listed_before {
+                            true => backoff.next().unwrap_or(super::backoff::WATCH_MAX),
+                            false => UNAVAILABLE_RETRY,
+                        }
                     }
                     None => {
                         ctx.metrics.watch_error(&spec.kind_key.key(), error_label(&error));
