@@ -12,8 +12,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Number, Value};
 
-use super::de::{labels, lenient, nullable};
+use super::de::{lenient, nullable};
 use super::meta::is_default;
+use super::shape::string_map;
 use super::shape::{mapping, mappings};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -37,7 +38,7 @@ pub struct CertificateMetadata {
     /// What the Ready condition's `observedGeneration` is compared with.
     #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub generation: Option<i64>,
-    #[serde(default, deserialize_with = "labels", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, deserialize_with = "string_map", skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
 }
 

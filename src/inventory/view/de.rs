@@ -6,7 +6,6 @@
 //! the same view (the live cache keeps that JSON: see `inventory::live`). Empty fields are
 //! skipped on the way out ([`is_default`]), since each reads back as its default.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -196,36 +195,10 @@ impl<'de> Deserialize<'de> for SetKeys {
     }
 }
 
-/// A label map: string values only (a label of another type is dropped, as before), `null`
-/// or anything but a mapping read as empty (as `Object::from_value` reads labels).
-pub fn labels<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error> {
-    let Value::Object(map) = Value::deserialize(deserializer)? else { return Ok(BTreeMap::new()) };
-    Ok(map
-        .into_iter()
-        .filter_map(|(k, v)| match v {
-            Value::String(v) => Some((k, v)),
-            _ => None,
-        })
-        .collect())
-}
-
 /// A string, or `""` when absent, null or of another type: Go's zero value, which is how the
 /// RBAC authorizer reads a missing `roleRef.name` or subject `kind`.
 pub fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     Ok(lenient::<D, String>(deserializer)?.unwrap_or_default())
-}
-
-/// A list of strings (`verbs`, `resources`): anything but a sequence reads as empty, and
-/// entries that are not strings are dropped (the API server would have refused them).
-pub fn strings<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    let Value::Array(items) = Value::deserialize(deserializer)? else { return Ok(Vec::new()) };
-    Ok(items
-        .into_iter()
-        .filter_map(|item| match item {
-            Value::String(s) => Some(s),
-            _ => None,
-        })
-        .collect())
 }
 
 /// A list of records (`rules`, `subjects`): anything but a sequence reads as empty, and an entry
@@ -239,9 +212,12 @@ pub fn items<'de, D: Deserializer<'de>, T: DeserializeOwned + Default>(deseriali
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use serde_json::json;
 
     use super::*;
+    use crate::inventory::view::shape::strings;
 
     #[derive(Debug, Default, PartialEq, Deserialize, Serialize)]
     struct Probe {
@@ -251,7 +227,11 @@ mod tests {
         count: Option<i64>,
         #[serde(default, skip_serializing_if = "SetKeys::is_empty")]
         limits: SetKeys,
-        #[serde(default, deserialize_with = "labels", skip_serializing_if = "BTreeMap::is_empty")]
+        #[serde(
+            default,
+            deserialize_with = "crate::inventory::view::shape::string_map",
+            skip_serializing_if = "BTreeMap::is_empty"
+        )]
         labels: BTreeMap<String, String>,
     }
 

@@ -7,7 +7,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::de::{is_default, labels, lenient, nullable, scalar};
+use super::de::{is_default, lenient, nullable, scalar};
+use super::shape::string_map;
 
 /// Written (for the live cache's projection) with every empty field left out, and read back
 /// the same: `from_value(to_value(view)) == view`.
@@ -29,7 +30,7 @@ view_of!(PdbView: PodDisruptionBudget);
 pub struct PdbMetadata {
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
     pub name: String,
-    #[serde(default, deserialize_with = "labels", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, deserialize_with = "string_map", skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
 }
 

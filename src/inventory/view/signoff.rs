@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::de::{labels, lenient, nullable};
+use super::de::{lenient, nullable};
+use super::shape::string_map;
 use crate::api::ReadinessSignoffSpec;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -32,7 +33,7 @@ pub struct SignoffMetadata {
     /// absent or not an RFC 3339 timestamp.
     #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub creation_timestamp: Option<Timestamp>,
-    #[serde(default, deserialize_with = "labels", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, deserialize_with = "string_map", skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
 }
 

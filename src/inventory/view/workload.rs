@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use super::de::{Presence, SetKeys, is_default, labels, lenient, nullable, scalar};
+use super::de::{Presence, SetKeys, is_default, lenient, nullable, scalar};
+use super::shape::string_map;
 use crate::inventory::kind::CatalogueKind;
 use crate::inventory::live::LITERAL_VALUE_MARKER;
 
@@ -64,7 +65,7 @@ pub struct Metadata {
     pub name: String,
     #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    #[serde(default, deserialize_with = "labels", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, deserialize_with = "string_map", skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
 }
 
@@ -113,7 +114,7 @@ pub struct PodTemplate {
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct TemplateMetadata {
-    #[serde(default, deserialize_with = "labels", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, deserialize_with = "string_map", skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
 }
 
